@@ -1,0 +1,104 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { renderOpenApiDocument } from './openapi/document';
+import {
+  AddParticipantBodySchema,
+  MemberSelectorSchema,
+  MpcIdSchema,
+  MpcRecordingCallbackSchema,
+  StartMpcRecordingBodySchema,
+  UpdateParticipantBodySchema,
+  operations,
+} from './index';
+
+describe('openapi.json', () => {
+  it('is up to date with the contracts (run `pnpm generate`)', () => {
+    const committed = readFileSync(join(__dirname, '..', 'openapi.json'), 'utf8');
+    expect(committed).toBe(renderOpenApiDocument());
+  });
+
+  it('renders the same bytes every time', () => {
+    expect(renderOpenApiDocument()).toBe(renderOpenApiDocument());
+  });
+
+  it('documents every operation under its id, with the recording callbacks', () => {
+    const document = JSON.parse(renderOpenApiDocument());
+    const ids = Object.values(document.paths).flatMap((item) =>
+      Object.values(item as Record<string, { operationId: string }>).map((op) => op.operationId),
+    );
+    expect(ids.sort()).toEqual(Object.keys(operations).sort());
+    const start = document.paths['/v1/Account/{auth_id}/MultiPartyCall/{mpc_id}/Record/'].post;
+    expect(Object.keys(start.callbacks.recordingEvent)).toEqual(['{$request.body#/recording_callback_url}']);
+  });
+});
+
+describe('start recording body', () => {
+  it('fills Plivo defaults', () => {
+    expect(StartMpcRecordingBodySchema.parse({})).toEqual({ file_format: 'mp3', recording_callback_method: 'POST' });
+  });
+
+  it('accepts enum values in any case and ignores unknown keys', () => {
+    const body = StartMpcRecordingBodySchema.parse({ file_format: 'WAV', recording_callback_method: 'get', transcript: true });
+    expect(body).toEqual({ file_format: 'wav', recording_callback_method: 'GET' });
+  });
+
+  it.each([
+    [{ file_format: 'ogg' }, 'file_format'],
+    [{ recording_callback_method: 'PUT' }, 'recording_callback_method'],
+    [{ recording_callback_url: 'not a url' }, 'recording_callback_url'],
+    [{ recording_callback_url: 'ftp://example.com/x' }, 'recording_callback_url'],
+  ])('refuses %j', (input, field) => {
+    const result = StartMpcRecordingBodySchema.safeParse(input);
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]?.path).toEqual([field]);
+  });
+});
+
+describe('wire spellings', () => {
+  it('reads booleans and numbers as the SDKs send them', () => {
+    const body = AddParticipantBodySchema.parse({
+      role: 'agent', from: '+1', to: '+2', mute: 'True', hold: true, coach_mode: 'false', max_duration: '600', ring_timeout: 45,
+    });
+    expect(body).toMatchObject({ role: 'Agent', mute: true, hold: true, coach_mode: false, max_duration: 600 });
+  });
+
+  it('requires from and to, or call_uuid alone', () => {
+    expect(AddParticipantBodySchema.safeParse({ role: 'Agent' }).success).toBe(false);
+    expect(AddParticipantBodySchema.safeParse({ role: 'Agent', call_uuid: 'abc', from: '1', to: '2' }).success).toBe(false);
+    expect(AddParticipantBodySchema.safeParse({ role: 'Agent', call_uuid: 'abc' }).success).toBe(true);
+  });
+
+  it('requires one of mute, hold or coach_mode to update', () => {
+    expect(UpdateParticipantBodySchema.safeParse({}).success).toBe(false);
+    expect(UpdateParticipantBodySchema.parse({ mute: 'true' })).toEqual({ mute: true });
+  });
+});
+
+describe('identifiers', () => {
+  it('parses name_ and uuid_ MPC ids', () => {
+    expect(MpcIdSchema.parse('name_my mpc')).toEqual({ friendlyName: 'my mpc' });
+    expect(MpcIdSchema.parse('uuid_8742D531-292a')).toEqual({ uuid: '8742d531-292a' });
+  });
+
+  it.each(['name_', 'name_a/b', 'mpc_x', 'uuid_not-hex!'])('refuses %s', (raw) => {
+    expect(MpcIdSchema.safeParse(raw).success).toBe(false);
+  });
+
+  it('reads member selectors', () => {
+    expect(MemberSelectorSchema.parse('ALL')).toBe('all');
+    expect(MemberSelectorSchema.parse('1,22')).toEqual(['1', '22']);
+    expect(MemberSelectorSchema.safeParse('1,x').success).toBe(false);
+  });
+});
+
+describe('recording callback payload', () => {
+  it('holds exactly the twelve parameters of the seed', () => {
+    expect(Object.keys(MpcRecordingCallbackSchema.shape).sort()).toEqual(
+      [
+        'EventName', 'EventTimestamp', 'MPCName', 'MPCUUID', 'RecordingDuration', 'RecordingEndTime', 'RecordingFormat',
+        'RecordingResourceURL', 'RecordingStartTime', 'RecordingURL', 'RecordingUUID', 'SequenceNumber',
+      ].sort(),
+    );
+  });
+});

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+
+export const AuthIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, 'is not an auth_id')
+  .meta({ description: 'Auth ID of the account.', example: 'MAXXXXXXXXXXXXXXXXXX' });
+
+/** Friendly names travel inside a path segment, so the characters that would split the path are refused. */
+export const FriendlyNameSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[^/?#\\]+$/, 'may not contain /, ?, # or \\');
+
+export type MpcRef = { friendlyName: string } | { uuid: string };
+
+export const MpcIdSchema = z
+  .string()
+  .transform((raw, ctx): MpcRef => {
+    if (raw.startsWith('name_')) {
+      const parsed = FriendlyNameSchema.safeParse(raw.slice('name_'.length));
+      if (parsed.success) return { friendlyName: parsed.data };
+      ctx.addIssue({ code: 'custom', message: `friendly name ${parsed.error.issues[0]?.message ?? 'is invalid'}` });
+      return z.NEVER;
+    }
+    if (raw.startsWith('uuid_') && /^[0-9a-fA-F-]{1,64}$/.test(raw.slice('uuid_'.length))) {
+      return { uuid: raw.slice('uuid_'.length).toLowerCase() };
+    }
+    ctx.addIssue({ code: 'custom', message: 'must be name_<friendly_name> or uuid_<mpc_uuid>' });
+    return z.NEVER;
+  })
+  .meta({
+    description: 'The multiparty call: `name_<friendly_name>` (live calls) or `uuid_<mpc_uuid>`.',
+    override: { type: 'string', pattern: '^(name|uuid)_.+$' },
+    example: 'name_sales_standup',
+  });
+
+export const MemberIdSchema = z
+  .string()
+  .regex(/^\d{1,18}$/, 'must be a member id (digits)')
+  .meta({ description: 'Member ID of the participant.', example: '355' });
+
+/** Update and kick also take `all` or a comma-separated list of member ids. */
+export const MemberSelectorSchema = z
+  .string()
+  .regex(/^(all|\d{1,18}(,\d{1,18})*)$/i, 'must be a member id, a comma-separated list of them, or all')
+  .transform((raw) => (raw.toLowerCase() === 'all' ? ('all' as const) : raw.split(',')))
+  .meta({
+    description: 'A member ID, a comma-separated list of member IDs, or `all`.',
+    override: { type: 'string', pattern: '^(all|\\d+(,\\d+)*)$' },
+    example: '355',
+  });
+
+export const RecordingIdSchema = z
+  .string()
+  .regex(/^[0-9a-fA-F-]{1,64}$/, 'is not a recording id')
+  .meta({ description: 'Identifier of the recording.', example: 'e06ac332-45dc-11eb-94fe-06dd7f581a50' });
+
+export const RecordingFileSchema = z
+  .string()
+  .regex(/^[0-9a-fA-F-]{1,64}\.(mp3|wav)$/, 'must be <recording_id>.mp3 or <recording_id>.wav')
+  .meta({ description: 'The recording file: `<recording_id>.mp3` or `<recording_id>.wav`.' });

@@ -1,0 +1,68 @@
+import { z } from 'zod';
+
+/**
+ * Plivo's SDKs send the same parameter in several spellings: booleans as `true`, `"true"` or
+ * `"True"`, numbers as numbers or numeric strings, enum values in any case. These helpers accept
+ * every spelling on the way in and hand the gateway one canonical value.
+ */
+
+const BOOLEAN_SPELLINGS = ['true', 'false', 'True', 'False', 'TRUE', 'FALSE'] as const;
+
+export const wireBoolean = (description: string) =>
+  z
+    .union([z.boolean(), z.enum(BOOLEAN_SPELLINGS)])
+    .transform((value) => (typeof value === 'boolean' ? value : value.toLowerCase() === 'true'))
+    .meta({ description });
+
+export const wireInt = (description: string, bounds: { min?: number; max?: number } = {}) => {
+  let int = z.number().int();
+  if (bounds.min !== undefined) int = int.min(bounds.min);
+  if (bounds.max !== undefined) int = int.max(bounds.max);
+  return z
+    .union([int, z.string().regex(/^-?\d+$/, 'must be an integer').transform(Number).pipe(int)])
+    .meta({ description });
+};
+
+/** An enumeration matched case-insensitively and answered in its canonical spelling. */
+export const wireEnum = <const T extends readonly [string, ...string[]]>(values: T, description: string) =>
+  z
+    .string()
+    .transform((raw, ctx): T[number] => {
+      const match = values.find((value) => value.toLowerCase() === raw.toLowerCase());
+      if (match === undefined) {
+        ctx.addIssue({ code: 'custom', message: `must be one of ${values.join(', ')}` });
+        return z.NEVER;
+      }
+      return match;
+    })
+    .meta({
+      description: `${description} Matched case-insensitively.`,
+      override: { type: 'string', enum: [...values] },
+    });
+
+export const HttpMethodSchema = wireEnum(['GET', 'POST'] as const, 'HTTP verb.');
+
+/** An absolute http(s) URL, as Plivo accepts for callback parameters. */
+export const CallbackUrlSchema = z
+  .string()
+  .max(2048)
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+    } catch {
+      return false;
+    }
+  }, 'must be an absolute http or https URL');
+
+/** `YYYY-MM-DD HH:mm:ss+hh:mm`, Plivo's timestamp format. */
+export const PlivoTimestampSchema = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$/)
+  .meta({ description: 'Timestamp, `YYYY-MM-DD HH:mm:ss+hh:mm`.', example: '2026-01-05 09:20:03+00:00' });
+
+/** Filter timestamps Plivo accepts in list queries: `YYYY-MM-DD HH:MM[:ss[.uuuuuu]]`, UTC. */
+export const FilterTimeSchema = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?$/, 'must be YYYY-MM-DD HH:MM[:ss[.uuuuuu]]')
+  .meta({ description: 'UTC time, `YYYY-MM-DD HH:MM[:ss[.uuuuuu]]`.', example: '2026-01-05 09:20' });
