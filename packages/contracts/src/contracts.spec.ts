@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { renderOpenApiDocument } from './openapi/document';
+import { renderOpenApiDocument } from './openapi/document.js';
 import {
   AddParticipantBodySchema,
   MemberSelectorSchema,
@@ -10,11 +9,11 @@ import {
   StartMpcRecordingBodySchema,
   UpdateParticipantBodySchema,
   operations,
-} from './index';
+} from './index.js';
 
 describe('openapi.json', () => {
   it('is up to date with the contracts (run `pnpm generate`)', () => {
-    const committed = readFileSync(join(__dirname, '..', 'openapi.json'), 'utf8');
+    const committed = readFileSync(new URL('../openapi.json', import.meta.url), 'utf8');
     expect(committed).toBe(renderOpenApiDocument());
   });
 

@@ -55,8 +55,3 @@ export const RecordingIdSchema = z
   .string()
   .regex(/^[0-9a-fA-F-]{1,64}$/, 'is not a recording id')
   .meta({ description: 'Identifier of the recording.', example: 'e06ac332-45dc-11eb-94fe-06dd7f581a50' });
-
-export const RecordingFileSchema = z
-  .string()
-  .regex(/^[0-9a-fA-F-]{1,64}\.(mp3|wav)$/, 'must be <recording_id>.mp3 or <recording_id>.wav')
-  .meta({ description: 'The recording file: `<recording_id>.mp3` or `<recording_id>.wav`.' });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { CallbackUrlSchema, FilterTimeSchema, HttpMethodSchema, PlivoTimestampSchema, wireBoolean, wireEnum, wireInt } from './wire';
-import { FriendlyNameSchema } from './ids';
+import { CallbackUrlSchema, FilterTimeSchema, HttpMethodSchema, PlivoTimestampSchema, wireBoolean, wireEnum, wireInt } from './wire.js';
+import { FriendlyNameSchema } from './ids.js';
 
 export const MPC_STATUSES = ['Initialized', 'Active', 'Ended'] as const;
 export const ROLES = ['Agent', 'Supervisor', 'Customer'] as const;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AuthIdSchema, MemberIdSchema, MemberSelectorSchema, MpcIdSchema, RecordingFileSchema, RecordingIdSchema } from './ids';
+import { AuthIdSchema, MemberIdSchema, MemberSelectorSchema, MpcIdSchema, RecordingIdSchema } from './ids.js';
 import {
   ActivateMpcBodySchema,
   AddParticipantBodySchema,
@@ -12,8 +12,9 @@ import {
   ParticipantResponseSchema,
   UpdateParticipantBodySchema,
   UpdateParticipantResponseSchema,
-} from './mpc';
+} from './mpc.js';
 import {
+  FILE_FORMATS,
   ListRecordingsQuerySchema,
   ParticipantRecordingActionBodySchema,
   RecordingListSchema,
@@ -21,7 +22,7 @@ import {
   StartMpcRecordingBodySchema,
   StartParticipantRecordingBodySchema,
   StartRecordingResponseSchema,
-} from './recordings';
+} from './recordings.js';
 
 export type HttpMethod = 'get' | 'post' | 'delete';
 
@@ -238,11 +239,11 @@ export const operations = {
   },
   getRecordingFile: {
     method: 'get',
-    path: `${BASE}/Recording/{recording_file}`,
+    path: `${BASE}/Recording/{recording_id}.{format}`,
     tag: 'Recording',
     summary: 'Download a recording file',
     description: 'Serves the audio at recording_url, with Range support, once the recording is complete.',
-    params: account.extend({ recording_file: RecordingFileSchema }),
+    params: recording.extend({ format: z.enum(FILE_FORMATS).meta({ description: 'File format: mp3 or wav.' }) }),
     success: { status: 200, media: true, description: 'The audio file.' },
     errors: [400, 404],
   },

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { CallbackUrlSchema, FilterTimeSchema, HttpMethodSchema, wireEnum, wireInt } from './wire';
-import { FriendlyNameSchema } from './ids';
-import { PageQuerySchema } from './mpc';
+import { CallbackUrlSchema, FilterTimeSchema, HttpMethodSchema, wireEnum, wireInt } from './wire.js';
+import { FriendlyNameSchema } from './ids.js';
+import { PageQuerySchema } from './mpc.js';
 
 export const FILE_FORMATS = ['mp3', 'wav'] as const;
 export type FileFormat = (typeof FILE_FORMATS)[number];
@@ -45,6 +45,10 @@ export const StartRecordingResponseSchema = z
     message: z.string().meta({ example: 'MPC: sales_standup record started' }),
     recording_id: z.string().meta({ description: 'Identifier of the recording.' }),
     recording_url: z.string().meta({ description: 'Where the recording file is served once it is complete.' }),
+    recordings: z
+      .array(z.object({ recording_id: z.string(), recording_url: z.string(), record_track_type: z.enum(RECORD_TRACK_TYPES) }))
+      .optional()
+      .meta({ description: 'Beyond Plivo: with record_track_type `both`, the two recordings started (participant first).' }),
   })
   .meta({ id: 'StartRecordingResponse', description: 'The recording has started; a start while one is live answers that recording.' });
 export type StartRecordingResponse = z.infer<typeof StartRecordingResponseSchema>;

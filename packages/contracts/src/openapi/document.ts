@@ -1,7 +1,7 @@
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from 'zod-openapi';
-import { ErrorBodySchema } from '../errors';
-import { MpcRecordingCallbackSchema, ParticipantRecordingCallbackSchema } from '../callbacks';
-import { operations, type Operation } from '../operations';
+import { ErrorBodySchema } from '../errors.js';
+import { MpcRecordingCallbackSchema, ParticipantRecordingCallbackSchema } from '../callbacks.js';
+import { operations, type Operation } from '../operations.js';
 
 const ERROR_TEXT: Record<number, string> = {
   400: 'A parameter is missing or invalid, or the request does not fit the current state.',

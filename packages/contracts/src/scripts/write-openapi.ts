@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { renderOpenApiDocument } from '../openapi/document';
+import { fileURLToPath } from 'node:url';
+import { renderOpenApiDocument } from '../openapi/document.js';
 
-const target = join(__dirname, '..', '..', 'openapi.json');
+const target = fileURLToPath(new URL('../../openapi.json', import.meta.url));
 writeFileSync(target, renderOpenApiDocument());
 console.log(`wrote ${target}`);
