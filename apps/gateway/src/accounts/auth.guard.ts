@@ -1,0 +1,36 @@
+import type { CanActivate, ExecutionContext } from '@nestjs/common';
+import type { Request } from 'express';
+import { operationOf } from '../common/contract-route.js';
+import { ApiError } from '../common/error-catalog.js';
+import { contextOf } from '../common/request-context.js';
+import type { AccountsService } from './accounts.service.js';
+import { parseBasicAuth } from './credentials.js';
+import type { RateLimiter } from './rate-limiter.js';
+
+/**
+ * Every contract route needs HTTP Basic credentials whose auth_id is the one in the path, within
+ * the account's rate limit. Recording files are public unless configured otherwise, as on Plivo.
+ */
+export class AuthGuard implements CanActivate {
+  constructor(
+    private readonly accounts: AccountsService,
+    private readonly rateLimiter: RateLimiter,
+    private readonly recordingMediaAuth: boolean,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const operation = operationOf(context);
+    if (operation === undefined) return true;
+    if (operation === 'getRecordingFile' && !this.recordingMediaAuth) return true;
+
+    const request = context.switchToHttp().getRequest<Request>();
+    const credentials = parseBasicAuth(request.headers.authorization);
+    const account = credentials && (await this.accounts.authenticate(credentials));
+    if (!account || request.params.auth_id !== account.authId) throw new ApiError('authentication_failed');
+    if (!this.rateLimiter.take(account.authId)) {
+      throw new ApiError('rate_limited', 'too many requests: the account is over its rate limit, retry shortly');
+    }
+    contextOf(request).account = account;
+    return true;
+  }
+}

@@ -1,0 +1,135 @@
+import type { MpcRef } from '@mpc/contracts';
+import { and, desc, eq, gt, gte, inArray, isNull, lt, lte, ne, sql, type SQL } from 'drizzle-orm';
+import type { TimeRange } from '../common/time-range.js';
+import type { Queryable } from '../persistence/database.js';
+import { mpcs, participants, recordings, type MpcRow, type ParticipantRow } from '../persistence/schema.js';
+
+export type NewMpc = typeof mpcs.$inferInsert;
+export type NewParticipant = typeof participants.$inferInsert;
+
+export interface MpcListFilter {
+  friendlyName?: string;
+  status?: MpcRow['status'];
+  terminationCauseCode?: number;
+  creation: TimeRange;
+  end: TimeRange;
+  limit: number;
+  offset: number;
+}
+
+export function rangeConditions(column: Parameters<typeof gt>[0], range: TimeRange): SQL[] {
+  return [
+    range.gt && gt(column, range.gt),
+    range.gte && gte(column, range.gte),
+    range.lt && lt(column, range.lt),
+    range.lte && lte(column, range.lte),
+  ].filter((condition): condition is SQL => condition !== undefined);
+}
+
+/** Recording status of each MPC's live MPC-level recording, for the MPC object's `recording` field. */
+const liveRecordingStatus = sql<'recording' | 'paused' | null>`(
+  select ${recordings.status} from ${recordings}
+  where ${recordings.mpcUuid} = ${mpcs.mpcUuid} and ${recordings.scope} = 'mpc'
+    and ${recordings.status} in ('recording', 'paused')
+  limit 1)`;
+
+export type MpcWithRecording = MpcRow & { recording: 'recording' | 'paused' | null };
+
+export class CallsRepository {
+  /** The MPC a path names: a friendly name finds only a live MPC, a UUID any of the account's. */
+  async findMpc(db: Queryable, authId: string, ref: MpcRef, options: { lock?: boolean } = {}): Promise<MpcRow | undefined> {
+    const condition =
+      'uuid' in ref
+        ? and(eq(mpcs.authId, authId), eq(mpcs.mpcUuid, ref.uuid))
+        : and(eq(mpcs.authId, authId), eq(mpcs.friendlyName, ref.friendlyName), ne(mpcs.status, 'Ended'));
+    const query = db.select().from(mpcs).where(condition);
+    const [row] = options.lock ? await query.for('update') : await query;
+    return row;
+  }
+
+  async findMpcWithRecording(db: Queryable, authId: string, ref: MpcRef): Promise<MpcWithRecording | undefined> {
+    const mpc = await this.findMpc(db, authId, ref);
+    if (!mpc) return undefined;
+    const [row] = await db.select({ recording: liveRecordingStatus }).from(mpcs).where(eq(mpcs.mpcUuid, mpc.mpcUuid));
+    return { ...mpc, recording: row?.recording ?? null };
+  }
+
+  /** Inserts the MPC unless a live one has its name; answers undefined when one does. */
+  async insertMpc(db: Queryable, mpc: NewMpc): Promise<MpcRow | undefined> {
+    const [row] = await db.insert(mpcs).values(mpc).onConflictDoNothing().returning();
+    return row;
+  }
+
+  async updateMpc(db: Queryable, mpcUuid: string, patch: Partial<NewMpc>): Promise<void> {
+    await db.update(mpcs).set(patch).where(eq(mpcs.mpcUuid, mpcUuid));
+  }
+
+  async listMpcs(db: Queryable, authId: string, filter: MpcListFilter): Promise<{ rows: MpcWithRecording[]; total: number }> {
+    const condition = and(
+      eq(mpcs.authId, authId),
+      filter.friendlyName === undefined ? undefined : eq(mpcs.friendlyName, filter.friendlyName),
+      filter.status === undefined ? undefined : eq(mpcs.status, filter.status),
+      filter.terminationCauseCode === undefined ? undefined : eq(mpcs.terminationCauseCode, filter.terminationCauseCode),
+      ...rangeConditions(mpcs.createdAt, filter.creation),
+      ...rangeConditions(mpcs.endedAt, filter.end),
+    );
+    const [rows, total] = await Promise.all([
+      db
+        .select({ mpc: mpcs, recording: liveRecordingStatus })
+        .from(mpcs)
+        .where(condition)
+        .orderBy(desc(mpcs.createdAt), desc(mpcs.mpcUuid))
+        .limit(filter.limit)
+        .offset(filter.offset),
+      db.$count(mpcs, condition),
+    ]);
+    return { rows: rows.map(({ mpc, recording }) => ({ ...mpc, recording })), total };
+  }
+
+  async presentParticipants(db: Queryable, mpcUuid: string): Promise<ParticipantRow[]> {
+    return db
+      .select()
+      .from(participants)
+      .where(and(eq(participants.mpcUuid, mpcUuid), isNull(participants.exitedAt)))
+      .orderBy(participants.memberId);
+  }
+
+  async listParticipants(db: Queryable, mpcUuid: string, callUuid?: string): Promise<ParticipantRow[]> {
+    return db
+      .select()
+      .from(participants)
+      .where(and(eq(participants.mpcUuid, mpcUuid), callUuid === undefined ? undefined : eq(participants.callUuid, callUuid)))
+      .orderBy(participants.memberId);
+  }
+
+  async findParticipants(db: Queryable, mpcUuid: string, memberIds: 'all' | string[]): Promise<ParticipantRow[]> {
+    return db
+      .select()
+      .from(participants)
+      .where(
+        and(
+          eq(participants.mpcUuid, mpcUuid),
+          memberIds === 'all' ? isNull(participants.exitedAt) : inArray(participants.memberId, memberIds.map(Number)),
+        ),
+      )
+      .orderBy(participants.memberId);
+  }
+
+  async findPresentCall(db: Queryable, callUuid: string): Promise<ParticipantRow | undefined> {
+    const [row] = await db
+      .select()
+      .from(participants)
+      .where(and(eq(participants.callUuid, callUuid), isNull(participants.exitedAt)));
+    return row;
+  }
+
+  async insertParticipant(db: Queryable, participant: NewParticipant): Promise<ParticipantRow> {
+    const [row] = await db.insert(participants).values(participant).returning();
+    return row!;
+  }
+
+  async updateParticipants(db: Queryable, memberIds: number[], patch: Partial<NewParticipant>): Promise<void> {
+    if (memberIds.length === 0) return;
+    await db.update(participants).set(patch).where(inArray(participants.memberId, memberIds));
+  }
+}

@@ -1,0 +1,217 @@
+import { randomUUID } from 'node:crypto';
+import type { AddParticipantBody, MpcRef, OperationInput } from '@mpc/contracts';
+import { ApiError } from '../common/error-catalog.js';
+import type { PublicUrls } from '../common/public-urls.js';
+import { isEmptyRange, timeRangeOf } from '../common/time-range.js';
+import type { Database, Queryable } from '../persistence/database.js';
+import type { AccountRow, MpcRow, ParticipantRow } from '../persistence/schema.js';
+import type { RecordingsService } from '../recordings/recordings.service.js';
+import { presentMpc, presentParticipant } from './calls.presenter.js';
+import type { CallsRepository } from './calls.repository.js';
+import { activatesOnJoin, endCauseAfterLeave } from './mpc-lifecycle.js';
+
+const WEEK_MS = 7 * 86_400_000;
+
+type ExitCause = 'Kicked Out of Multiparty Call' | 'Multiparty Call Ended';
+
+export class CallsService {
+  constructor(
+    private readonly db: Database,
+    private readonly calls: CallsRepository,
+    private readonly recordings: RecordingsService,
+    private readonly urls: PublicUrls,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /**
+   * Registers a participant, creating the MPC when no live one has the name. The gateway never
+   * dials: the call_uuid given, or one generated here, is what the participant's media stream carries.
+   */
+  async addParticipant(account: AccountRow, ref: MpcRef, body: AddParticipantBody) {
+    return this.db.transaction(async (tx) => {
+      const now = this.now();
+      const mpc = await this.liveOrNewMpc(tx, account, ref, body, now);
+      const present = await this.calls.presentParticipants(tx, mpc.mpcUuid);
+      if (present.length >= mpc.maxParticipants) {
+        throw new ApiError('invalid_state', `MPC ${mpc.friendlyName} already has its maximum of ${mpc.maxParticipants} participants`);
+      }
+      if (body.call_uuid && (await this.calls.findPresentCall(tx, body.call_uuid))) {
+        throw new ApiError('invalid_state', `call ${body.call_uuid} is already in a multiparty call`);
+      }
+      const participant = await this.calls.insertParticipant(tx, {
+        mpcUuid: mpc.mpcUuid,
+        callUuid: body.call_uuid ?? randomUUID(),
+        role: body.role,
+        fromNumber: body.from ?? null,
+        toNumber: body.to ?? null,
+        coachMode: body.role === 'Supervisor' && body.coach_mode,
+        mute: body.mute,
+        hold: body.hold,
+        startMpcOnEnter: body.start_mpc_on_enter,
+        endMpcOnExit: body.end_mpc_on_exit,
+        stayAlone: body.stay_alone,
+        joinedAt: now,
+      });
+      if (activatesOnJoin(mpc.status, participant)) {
+        await this.calls.updateMpc(tx, mpc.mpcUuid, { status: 'Active', startedAt: now });
+        mpc.status = 'Active';
+      }
+      if (body.record && mpc.status === 'Active') {
+        await this.recordings.ensureMpcRecording(tx, mpc, {
+          fileFormat: body.record_file_format,
+          callbackUrl: body.recording_callback_url,
+          callbackMethod: body.recording_callback_method,
+        });
+      }
+      return {
+        calls: [{ to: body.to, from: body.from, call_uuid: participant.callUuid }],
+        message: 'add participant action initiated',
+        request_uuid: randomUUID(),
+      };
+    });
+  }
+
+  async activate(account: AccountRow, ref: MpcRef): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const mpc = await this.calls.findMpc(tx, account.authId, ref, { lock: true });
+      if (!mpc || mpc.status !== 'Initialized') throw new ApiError('not_found', 'no multiparty call in the initialized state found');
+      await this.calls.updateMpc(tx, mpc.mpcUuid, { status: 'Active', startedAt: this.now() });
+    });
+  }
+
+  async end(account: AccountRow, ref: MpcRef): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const mpc = await this.lockedMpc(tx, account, ref);
+      if (mpc.status === 'Ended') throw new ApiError('invalid_state', `MPC ${mpc.friendlyName} has already ended`);
+      await this.endMpc(tx, mpc, 3000);
+    });
+  }
+
+  async get(account: AccountRow, ref: MpcRef) {
+    const mpc = await this.calls.findMpcWithRecording(this.db, account.authId, ref);
+    if (!mpc) throw new ApiError('not_found', 'multiparty call not found');
+    return presentMpc(mpc, this.urls);
+  }
+
+  async list(account: AccountRow, query: OperationInput<'listMpcs'>['query']) {
+    const end = timeRangeOf(query, 'end_time');
+    const creation = { ...timeRangeOf(query, 'creation_time', '_'), ...timeRangeOf(query, 'creation_time') };
+    // Plivo searches the last 7 days unless an end_time filter says otherwise.
+    if (isEmptyRange(end) && isEmptyRange(creation)) creation.gte = new Date(this.now().getTime() - WEEK_MS);
+    const status = query.status && ((query.status[0]!.toUpperCase() + query.status.slice(1)) as MpcRow['status']);
+    const { rows, total } = await this.calls.listMpcs(this.db, account.authId, {
+      friendlyName: query.friendly_name,
+      status,
+      terminationCauseCode: query.termination_cause_code,
+      creation,
+      end,
+      limit: query.limit,
+      offset: query.offset,
+    });
+    return { rows: rows.map((mpc) => presentMpc(mpc, this.urls)), total };
+  }
+
+  async listParticipants(account: AccountRow, ref: MpcRef, callUuid?: string) {
+    const mpc = await this.lockedMpc(this.db, account, ref, false);
+    const rows = await this.calls.listParticipants(this.db, mpc.mpcUuid, callUuid);
+    return rows.map((participant) => presentParticipant(participant, mpc, this.urls));
+  }
+
+  async getParticipant(account: AccountRow, ref: MpcRef, memberId: string) {
+    const mpc = await this.lockedMpc(this.db, account, ref, false);
+    const [participant] = await this.calls.findParticipants(this.db, mpc.mpcUuid, [memberId]);
+    if (!participant) throw new ApiError('not_found', `member ${memberId} not found in MPC ${mpc.friendlyName}`);
+    return presentParticipant(participant, mpc, this.urls);
+  }
+
+  async updateParticipants(account: AccountRow, ref: MpcRef, selector: 'all' | string[], body: OperationInput<'updateParticipant'>['body']) {
+    if (selector === 'all' && body.coach_mode !== undefined) {
+      throw new ApiError('invalid_parameter', 'coach_mode cannot be set for member all');
+    }
+    return this.db.transaction(async (tx) => {
+      const mpc = await this.lockedMpc(tx, account, ref);
+      const targets = await this.presentTargets(tx, mpc, selector);
+      await this.calls.updateParticipants(
+        tx,
+        targets.map((participant) => participant.memberId),
+        { mute: body.mute, hold: body.hold, coachMode: body.coach_mode },
+      );
+      const name = mpc.friendlyName;
+      return {
+        ...(body.mute !== undefined && { mute: `MPC: ${name} mute/unmute member(s) succeeded` }),
+        ...(body.hold !== undefined && { hold: `MPC: ${name} hold/unhold member(s) succeeded` }),
+        ...(body.coach_mode !== undefined && { coach_mode: `MPC: ${name} coach_mode enable/disable succeeded` }),
+      };
+    });
+  }
+
+  async kick(account: AccountRow, ref: MpcRef, selector: 'all' | string[]): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const mpc = await this.lockedMpc(tx, account, ref);
+      const targets = await this.presentTargets(tx, mpc, selector);
+      await this.leave(tx, mpc, targets, 'Kicked Out of Multiparty Call');
+    });
+  }
+
+  /** Participants leave; their recordings complete, and the MPC ends when the lifecycle says so. */
+  private async leave(tx: Queryable, mpc: MpcRow, leavers: ParticipantRow[], cause: ExitCause): Promise<void> {
+    const now = this.now();
+    const ids = leavers.map((participant) => participant.memberId);
+    await this.calls.updateParticipants(tx, ids, { exitedAt: now, exitCause: cause });
+    await this.recordings.completeLive(tx, mpc.mpcUuid, ids);
+    const remaining = await this.calls.presentParticipants(tx, mpc.mpcUuid);
+    const endCause = leavers
+      .map((leaver) => endCauseAfterLeave(leaver, remaining))
+      .find((code) => code !== null);
+    if (endCause) await this.endMpc(tx, mpc, endCause);
+  }
+
+  private async endMpc(tx: Queryable, mpc: MpcRow, code: 1000 | 1010 | 2000 | 3000): Promise<void> {
+    const now = this.now();
+    const remaining = await this.calls.presentParticipants(tx, mpc.mpcUuid);
+    await this.calls.updateParticipants(
+      tx,
+      remaining.map((participant) => participant.memberId),
+      { exitedAt: now, exitCause: 'Multiparty Call Ended' },
+    );
+    await this.recordings.completeLive(tx, mpc.mpcUuid);
+    await this.calls.updateMpc(tx, mpc.mpcUuid, { status: 'Ended', endedAt: now, terminationCauseCode: code });
+  }
+
+  private async liveOrNewMpc(tx: Queryable, account: AccountRow, ref: MpcRef, body: AddParticipantBody, now: Date): Promise<MpcRow> {
+    const existing = await this.calls.findMpc(tx, account.authId, ref, { lock: true });
+    if (existing) {
+      if (existing.status === 'Ended') throw new ApiError('invalid_state', `MPC ${existing.friendlyName} has ended`);
+      return existing;
+    }
+    if ('uuid' in ref) throw new ApiError('not_found', 'multiparty call not found');
+    const created = await this.calls.insertMpc(tx, {
+      mpcUuid: randomUUID(),
+      authId: account.authId,
+      friendlyName: ref.friendlyName,
+      status: 'Initialized',
+      stayAlone: body.stay_alone,
+      maxDuration: body.max_duration,
+      maxParticipants: body.max_participants,
+      createdAt: now,
+    });
+    // Another request created it between our look and our insert: join that one.
+    return created ?? (await this.lockedMpc(tx, account, ref));
+  }
+
+  private async lockedMpc(tx: Queryable, account: AccountRow, ref: MpcRef, lock = true): Promise<MpcRow> {
+    const mpc = await this.calls.findMpc(tx, account.authId, ref, { lock });
+    if (!mpc) throw new ApiError('not_found', 'multiparty call not found');
+    return mpc;
+  }
+
+  private async presentTargets(tx: Queryable, mpc: MpcRow, selector: 'all' | string[]): Promise<ParticipantRow[]> {
+    const targets = await this.calls.findParticipants(tx, mpc.mpcUuid, selector);
+    const present = targets.filter((participant) => participant.exitedAt === null);
+    if (selector !== 'all' && present.length < selector.length) {
+      throw new ApiError('not_found', `member ${selector.join(',')} not found among the participants of MPC ${mpc.friendlyName}`);
+    }
+    if (present.length === 0) throw new ApiError('not_found', `MPC ${mpc.friendlyName} has no participants`);
+    return present;
+  }
+}

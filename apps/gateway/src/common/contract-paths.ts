@@ -1,0 +1,20 @@
+import { operations, type Operation, type OperationId } from '@mpc/contracts';
+
+/** Express path of a contract operation: `{param}` becomes `:param`. */
+export function expressPath(operation: Operation): string {
+  return operation.path.replace(/\{(\w+)\}/g, ':$1');
+}
+
+const matchers = (Object.entries(operations) as [OperationId, Operation][]).map(([id, operation]) => {
+  const pattern = operation.path
+    .replace(/\/$/, '')
+    .split(/\{\w+\}/)
+    .map((literal) => literal.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+    .join('[^/]+');
+  return { id, method: operation.method.toUpperCase(), regex: new RegExp(`^${pattern}/?$`) };
+});
+
+/** Methods the contract allows on a path, so an unmatched request can be told 405 rather than 404. */
+export function methodsAllowedOn(path: string): string[] {
+  return [...new Set(matchers.filter((matcher) => matcher.regex.test(path)).map((matcher) => matcher.method))];
+}

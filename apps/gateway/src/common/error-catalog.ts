@@ -1,0 +1,30 @@
+/**
+ * Every error the gateway answers, by stable code. The HTTP status and default text live here
+ * and nowhere else; the README's error table is checked against this catalog by a test.
+ */
+export const ERROR_CATALOG = {
+  invalid_parameter: { status: 400, message: 'invalid parameter' },
+  malformed_body: { status: 400, message: 'the request body is not valid JSON or form data' },
+  invalid_state: { status: 400, message: 'the request does not fit the current state' },
+  authentication_failed: { status: 401, message: 'authentication failed' },
+  not_found: { status: 404, message: 'not found' },
+  method_not_allowed: { status: 405, message: 'method not allowed' },
+  body_too_large: { status: 413, message: 'request body too large' },
+  rate_limited: { status: 429, message: 'too many requests' },
+  internal: { status: 500, message: 'internal error' },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CATALOG;
+
+/** The one error type domain code throws; the exception filter turns it into Plivo's body. */
+export class ApiError extends Error {
+  readonly status: number;
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string = ERROR_CATALOG[code].message,
+  ) {
+    super(message);
+    this.status = ERROR_CATALOG[code].status;
+  }
+}

@@ -1,0 +1,40 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { methodsAllowedOn } from './contract-paths.js';
+import { ApiError } from './error-catalog.js';
+import type { Logger } from './logger.js';
+import { contextOf } from './request-context.js';
+
+export function sendError(request: Request, response: Response, error: ApiError): void {
+  if (response.headersSent) return;
+  if (error.code === 'method_not_allowed') response.setHeader('Allow', methodsAllowedOn(request.path).join(', '));
+  response.status(error.status).json({ api_id: contextOf(request)?.apiId ?? '', error: error.message });
+}
+
+/** Turns whatever a handler threw into Plivo's `{api_id, error}` body. */
+@Catch()
+export class PlivoExceptionFilter implements ExceptionFilter {
+  constructor(private readonly logger: Logger) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<Request>();
+    const response = http.getResponse<Response>();
+    sendError(request, response, this.toApiError(exception, request));
+  }
+
+  private toApiError(exception: unknown, request: Request): ApiError {
+    if (exception instanceof ApiError) return exception;
+    if (exception instanceof HttpException && exception.getStatus() === 404) {
+      // Nest's answer for a path no route matched.
+      return methodsAllowedOn(request.path).length > 0
+        ? new ApiError('method_not_allowed', `method ${request.method} not allowed on this resource`)
+        : new ApiError('not_found', `no resource at ${request.path}`);
+    }
+    if (exception instanceof HttpException && exception.getStatus() < 500) {
+      return new ApiError('invalid_parameter', exception.message);
+    }
+    this.logger.error({ api_id: contextOf(request)?.apiId, err: exception }, 'unhandled error');
+    return new ApiError('internal');
+  }
+}

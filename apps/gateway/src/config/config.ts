@@ -1,0 +1,57 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const boolean = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+/** Every setting, read from the environment once at start-up. README's configuration table mirrors it. */
+export const ConfigSchema = z
+  .object({
+    HOST: z.string().min(1).default('127.0.0.1'),
+    PORT: port.default(8080),
+    PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+    DATA_DIR: z.string().min(1).default('.mpc-data'),
+    DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+    ACCOUNTS: z
+      .string()
+      .regex(/^([A-Za-z0-9_-]{1,64}:[^,:\s]{16,128})(,[A-Za-z0-9_-]{1,64}:[^,:\s]{16,128})*$/, 'must be auth_id:auth_token pairs separated by commas, tokens of 16 to 128 characters')
+      .optional(),
+    RATE_LIMIT_REQUESTS: z.coerce.number().int().min(0).default(300),
+    RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1).default(5000),
+    BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+    RECORDING_MEDIA_AUTH: boolean.default(false),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .transform((env) => ({
+    host: env.HOST,
+    port: env.PORT,
+    publicUrl: env.PUBLIC_URL?.replace(/\/+$/, ''),
+    dataDir: resolve(env.DATA_DIR),
+    databaseUrl: env.DATABASE_URL,
+    accounts: (env.ACCOUNTS?.split(',') ?? []).map((pair) => {
+      const [authId, authToken] = pair.split(':') as [string, string];
+      return { authId, authToken };
+    }),
+    rateLimit: { requests: env.RATE_LIMIT_REQUESTS, windowMs: env.RATE_LIMIT_WINDOW_MS },
+    bodyLimitBytes: env.BODY_LIMIT_BYTES,
+    recordingMediaAuth: env.RECORDING_MEDIA_AUTH,
+    logLevel: env.LOG_LEVEL,
+  }));
+
+export type Config = z.output<typeof ConfigSchema>;
+
+export class ConfigError extends Error {}
+
+/** Parses the environment; a bad value throws one error naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const relevant = Object.fromEntries(
+    Object.keys(ConfigSchema.in.shape).map((key) => [key, env[key] === '' ? undefined : env[key]]),
+  );
+  const result = ConfigSchema.safeParse(relevant);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+  throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+}

@@ -1,0 +1,2 @@
+/** Injection tokens for values that are not classes. */
+export const DATABASE = Symbol('DATABASE');

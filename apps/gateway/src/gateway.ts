@@ -1,0 +1,73 @@
+import 'reflect-metadata';
+import type { AddressInfo } from 'node:net';
+import type { LoggerService } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { AccountsService } from './accounts/accounts.service.js';
+import { AuthGuard } from './accounts/auth.guard.js';
+import type { BasicCredentials } from './accounts/credentials.js';
+import { RateLimiter } from './accounts/rate-limiter.js';
+import { ApiIdInterceptor } from './common/api-id.interceptor.js';
+import { bodyParsers, requestLog } from './common/http-pipeline.js';
+import { createLogger, type Logger } from './common/logger.js';
+import { PlivoExceptionFilter } from './common/plivo-exception.filter.js';
+import { PublicUrls } from './common/public-urls.js';
+import { assignApiId } from './common/request-context.js';
+import type { Config } from './config/config.js';
+import { mountDocs } from './docs/docs.js';
+import { GatewayModule } from './gateway.module.js';
+import { openDatabase, type OpenDatabase } from './persistence/database.js';
+
+export interface RunningGateway {
+  url: string;
+  database: OpenDatabase;
+  /** The account created on this start because none existed; its token is shown only now. */
+  createdAccount?: BasicCredentials;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+function nestLogger(logger: Logger): LoggerService {
+  return {
+    log: (message) => logger.debug({ nest: true }, String(message)),
+    error: (message, trace) => logger.error({ nest: true, trace }, String(message)),
+    warn: (message) => logger.warn({ nest: true }, String(message)),
+  };
+}
+
+/** Opens the database, applies migrations and accounts, and serves the API on the configured port. */
+export async function startGateway(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<RunningGateway> {
+  const database = await openDatabase(config);
+  const urls = new PublicUrls();
+  const app = await NestFactory.create<NestExpressApplication>(GatewayModule.create(database, urls), {
+    bodyParser: false,
+    logger: nestLogger(logger),
+  });
+  app.disable('x-powered-by');
+  app.use(assignApiId, requestLog(logger), ...bodyParsers(config.bodyLimitBytes));
+
+  const accounts = app.get(AccountsService);
+  const createdAccount = await accounts.bootstrap(config.accounts);
+  app.useGlobalGuards(new AuthGuard(accounts, new RateLimiter(config.rateLimit.requests, config.rateLimit.windowMs), config.recordingMediaAuth));
+  app.useGlobalInterceptors(new ApiIdInterceptor());
+  app.useGlobalFilters(new PlivoExceptionFilter(logger));
+  mountDocs(app);
+
+  await app.listen(config.port, config.host);
+  const address = app.getHttpServer().address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  urls.base = config.publicUrl ?? url;
+  logger.info({ url, database: database.location, public_url: urls.base }, 'gateway listening');
+
+  return {
+    url,
+    database,
+    createdAccount,
+    logger,
+    close: async () => {
+      await app.close();
+      await database.close();
+    },
+  };
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+import { ConfigError, loadConfig, type Config } from './config/config.js';
+import { startGateway } from './gateway.js';
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+  const gateway = await startGateway(config);
+  if (gateway.createdAccount) {
+    const { authId, authToken } = gateway.createdAccount;
+    process.stdout.write(
+      [
+        '',
+        'No account existed, so one was created. Its token is shown only this once:',
+        `  auth_id:    ${authId}`,
+        `  auth_token: ${authToken}`,
+        `It is kept in the database at ${gateway.database.location}.`,
+        '',
+      ].join('\n') + '\n',
+    );
+  }
+  process.stdout.write(`MPC recording gateway on ${gateway.url} (Swagger UI at ${gateway.url}/docs)\n`);
+  const stop = async (signal: string) => {
+    gateway.logger.info({ signal }, 'shutting down');
+    await gateway.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`the gateway could not start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

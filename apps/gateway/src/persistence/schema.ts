@@ -1,0 +1,105 @@
+import { sql } from 'drizzle-orm';
+import { bigint, bigserial, boolean, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+
+const moment = (name: string) => timestamp(name, { withTimezone: true, precision: 6 });
+
+export const accounts = pgTable('accounts', {
+  authId: text('auth_id').primaryKey(),
+  authToken: text('auth_token').notNull(),
+  createdAt: moment('created_at').notNull().defaultNow(),
+});
+
+export const mpcs = pgTable(
+  'mpcs',
+  {
+    mpcUuid: uuid('mpc_uuid').primaryKey(),
+    authId: text('auth_id')
+      .notNull()
+      .references(() => accounts.authId),
+    friendlyName: text('friendly_name').notNull(),
+    status: text('status', { enum: ['Initialized', 'Active', 'Ended'] }).notNull(),
+    stayAlone: boolean('stay_alone').notNull(),
+    maxDuration: integer('max_duration').notNull(),
+    maxParticipants: integer('max_participants').notNull(),
+    createdAt: moment('created_at').notNull(),
+    startedAt: moment('started_at'),
+    endedAt: moment('ended_at'),
+    terminationCauseCode: integer('termination_cause_code'),
+  },
+  (table) => [
+    // Friendly names are unique per account among live MPCs only.
+    uniqueIndex('mpcs_live_name').on(table.authId, table.friendlyName).where(sql`${table.status} <> 'Ended'`),
+    index('mpcs_account_created').on(table.authId, table.createdAt),
+  ],
+);
+
+export const participants = pgTable(
+  'participants',
+  {
+    memberId: bigserial('member_id', { mode: 'number' }).primaryKey(),
+    mpcUuid: uuid('mpc_uuid')
+      .notNull()
+      .references(() => mpcs.mpcUuid),
+    callUuid: text('call_uuid').notNull(),
+    role: text('role', { enum: ['Agent', 'Supervisor', 'Customer'] }).notNull(),
+    fromNumber: text('from_number'),
+    toNumber: text('to_number'),
+    coachMode: boolean('coach_mode').notNull(),
+    mute: boolean('mute').notNull(),
+    hold: boolean('hold').notNull(),
+    startMpcOnEnter: boolean('start_mpc_on_enter').notNull(),
+    endMpcOnExit: boolean('end_mpc_on_exit').notNull(),
+    stayAlone: boolean('stay_alone').notNull(),
+    joinedAt: moment('joined_at').notNull(),
+    exitedAt: moment('exited_at'),
+    exitCause: text('exit_cause'),
+  },
+  (table) => [
+    index('participants_mpc').on(table.mpcUuid),
+    // A call leg is in at most one MPC at a time.
+    uniqueIndex('participants_present_call').on(table.callUuid).where(sql`${table.exitedAt} is null`),
+  ],
+);
+
+export const recordings = pgTable(
+  'recordings',
+  {
+    recordingId: uuid('recording_id').primaryKey(),
+    authId: text('auth_id')
+      .notNull()
+      .references(() => accounts.authId),
+    mpcUuid: uuid('mpc_uuid')
+      .notNull()
+      .references(() => mpcs.mpcUuid),
+    memberId: bigint('member_id', { mode: 'number' }).references(() => participants.memberId),
+    scope: text('scope', { enum: ['mpc', 'participant'] }).notNull(),
+    trackType: text('track_type', { enum: ['participant', 'all'] }),
+    fileFormat: text('file_format', { enum: ['mp3', 'wav'] }).notNull(),
+    callbackUrl: text('callback_url'),
+    callbackMethod: text('callback_method', { enum: ['GET', 'POST'] }).notNull(),
+    status: text('status', { enum: ['recording', 'paused', 'completed', 'failed'] }).notNull(),
+    addedAt: moment('added_at').notNull(),
+    startedAt: moment('started_at').notNull(),
+    endedAt: moment('ended_at'),
+    /** Recorded time of the segments already closed by a pause or a stop. */
+    recordedMs: bigint('recorded_ms', { mode: 'number' }).notNull().default(0),
+    /** Start of the segment being recorded now; null while paused or ended. */
+    segmentStartedAt: moment('segment_started_at'),
+    failureReason: text('failure_reason'),
+  },
+  (table) => [
+    index('recordings_account_added').on(table.authId, table.addedAt),
+    // At most one live recording per MPC, and per participant and track type.
+    uniqueIndex('recordings_live_mpc')
+      .on(table.mpcUuid)
+      .where(sql`${table.scope} = 'mpc' and ${table.status} in ('recording', 'paused')`),
+    uniqueIndex('recordings_live_participant')
+      .on(table.memberId, table.trackType)
+      .where(sql`${table.scope} = 'participant' and ${table.status} in ('recording', 'paused')`),
+  ],
+);
+
+export type AccountRow = typeof accounts.$inferSelect;
+export type MpcRow = typeof mpcs.$inferSelect;
+export type ParticipantRow = typeof participants.$inferSelect;
+export type RecordingRow = typeof recordings.$inferSelect;

@@ -1,0 +1,107 @@
+import { and, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import type { Queryable } from '../persistence/database.js';
+import { rangeConditions } from '../calls/calls.repository.js';
+import type { TimeRange } from '../common/time-range.js';
+import { mpcs, participants, recordings, type MpcRow, type ParticipantRow, type RecordingRow } from '../persistence/schema.js';
+
+export type NewRecording = typeof recordings.$inferInsert;
+
+/** A recording with what its object reports of its MPC and participant. */
+export interface RecordingView {
+  recording: RecordingRow;
+  mpc: Pick<MpcRow, 'friendlyName' | 'mpcUuid'>;
+  participant: Pick<ParticipantRow, 'callUuid' | 'fromNumber' | 'toNumber'> | null;
+}
+
+export interface RecordingListFilter {
+  callUuid?: string;
+  mpcUuid?: string;
+  mpcName?: string;
+  fromNumber?: string;
+  toNumber?: string;
+  added: TimeRange;
+  limit: number;
+  offset: number;
+}
+
+const LIVE = ['recording', 'paused'] as const;
+
+const viewColumns = {
+  recording: recordings,
+  mpc: { friendlyName: mpcs.friendlyName, mpcUuid: mpcs.mpcUuid },
+  participant: { callUuid: participants.callUuid, fromNumber: participants.fromNumber, toNumber: participants.toNumber },
+};
+
+export class RecordingsRepository {
+  async insert(db: Queryable, recording: NewRecording): Promise<RecordingRow> {
+    const [row] = await db.insert(recordings).values(recording).returning();
+    return row!;
+  }
+
+  async update(db: Queryable, recordingId: string, patch: Partial<NewRecording>): Promise<void> {
+    await db.update(recordings).set(patch).where(eq(recordings.recordingId, recordingId));
+  }
+
+  async liveMpcRecording(db: Queryable, mpcUuid: string): Promise<RecordingRow | undefined> {
+    const [row] = await db
+      .select()
+      .from(recordings)
+      .where(and(eq(recordings.mpcUuid, mpcUuid), eq(recordings.scope, 'mpc'), inArray(recordings.status, LIVE)));
+    return row;
+  }
+
+  async liveParticipantRecordings(db: Queryable, memberId: number): Promise<RecordingRow[]> {
+    return db
+      .select()
+      .from(recordings)
+      .where(and(eq(recordings.memberId, memberId), eq(recordings.scope, 'participant'), inArray(recordings.status, LIVE)))
+      .orderBy(recordings.trackType);
+  }
+
+  /** Every live recording of the MPC, MPC-level and participant-level. */
+  async liveRecordingsOfMpc(db: Queryable, mpcUuid: string): Promise<RecordingRow[]> {
+    return db.select().from(recordings).where(and(eq(recordings.mpcUuid, mpcUuid), inArray(recordings.status, LIVE)));
+  }
+
+  async find(db: Queryable, authId: string, recordingId: string): Promise<RecordingView | undefined> {
+    const [row] = await this.views(db, and(eq(recordings.authId, authId), eq(recordings.recordingId, recordingId)));
+    return row;
+  }
+
+  async list(db: Queryable, authId: string, filter: RecordingListFilter): Promise<{ rows: RecordingView[]; total: number }> {
+    const condition = and(
+      eq(recordings.authId, authId),
+      filter.mpcUuid === undefined ? undefined : eq(recordings.mpcUuid, filter.mpcUuid),
+      filter.mpcName === undefined ? undefined : eq(mpcs.friendlyName, filter.mpcName),
+      filter.callUuid === undefined ? undefined : eq(participants.callUuid, filter.callUuid),
+      filter.fromNumber === undefined ? undefined : eq(participants.fromNumber, filter.fromNumber),
+      filter.toNumber === undefined ? undefined : eq(participants.toNumber, filter.toNumber),
+      ...rangeConditions(recordings.addedAt, filter.added),
+    );
+    const [rows, [count]] = await Promise.all([
+      this.views(db, condition, { limit: filter.limit, offset: filter.offset }),
+      db
+        .select({ total: sql<number>`count(*)`.mapWith(Number) })
+        .from(recordings)
+        .innerJoin(mpcs, eq(mpcs.mpcUuid, recordings.mpcUuid))
+        .leftJoin(participants, eq(participants.memberId, recordings.memberId))
+        .where(condition),
+    ]);
+    return { rows, total: count?.total ?? 0 };
+  }
+
+  async delete(db: Queryable, recordingId: string): Promise<void> {
+    await db.delete(recordings).where(eq(recordings.recordingId, recordingId));
+  }
+
+  private async views(db: Queryable, condition: SQL | undefined, page?: { limit: number; offset: number }): Promise<RecordingView[]> {
+    const query = db
+      .select(viewColumns)
+      .from(recordings)
+      .innerJoin(mpcs, eq(mpcs.mpcUuid, recordings.mpcUuid))
+      .leftJoin(participants, eq(participants.memberId, recordings.memberId))
+      .where(condition)
+      .orderBy(desc(recordings.addedAt), desc(recordings.recordingId));
+    return page ? query.limit(page.limit).offset(page.offset) : query;
+  }
+}

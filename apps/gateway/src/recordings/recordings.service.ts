@@ -1,0 +1,218 @@
+import { randomUUID } from 'node:crypto';
+import type { FileFormat, MpcRef, OperationInput, RecordTrackType, StartRecordingResponse } from '@mpc/contracts';
+import type { CallsRepository } from '../calls/calls.repository.js';
+import { ApiError } from '../common/error-catalog.js';
+import { isEmptyRange, timeRangeOf } from '../common/time-range.js';
+import type { PublicUrls } from '../common/public-urls.js';
+import type { Database, Queryable } from '../persistence/database.js';
+import type { AccountRow, MpcRow, ParticipantRow, RecordingRow } from '../persistence/schema.js';
+import { applyCommand, startRecording, type RecordingCommand } from './recording-state.js';
+import { presentRecording } from './recordings.presenter.js';
+import type { RecordingsRepository } from './recordings.repository.js';
+
+export interface RecordingRequest {
+  fileFormat: FileFormat;
+  callbackUrl?: string;
+  callbackMethod: 'GET' | 'POST';
+}
+
+type Track = 'participant' | 'all';
+const tracksOf = (type: RecordTrackType): Track[] => (type === 'both' ? ['participant', 'all'] : [type]);
+
+const DAY_MS = 86_400_000;
+
+export class RecordingsService {
+  constructor(
+    private readonly db: Database,
+    private readonly recordings: RecordingsRepository,
+    private readonly calls: CallsRepository,
+    private readonly urls: PublicUrls,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** Starts the MPC's recording, or answers the live one: concurrent starts create exactly one. */
+  async startMpcRecording(account: AccountRow, ref: MpcRef, request: RecordingRequest): Promise<Omit<StartRecordingResponse, 'api_id'>> {
+    return this.db.transaction(async (tx) => {
+      const mpc = await this.activeMpc(tx, account, ref);
+      const recording = await this.ensureMpcRecording(tx, mpc, request);
+      return { message: `MPC: ${mpc.friendlyName} record started`, ...this.reference(recording) };
+    });
+  }
+
+  async commandMpcRecording(account: AccountRow, ref: MpcRef, command: RecordingCommand): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const mpc = await this.lockedMpc(tx, account, ref);
+      const recording = await this.recordings.liveMpcRecording(tx, mpc.mpcUuid);
+      if (!recording) throw new ApiError('invalid_state', `MPC ${mpc.friendlyName} has no recording in progress`);
+      await this.transition(tx, recording, command);
+    });
+  }
+
+  async startParticipantRecording(
+    account: AccountRow,
+    ref: MpcRef,
+    memberId: string,
+    request: RecordingRequest & { trackType: RecordTrackType },
+  ): Promise<Omit<StartRecordingResponse, 'api_id'>> {
+    return this.db.transaction(async (tx) => {
+      const mpc = await this.activeMpc(tx, account, ref);
+      const participant = await this.presentParticipant(tx, mpc, memberId);
+      const live = await this.recordings.liveParticipantRecordings(tx, participant.memberId);
+      const started: RecordingRow[] = [];
+      for (const track of tracksOf(request.trackType)) {
+        started.push(live.find((recording) => recording.trackType === track) ?? (await this.insertStarted(tx, mpc, participant, track, request)));
+      }
+      const first = started[0]!;
+      return {
+        message: `MPC: ${mpc.friendlyName} participant record started`,
+        ...this.reference(first),
+        ...(started.length > 1 && {
+          recordings: started.map((recording) => ({ ...this.reference(recording), record_track_type: recording.trackType! })),
+        }),
+      };
+    });
+  }
+
+  async commandParticipantRecording(account: AccountRow, ref: MpcRef, memberId: string, trackType: RecordTrackType, command: RecordingCommand): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const mpc = await this.lockedMpc(tx, account, ref);
+      const participant = await this.presentParticipant(tx, mpc, memberId);
+      const tracks = tracksOf(trackType);
+      const targets = (await this.recordings.liveParticipantRecordings(tx, participant.memberId)).filter((recording) =>
+        tracks.includes(recording.trackType!),
+      );
+      if (targets.length === 0) {
+        throw new ApiError('invalid_state', `member ${memberId} has no recording in progress with record_track_type ${trackType}`);
+      }
+      for (const recording of targets) await this.transition(tx, recording, command);
+    });
+  }
+
+  /** The MPC's live recording, started now if there is none; used inside the caller's transaction. */
+  async ensureMpcRecording(tx: Queryable, mpc: MpcRow, request: RecordingRequest): Promise<RecordingRow> {
+    return (await this.recordings.liveMpcRecording(tx, mpc.mpcUuid)) ?? (await this.insertStarted(tx, mpc, null, null, request));
+  }
+
+  private async insertStarted(tx: Queryable, mpc: MpcRow, participant: ParticipantRow | null, track: Track | null, request: RecordingRequest): Promise<RecordingRow> {
+    const now = this.now();
+    const { next } = startRecording(now);
+    return this.recordings.insert(tx, {
+      recordingId: randomUUID(),
+      authId: mpc.authId,
+      mpcUuid: mpc.mpcUuid,
+      memberId: participant?.memberId ?? null,
+      scope: participant ? 'participant' : 'mpc',
+      trackType: track,
+      fileFormat: request.fileFormat,
+      callbackUrl: request.callbackUrl ?? null,
+      callbackMethod: request.callbackMethod,
+      addedAt: now,
+      startedAt: now,
+      ...next,
+    });
+  }
+
+  /** Completes every live recording of the MPC, or of some of its participants, when they leave. */
+  async completeLive(tx: Queryable, mpcUuid: string, memberIds?: number[]): Promise<void> {
+    const live = await this.recordings.liveRecordingsOfMpc(tx, mpcUuid);
+    for (const recording of live) {
+      const concerned = memberIds === undefined || (recording.memberId !== null && memberIds.includes(recording.memberId));
+      if (concerned) await this.transition(tx, recording, 'stop');
+    }
+  }
+
+  async get(account: AccountRow, recordingId: string) {
+    const view = await this.recordings.find(this.db, account.authId, recordingId);
+    if (!view) throw new ApiError('not_found', `recording ${recordingId} not found`);
+    return presentRecording(view, this.urls, this.now());
+  }
+
+  async list(account: AccountRow, query: OperationInput<'listRecordings'>['query']) {
+    const now = this.now();
+    const added = timeRangeOf(query, 'add_time');
+    const storage = {
+      eq: query.recording_storage_duration,
+      gt: query.recording_storage_duration__gt,
+      gte: query.recording_storage_duration__gte,
+      lt: query.recording_storage_duration__lt,
+      lte: query.recording_storage_duration__lte,
+    };
+    const byAddTime = !isEmptyRange(added);
+    const byStorage = Object.values(storage).some((value) => value !== undefined);
+    if (byAddTime && byStorage) {
+      throw new ApiError('invalid_parameter', 'recording_storage_duration filters cannot be combined with add_time filters');
+    }
+    if (byStorage) {
+      // Storage duration is whole days since the recording was added.
+      const daysAgo = (days: number) => new Date(now.getTime() - days * DAY_MS);
+      if (storage.eq !== undefined) Object.assign(added, { lte: daysAgo(storage.eq), gt: daysAgo(storage.eq + 1) });
+      if (storage.gt !== undefined) added.lte = daysAgo(storage.gt + 1);
+      if (storage.gte !== undefined) added.lte = daysAgo(storage.gte);
+      if (storage.lt !== undefined) added.gt = daysAgo(storage.lt);
+      if (storage.lte !== undefined) added.gt = daysAgo(storage.lte + 1);
+    } else if (byAddTime) {
+      const from = added.gt ?? added.gte;
+      const to = added.lt ?? added.lte ?? now;
+      if (from && to.getTime() - from.getTime() > 30 * DAY_MS) {
+        throw new ApiError('invalid_parameter', 'the add_time range may span at most 30 days');
+      }
+    } else {
+      added.gte = new Date(now.getTime() - 7 * DAY_MS);
+    }
+    const { rows, total } = await this.recordings.list(this.db, account.authId, {
+      callUuid: query.call_uuid,
+      mpcUuid: (query.mpc_uuid ?? query.conference_uuid)?.toLowerCase(),
+      mpcName: query.mpc_name ?? query.conference_name,
+      fromNumber: query.from_number,
+      toNumber: query.to_number,
+      added,
+      limit: query.limit,
+      offset: query.offset,
+    });
+    return { rows: rows.map((view) => presentRecording(view, this.urls, now)), total };
+  }
+
+  async delete(account: AccountRow, recordingId: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const view = await this.recordings.find(tx, account.authId, recordingId);
+      if (!view) throw new ApiError('not_found', `recording ${recordingId} not found`);
+      if (view.recording.status === 'recording' || view.recording.status === 'paused') {
+        throw new ApiError('invalid_state', 'the recording is in progress; stop it before deleting it');
+      }
+      await this.recordings.delete(tx, recordingId);
+    });
+  }
+
+  private async transition(tx: Queryable, recording: RecordingRow, command: RecordingCommand): Promise<void> {
+    const { next } = applyCommand(recording, command, this.now());
+    await this.recordings.update(tx, recording.recordingId, next);
+  }
+
+  private reference(recording: RecordingRow) {
+    return {
+      recording_id: recording.recordingId,
+      recording_url: this.urls.recordingFileUrl(recording.authId, recording.recordingId, recording.fileFormat),
+    };
+  }
+
+  private async lockedMpc(tx: Queryable, account: AccountRow, ref: MpcRef): Promise<MpcRow> {
+    const mpc = await this.calls.findMpc(tx, account.authId, ref, { lock: true });
+    if (!mpc) throw new ApiError('not_found', 'multiparty call not found');
+    return mpc;
+  }
+
+  private async activeMpc(tx: Queryable, account: AccountRow, ref: MpcRef): Promise<MpcRow> {
+    const mpc = await this.lockedMpc(tx, account, ref);
+    if (mpc.status !== 'Active') {
+      throw new ApiError('invalid_state', `MPC ${mpc.friendlyName} is ${mpc.status.toLowerCase()}, not active: it cannot be recorded`);
+    }
+    return mpc;
+  }
+
+  private async presentParticipant(tx: Queryable, mpc: MpcRow, memberId: string): Promise<ParticipantRow> {
+    const [participant] = await this.calls.findParticipants(tx, mpc.mpcUuid, [memberId]);
+    if (!participant) throw new ApiError('not_found', `member ${memberId} not found in MPC ${mpc.friendlyName}`);
+    if (participant.exitedAt) throw new ApiError('invalid_state', `member ${memberId} has left the MPC`);
+    return participant;
+  }
+}
