@@ -2,7 +2,7 @@ import type { MpcRef } from '@mpc/contracts';
 import { and, desc, eq, gt, gte, inArray, isNull, lt, lte, ne, sql, type SQL } from 'drizzle-orm';
 import type { TimeRange } from '../common/time-range.js';
 import type { Queryable } from '../persistence/database.js';
-import { mpcs, participants, recordings, type MpcRow, type ParticipantRow } from '../persistence/schema.js';
+import { mpcs, participants, type MpcRow, type ParticipantRow } from '../persistence/schema.js';
 
 export type NewMpc = typeof mpcs.$inferInsert;
 export type NewParticipant = typeof participants.$inferInsert;
@@ -26,11 +26,14 @@ export function rangeConditions(column: Parameters<typeof gt>[0], range: TimeRan
   ].filter((condition): condition is SQL => condition !== undefined);
 }
 
-/** Recording status of each MPC's live MPC-level recording, for the MPC object's `recording` field. */
+/**
+ * Recording status of each MPC's live MPC-level recording, for the MPC object's `recording` field.
+ * Written with qualified names: drizzle leaves columns unqualified in single-table selects, and an
+ * unqualified mpc_uuid inside the subquery would name the recording's own column.
+ */
 const liveRecordingStatus = sql<'recording' | 'paused' | null>`(
-  select ${recordings.status} from ${recordings}
-  where ${recordings.mpcUuid} = ${mpcs.mpcUuid} and ${recordings.scope} = 'mpc'
-    and ${recordings.status} in ('recording', 'paused')
+  select live.status from recordings live
+  where live.mpc_uuid = "mpcs"."mpc_uuid" and live.scope = 'mpc' and live.status in ('recording', 'paused')
   limit 1)`;
 
 export type MpcWithRecording = MpcRow & { recording: 'recording' | 'paused' | null };

@@ -1,0 +1,93 @@
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AUTH_ID, AUTH_TOKEN, startTestGateway, type TestGateway } from '../support/gateway.js';
+
+/** Debian's chromium; a browser is never downloaded. */
+const CHROMIUM = '/usr/bin/chromium';
+const haveChromium = existsSync(CHROMIUM);
+const missing = `${CHROMIUM} not found: install it with \`apt-get install chromium\``;
+// CI installs chromium, so there a missing browser fails the suite instead of skipping it.
+const skip = !haveChromium && !process.env.CI;
+if (skip) console.warn(`Swagger UI browser test skipped: ${missing}.`);
+
+describe.skipIf(skip)('Swagger UI at /docs', { timeout: 60_000 }, () => {
+  let gateway: TestGateway | undefined;
+  let browser: Browser | undefined;
+  let page: Page;
+
+  beforeAll(async () => {
+    if (!haveChromium) throw new Error(`${missing}; CI must run the Swagger UI browser test.`);
+    gateway = await startTestGateway();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    page = await browser.newPage();
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await gateway?.stop();
+  }, 60_000);
+
+  it('serves the OpenAPI 3.1 document at /openapi.json', async () => {
+    const response = await fetch(`${gateway!.url}/openapi.json`);
+    expect(response.status).toBe(200);
+    const document = (await response.json()) as { openapi: string; servers: unknown };
+    expect(document.openapi).toBe('3.1.0');
+    expect(document.servers).toEqual([expect.objectContaining({ url: '/' })]);
+  });
+
+  it('lists the operations and runs listMpcs live after authorizing', async () => {
+    await page.goto(`${gateway!.url}/docs`);
+
+    // 1. The operations and their tags are rendered.
+    await page.locator('.opblock').first().waitFor();
+    for (const tag of ['MultiPartyCall', 'Participant', 'Recording']) {
+      await expect(page.locator(`.opblock-tag[data-tag="${tag}"]`).isVisible()).resolves.toBe(true);
+    }
+    await page.getByText('startMpcRecording', { exact: true }).first().waitFor();
+    await page.getByText('Start recording a multiparty call').first().waitFor();
+
+    // 2. Authorize with HTTP basic.
+    await page.locator('.auth-wrapper .authorize').click();
+    const dialog = page.locator('.dialog-ux .modal-ux');
+    await dialog.waitFor();
+    await dialog.locator('input[type="text"]').first().fill(AUTH_ID);
+    await dialog.locator('input[type="password"]').first().fill(AUTH_TOKEN);
+    await dialog.getByRole('button', { name: 'Authorize', exact: true }).click();
+    await dialog.getByRole('button', { name: 'Logout' }).waitFor();
+    await dialog.locator('button.btn-done').click();
+    await dialog.waitFor({ state: 'detached' });
+
+    // 3. Expand GET /v1/Account/{auth_id}/MultiPartyCall/, try it out and execute.
+    const operation = page.locator('#operations-MultiPartyCall-listMpcs');
+    await operation.locator('.opblock-summary').first().click();
+    await operation.getByRole('button', { name: 'Try it out' }).click();
+    await operation.locator('tr[data-param-name="auth_id"] input').fill(AUTH_ID);
+    await operation.getByRole('button', { name: 'Execute' }).click();
+
+    const live = operation.locator('.live-responses-table');
+    await live.waitFor();
+    const status = live.locator('.response .response-col_status').first();
+    await expect.poll(async () => (await status.textContent())?.trim(), { timeout: 15_000 }).toBe('200');
+    const body = (await live.locator('.response-col_description pre.microlight').first().textContent()) ?? '';
+    expect(body).toContain('"objects"');
+    expect(body).toContain('"api_id"');
+    expect(JSON.parse(body)).toMatchObject({ api_id: expect.any(String), objects: expect.any(Array) });
+
+    const requestUrl = (await live.locator('.request-url pre').first().textContent())?.trim();
+    expect(requestUrl).toBe(`${gateway!.url}/v1/Account/${AUTH_ID}/MultiPartyCall/`);
+  });
+});
