@@ -24,7 +24,13 @@ export interface RunningGateway {
   /** The account created on this start because none existed; its token is shown only now. */
   createdAccount?: BasicCredentials;
   logger: Logger;
+  /** The HTTP routes the server has, for checking them against the contract. */
+  routes(): { method: string; path: string }[];
   close(): Promise<void>;
+}
+
+interface ExpressLayer {
+  route?: { path: string; methods: Record<string, boolean> };
 }
 
 function nestLogger(logger: Logger): LoggerService {
@@ -65,6 +71,10 @@ export async function startGateway(config: Config, logger: Logger = createLogger
     database,
     createdAccount,
     logger,
+    routes: () =>
+      (app.getHttpAdapter().getInstance().router.stack as ExpressLayer[]).flatMap((layer) =>
+        layer.route ? Object.keys(layer.route.methods).map((method) => ({ method, path: layer.route!.path })) : [],
+      ),
     close: async () => {
       await app.close();
       await database.close();

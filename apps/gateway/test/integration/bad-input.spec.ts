@@ -1,0 +1,82 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OTHER_AUTH_ID, OTHER_AUTH_TOKEN, snapshotDatabase, startTestGateway, type TestGateway } from '../support/gateway.js';
+
+let gateway: TestGateway;
+let otherMpcPath: string;
+
+beforeAll(async () => {
+  gateway = await startTestGateway();
+  const json = (body: unknown) => ({ method: 'POST', headers: { authorization: gateway.auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  await fetch(`${gateway.api}/MultiPartyCall/name_bad/Participant/`, json({ role: 'Agent', from: '+1', to: '+2' }));
+  await fetch(`${gateway.api}/MultiPartyCall/name_bad/Participant/`, json({ role: 'Customer', from: '+1', to: '+3' }));
+  await fetch(`${gateway.api}/MultiPartyCall/name_bad/Record/`, json({}));
+  const other = `Basic ${Buffer.from(`${OTHER_AUTH_ID}:${OTHER_AUTH_TOKEN}`).toString('base64')}`;
+  await fetch(`${gateway.url}/v1/Account/${OTHER_AUTH_ID}/MultiPartyCall/name_theirs/Participant/`, {
+    ...json({ role: 'Agent', from: '+1', to: '+2' }),
+    headers: { authorization: other, 'content-type': 'application/json' },
+  });
+  const listed = await fetch(`${gateway.url}/v1/Account/${OTHER_AUTH_ID}/MultiPartyCall/?friendly_name=theirs`, { headers: { authorization: other } });
+  const { objects } = (await listed.json()) as { objects: { mpc_uuid: string }[] };
+  otherMpcPath = `MultiPartyCall/uuid_${objects[0]!.mpc_uuid}`;
+});
+afterAll(() => gateway?.stop());
+
+interface BadRequest {
+  name: string;
+  method: string;
+  path: () => string;
+  body?: string;
+  contentType?: string;
+  auth?: string;
+  status: number;
+  error: RegExp;
+}
+
+const cases: BadRequest[] = [
+  { name: 'bad file_format', method: 'POST', path: () => 'MultiPartyCall/name_bad/Record/', body: '{"file_format":"ogg"}', status: 400, error: /file_format: must be one of mp3, wav/ },
+  { name: 'bad recording_callback_method', method: 'POST', path: () => 'MultiPartyCall/name_bad/Record/', body: '{"recording_callback_method":"PUT"}', status: 400, error: /recording_callback_method: must be one of GET, POST/ },
+  { name: 'malformed callback URL', method: 'POST', path: () => 'MultiPartyCall/name_bad/Record/', body: '{"recording_callback_url":"not a url"}', status: 400, error: /recording_callback_url: must be an absolute http or https URL/ },
+  { name: 'unknown MPC', method: 'POST', path: () => 'MultiPartyCall/name_nobody/Record/', body: '{}', status: 404, error: /multiparty call not found/ },
+  { name: "another account's MPC", method: 'POST', path: () => `${otherMpcPath}/Record/`, body: '{}', status: 404, error: /multiparty call not found/ },
+  { name: "another account's path", method: 'GET', path: () => `../${OTHER_AUTH_ID}/MultiPartyCall/`, status: 401, error: /authentication failed/ },
+  { name: 'wrong password', method: 'POST', path: () => 'MultiPartyCall/name_bad/Record/Pause/', body: '{}', auth: 'wrong-password', status: 401, error: /^authentication failed$/ },
+  { name: 'no credentials', method: 'DELETE', path: () => 'MultiPartyCall/name_bad/', body: '{}', auth: '', status: 401, error: /^authentication failed$/ },
+  { name: 'malformed JSON', method: 'POST', path: () => 'MultiPartyCall/name_bad/Record/', body: '{"file_format":', status: 400, error: /not valid JSON/ },
+  { name: 'JSON that is not an object', method: 'POST', path: () => 'MultiPartyCall/name_bad/Record/', body: '["mp3"]', status: 400, error: /must be a JSON object/ },
+  { name: 'a 10 MB body', method: 'POST', path: () => 'MultiPartyCall/name_bad/Record/', body: JSON.stringify({ pad: 'x'.repeat(10 * 1024 * 1024) }), status: 413, error: /request body larger than/ },
+  { name: 'name_a%2Fb', method: 'POST', path: () => 'MultiPartyCall/name_a%2Fb/Record/', body: '{}', status: 400, error: /friendly name may not contain/ },
+  { name: 'an MPC id without prefix', method: 'GET', path: () => 'MultiPartyCall/bad', status: 400, error: /must be name_<friendly_name> or uuid_<mpc_uuid>/ },
+  { name: 'unknown member', method: 'POST', path: () => 'MultiPartyCall/name_bad/Participant/999999/', body: '{"mute":true}', status: 404, error: /member 999999 not found/ },
+  { name: 'coach_mode for all', method: 'POST', path: () => 'MultiPartyCall/name_bad/Participant/all/', body: '{"coach_mode":true}', status: 400, error: /coach_mode cannot be set for member all/ },
+  { name: 'update with nothing to change', method: 'POST', path: () => 'MultiPartyCall/name_bad/Participant/all/', body: '{}', status: 400, error: /one of mute, hold or coach_mode is required/ },
+  { name: 'resume while recording', method: 'POST', path: () => 'MultiPartyCall/name_bad/Record/Resume/', body: '{}', status: 400, error: /the recording is not paused/ },
+  { name: 'add participant without from/to', method: 'POST', path: () => 'MultiPartyCall/name_bad/Participant/', body: '{"role":"Agent"}', status: 400, error: /from and to are required unless call_uuid is given/ },
+  { name: 'bad role', method: 'POST', path: () => 'MultiPartyCall/name_bad/Participant/', body: '{"role":"boss","from":"1","to":"2"}', status: 400, error: /role: must be one of Agent, Supervisor, Customer/ },
+  { name: 'bad list limit', method: 'GET', path: () => 'Recording/?limit=50', status: 400, error: /limit/ },
+  { name: 'unknown recording', method: 'GET', path: () => 'Recording/00000000-0000-4000-8000-000000000000/', status: 404, error: /recording 00000000-0000-4000-8000-000000000000 not found/ },
+  { name: 'unsupported method', method: 'PUT', path: () => 'MultiPartyCall/name_bad/Record/', body: '{}', status: 405, error: /method PUT not allowed/ },
+  { name: 'unknown path', method: 'GET', path: () => 'Nothing/Here/', status: 404, error: /no resource at/ },
+];
+
+describe('bad input', () => {
+  it.each(cases)('$name → $status in Plivo\'s body, database unchanged', async (bad) => {
+    const before = await snapshotDatabase(gateway);
+    const auth = bad.auth === undefined ? gateway.auth : bad.auth === '' ? undefined : `Basic ${Buffer.from(`x:${bad.auth}`).toString('base64')}`;
+    const headers: Record<string, string> = { 'content-type': bad.contentType ?? 'application/json' };
+    if (auth) headers.authorization = auth;
+    const response = await fetch(new URL(bad.path(), `${gateway.api}/`), { method: bad.method, headers, body: bad.body });
+    expect(response.status).toBe(bad.status);
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(Object.keys(body).sort()).toEqual(['api_id', 'error']);
+    expect(body.api_id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(body.error).toMatch(bad.error);
+    expect(await snapshotDatabase(gateway)).toEqual(before);
+  });
+
+  it('still serves after all of them', async () => {
+    const response = await fetch(`${gateway.api}/MultiPartyCall/name_bad`, { headers: { authorization: gateway.auth } });
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { recording: string }).recording).toBe('recording');
+  });
+});

@@ -1,0 +1,108 @@
+import { operations, type Operation } from '@mpc/contracts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expressPath } from '../../dist/common/contract-paths.js';
+import { startTestGateway, type TestGateway } from '../support/gateway.js';
+
+let gateway: TestGateway;
+
+beforeAll(async () => {
+  gateway = await startTestGateway();
+});
+afterAll(() => gateway?.stop());
+
+const call = (method: string, path: string, body?: string, contentType = 'application/json') =>
+  fetch(`${gateway.api}/${path}`, {
+    method,
+    redirect: 'manual',
+    headers: { authorization: gateway.auth, ...(body !== undefined && { 'content-type': contentType }) },
+    body,
+  });
+
+describe('routes', () => {
+  it('has exactly one route per contract operation, and no route outside the contract under /v1', async () => {
+    const registered = gateway.routes().filter((route) => route.path.startsWith('/v1/'));
+    const expected = (Object.values(operations) as Operation[]).map((operation) => ({ method: operation.method, path: expressPath(operation) }));
+    const key = (route: { method: string; path: string }) => `${route.method.toUpperCase()} ${route.path.replace(/\/$/, '')}`;
+    expect(registered.map(key).sort()).toEqual(expected.map(key).sort());
+  });
+});
+
+describe('wire compatibility', () => {
+  it('accepts paths with and without the trailing slash, and never redirects', async () => {
+    await call('POST', 'MultiPartyCall/name_slash/Participant', '{"role":"Agent","from":"1","to":"2"}');
+    for (const path of ['MultiPartyCall/name_slash', 'MultiPartyCall/name_slash/', 'MultiPartyCall/name_slash/Participant', 'MultiPartyCall/name_slash/Participant/']) {
+      const response = await call('GET', path);
+      expect(response.status, path).toBe(200);
+    }
+  });
+
+  it('reads form-encoded bodies, booleans in every spelling and enums in any case', async () => {
+    const added = await call('POST', 'MultiPartyCall/name_form/Participant/', 'role=SUPERVISOR&from=%2B1&to=%2B2&coach_mode=False&mute=True&max_duration=600', 'application/x-www-form-urlencoded');
+    expect(added.status).toBe(201);
+    const [participant] = ((await (await call('GET', 'MultiPartyCall/name_form/Participant/')).json()) as { objects: Record<string, unknown>[] }).objects;
+    expect(participant).toMatchObject({ role: 'supervisor', coach_mode: false, mute: true });
+    const started = await call('POST', 'MultiPartyCall/name_form/Record/', 'file_format=WAV&recording_callback_method=get', 'application/x-www-form-urlencoded');
+    expect(started.status).toBe(202);
+    expect(((await started.json()) as { recording_url: string }).recording_url).toMatch(/\.wav$/);
+  });
+
+  it('reads JSON bodies on DELETE, tolerates JSON content type on GET, and ignores unknown keys', async () => {
+    await call('POST', 'MultiPartyCall/name_json/Participant/', '{"role":"Agent","from":"1","to":"2","dial_music":"Real","ring_timeout":45,"sip_headers":"x=y"}');
+    expect((await call('POST', 'MultiPartyCall/name_json/Record/', '{"file_format":"mp3","transcript":true}')).status).toBe(202);
+    const get = await fetch(`${gateway.api}/MultiPartyCall/name_json`, { headers: { authorization: gateway.auth, 'content-type': 'application/json' } });
+    expect(get.status).toBe(200);
+    const stopped = await call('DELETE', 'MultiPartyCall/name_json/Record/', '{}');
+    expect(stopped.status).toBe(204);
+    expect(await stopped.text()).toBe('');
+  });
+
+  it('accepts the creation_time_gt spelling the Node SDK sends', async () => {
+    const response = await call('GET', 'MultiPartyCall/?creation_time_gt=2999-01-01%2000%3A00');
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { objects: unknown[] }).objects).toEqual([]);
+  });
+
+  it('creates exactly one recording from concurrent starts on one MPC', async () => {
+    await call('POST', 'MultiPartyCall/name_race/Participant/', '{"role":"Agent","from":"1","to":"2"}');
+    const responses = await Promise.all(Array.from({ length: 12 }, () => call('POST', 'MultiPartyCall/name_race/Record/', '{}')));
+    const ids = await Promise.all(responses.map(async (response) => ((await response.json()) as { recording_id: string }).recording_id));
+    expect(responses.every((response) => response.status === 202)).toBe(true);
+    expect(new Set(ids).size).toBe(1);
+    const list = (await (await call('GET', 'Recording/?mpc_name=race')).json()) as { meta: { total_count: number } };
+    expect(list.meta.total_count).toBe(1);
+  });
+
+  it('pages lists with meta links', async () => {
+    for (const name of ['page_a', 'page_b', 'page_c']) await call('POST', `MultiPartyCall/name_${name}/Participant/`, '{"role":"Agent","from":"1","to":"2"}');
+    const page = (await (await call('GET', 'MultiPartyCall/?limit=2&offset=1')).json()) as { meta: Record<string, unknown>; objects: unknown[] };
+    expect(page.objects).toHaveLength(2);
+    expect(page.meta.previous).toMatch(/offset=0/);
+    expect(page.meta.offset).toBe(1);
+  });
+});
+
+describe('rate limit', () => {
+  it('answers 429 in Plivo\'s body once an account is over its limit', async () => {
+    const limited = await startTestGateway({ RATE_LIMIT_REQUESTS: '5', RATE_LIMIT_WINDOW_MS: '60000' });
+    try {
+      const statuses = [];
+      for (let i = 0; i < 7; i += 1) {
+        const response = await fetch(`${limited.api}/MultiPartyCall/`, { headers: { authorization: limited.auth } });
+        statuses.push(response.status);
+        if (response.status === 429) expect(((await response.json()) as { error: string }).error).toMatch(/rate limit/);
+      }
+      expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429]);
+    } finally {
+      await limited.stop();
+    }
+  });
+});
+
+describe('health', () => {
+  it('answers liveness and readiness', async () => {
+    expect((await fetch(`${gateway.url}/health/live`)).status).toBe(200);
+    const ready = await fetch(`${gateway.url}/health/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ok', database: 'ok' });
+  });
+});
