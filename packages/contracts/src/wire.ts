@@ -65,4 +65,4 @@ export const PlivoTimestampSchema = z
 export const FilterTimeSchema = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?$/, 'must be YYYY-MM-DD HH:MM[:ss[.uuuuuu]]')
-  .meta({ description: 'UTC time, `YYYY-MM-DD HH:MM[:ss[.uuuuuu]]`.', example: '2026-01-05 09:20' });
+  .meta({ description: 'UTC time, `YYYY-MM-DD HH:MM[:ss[.uuuuuu]]`, e.g. `2026-01-05 09:20`.' });

@@ -37,9 +37,11 @@ describe.skipIf(skip)('Swagger UI at /docs', { timeout: 60_000 }, () => {
   }, 60_000);
 
   afterAll(async () => {
-    await page?.screenshot({ path: '/tmp/docs-screenshot.png', fullPage: false }).catch(() => {}); // DEV-ONLY
-    await browser?.close();
-    await gateway?.stop();
+    try {
+      await browser?.close();
+    } finally {
+      await gateway?.stop();
+    }
   }, 60_000);
 
   it('serves the OpenAPI 3.1 document at /openapi.json', async () => {
@@ -56,7 +58,7 @@ describe.skipIf(skip)('Swagger UI at /docs', { timeout: 60_000 }, () => {
     // 1. The operations and their tags are rendered.
     await page.locator('.opblock').first().waitFor();
     for (const tag of ['MultiPartyCall', 'Participant', 'Recording']) {
-      await expect(page.locator(`.opblock-tag[data-tag="${tag}"]`).isVisible()).resolves.toBe(true);
+      await page.locator(`.opblock-tag[data-tag="${tag}"]`).waitFor();
     }
     await page.getByText('startMpcRecording', { exact: true }).first().waitFor();
     await page.getByText('Start recording a multiparty call').first().waitFor();
@@ -79,6 +81,8 @@ describe.skipIf(skip)('Swagger UI at /docs', { timeout: 60_000 }, () => {
     await operation.locator('tr[data-param-name="auth_id"] input').fill(AUTH_ID);
     await operation.getByRole('button', { name: 'Execute' }).click();
 
+    // Swagger UI prefills the query inputs from the schema examples (end_time__gt=2026-01-05 09:20 and so on),
+    // so the listing is filtered; only the shape of the live response is checked here.
     const live = operation.locator('.live-responses-table');
     await live.waitFor();
     const status = live.locator('.response .response-col_status').first();
@@ -88,7 +92,7 @@ describe.skipIf(skip)('Swagger UI at /docs', { timeout: 60_000 }, () => {
     expect(body).toContain('"api_id"');
     expect(JSON.parse(body)).toMatchObject({ api_id: expect.any(String), objects: expect.any(Array) });
 
-    const requestUrl = (await live.locator('.request-url pre').first().textContent())?.trim();
-    expect(requestUrl).toBe(`${gateway!.url}/v1/Account/${AUTH_ID}/MultiPartyCall/`);
+    const requestUrl = (await operation.locator('.request-url pre').first().textContent())?.trim() ?? '';
+    expect(requestUrl.startsWith(`${gateway!.url}/v1/Account/${AUTH_ID}/MultiPartyCall/`)).toBe(true);
   });
 });
