@@ -29,11 +29,14 @@ const START_BODY = JSON.stringify({ file_format: 'mp3', recording_callback_metho
 export async function run({ log, command }) {
   const logLevel = process.env.BENCH_GATEWAY_LOG_LEVEL || 'warn';
   const startedAt = new Date();
+  const host = machine(); // before any load, so its load average shows other work on the machine
   const runs = {};
+  let gatewayOutput;
   const problems = [];
 
   await withGateway({ logLevel, log }, async (gateway) => {
     const url = gateway.url;
+    const outputBefore = gateway.output(); // the start-up banner is not a log line
 
     // One MPC per connection, each with an Agent and a Customer, so it is active.
     const names = Array.from({ length: CONNECTIONS }, (_, i) => `bench_api_${startedAt.getTime()}_${i}`);
@@ -55,8 +58,8 @@ export async function run({ log, command }) {
 
     const bare = { url: `${url}/health/live`, connections: CONNECTIONS };
     log(`bare route: ${WARMUP_SECONDS} s warm-up + ${BARE_SECONDS} s, ${CONNECTIONS} connections`);
-    await load({ ...bare, duration: WARMUP_SECONDS, title: 'bare warm-up' });
-    runs.bare = await load({ ...bare, duration: BARE_SECONDS, title: 'bare' });
+    await load({ ...bare, duration: WARMUP_SECONDS, title: 'bare warm-up' }, gateway);
+    runs.bare = await load({ ...bare, duration: BARE_SECONDS, title: 'bare' }, gateway);
     problems.push(...problemsOf('bare route', runs.bare));
 
     const cycles = () => {
@@ -75,14 +78,16 @@ export async function run({ log, command }) {
       };
     };
     log(`start+stop cycles: ${WARMUP_SECONDS} s warm-up + ${CYCLE_SECONDS} s, ${CONNECTIONS} connections`);
-    const warm = await load({ ...cycles(), duration: WARMUP_SECONDS, title: 'cycles warm-up' });
+    const warm = await load({ ...cycles(), duration: WARMUP_SECONDS, title: 'cycles warm-up' }, gateway);
     problems.push(...problemsOf('cycles warm-up', warm));
-    runs.cycles = await load({ ...cycles(), duration: CYCLE_SECONDS, title: 'cycles' });
+    runs.cycles = await load({ ...cycles(), duration: CYCLE_SECONDS, title: 'cycles' }, gateway);
     problems.push(...problemsOf('start+stop cycles', runs.cycles));
 
     log(`start+stop cycles at ${FIXED_RATE} req/s offered: ${RATE_SECONDS} s, ${CONNECTIONS} connections`);
-    runs.fixedRate = await load({ ...cycles(), duration: RATE_SECONDS, overallRate: FIXED_RATE, title: 'cycles fixed rate' });
+    runs.fixedRate = await load({ ...cycles(), duration: RATE_SECONDS, overallRate: FIXED_RATE, title: 'cycles fixed rate' }, gateway);
     problems.push(...problemsOf(`cycles at ${FIXED_RATE} req/s`, runs.fixedRate));
+    const outputAfter = gateway.output();
+    gatewayOutput = { lines: outputAfter.lines - outputBefore.lines, bytes: outputAfter.bytes - outputBefore.bytes };
   });
 
   const { bare, cycles, fixedRate } = runs;
@@ -93,6 +98,7 @@ export async function run({ log, command }) {
   const targets = {
     fixedRateP99: { target: `p99 < ${TARGET_P99_MS} ms`, value: fixedP99, met: fixedP99 < TARGET_P99_MS },
     ratio: { target: '≥ 1/3 (0.333)', value: ratio, met: ratio >= TARGET_RATIO },
+    fixedRateSustained: { target: `≥ 95% of ${FIXED_RATE} req/s`, value: fixedRate.requestsPerSecond, met: fixedRate.requestsPerSecond >= 0.95 * FIXED_RATE },
     non2xx: { target: '0', value: cycles.non2xx + fixedRate.non2xx + bare.non2xx, met: problems.length === 0 },
   };
 
@@ -100,8 +106,8 @@ export async function run({ log, command }) {
     scenario: 'api',
     date: startedAt.toISOString(),
     command,
-    machine: machine(),
-    gateway: { logLevel, rateLimit: 'disabled (RATE_LIMIT_REQUESTS=0)', process: 'separate child process' },
+    machine: host,
+    gateway: { logLevel, rateLimit: 'disabled (RATE_LIMIT_REQUESTS=0)', process: 'separate child process', output: gatewayOutput },
     settings: { connections: CONNECTIONS, warmupSeconds: WARMUP_SECONDS, bareSeconds: BARE_SECONDS, cycleSeconds: CYCLE_SECONDS, fixedRateSeconds: RATE_SECONDS, fixedRate: FIXED_RATE },
     summary: {
       bareRequestsPerSecond: bare.requestsPerSecond,
@@ -146,9 +152,10 @@ function markdown(report) {
       ['Start+stop cycles: throughput', `${fmt(cycles.requestsPerSecond / 2)} cycles/s (${fmt(cycles.requestsPerSecond)} req/s)`, '—', '—'],
       ['Start+stop cycles: p50 / p99 latency', `${ms(cycles.latencyMs)} (autocannon ${acMs(cycles)})`, '—', '—'],
       ['Non-2xx responses / errors (all runs)', `${targets.non2xx.value} / ${bare.errors + cycles.errors + fixedRate.errors}`, '0', targets.non2xx.met ? 'pass' : 'FAIL'],
-      [`Cycles at ${s.fixedRate} req/s offered: achieved`, `${fmt(fixedRate.requestsPerSecond)} req/s`, `${s.fixedRate} req/s`, '—'],
+      [`Cycles at ${s.fixedRate} req/s offered: achieved`, `${fmt(fixedRate.requestsPerSecond)} req/s`, targets.fixedRateSustained.target, targets.fixedRateSustained.met ? 'sustained' : 'not sustained (gateway saturated)'],
       [`Cycles at ${s.fixedRate} req/s: p50 / p99 latency`, `${ms(fixedRate.latencyMs)} (autocannon ${acMs(fixedRate)})`, targets.fixedRateP99.target, status(targets.fixedRateP99.met)],
       ['Ratio: cycle req/s ÷ bare req/s', fmt(targets.ratio.value, 3), targets.ratio.target, status(targets.ratio.met)],
+      ['Gateway CPU per request: bare / cycle request', `${fmt(bare.cpu.gatewayMsPerRequest, 2)} / ${fmt(cycles.cpu.gatewayMsPerRequest, 2)} ms`, '—', '—'],
     ],
   );
   const perMethod = table(
@@ -169,8 +176,8 @@ function markdown(report) {
 
 - Date: ${report.date}
 - Reproduce: \`${report.command}\` (from the repository root, after \`pnpm build\`)
-- Machine: ${m.cpu} × ${m.cpuCount}, ${m.memoryGiB} GiB, ${m.platform}, Node ${m.node}
-- Gateway: \`node apps/gateway/dist/main.js\` in a child process, fresh PGlite DATA_DIR, LOG_LEVEL=${report.gateway.logLevel}, rate limit off; load from autocannon in the bench process over 127.0.0.1
+- Machine: ${m.cpu} × ${m.cpuCount}, ${m.memoryGiB} GiB, ${m.platform}, Node ${m.node}; 1-min load average before the run: ${m.loadAverage1m}
+- Gateway: \`node apps/gateway/dist/main.js\` in a child process, fresh PGlite DATA_DIR, LOG_LEVEL=${report.gateway.logLevel} (it wrote ${fmt(report.gateway.output?.lines)} log lines during the bench), rate limit off; load from autocannon in the bench process over 127.0.0.1
 - Load: ${s.connections} connections; bare ${s.warmupSeconds} s warm-up + ${s.bareSeconds} s; cycles ${s.warmupSeconds} s warm-up + ${s.cycleSeconds} s; fixed rate ${s.fixedRateSeconds} s at overallRate ${s.fixedRate}. Each connection cycles POST then DELETE \`…/MultiPartyCall/name_X/Record/\` on its own MPC.
 
 ${summary}
@@ -181,6 +188,7 @@ ${perMethod}
 
 Notes:
 - Requests/s = completed responses ÷ elapsed seconds; cycles/s = requests/s ÷ 2.
+- Gateway CPU per request = the gateway process's user+system CPU time during the run (from /proc) ÷ completed requests. Other work on the machine (see the load average above) inflates it too, but it shows how much of a core one request costs; the gateway used ${fmt(bare.cpu.gatewayCoreUtilisation, 2)} / ${fmt(cycles.cpu.gatewayCoreUtilisation, 2)} / ${fmt(fixedRate.cpu.gatewayCoreUtilisation, 2)} cores in the bare / cycles / fixed-rate runs.
 - Latencies first come from every response time measured in the bench (0.01 ms precision). The figures in brackets are autocannon's: its histogram has 1 ms resolution, and with a rate set it adds coordinated-omission corrections. The p99 target uses the larger of the two.
 - autocannon's \`overallRate\` gives each connection a per-second budget (${s.fixedRate / s.connections} req/s here) that it spends back to back at the start of each second, then waits for the next second. The "fixed rate" load therefore arrives in bursts of ${s.connections} concurrent connections, not evenly spaced.
 ${report.problems.length ? `\n**ERRORS** (the bench failed):\n${report.problems.map((p) => `- ${p}`).join('\n')}\n` : ''}`;

@@ -3,7 +3,12 @@ import type { AddressInfo } from 'node:net';
 import type { LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { join } from 'node:path';
 import { AccountsService } from './accounts/accounts.service.js';
+import { CallsService } from './calls/calls.service.js';
+import { MediaIngress } from './media-ingress/media-ingress.js';
+import { RecorderService } from './recorder/recorder.service.js';
+import { FsRecordingStorage } from './storage/recording-storage.js';
 import { AuthGuard } from './accounts/auth.guard.js';
 import type { BasicCredentials } from './accounts/credentials.js';
 import { RateLimiter } from './accounts/rate-limiter.js';
@@ -45,7 +50,8 @@ function nestLogger(logger: Logger): LoggerService {
 export async function startGateway(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<RunningGateway> {
   const database = await openDatabase(config);
   const urls = new PublicUrls();
-  const app = await NestFactory.create<NestExpressApplication>(GatewayModule.create(database, urls), {
+  const storage = new FsRecordingStorage(join(config.dataDir, 'recordings'));
+  const app = await NestFactory.create<NestExpressApplication>(GatewayModule.create({ database, urls, storage, logger, jitterMs: config.jitterMs }), {
     bodyParser: false,
     logger: nestLogger(logger),
   });
@@ -59,7 +65,12 @@ export async function startGateway(config: Config, logger: Logger = createLogger
   app.useGlobalFilters(new PlivoExceptionFilter(logger));
   mountDocs(app);
 
+  const recorder = app.get(RecorderService);
+  recorder.start();
+  const ingress = new MediaIngress(accounts, app.get(CallsService), recorder, logger);
+
   await app.listen(config.port, config.host);
+  ingress.attach(app.getHttpServer());
   const address = app.getHttpServer().address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
@@ -76,6 +87,8 @@ export async function startGateway(config: Config, logger: Logger = createLogger
         layer.route ? Object.keys(layer.route.methods).map((method) => ({ method, path: layer.route!.path })) : [],
       ),
     close: async () => {
+      ingress.close();
+      await recorder.stop();
       await app.close();
       await database.close();
     },

@@ -5,3 +5,4 @@ export * from './mpc.js';
 export * from './recordings.js';
 export * from './callbacks.js';
 export * from './operations.js';
+export * from './media-streams.js';

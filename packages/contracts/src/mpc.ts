@@ -113,6 +113,10 @@ export const AddParticipantResponseSchema = z
         to: z.string().optional(),
         from: z.string().optional(),
         call_uuid: z.string().meta({ description: 'The call leg; the participant\'s media stream must carry it.' }),
+        stream_url: z.string().optional().meta({
+          description:
+            'Beyond Plivo: the WebSocket URL where this participant\'s media stream is accepted without other credentials (the token is in the path, since some platforms strip query strings).',
+        }),
       }),
     ),
     message: z.string(),

@@ -1,7 +1,7 @@
 // Starts the built gateway (apps/gateway/dist/main.js) as a child process on 127.0.0.1 with a
 // throw-away DATA_DIR, waits until it is ready, and always tears both down again.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -55,14 +55,16 @@ export async function withGateway(options, use) {
 }
 
 /**
- * @param {{ logLevel?: string, env?: Record<string,string>, log?: (line: string) => void }} options
+ * @param {{ logLevel?: string, env?: Record<string,string>, nodeArgs?: string[], log?: (line: string) => void }} options
+ *   nodeArgs: extra node flags for the gateway, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] (a
+ *   profile is written when the gateway exits on SIGTERM).
  */
-export async function startGateway({ logLevel = 'warn', env = {}, log = () => {} } = {}) {
+export async function startGateway({ logLevel = 'warn', env = {}, nodeArgs = [], log = () => {} } = {}) {
   if (!existsSync(MAIN_JS)) {
     throw new Error(`${MAIN_JS} does not exist; build first (cd /work/main && pnpm build)`);
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'mpc-bench-'));
-  const child = spawn(process.execPath, [MAIN_JS], {
+  const child = spawn(process.execPath, [...nodeArgs, MAIN_JS], {
     cwd: GATEWAY_DIR,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
@@ -82,9 +84,12 @@ export async function startGateway({ logLevel = 'warn', env = {}, log = () => {}
   // Keep the tail of the child's output for error messages, and keep draining both pipes so
   // a chatty gateway never blocks on a full pipe.
   const tail = [];
+  const output = { lines: 0, bytes: 0 };
   const remember = (stream) => (chunk) => {
+    output.bytes += chunk.length;
     for (const line of chunk.toString().split('\n')) {
       if (!line) continue;
+      output.lines++;
       tail.push(`[gateway ${stream}] ${line}`);
       if (tail.length > 40) tail.shift();
     }
@@ -112,6 +117,10 @@ export async function startGateway({ logLevel = 'warn', env = {}, log = () => {}
     url: undefined,
     logLevel,
     outputTail: () => tail.join('\n'),
+    /** CPU seconds (user+system) the gateway process has used so far; null where /proc is missing. */
+    cpuSeconds: () => processCpuSeconds(child.pid),
+    /** How much the gateway wrote to stdout+stderr so far (log volume at its LOG_LEVEL). */
+    output: () => ({ ...output }),
     stop() {
       stopped ??= (async () => {
         if (child.exitCode === null && child.signalCode === null) {
@@ -173,4 +182,15 @@ async function waitReady(url, deadline) {
     await sleep(100);
   }
   throw new Error(`GET /health/ready never answered 200 (last: ${last})`);
+}
+
+/** utime+stime of a process from /proc/<pid>/stat (Linux; USER_HZ is 100 there), else null. */
+function processCpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
 }

@@ -6,8 +6,11 @@ import autocannon from 'autocannon';
 /**
  * Runs one autocannon load and summarises it.
  * @param {import('autocannon').Options} options autocannon options (url, connections, duration, ...)
+ * @param {{ cpuSeconds?: () => number | null }} [server] the target, to charge it CPU time per request
  */
-export async function load(options) {
+export async function load(options, server = {}) {
+  const serverCpuBefore = server.cpuSeconds?.() ?? null;
+  const benchCpuBefore = process.cpuUsage();
   const samples = new Map(); // method -> number[] (ms)
   const statuses = new Map(); // `${method} ${status}` -> count
   const instance = autocannon({ timeout: 5, ...options });
@@ -21,6 +24,8 @@ export async function load(options) {
     statuses.set(key, (statuses.get(key) ?? 0) + 1);
   });
   const result = await instance;
+  const serverCpuAfter = server.cpuSeconds?.() ?? null;
+  const benchCpu = process.cpuUsage(benchCpuBefore);
   const all = [...samples.values()].flat();
   const completed = result.requests.total;
   return {
@@ -43,6 +48,16 @@ export async function load(options) {
     latencyMs: summarise(all),
     latencyByMethodMs: Object.fromEntries([...samples].map(([method, list]) => [method, summarise(list)])),
     statuses: Object.fromEntries([...statuses].sort()),
+    cpu: {
+      // Gateway CPU per completed request: unlike throughput, barely moved by other work on the machine.
+      gatewayMsPerRequest: serverCpuBefore === null || serverCpuAfter === null || completed === 0
+        ? null
+        : round(((serverCpuAfter - serverCpuBefore) * 1000) / completed),
+      gatewayCoreUtilisation: serverCpuBefore === null || serverCpuAfter === null
+        ? null
+        : round((serverCpuAfter - serverCpuBefore) / result.duration),
+      benchMsPerRequest: completed === 0 ? null : round((benchCpu.user + benchCpu.system) / 1000 / completed),
+    },
     non2xx: result.non2xx,
     errors: result.errors,
     timeouts: result.timeouts,

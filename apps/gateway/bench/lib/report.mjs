@@ -1,6 +1,6 @@
 // Shared report helpers: machine description, Markdown tables, writing bench/results/<name>.{json,md}.
 import { mkdir, writeFile } from 'node:fs/promises';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,6 +14,8 @@ export function machine() {
     cpuCount: cores.length,
     memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
     platform: `${process.platform} ${process.arch}`,
+    /** 1-minute load average when the report was made: other work on the machine skews figures. */
+    loadAverage1m: Math.round(loadavg()[0] * 100) / 100,
   };
 }
 

@@ -8,12 +8,17 @@ export class AccountsService {
 
   constructor(private readonly repository: AccountsRepository) {}
 
-  async authenticate(credentials: BasicCredentials): Promise<AccountRow | undefined> {
-    let account = this.cache.get(credentials.authId);
+  async find(authId: string): Promise<AccountRow | undefined> {
+    let account = this.cache.get(authId);
     if (!account) {
-      account = await this.repository.find(credentials.authId);
+      account = await this.repository.find(authId);
       if (account) this.cache.set(account.authId, account);
     }
+    return account;
+  }
+
+  async authenticate(credentials: BasicCredentials): Promise<AccountRow | undefined> {
+    const account = await this.find(credentials.authId);
     // Compare a token even for an unknown account, so the timing does not tell which auth_ids exist.
     const matches = secretsEqual(credentials.authToken, account?.authToken ?? credentials.authToken.replace(/./g, '\0'));
     return account && matches ? account : undefined;

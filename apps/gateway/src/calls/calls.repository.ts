@@ -50,6 +50,12 @@ export class CallsRepository {
     return row;
   }
 
+  async findMpcByUuid(db: Queryable, mpcUuid: string, options: { lock?: boolean } = {}): Promise<MpcRow | undefined> {
+    const query = db.select().from(mpcs).where(eq(mpcs.mpcUuid, mpcUuid));
+    const [row] = options.lock ? await query.for('update') : await query;
+    return row;
+  }
+
   async findMpcWithRecording(db: Queryable, authId: string, ref: MpcRef): Promise<MpcWithRecording | undefined> {
     const mpc = await this.findMpc(db, authId, ref);
     if (!mpc) return undefined;

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { AddParticipantBody, MpcRef, OperationInput } from '@mpc/contracts';
+import { AddParticipantBodySchema, type AddParticipantBody, type MpcRef, type OperationInput } from '@mpc/contracts';
 import { ApiError } from '../common/error-catalog.js';
+import { signStreamToken } from '../media-ingress/stream-token.js';
 import type { PublicUrls } from '../common/public-urls.js';
 import { isEmptyRange, timeRangeOf } from '../common/time-range.js';
 import type { Database, Queryable } from '../persistence/database.js';
 import type { AccountRow, MpcRow, ParticipantRow } from '../persistence/schema.js';
+import type { ChangeLog } from '../recordings/recording-observer.js';
 import type { RecordingsService } from '../recordings/recordings.service.js';
 import { presentMpc, presentParticipant } from './calls.presenter.js';
 import type { CallsRepository } from './calls.repository.js';
@@ -12,7 +14,7 @@ import { activatesOnJoin, endCauseAfterLeave } from './mpc-lifecycle.js';
 
 const WEEK_MS = 7 * 86_400_000;
 
-type ExitCause = 'Kicked Out of Multiparty Call' | 'Multiparty Call Ended';
+type ExitCause = 'Kicked Out of Multiparty Call' | 'Participant Call Hangup';
 
 export class CallsService {
   constructor(
@@ -28,7 +30,7 @@ export class CallsService {
    * dials: the call_uuid given, or one generated here, is what the participant's media stream carries.
    */
   async addParticipant(account: AccountRow, ref: MpcRef, body: AddParticipantBody) {
-    return this.db.transaction(async (tx) => {
+    return this.recordings.inTransaction(async (tx, log) => {
       const now = this.now();
       const mpc = await this.liveOrNewMpc(tx, account, ref, body, now);
       const present = await this.calls.presentParticipants(tx, mpc.mpcUuid);
@@ -57,22 +59,60 @@ export class CallsService {
         mpc.status = 'Active';
       }
       if (body.record && mpc.status === 'Active') {
-        await this.recordings.ensureMpcRecording(tx, mpc, {
-          fileFormat: body.record_file_format,
-          callbackUrl: body.recording_callback_url,
-          callbackMethod: body.recording_callback_method,
-        });
+        await this.recordings.ensureMpcRecording(
+          tx,
+          mpc,
+          { fileFormat: body.record_file_format, callbackUrl: body.recording_callback_url, callbackMethod: body.recording_callback_method },
+          log,
+        );
       }
+      await this.noteParticipants(tx, log, mpc);
       return {
-        calls: [{ to: body.to, from: body.from, call_uuid: participant.callUuid }],
+        calls: [
+          {
+            to: body.to,
+            from: body.from,
+            call_uuid: participant.callUuid,
+            stream_url: this.urls.streamUrl(account.authId, mpc.mpcUuid, signStreamToken({ mpcUuid: mpc.mpcUuid, callUuid: participant.callUuid }, account.authToken)),
+          },
+        ],
         message: 'add participant action initiated',
         request_uuid: randomUUID(),
       };
     });
   }
 
+  /**
+   * A media stream arrived for `callUuid`: answers its participant, registering it (and the MPC,
+   * for an unknown name) as add participant would when none was registered.
+   */
+  async joinStream(account: AccountRow, ref: MpcRef, callUuid: string, params: Record<string, string>): Promise<{ mpc: MpcRow; participant: ParticipantRow }> {
+    const present = await this.calls.findPresentCall(this.db, callUuid);
+    if (!present) {
+      const body = AddParticipantBodySchema.safeParse({ ...params, role: params.role ?? 'Customer', call_uuid: callUuid, from: undefined, to: undefined });
+      if (!body.success) throw new ApiError('invalid_parameter', `bad stream parameters: ${body.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`).join('; ')}`);
+      await this.addParticipant(account, ref, body.data);
+    }
+    const participant = present ?? (await this.calls.findPresentCall(this.db, callUuid));
+    const mpc = participant && (await this.calls.findMpc(this.db, account.authId, { uuid: participant.mpcUuid }));
+    if (!participant || !mpc) throw new ApiError('not_found', `call ${callUuid} is not in a multiparty call`);
+    const named = await this.calls.findMpc(this.db, account.authId, ref);
+    if (named?.mpcUuid !== mpc.mpcUuid) throw new ApiError('invalid_state', `call ${callUuid} is in another multiparty call`);
+    return { mpc, participant };
+  }
+
+  /** The participant's call ended (its media stream closed). */
+  async hangup(mpcUuid: string, memberId: number): Promise<void> {
+    await this.recordings.inTransaction(async (tx, log) => {
+      const mpc = await this.calls.findMpcByUuid(tx, mpcUuid, { lock: true });
+      const [participant] = await this.calls.findParticipants(tx, mpcUuid, [String(memberId)]);
+      if (!mpc || !participant || participant.exitedAt) return;
+      await this.leave(tx, log, mpc, [participant], 'Participant Call Hangup');
+    });
+  }
+
   async activate(account: AccountRow, ref: MpcRef): Promise<void> {
-    await this.db.transaction(async (tx) => {
+    await this.recordings.inTransaction(async (tx, log) => {
       const mpc = await this.calls.findMpc(tx, account.authId, ref, { lock: true });
       if (!mpc || mpc.status !== 'Initialized') throw new ApiError('not_found', 'no multiparty call in the initialized state found');
       await this.calls.updateMpc(tx, mpc.mpcUuid, { status: 'Active', startedAt: this.now() });
@@ -80,10 +120,10 @@ export class CallsService {
   }
 
   async end(account: AccountRow, ref: MpcRef): Promise<void> {
-    await this.db.transaction(async (tx) => {
+    await this.recordings.inTransaction(async (tx, log) => {
       const mpc = await this.lockedMpc(tx, account, ref);
       if (mpc.status === 'Ended') throw new ApiError('invalid_state', `MPC ${mpc.friendlyName} has already ended`);
-      await this.endMpc(tx, mpc, 3000);
+      await this.endMpc(tx, log, mpc, 3000);
     });
   }
 
@@ -128,7 +168,7 @@ export class CallsService {
     if (selector === 'all' && body.coach_mode !== undefined) {
       throw new ApiError('invalid_parameter', 'coach_mode cannot be set for member all');
     }
-    return this.db.transaction(async (tx) => {
+    return this.recordings.inTransaction(async (tx, log) => {
       const mpc = await this.lockedMpc(tx, account, ref);
       const targets = await this.presentTargets(tx, mpc, selector);
       await this.calls.updateParticipants(
@@ -136,6 +176,7 @@ export class CallsService {
         targets.map((participant) => participant.memberId),
         { mute: body.mute, hold: body.hold, coachMode: body.coach_mode },
       );
+      await this.noteParticipants(tx, log, mpc);
       const name = mpc.friendlyName;
       return {
         ...(body.mute !== undefined && { mute: `MPC: ${name} mute/unmute member(s) succeeded` }),
@@ -146,27 +187,28 @@ export class CallsService {
   }
 
   async kick(account: AccountRow, ref: MpcRef, selector: 'all' | string[]): Promise<void> {
-    await this.db.transaction(async (tx) => {
+    await this.recordings.inTransaction(async (tx, log) => {
       const mpc = await this.lockedMpc(tx, account, ref);
       const targets = await this.presentTargets(tx, mpc, selector);
-      await this.leave(tx, mpc, targets, 'Kicked Out of Multiparty Call');
+      await this.leave(tx, log, mpc, targets, 'Kicked Out of Multiparty Call');
     });
   }
 
   /** Participants leave; their recordings complete, and the MPC ends when the lifecycle says so. */
-  private async leave(tx: Queryable, mpc: MpcRow, leavers: ParticipantRow[], cause: ExitCause): Promise<void> {
+  private async leave(tx: Queryable, log: ChangeLog, mpc: MpcRow, leavers: ParticipantRow[], cause: ExitCause): Promise<void> {
     const now = this.now();
     const ids = leavers.map((participant) => participant.memberId);
     await this.calls.updateParticipants(tx, ids, { exitedAt: now, exitCause: cause });
-    await this.recordings.completeLive(tx, mpc.mpcUuid, ids);
+    await this.recordings.completeLive(tx, log, mpc.mpcUuid, ids);
     const remaining = await this.calls.presentParticipants(tx, mpc.mpcUuid);
     const endCause = leavers
       .map((leaver) => endCauseAfterLeave(leaver, remaining))
       .find((code) => code !== null);
-    if (endCause) await this.endMpc(tx, mpc, endCause);
+    if (endCause) await this.endMpc(tx, log, mpc, endCause);
+    else log.participants.set(mpc.mpcUuid, { present: remaining, ended: false });
   }
 
-  private async endMpc(tx: Queryable, mpc: MpcRow, code: 1000 | 1010 | 2000 | 3000): Promise<void> {
+  private async endMpc(tx: Queryable, log: ChangeLog, mpc: MpcRow, code: 1000 | 1010 | 2000 | 3000): Promise<void> {
     const now = this.now();
     const remaining = await this.calls.presentParticipants(tx, mpc.mpcUuid);
     await this.calls.updateParticipants(
@@ -174,8 +216,13 @@ export class CallsService {
       remaining.map((participant) => participant.memberId),
       { exitedAt: now, exitCause: 'Multiparty Call Ended' },
     );
-    await this.recordings.completeLive(tx, mpc.mpcUuid);
+    await this.recordings.completeLive(tx, log, mpc.mpcUuid);
     await this.calls.updateMpc(tx, mpc.mpcUuid, { status: 'Ended', endedAt: now, terminationCauseCode: code });
+    log.participants.set(mpc.mpcUuid, { present: [], ended: true });
+  }
+
+  private async noteParticipants(tx: Queryable, log: ChangeLog, mpc: MpcRow): Promise<void> {
+    log.participants.set(mpc.mpcUuid, { present: await this.calls.presentParticipants(tx, mpc.mpcUuid), ended: false });
   }
 
   private async liveOrNewMpc(tx: Queryable, account: AccountRow, ref: MpcRef, body: AddParticipantBody, now: Date): Promise<MpcRow> {

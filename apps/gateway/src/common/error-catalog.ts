@@ -10,6 +10,7 @@ export const ERROR_CATALOG = {
   not_found: { status: 404, message: 'not found' },
   method_not_allowed: { status: 405, message: 'method not allowed' },
   body_too_large: { status: 413, message: 'request body too large' },
+  range_not_satisfiable: { status: 416, message: 'requested range not satisfiable' },
   rate_limited: { status: 429, message: 'too many requests' },
   internal: { status: 500, message: 'internal error' },
 } as const;

@@ -23,6 +23,11 @@ export class PublicUrls {
     return `${this.base}${this.accountPath(authId)}/Recording/${recordingId}.${format}`;
   }
 
+  /** Where one call's media stream is accepted with its stream token. */
+  streamUrl(authId: string, mpcUuid: string, token: string): string {
+    return `${this.base.replace(/^http/, 'ws')}${this.accountPath(authId)}/MultiPartyCall/uuid_${mpcUuid}/Stream/${token}`;
+  }
+
   recordingResourceUrl(authId: string, recordingId: string): string {
     return `${this.base}${this.recordingPath(authId, recordingId)}`;
   }

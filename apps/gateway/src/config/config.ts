@@ -23,6 +23,7 @@ export const ConfigSchema = z
     RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1).default(5000),
     BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
     RECORDING_MEDIA_AUTH: boolean.default(false),
+    MEDIA_JITTER_MS: z.coerce.number().int().min(20).max(1000).default(100),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .transform((env) => ({
@@ -38,6 +39,7 @@ export const ConfigSchema = z
     rateLimit: { requests: env.RATE_LIMIT_REQUESTS, windowMs: env.RATE_LIMIT_WINDOW_MS },
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
     recordingMediaAuth: env.RECORDING_MEDIA_AUTH,
+    jitterMs: env.MEDIA_JITTER_MS,
     logLevel: env.LOG_LEVEL,
   }));
 

@@ -86,6 +86,9 @@ export const recordings = pgTable(
     /** Start of the segment being recorded now; null while paused or ended. */
     segmentStartedAt: moment('segment_started_at'),
     failureReason: text('failure_reason'),
+    /** Set when the file is published. */
+    fileBytes: bigint('file_bytes', { mode: 'number' }),
+    sampleRate: integer('sample_rate'),
   },
   (table) => [
     index('recordings_account_added').on(table.authId, table.addedAt),

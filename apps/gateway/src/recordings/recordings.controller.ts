@@ -1,6 +1,8 @@
-import { Controller, Inject, Req } from '@nestjs/common';
+import { pipeline } from 'node:stream/promises';
+import { Controller, Inject, Req, Res } from '@nestjs/common';
 import type { OperationInput } from '@mpc/contracts';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
+import { byteRange } from '../common/byte-range.js';
 import { Caller } from '../common/caller.js';
 import { ContractRoute, Input } from '../common/contract-route.js';
 import { ApiError } from '../common/error-catalog.js';
@@ -14,9 +16,24 @@ export class RecordingsController {
   constructor(@Inject(RecordingsService) private readonly recordings: RecordingsService) {}
 
   @ContractRoute('getRecordingFile')
-  getRecordingFile(@Input() { params }: OperationInput<'getRecordingFile'>): never {
-    // Audio arrives with the media plane; until a recording has a stored file there is nothing to serve.
-    throw new ApiError('not_found', `recording ${params.recording_id} has no ${params.format} file`);
+  async getRecordingFile(@Input() { params }: OperationInput<'getRecordingFile'>, @Req() request: Request, @Res() response: Response) {
+    const file = await this.recordings.file(params.auth_id, params.recording_id, params.format);
+    const range = byteRange(request.headers.range, file.size);
+    if (range === 'unsatisfiable') {
+      response.status(416).setHeader('Content-Range', `bytes */${file.size}`);
+      throw new ApiError('range_not_satisfiable', `the file has ${file.size} bytes`);
+    }
+    response.setHeader('Content-Type', params.format === 'mp3' ? 'audio/mpeg' : 'audio/wav');
+    response.setHeader('Accept-Ranges', 'bytes');
+    response.setHeader('Content-Disposition', `inline; filename="${params.recording_id}.${params.format}"`);
+    if (range) {
+      response.status(206);
+      response.setHeader('Content-Range', `bytes ${range.start}-${range.end}/${file.size}`);
+    } else {
+      response.status(200);
+    }
+    response.setHeader('Content-Length', String(range ? range.end - range.start + 1 : file.size));
+    await pipeline(file.read(range ?? undefined), response);
   }
 
   @ContractRoute('getRecording')

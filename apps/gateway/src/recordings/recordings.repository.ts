@@ -42,6 +42,10 @@ export class RecordingsRepository {
     await db.update(recordings).set(patch).where(eq(recordings.recordingId, recordingId));
   }
 
+  async byIds(db: Queryable, recordingIds: string[]): Promise<RecordingRow[]> {
+    return recordingIds.length === 0 ? [] : db.select().from(recordings).where(inArray(recordings.recordingId, recordingIds));
+  }
+
   async liveMpcRecording(db: Queryable, mpcUuid: string): Promise<RecordingRow | undefined> {
     const [row] = await db
       .select()

@@ -6,7 +6,9 @@ import { isEmptyRange, timeRangeOf } from '../common/time-range.js';
 import type { PublicUrls } from '../common/public-urls.js';
 import type { Database, Queryable } from '../persistence/database.js';
 import type { AccountRow, MpcRow, ParticipantRow, RecordingRow } from '../persistence/schema.js';
-import { applyCommand, startRecording, type RecordingCommand } from './recording-state.js';
+import { storageKey, type RecordingStorage, type StoredFile } from '../storage/recording-storage.js';
+import { ChangeLog, NO_OBSERVER, type RecordingObserver } from './recording-observer.js';
+import { applyCommand, isLive, startRecording, type RecordingCommand } from './recording-state.js';
 import { presentRecording } from './recordings.presenter.js';
 import type { RecordingsRepository } from './recordings.repository.js';
 
@@ -27,24 +29,34 @@ export class RecordingsService {
     private readonly recordings: RecordingsRepository,
     private readonly calls: CallsRepository,
     private readonly urls: PublicUrls,
+    private readonly storage: RecordingStorage,
+    private readonly observer: RecordingObserver = NO_OBSERVER,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
+  /** Runs `work` in a transaction and tells the observer what changed once it has committed. */
+  async inTransaction<T>(work: (tx: Queryable, log: ChangeLog) => Promise<T>): Promise<T> {
+    const log = new ChangeLog();
+    const result = await this.db.transaction((tx) => work(tx, log));
+    log.publish(this.observer);
+    return result;
+  }
+
   /** Starts the MPC's recording, or answers the live one: concurrent starts create exactly one. */
   async startMpcRecording(account: AccountRow, ref: MpcRef, request: RecordingRequest): Promise<Omit<StartRecordingResponse, 'api_id'>> {
-    return this.db.transaction(async (tx) => {
+    return this.inTransaction(async (tx, log) => {
       const mpc = await this.activeMpc(tx, account, ref);
-      const recording = await this.ensureMpcRecording(tx, mpc, request);
+      const recording = await this.ensureMpcRecording(tx, mpc, request, log);
       return { message: `MPC: ${mpc.friendlyName} record started`, ...this.reference(recording) };
     });
   }
 
   async commandMpcRecording(account: AccountRow, ref: MpcRef, command: RecordingCommand): Promise<void> {
-    await this.db.transaction(async (tx) => {
+    await this.inTransaction(async (tx, log) => {
       const mpc = await this.lockedMpc(tx, account, ref);
       const recording = await this.recordings.liveMpcRecording(tx, mpc.mpcUuid);
       if (!recording) throw new ApiError('invalid_state', `MPC ${mpc.friendlyName} has no recording in progress`);
-      await this.transition(tx, recording, command);
+      await this.transition(tx, recording, command, log);
     });
   }
 
@@ -54,13 +66,13 @@ export class RecordingsService {
     memberId: string,
     request: RecordingRequest & { trackType: RecordTrackType },
   ): Promise<Omit<StartRecordingResponse, 'api_id'>> {
-    return this.db.transaction(async (tx) => {
+    return this.inTransaction(async (tx, log) => {
       const mpc = await this.activeMpc(tx, account, ref);
       const participant = await this.presentParticipant(tx, mpc, memberId);
       const live = await this.recordings.liveParticipantRecordings(tx, participant.memberId);
       const started: RecordingRow[] = [];
       for (const track of tracksOf(request.trackType)) {
-        started.push(live.find((recording) => recording.trackType === track) ?? (await this.insertStarted(tx, mpc, participant, track, request)));
+        started.push(live.find((recording) => recording.trackType === track) ?? (await this.insertStarted(tx, mpc, participant, track, request, log)));
       }
       const first = started[0]!;
       return {
@@ -74,7 +86,7 @@ export class RecordingsService {
   }
 
   async commandParticipantRecording(account: AccountRow, ref: MpcRef, memberId: string, trackType: RecordTrackType, command: RecordingCommand): Promise<void> {
-    await this.db.transaction(async (tx) => {
+    await this.inTransaction(async (tx, log) => {
       const mpc = await this.lockedMpc(tx, account, ref);
       const participant = await this.presentParticipant(tx, mpc, memberId);
       const tracks = tracksOf(trackType);
@@ -84,19 +96,26 @@ export class RecordingsService {
       if (targets.length === 0) {
         throw new ApiError('invalid_state', `member ${memberId} has no recording in progress with record_track_type ${trackType}`);
       }
-      for (const recording of targets) await this.transition(tx, recording, command);
+      for (const recording of targets) await this.transition(tx, recording, command, log);
     });
   }
 
   /** The MPC's live recording, started now if there is none; used inside the caller's transaction. */
-  async ensureMpcRecording(tx: Queryable, mpc: MpcRow, request: RecordingRequest): Promise<RecordingRow> {
-    return (await this.recordings.liveMpcRecording(tx, mpc.mpcUuid)) ?? (await this.insertStarted(tx, mpc, null, null, request));
+  async ensureMpcRecording(tx: Queryable, mpc: MpcRow, request: RecordingRequest, log: ChangeLog): Promise<RecordingRow> {
+    return (await this.recordings.liveMpcRecording(tx, mpc.mpcUuid)) ?? (await this.insertStarted(tx, mpc, null, null, request, log));
   }
 
-  private async insertStarted(tx: Queryable, mpc: MpcRow, participant: ParticipantRow | null, track: Track | null, request: RecordingRequest): Promise<RecordingRow> {
+  private async insertStarted(
+    tx: Queryable,
+    mpc: MpcRow,
+    participant: ParticipantRow | null,
+    track: Track | null,
+    request: RecordingRequest,
+    log: ChangeLog,
+  ): Promise<RecordingRow> {
     const now = this.now();
-    const { next } = startRecording(now);
-    return this.recordings.insert(tx, {
+    const { next, event } = startRecording(now);
+    const recording = await this.recordings.insert(tx, {
       recordingId: randomUUID(),
       authId: mpc.authId,
       mpcUuid: mpc.mpcUuid,
@@ -110,15 +129,38 @@ export class RecordingsService {
       startedAt: now,
       ...next,
     });
+    log.recordings.push({ recording, event, at: now, callUuid: participant?.callUuid });
+    return recording;
   }
 
   /** Completes every live recording of the MPC, or of some of its participants, when they leave. */
-  async completeLive(tx: Queryable, mpcUuid: string, memberIds?: number[]): Promise<void> {
+  async completeLive(tx: Queryable, log: ChangeLog, mpcUuid: string, memberIds?: number[]): Promise<void> {
     const live = await this.recordings.liveRecordingsOfMpc(tx, mpcUuid);
     for (const recording of live) {
       const concerned = memberIds === undefined || (recording.memberId !== null && memberIds.includes(recording.memberId));
-      if (concerned) await this.transition(tx, recording, 'stop');
+      if (concerned) await this.transition(tx, recording, 'stop', log);
     }
+  }
+
+  /** The recorder finished the file: its true duration and size are now known. */
+  async fileFinished(recordingId: string, file: { bytes: number; durationMs: number; sampleRate: number }): Promise<void> {
+    await this.recordings.update(this.db, recordingId, { recordedMs: Math.round(file.durationMs), fileBytes: file.bytes, sampleRate: file.sampleRate });
+  }
+
+  /** The recording cannot go on, or its file could not be finished: it ends as failed, with the reason. */
+  async fail(recordingId: string, reason: string): Promise<void> {
+    await this.inTransaction(async (tx, log) => {
+      const [recording] = await this.recordings.byIds(tx, [recordingId]);
+      if (!recording || recording.status === 'failed') return;
+      if (isLive(recording.status)) {
+        await this.transition(tx, recording, 'fail', log);
+      } else {
+        // Completed on the API, but the file could not be made: the recording has failed after all.
+        await this.recordings.update(tx, recordingId, { status: 'failed' });
+        log.recordings.push({ recording: { ...recording, status: 'failed' }, event: 'Failed', at: this.now() });
+      }
+      await this.recordings.update(tx, recordingId, { failureReason: reason });
+    });
   }
 
   async get(account: AccountRow, recordingId: string) {
@@ -172,20 +214,34 @@ export class RecordingsService {
     return { rows: rows.map((view) => presentRecording(view, this.urls, now)), total };
   }
 
+  /** The published file of a recording, for the media route. */
+  async file(authId: string, recordingId: string, format: string): Promise<StoredFile> {
+    const view = await this.recordings.find(this.db, authId, recordingId);
+    if (!view || view.recording.fileFormat !== format) throw new ApiError('not_found', `recording ${recordingId}.${format} not found`);
+    if (isLive(view.recording.status)) throw new ApiError('not_found', `recording ${recordingId} is still in progress; its file is served once it is complete`);
+    const file = view.recording.fileBytes === null ? undefined : await this.storage.get(storageKey(view.recording));
+    if (!file) throw new ApiError('not_found', `recording ${recordingId} has no file${view.recording.status === 'failed' ? ': it failed' : ' yet'}`);
+    return file;
+  }
+
   async delete(account: AccountRow, recordingId: string): Promise<void> {
-    await this.db.transaction(async (tx) => {
+    const view = await this.db.transaction(async (tx) => {
       const view = await this.recordings.find(tx, account.authId, recordingId);
       if (!view) throw new ApiError('not_found', `recording ${recordingId} not found`);
       if (view.recording.status === 'recording' || view.recording.status === 'paused') {
         throw new ApiError('invalid_state', 'the recording is in progress; stop it before deleting it');
       }
       await this.recordings.delete(tx, recordingId);
+      return view;
     });
+    await this.storage.delete(storageKey({ authId: account.authId, recordingId, fileFormat: view.recording.fileFormat }));
   }
 
-  private async transition(tx: Queryable, recording: RecordingRow, command: RecordingCommand): Promise<void> {
-    const { next } = applyCommand(recording, command, this.now());
+  private async transition(tx: Queryable, recording: RecordingRow, command: RecordingCommand, log: ChangeLog): Promise<void> {
+    const at = this.now();
+    const { next, event } = applyCommand(recording, command, at);
     await this.recordings.update(tx, recording.recordingId, next);
+    log.recordings.push({ recording: { ...recording, ...next }, event, at });
   }
 
   private reference(recording: RecordingRow) {

@@ -1,0 +1,187 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { MpcIdSchema, STREAM_CLOSE_CODES, type MpcRef } from '@mpc/contracts';
+import { verifyV3 } from '@mpc/client';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { AccountsService } from '../accounts/accounts.service.js';
+import { parseBasicAuth } from '../accounts/credentials.js';
+import type { CallsService } from '../calls/calls.service.js';
+import { ApiError } from '../common/error-catalog.js';
+import type { Logger } from '../common/logger.js';
+import type { AccountRow } from '../persistence/schema.js';
+import type { RecorderService } from '../recorder/recorder.service.js';
+import { StreamParser, type StreamStart } from './stream-parser.js';
+import { verifyStreamToken, type StreamGrant } from './stream-token.js';
+
+/** `/v1/Account/{auth_id}/MultiPartyCall/{mpc_id}/Stream/[{token}]`: the path names account and MPC. */
+const STREAM_PATH = /^\/v1\/Account\/([^/]+)\/MultiPartyCall\/([^/]+)\/Stream(?:\/([^/]+))?\/?$/;
+
+/** Largest WebSocket message: a 20 ms frame of 16 kHz PCM is 640 bytes; this leaves ample room. */
+export const MAX_STREAM_MESSAGE_BYTES = 64 * 1024;
+
+interface StreamAuth {
+  account: AccountRow;
+  mpc: MpcRef;
+  grant?: StreamGrant;
+}
+
+class StreamRefused extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Takes participants' live audio over WebSocket. A stream must prove the account (credentials, a
+ * stream token from add participant, or Plivo's V3 signature on the upgrade); any other is
+ * closed with 4401 and records nothing. Malformed messages are counted and dropped.
+ */
+export class MediaIngress {
+  private readonly server = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_STREAM_MESSAGE_BYTES,
+    // Plivo offers `audio.plivo.com`; some of its peers fail the handshake unless it is echoed.
+    handleProtocols: (protocols) => protocols.values().next().value ?? false,
+  });
+
+  constructor(
+    private readonly accounts: AccountsService,
+    private readonly calls: CallsService,
+    private readonly recorder: RecorderService,
+    private readonly logger: Logger,
+  ) {}
+
+  attach(http: Server): void {
+    http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const match = STREAM_PATH.exec(new URL(request.url ?? '/', 'http://gateway').pathname);
+      if (!match) {
+        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+        return;
+      }
+      this.server.handleUpgrade(request, socket, head, (ws) => this.serve(ws, request, match));
+    });
+  }
+
+  close(): void {
+    for (const client of this.server.clients) client.close(1001, 'gateway shutting down');
+    this.server.close();
+  }
+
+  private serve(ws: WebSocket, request: IncomingMessage, [, authId, mpcId, token]: RegExpExecArray): void {
+    const parser = new StreamParser();
+    const counts = { messages: 0, malformed: 0, late: 0 };
+    let session: { mpcUuid: string; sourceId: string; memberId: number } | undefined;
+    let ended = false;
+    // Messages are handled one after another, after the authentication they may arrive before.
+    let queue: Promise<unknown> = this.authenticate(request, decodeURIComponent(authId!), decodeURIComponent(mpcId!), token);
+
+    let refused = false;
+    const refuse = (error: unknown) => {
+      if (refused) return;
+      refused = true;
+      const refusal =
+        error instanceof StreamRefused
+          ? error
+          : error instanceof ApiError
+            ? new StreamRefused(error.status === 404 ? STREAM_CLOSE_CODES.notFound : STREAM_CLOSE_CODES.badStart, error.message)
+            : new StreamRefused(1011, 'internal error');
+      if (!(error instanceof StreamRefused || error instanceof ApiError)) this.logger.error({ err: error }, 'media stream failed');
+      this.logger.warn({ code: refusal.code, reason: refusal.message }, 'media stream refused');
+      ended = true;
+      ws.close(refusal.code, refusal.message.slice(0, 120));
+    };
+
+    const onStart = async (auth: StreamAuth, start: StreamStart) => {
+      const callUuid = auth.grant?.callUuid ?? start.params.call_uuid ?? start.callUuid;
+      const { mpc, participant } = await this.calls.joinStream(auth.account, auth.grant ? { uuid: auth.grant.mpcUuid } : auth.mpc, callUuid, start.params);
+      session = { mpcUuid: mpc.mpcUuid, sourceId: participant.callUuid, memberId: participant.memberId };
+      this.recorder.streamStarted(mpc.mpcUuid, participant.callUuid, start.sampleRate, !participant.mute && !participant.hold);
+      this.logger.info({ mpc_uuid: mpc.mpcUuid, member_id: participant.memberId, framing: start.framing, sample_rate: start.sampleRate }, 'media stream started');
+    };
+
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      if (!session) return;
+      const { mpcUuid, sourceId, memberId } = session;
+      const stats = this.recorder.sourceStats(mpcUuid, sourceId);
+      this.recorder.streamEnded(mpcUuid, sourceId);
+      this.logger.info({ mpc_uuid: mpcUuid, member_id: memberId, ...counts, ...stats }, 'media stream ended');
+      void this.calls.hangup(mpcUuid, memberId).catch((error: unknown) => this.logger.error({ err: error }, 'hangup failed'));
+    };
+
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      queue = queue.then(async (auth) => {
+        if (ended) return auth;
+        counts.messages += 1;
+        const event = parser.handle(toBuffer(data), isBinary);
+        switch (event.kind) {
+          case 'start':
+            await onStart(auth as StreamAuth, event);
+            break;
+          case 'audio':
+            if (!session) break;
+            if (this.recorder.streamAudio(session.mpcUuid, session.sourceId, event.timestampMs, event.samples) === 'late') counts.late += 1;
+            break;
+          case 'stop':
+            end();
+            ws.close(STREAM_CLOSE_CODES.normal, 'stream stopped');
+            break;
+          case 'malformed':
+            counts.malformed += 1;
+            if (!parser.started && counts.malformed >= 3) throw new StreamRefused(STREAM_CLOSE_CODES.badStart, `no valid start message: ${event.reason}`);
+            break;
+          case 'ignored':
+            break;
+        }
+        return auth;
+      });
+      queue.catch(refuse);
+    });
+    ws.on('close', () => {
+      void queue.then(end, end);
+    });
+    ws.on('error', (error) => this.logger.warn({ err: error }, 'media stream error'));
+    queue.catch(refuse);
+  }
+
+  private async authenticate(request: IncomingMessage, authId: string, mpcId: string, token: string | undefined): Promise<StreamAuth> {
+    const mpc = MpcIdSchema.safeParse(mpcId);
+    if (!mpc.success) throw new StreamRefused(STREAM_CLOSE_CODES.notFound, 'the path names no multiparty call');
+    const account = await this.accounts.find(authId);
+    if (!account) throw new StreamRefused(STREAM_CLOSE_CODES.unauthorized, 'authentication failed');
+    if (token !== undefined) {
+      const grant = verifyStreamToken(decodeURIComponent(token), account.authToken);
+      const sameMpc = grant && (!('uuid' in mpc.data) || mpc.data.uuid === grant.mpcUuid);
+      if (!grant || !sameMpc) throw new StreamRefused(STREAM_CLOSE_CODES.unauthorized, 'authentication failed: bad stream token');
+      return { account, mpc: mpc.data, grant };
+    }
+    const credentials = parseBasicAuth(request.headers.authorization);
+    if (credentials) {
+      const authenticated = await this.accounts.authenticate(credentials);
+      if (authenticated?.authId !== account.authId) throw new StreamRefused(STREAM_CLOSE_CODES.unauthorized, 'authentication failed');
+      return { account, mpc: mpc.data };
+    }
+    if (this.plivoSigned(request, account.authToken)) return { account, mpc: mpc.data };
+    throw new StreamRefused(STREAM_CLOSE_CODES.unauthorized, 'authentication failed: send credentials, a stream token or a Plivo signature');
+  }
+
+  /** Plivo's V3 signature on the upgrade; which URL Plivo signs is not documented, so each spelling is tried. */
+  private plivoSigned(request: IncomingMessage, authToken: string): boolean {
+    const signature = request.headers['x-plivo-signature-v3'];
+    const nonce = request.headers['x-plivo-signature-v3-nonce'];
+    if (typeof signature !== 'string' || typeof nonce !== 'string') return false;
+    const host = request.headers.host ?? '';
+    return ['wss', 'ws', 'https', 'http'].some((scheme) =>
+      verifyV3({ method: 'GET', url: `${scheme}://${host}${request.url ?? '/'}`, nonce, authToken, signature }),
+    );
+  }
+}
+
+function toBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  return Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+}

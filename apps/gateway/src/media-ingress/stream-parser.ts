@@ -1,0 +1,126 @@
+import {
+  BinaryStreamStartSchema,
+  PlivoStreamStartSchema,
+  StreamMediaSchema,
+  TwilioStreamStartSchema,
+} from '@mpc/contracts';
+import { decodeMulaw, decodePcm16le } from '@mpc/media';
+
+export type Framing = 'plivo' | 'twilio' | 'binary';
+
+export interface StreamStart {
+  kind: 'start';
+  framing: Framing;
+  callUuid: string;
+  encoding: 'mulaw' | 'l16';
+  sampleRate: 8000 | 16000;
+  /** Custom parameters / extra headers: role and member may come from here. */
+  params: Record<string, string>;
+}
+
+export type StreamEvent =
+  | StreamStart
+  | { kind: 'audio'; timestampMs: number; samples: Int16Array }
+  | { kind: 'stop' }
+  | { kind: 'ignored' }
+  | { kind: 'malformed'; reason: string };
+
+const IGNORED_EVENTS = new Set(['connected', 'dtmf', 'mark', 'playedStream', 'played', 'clearedAudio']);
+
+/**
+ * Reads one participant's stream, message by message, in whichever framing its first message
+ * shows: Plivo or Twilio JSON, or the plain framing (JSON start, then binary PCM).
+ */
+export class StreamParser {
+  private start: StreamStart | undefined;
+  /** Plain framing: samples received so far, which place the next frame. */
+  private binarySamples = 0;
+
+  get started(): StreamStart | undefined {
+    return this.start;
+  }
+
+  handle(data: Buffer, isBinary: boolean): StreamEvent {
+    if (isBinary) return this.binary(data);
+    let message: { event?: unknown };
+    try {
+      message = JSON.parse(data.toString('utf8')) as { event?: unknown };
+    } catch {
+      return { kind: 'malformed', reason: 'not JSON' };
+    }
+    if (typeof message !== 'object' || message === null) return { kind: 'malformed', reason: 'not a JSON object' };
+    switch (message.event) {
+      case 'start':
+        return this.onStart(message);
+      case 'media':
+        return this.onMedia(message);
+      case 'stop':
+        return { kind: 'stop' };
+      default:
+        return typeof message.event === 'string' && IGNORED_EVENTS.has(message.event)
+          ? { kind: 'ignored' }
+          : { kind: 'malformed', reason: `unknown event ${String(message.event)}` };
+    }
+  }
+
+  private onStart(message: unknown): StreamEvent {
+    if (this.start) return { kind: 'malformed', reason: 'a second start message' };
+    const plivo = PlivoStreamStartSchema.safeParse(message);
+    if (plivo.success) {
+      const { start, extra_headers } = plivo.data;
+      return this.begin({
+        framing: 'plivo',
+        callUuid: start.callId,
+        encoding: start.mediaFormat.encoding === 'audio/x-mulaw' ? 'mulaw' : 'l16',
+        sampleRate: start.mediaFormat.encoding === 'audio/x-mulaw' ? 8000 : start.mediaFormat.sampleRate,
+        params: { ...extra_headers, ...start.customParameters },
+      });
+    }
+    const twilio = TwilioStreamStartSchema.safeParse(message);
+    if (twilio.success) {
+      const { start } = twilio.data;
+      return this.begin({ framing: 'twilio', callUuid: start.callSid, encoding: 'mulaw', sampleRate: 8000, params: start.customParameters ?? {} });
+    }
+    const binary = BinaryStreamStartSchema.safeParse(message);
+    if (binary.success) {
+      const { call_uuid, sample_rate, role, custom_parameters } = binary.data;
+      return this.begin({
+        framing: 'binary',
+        callUuid: call_uuid,
+        encoding: 'l16',
+        sampleRate: sample_rate,
+        params: { ...custom_parameters, ...(role && { role }) },
+      });
+    }
+    return { kind: 'malformed', reason: 'a start message in no known framing' };
+  }
+
+  private begin(start: Omit<StreamStart, 'kind'>): StreamStart {
+    this.start = { kind: 'start', ...start };
+    return this.start;
+  }
+
+  private onMedia(message: unknown): StreamEvent {
+    const start = this.start;
+    if (!start || start.framing === 'binary') return { kind: 'malformed', reason: 'media before start' };
+    const parsed = StreamMediaSchema.safeParse(message);
+    if (!parsed.success) return { kind: 'malformed', reason: 'bad media message' };
+    const { track, timestamp, payload } = parsed.data.media;
+    // Only what the participant says is recorded; the audio sent to them is the mix itself.
+    if (track !== undefined && !track.startsWith('inbound')) return { kind: 'ignored' };
+    const bytes = Buffer.from(payload, 'base64');
+    if (bytes.length === 0) return { kind: 'malformed', reason: 'empty payload' };
+    const samples = start.encoding === 'mulaw' ? decodeMulaw(bytes) : decodePcm16le(bytes);
+    return { kind: 'audio', timestampMs: timestamp, samples };
+  }
+
+  private binary(data: Buffer): StreamEvent {
+    const start = this.start;
+    if (!start || start.framing !== 'binary') return { kind: 'malformed', reason: 'binary frame outside the plain framing' };
+    const samples = decodePcm16le(data);
+    if (samples.length === 0) return { kind: 'malformed', reason: 'empty binary frame' };
+    const timestampMs = (this.binarySamples * 1000) / start.sampleRate;
+    this.binarySamples += samples.length;
+    return { kind: 'audio', timestampMs, samples };
+  }
+}

@@ -1,0 +1,148 @@
+import { Mixer } from '@mpc/media';
+import type { RecordingWriter } from '../storage/recording-storage.js';
+import type { AudioEncoder } from './audio-encoder.js';
+import { RecordingSink, type SinkCommand } from './recording-sink.js';
+
+export const MIXER_RATE = 16000;
+const SAMPLES_PER_MS = MIXER_RATE / 1000;
+
+/** A mixer of one participant alone, whose timeline is the call's shifted by `offset`. */
+interface SoloMix {
+  mixer: Mixer;
+  sink: RecordingSink;
+  sourceId: string;
+  offset: number;
+}
+
+export interface SinkRequest {
+  recordingId: string;
+  encoder: AudioEncoder;
+  writer: RecordingWriter;
+  /** When the recording was started, on the engine's clock. */
+  clockMs: number;
+  /** For a participant-track recording: that participant's source. */
+  solo?: { sourceId: string; sampleRate: 8000 | 16000 };
+}
+
+export interface SourceStats {
+  placed: number;
+  late: number;
+  ahead: number;
+}
+
+/**
+ * The live mix of one MPC, on the call's own timeline: position 0 is when the engine was made,
+ * and positions advance with the clock, not with timers, so a long call does not drift. Audio is
+ * mixed `jitterMs` behind the clock, which is the time a late frame has to arrive.
+ */
+export class CallEngine {
+  private readonly mixer = new Mixer({ sampleRate: MIXER_RATE });
+  private readonly sinks = new Map<string, RecordingSink>();
+  /** Per participant-track recording, a mixer of that participant alone. */
+  private readonly soloMixers = new Map<string, SoloMix>();
+  private readonly sources = new Set<string>();
+
+  constructor(
+    readonly mpcUuid: string,
+    private readonly origin: number,
+    private readonly jitterMs: number,
+  ) {}
+
+  /** Timeline position of a clock reading (ms, on the engine's monotonic clock). */
+  positionAt(clockMs: number): number {
+    return Math.max(0, Math.round((clockMs - this.origin) * SAMPLES_PER_MS));
+  }
+
+  get cursor(): number {
+    return this.mixer.cursor;
+  }
+
+  get sourceCount(): number {
+    return this.sources.size;
+  }
+
+  get sinkCount(): number {
+    return this.sinks.size + this.soloMixers.size;
+  }
+
+  addSource(id: string, sampleRate: 8000 | 16000, clockMs: number): void {
+    const joinAt = this.positionAt(clockMs);
+    this.sources.add(id);
+    this.mixer.addSource(id, { sampleRate, joinAt });
+    for (const solo of this.soloMixers.values()) {
+      if (solo.sourceId === id) solo.mixer.addSource(id, { sampleRate, joinAt: Math.max(0, joinAt - solo.offset) });
+    }
+  }
+
+  removeSource(id: string): void {
+    this.sources.delete(id);
+    this.mixer.removeSource(id);
+    for (const solo of this.soloMixers.values()) if (solo.sourceId === id) solo.mixer.removeSource(id);
+  }
+
+  hasSource(id: string): boolean {
+    return this.sources.has(id);
+  }
+
+  setAudible(id: string, audible: boolean): void {
+    if (this.sources.has(id)) this.mixer.setAudible(id, audible);
+  }
+
+  push(id: string, timestampMs: number, samples: Int16Array): 'placed' | 'late' | 'ahead' | 'unknown' {
+    for (const solo of this.soloMixers.values()) if (solo.sourceId === id) solo.mixer.push(id, timestampMs, samples);
+    return this.mixer.push(id, timestampMs, samples);
+  }
+
+  stats(id: string): SourceStats | undefined {
+    return this.mixer.stats(id);
+  }
+
+  attach(request: SinkRequest): void {
+    const at = this.positionAt(request.clockMs);
+    if (!request.solo) {
+      this.sinks.set(request.recordingId, new RecordingSink(request.recordingId, MIXER_RATE, request.encoder, request.writer, at));
+      return;
+    }
+    const offset = this.mixer.cursor;
+    const mixer = new Mixer({ sampleRate: MIXER_RATE });
+    const { sourceId, sampleRate } = request.solo;
+    if (this.sources.has(sourceId)) mixer.addSource(sourceId, { sampleRate, joinAt: Math.max(0, at - offset) });
+    const sink = new RecordingSink(request.recordingId, MIXER_RATE, request.encoder, request.writer, Math.max(0, at - offset));
+    this.soloMixers.set(request.recordingId, { mixer, sink, sourceId, offset });
+  }
+
+  schedule(recordingId: string, clockMs: number, command: SinkCommand): void {
+    const position = this.positionAt(clockMs);
+    const solo = this.soloMixers.get(recordingId);
+    if (solo) solo.sink.schedule(Math.max(0, position - solo.offset), command);
+    else this.sinks.get(recordingId)?.schedule(position, command);
+  }
+
+  /** Mixes up to the clock less the jitter delay; answers the sinks that reached their stop. */
+  tick(clockMs: number): RecordingSink[] {
+    const due = this.positionAt(clockMs - this.jitterMs);
+    const from = this.mixer.cursor;
+    if (due <= from) return [];
+    const mixed = this.mixer.mixUntil(due);
+    const finished: RecordingSink[] = [];
+    for (const sink of this.sinks.values()) {
+      sink.feed(from, mixed);
+      if (sink.isStopped || sink.failure) finished.push(sink);
+    }
+    for (const { mixer, sink, offset } of this.soloMixers.values()) {
+      const soloFrom = mixer.cursor;
+      sink.feed(soloFrom, mixer.mixUntil(due - offset));
+      if (sink.isStopped || sink.failure) finished.push(sink);
+    }
+    for (const sink of finished) {
+      this.sinks.delete(sink.recordingId);
+      this.soloMixers.delete(sink.recordingId);
+    }
+    return finished;
+  }
+
+  /** Every sink, for stopping them all when the process shuts down. */
+  allSinks(): RecordingSink[] {
+    return [...this.sinks.values(), ...[...this.soloMixers.values()].map((solo) => solo.sink)];
+  }
+}

@@ -1,0 +1,193 @@
+import type { Logger } from '../common/logger.js';
+import type { ParticipantRow } from '../persistence/schema.js';
+import type { RecordingChange, RecordingObserver } from '../recordings/recording-observer.js';
+import { storageKey, type RecordingStorage } from '../storage/recording-storage.js';
+import { createEncoder } from './audio-encoder.js';
+import { CallEngine } from './call-engine.js';
+import type { RecordingSink } from './recording-sink.js';
+
+export interface RecorderOptions {
+  /** How long the mix waits for late frames. */
+  jitterMs: number;
+  tickMs: number;
+}
+
+/** What the recorder reports back about files: where the recordings service takes over. */
+export interface RecordingFiles {
+  fileFinished(recordingId: string, file: { bytes: number; durationMs: number; sampleRate: number }): Promise<void>;
+  fail(recordingId: string, reason: string): Promise<void>;
+}
+
+/**
+ * Runs the live mix of every MPC that has media or recordings, one clock for all of them, and
+ * turns recording state changes into files. Memory per recording is bounded: audio goes to
+ * storage as it is encoded.
+ */
+export class RecorderService implements RecordingObserver {
+  private readonly engines = new Map<string, CallEngine>();
+  /** Per recording, the chain of its operations, so a pause never overtakes the start it follows. */
+  private readonly chains = new Map<string, Promise<void>>();
+  /** Wideband sources per MPC, which decide a new recording's sample rate. */
+  private readonly sourceRates = new Map<string, Map<string, 8000 | 16000>>();
+  private readonly endedMpcs = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private lastTick = 0;
+  /** Tick lateness samples (ms), for the metrics and the capacity benchmark. */
+  readonly tickLag: number[] = [];
+
+  /** Set by bindFiles: the recordings service, which itself observes through this recorder. */
+  private files!: RecordingFiles;
+
+  constructor(
+    private readonly storage: RecordingStorage,
+    private readonly logger: Logger,
+    private readonly options: RecorderOptions = { jitterMs: 100, tickMs: 20 },
+    private readonly clock: () => number = () => performance.now(),
+  ) {}
+
+  bindFiles(files: RecordingFiles): void {
+    this.files = files;
+  }
+
+  start(): void {
+    this.lastTick = this.clock();
+    this.timer = setInterval(() => this.tick(), this.options.tickMs);
+  }
+
+  /** Stops the clock and finishes every file as far as it got. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    const sinks = [...this.engines.values()].flatMap((engine) => engine.allSinks());
+    await Promise.all(sinks.map((sink) => this.finish(sink)));
+    await Promise.all(this.chains.values());
+  }
+
+  // ---- media streams ----
+
+  streamStarted(mpcUuid: string, sourceId: string, sampleRate: 8000 | 16000, audible: boolean): void {
+    const engine = this.engineFor(mpcUuid);
+    engine.addSource(sourceId, sampleRate, this.clock());
+    engine.setAudible(sourceId, audible);
+    this.ratesOf(mpcUuid).set(sourceId, sampleRate);
+  }
+
+  streamAudio(mpcUuid: string, sourceId: string, timestampMs: number, samples: Int16Array) {
+    return this.engines.get(mpcUuid)?.push(sourceId, timestampMs, samples) ?? 'unknown';
+  }
+
+  streamEnded(mpcUuid: string, sourceId: string): void {
+    this.engines.get(mpcUuid)?.removeSource(sourceId);
+    this.sourceRates.get(mpcUuid)?.delete(sourceId);
+  }
+
+  sourceStats(mpcUuid: string, sourceId: string) {
+    return this.engines.get(mpcUuid)?.stats(sourceId);
+  }
+
+  // ---- state changes from the API ----
+
+  recordingsChanged(changes: readonly RecordingChange[]): void {
+    for (const change of changes) {
+      const clockMs = this.clock() - (Date.now() - change.at.getTime());
+      this.chain(change.recording.recordingId, () => this.apply(change, clockMs));
+    }
+  }
+
+  participantsChanged(mpcUuid: string, present: readonly ParticipantRow[], ended: boolean): void {
+    if (ended) this.endedMpcs.add(mpcUuid);
+    const engine = this.engines.get(mpcUuid);
+    if (!engine) return;
+    for (const participant of present) {
+      // A supervisor is recorded whatever its coach mode; mute and hold take a participant out.
+      engine.setAudible(participant.callUuid, !participant.mute && !participant.hold);
+    }
+  }
+
+  /** Live engines, for health and metrics. */
+  stats() {
+    return { calls: this.engines.size, sources: [...this.engines.values()].reduce((sum, engine) => sum + engine.sourceCount, 0) };
+  }
+
+  private async apply(change: RecordingChange, clockMs: number): Promise<void> {
+    const { recording, event } = change;
+    const engine = this.engineFor(recording.mpcUuid);
+    if (event === 'Initiated') {
+      const soloId = recording.trackType === 'participant' ? change.callUuid : undefined;
+      const sampleRate = this.recordingRate(recording.mpcUuid, soloId);
+      const [encoder, writer] = await Promise.all([createEncoder(recording.fileFormat, sampleRate), this.storage.create(storageKey(recording))]);
+      const solo = soloId === undefined ? undefined : { sourceId: soloId, sampleRate: this.sourceRates.get(recording.mpcUuid)?.get(soloId) ?? 8000 };
+      engine.attach({ recordingId: recording.recordingId, encoder, writer, clockMs, solo });
+      this.logger.info({ recording_id: recording.recordingId, mpc_uuid: recording.mpcUuid, sample_rate: sampleRate }, 'recording started');
+      return;
+    }
+    if (event === 'Failed') return;
+    engine.schedule(recording.recordingId, clockMs, event === 'Paused' ? 'pause' : event === 'Resumed' ? 'resume' : 'stop');
+  }
+
+  private tick(): void {
+    const now = this.clock();
+    this.tickLag.push(Math.max(0, now - this.lastTick - this.options.tickMs));
+    if (this.tickLag.length > 10_000) this.tickLag.splice(0, this.tickLag.length - 10_000);
+    this.lastTick = now;
+    for (const [mpcUuid, engine] of this.engines) {
+      for (const sink of engine.tick(now)) this.chain(sink.recordingId, () => this.finish(sink));
+      if (this.endedMpcs.has(mpcUuid) && engine.sinkCount === 0) {
+        this.engines.delete(mpcUuid);
+        this.sourceRates.delete(mpcUuid);
+        this.endedMpcs.delete(mpcUuid);
+      }
+    }
+  }
+
+  private async finish(sink: RecordingSink): Promise<void> {
+    try {
+      if (sink.failure) throw sink.failure;
+      const file = await sink.finish();
+      await this.files.fileFinished(sink.recordingId, { ...file, sampleRate: sink.sampleRate });
+      this.logger.info({ recording_id: sink.recordingId, bytes: file.bytes, duration_ms: file.durationMs }, 'recording file finished');
+    } catch (error) {
+      this.logger.error({ recording_id: sink.recordingId, err: error }, 'recording file failed');
+      await sink.abort().catch(() => undefined);
+      await this.files.fail(sink.recordingId, `the recording file could not be written: ${(error as Error).message}`);
+    }
+  }
+
+  private chain(recordingId: string, step: () => Promise<void>): void {
+    const previous = this.chains.get(recordingId) ?? Promise.resolve();
+    const next = previous
+      .then(step)
+      .catch((error: unknown) => {
+        this.logger.error({ recording_id: recordingId, err: error }, 'recorder step failed');
+        return this.files.fail(recordingId, `the recorder failed: ${(error as Error).message}`).catch(() => undefined);
+      })
+      .finally(() => {
+        if (this.chains.get(recordingId) === next) this.chains.delete(recordingId);
+      });
+    this.chains.set(recordingId, next);
+  }
+
+  private engineFor(mpcUuid: string): CallEngine {
+    let engine = this.engines.get(mpcUuid);
+    if (!engine) {
+      engine = new CallEngine(mpcUuid, this.clock(), this.options.jitterMs);
+      this.engines.set(mpcUuid, engine);
+    }
+    return engine;
+  }
+
+  private ratesOf(mpcUuid: string): Map<string, 8000 | 16000> {
+    let rates = this.sourceRates.get(mpcUuid);
+    if (!rates) {
+      rates = new Map();
+      this.sourceRates.set(mpcUuid, rates);
+    }
+    return rates;
+  }
+
+  /** 16 kHz when wideband audio is present (in the call, or from the one participant recorded), 8 kHz otherwise. */
+  private recordingRate(mpcUuid: string, soloId?: string): 8000 | 16000 {
+    const rates = this.sourceRates.get(mpcUuid);
+    if (soloId !== undefined) return rates?.get(soloId) ?? 8000;
+    return [...(rates?.values() ?? [])].includes(16000) ? 16000 : 8000;
+  }
+}

@@ -1,0 +1,96 @@
+import { Resampler } from '@mpc/media';
+import type { RecordingWriter } from '../storage/recording-storage.js';
+import type { AudioEncoder } from './audio-encoder.js';
+
+export type SinkCommand = 'pause' | 'resume' | 'stop';
+
+/**
+ * One recording's file being made from the call's mixed audio. State changes are placed on the
+ * call's timeline (in mixer samples) and applied exactly where the audio reaches them, so a pause
+ * cuts the file at the moment it was asked for, whatever the jitter delay.
+ */
+export class RecordingSink {
+  private recording = true;
+  private readonly pending: { at: number; command: SinkCommand }[] = [];
+  private readonly resampler: Resampler;
+  private writtenSamples = 0;
+  private stopped = false;
+
+  constructor(
+    readonly recordingId: string,
+    private readonly mixerRate: 8000 | 16000,
+    private readonly encoder: AudioEncoder,
+    private readonly writer: RecordingWriter,
+    /** Timeline position where the recording begins. */
+    private readonly beginsAt: number,
+  ) {
+    this.resampler = new Resampler(mixerRate, encoder.sampleRate as 8000 | 16000);
+    writer.append(encoder.begin());
+  }
+
+  /** Output samples recorded so far: pauses are not in them. */
+  get recordedSamples(): number {
+    return this.writtenSamples;
+  }
+
+  get sampleRate(): number {
+    return this.encoder.sampleRate;
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  get failure(): Error | undefined {
+    return this.writer.failure;
+  }
+
+  schedule(at: number, command: SinkCommand): void {
+    this.pending.push({ at: Math.max(at, this.beginsAt), command });
+    this.pending.sort((a, b) => a.at - b.at);
+  }
+
+  /** Takes the mixed audio of [from, from + samples.length) on the timeline. */
+  feed(from: number, samples: Int16Array): void {
+    let position = from;
+    const end = from + samples.length;
+    while (position < end && !this.stopped) {
+      const next = this.pending[0];
+      const boundary = Math.min(end, next && next.at < end ? Math.max(next.at, position) : end);
+      if (this.recording && boundary > position) {
+        const start = Math.max(position, this.beginsAt);
+        if (boundary > start) this.write(samples.subarray(start - from, boundary - from));
+      }
+      position = boundary;
+      if (next && next.at <= position) {
+        this.pending.shift();
+        this.apply(next.command);
+      }
+    }
+  }
+
+  /** Flushes the encoder and publishes the file. */
+  async finish(): Promise<{ bytes: number; durationMs: number }> {
+    this.stopped = true;
+    const { tail, header } = this.encoder.end();
+    this.writer.append(tail);
+    const { bytes } = await this.writer.finish(header);
+    return { bytes, durationMs: (this.writtenSamples * 1000) / this.encoder.sampleRate };
+  }
+
+  abort(): Promise<void> {
+    this.stopped = true;
+    return this.writer.abort();
+  }
+
+  private apply(command: SinkCommand): void {
+    if (command === 'stop') this.stopped = true;
+    else this.recording = command === 'resume';
+  }
+
+  private write(mixed: Int16Array): void {
+    const samples = this.resampler.process(mixed);
+    this.writtenSamples += samples.length;
+    this.writer.append(this.encoder.encode(samples));
+  }
+}

@@ -1,0 +1,35 @@
+import type { ParticipantRow, RecordingRow } from '../persistence/schema.js';
+import type { RecordingEventKind } from './recording-state.js';
+
+export interface RecordingChange {
+  recording: RecordingRow;
+  event: RecordingEventKind;
+  at: Date;
+  /** For a participant recording's start: the participant's call, whose stream it records. */
+  callUuid?: string;
+}
+
+/**
+ * Told of committed changes, after their transaction: the recorder follows them with audio.
+ * Nothing here may throw back into the request; observers handle their own failures.
+ */
+export interface RecordingObserver {
+  recordingsChanged(changes: readonly RecordingChange[]): void;
+  participantsChanged(mpcUuid: string, present: readonly ParticipantRow[], ended: boolean): void;
+}
+
+export const NO_OBSERVER: RecordingObserver = {
+  recordingsChanged: () => undefined,
+  participantsChanged: () => undefined,
+};
+
+/** Changes made inside one transaction, published once it commits. */
+export class ChangeLog {
+  readonly recordings: RecordingChange[] = [];
+  readonly participants = new Map<string, { present: ParticipantRow[]; ended: boolean }>();
+
+  publish(observer: RecordingObserver): void {
+    if (this.recordings.length > 0) observer.recordingsChanged(this.recordings);
+    for (const [mpcUuid, { present, ended }] of this.participants) observer.participantsChanged(mpcUuid, present, ended);
+  }
+}

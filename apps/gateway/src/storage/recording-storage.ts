@@ -1,0 +1,95 @@
+import { createReadStream, type ReadStream } from 'node:fs';
+import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+
+/** Where a recording's file is kept: `<auth_id>/<recording_id>.<format>`. */
+export const storageKey = (recording: { authId: string; recordingId: string; fileFormat: string }) =>
+  `${recording.authId}/${recording.recordingId}.${recording.fileFormat}`;
+
+/** A recording file being written: appended as it is encoded, patched and published at the end. */
+export interface RecordingWriter {
+  /** Queues the chunk; writes happen in order in the background. A failure surfaces at `finish`. */
+  append(chunk: Uint8Array): void;
+  /** The first write error, if one happened. */
+  readonly failure: Error | undefined;
+  /** Writes `header` over the start of the file (a WAV header once sizes are known) and publishes it. */
+  finish(header?: Uint8Array): Promise<{ bytes: number }>;
+  /** Drops what was written. */
+  abort(): Promise<void>;
+}
+
+export interface StoredFile {
+  size: number;
+  read(range?: { start: number; end: number }): ReadStream;
+}
+
+/** Where recording files live. The embedded default is a directory; S3 is the other adapter. */
+export interface RecordingStorage {
+  create(key: string): Promise<RecordingWriter>;
+  /** The published file, or undefined while it is being written or when there is none. */
+  get(key: string): Promise<StoredFile | undefined>;
+  delete(key: string): Promise<void>;
+}
+
+/** Files under a directory; a file is written as `<key>.part` and renamed when finished. */
+export class FsRecordingStorage implements RecordingStorage {
+  constructor(private readonly root: string) {}
+
+  async create(key: string): Promise<RecordingWriter> {
+    const path = this.pathOf(key);
+    const partial = `${path}.part`;
+    await mkdir(dirname(path), { recursive: true });
+    const handle: FileHandle = await open(partial, 'w');
+    let bytes = 0;
+    let failure: Error | undefined;
+    let writing = Promise.resolve();
+    return {
+      get failure() {
+        return failure;
+      },
+      append: (chunk) => {
+        if (chunk.length === 0 || failure) return;
+        const position = bytes;
+        bytes += chunk.length;
+        writing = writing
+          .then(async () => void (await handle.write(chunk, 0, chunk.length, position)))
+          .catch((error: Error) => void (failure ??= error));
+      },
+      finish: async (header) => {
+        await writing;
+        if (failure) throw failure;
+        if (header && header.length > 0) await handle.write(header, 0, header.length, 0);
+        await handle.sync();
+        await handle.close();
+        await rename(partial, path);
+        return { bytes };
+      },
+      abort: async () => {
+        await writing;
+        await handle.close().catch(() => undefined);
+        await rm(partial, { force: true });
+      },
+    };
+  }
+
+  async get(key: string): Promise<StoredFile | undefined> {
+    const path = this.pathOf(key);
+    try {
+      const { size } = await stat(path);
+      return { size, read: (range) => createReadStream(path, range) };
+    } catch {
+      return undefined;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    const path = this.pathOf(key);
+    await rm(path, { force: true });
+    await rm(`${path}.part`, { force: true });
+  }
+
+  private pathOf(key: string): string {
+    if (key.split('/').some((part) => part === '' || part === '.' || part === '..')) throw new Error(`bad storage key ${key}`);
+    return join(this.root, key);
+  }
+}

@@ -1,0 +1,46 @@
+import { execFileSync } from 'node:child_process';
+import { toneLevel } from '@mpc/media';
+
+export interface DecodedAudio {
+  sampleRate: number;
+  samples: Int16Array;
+  durationMs: number;
+}
+
+function decodeWav(bytes: Buffer): DecodedAudio {
+  if (bytes.toString('ascii', 0, 4) !== 'RIFF' || bytes.toString('ascii', 8, 12) !== 'WAVE') throw new Error('not a WAV file');
+  const sampleRate = bytes.readUInt32LE(24);
+  const dataBytes = bytes.readUInt32LE(40);
+  if (bytes.readUInt32LE(4) !== bytes.length - 8 || dataBytes !== bytes.length - 44) throw new Error('WAV sizes do not match the file');
+  const samples = new Int16Array(dataBytes / 2);
+  for (let i = 0; i < samples.length; i += 1) samples[i] = bytes.readInt16LE(44 + i * 2);
+  return { sampleRate, samples, durationMs: (samples.length * 1000) / sampleRate };
+}
+
+/** Decodes an MP3 with ffmpeg (a test-only tool) to 16-bit PCM at its own rate. */
+function decodeMp3(bytes: Buffer): DecodedAudio {
+  const probe = execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=sample_rate', '-of', 'csv=p=0', '-i', 'pipe:0'], { input: bytes }).toString().trim();
+  const sampleRate = Number(probe);
+  const pcm = execFileSync('ffmpeg', ['-v', 'error', '-i', 'pipe:0', '-f', 's16le', '-ac', '1', '-ar', String(sampleRate), 'pipe:1'], { input: bytes, maxBuffer: 1 << 28 });
+  const samples = new Int16Array(pcm.buffer.slice(pcm.byteOffset, pcm.byteOffset + pcm.length));
+  return { sampleRate, samples, durationMs: (samples.length * 1000) / sampleRate };
+}
+
+export function decodeRecording(bytes: Buffer, format: 'mp3' | 'wav'): DecodedAudio {
+  return format === 'wav' ? decodeWav(bytes) : decodeMp3(bytes);
+}
+
+/** Tone level of each `windowMs` window of the audio. */
+export function toneProfile(audio: DecodedAudio, frequency: number, windowMs = 20): number[] {
+  const size = Math.round((audio.sampleRate * windowMs) / 1000);
+  const levels: number[] = [];
+  for (let start = 0; start + size <= audio.samples.length; start += size) {
+    levels.push(toneLevel(audio.samples.subarray(start, start + size), audio.sampleRate, frequency));
+  }
+  return levels;
+}
+
+/** Whether the tone is present (level above `threshold`) in [fromMs, toMs) of the audio, window by window. */
+export function tonePresence(audio: DecodedAudio, frequency: number, fromMs: number, toMs: number, threshold = 0.05): boolean[] {
+  return toneProfile(audio, frequency).slice(Math.floor(fromMs / 20), Math.floor(toMs / 20)).map((level) => level > threshold);
+}
