@@ -1,0 +1,7 @@
+export { decodeMulaw, encodeMulaw, MULAW_DECODE_TABLE } from './g711.js';
+export { decodePcm16le, encodePcm16le } from './pcm.js';
+export { LOW_PASS_TAPS, Resampler, type TelephonyRate } from './resample.js';
+export { Mixer, type MixerOptions, type MixerSourceOptions, type PushResult, type SourceStats } from './mixer.js';
+export { WAV_HEADER_BYTES, WavEncoder, wavHeader, type WavEncoderOptions, type WavFormat } from './wav.js';
+export { MP3_POOL_SIZE, Mp3Encoder, type Mp3Bitrate, type Mp3EncoderOptions } from './mp3.js';
+export { generateTone, toneLevel, type ToneOptions } from './tone.js';

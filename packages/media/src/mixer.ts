@@ -1,0 +1,261 @@
+/**
+ * The per-call mixer. Time is a timeline counted in samples at the mixer's
+ * rate, never wall-clock timers: frames are placed where their media
+ * timestamps say, and the caller pulls mixed audio with `mixUntil`.
+ *
+ * Each source owns a ring buffer covering [cursor, cursor + capacity), with
+ * capacity ≥ maxAhead + the longest frame seen, so memory per source is fixed
+ * whatever the call length. Slots are zeroed as the cursor passes them, so a
+ * slot nobody wrote is silence.
+ */
+import { Resampler, type TelephonyRate } from './resample.js';
+
+export interface MixerOptions {
+  sampleRate: TelephonyRate;
+  /** Expected frame length at the mixer rate; default sampleRate / 50 (20 ms). */
+  frameSamples?: number;
+  /** How far past the cursor a frame may start before it is refused as 'ahead'; default 2000 ms. */
+  maxAheadMs?: number;
+}
+
+export interface MixerSourceOptions {
+  sampleRate: TelephonyRate;
+  /** Timeline sample where the source's first frame lands. */
+  joinAt: number;
+}
+
+export type PushResult = 'placed' | 'late' | 'ahead' | 'unknown';
+
+export interface SourceStats {
+  placed: number;
+  late: number;
+  ahead: number;
+}
+
+interface Source {
+  readonly rate: TelephonyRate;
+  readonly joinAt: number;
+  readonly resampler: Resampler | undefined;
+  audible: boolean;
+  /** Media timestamp (ms) of the first frame pushed; it maps to joinAt. */
+  firstTimestampMs: number | undefined;
+  /** Timestamp (ms) where the previous frame ended, to spot discontinuities for the resampler. */
+  expectedTimestampMs: number;
+  ring: Int16Array;
+  /** One past the last timeline position written; nothing to mix once the cursor reaches it. */
+  writtenEnd: number;
+  readonly stats: SourceStats;
+}
+
+function nextPowerOfTwo(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
+
+export class Mixer {
+  readonly sampleRate: TelephonyRate;
+  readonly frameSamples: number;
+  readonly maxAheadSamples: number;
+  private readonly sources = new Map<string, Source>();
+  private position = 0;
+  /** Sum of the audible sources over one chunk, reused. */
+  private accumulator: Int32Array;
+  /** Resampler output, reused. */
+  private scratch: Int16Array;
+
+  constructor(options: MixerOptions) {
+    const { sampleRate } = options;
+    if (sampleRate !== 8000 && sampleRate !== 16000) throw new RangeError(`unsupported sample rate ${sampleRate}`);
+    this.sampleRate = sampleRate;
+    this.frameSamples = options.frameSamples ?? sampleRate / 50;
+    const maxAheadMs = options.maxAheadMs ?? 2000;
+    if (!(this.frameSamples > 0) || !Number.isInteger(this.frameSamples)) throw new RangeError('frameSamples must be a positive integer');
+    if (!(maxAheadMs >= 0)) throw new RangeError('maxAheadMs must be >= 0');
+    this.maxAheadSamples = Math.round((maxAheadMs * sampleRate) / 1000);
+    this.accumulator = new Int32Array(this.frameSamples);
+    this.scratch = new Int16Array(this.frameSamples * 2);
+  }
+
+  /** Timeline position (samples) mixed so far. */
+  get cursor(): number {
+    return this.position;
+  }
+
+  /** Ids of the sources currently known. */
+  get sourceIds(): string[] {
+    return [...this.sources.keys()];
+  }
+
+  /**
+   * Bytes held in buffers: per source ring and the shared scratch buffers.
+   * Diagnostic: it stays flat for a steady stream whatever the call length.
+   */
+  get bufferedBytes(): number {
+    let bytes = this.accumulator.byteLength + this.scratch.byteLength;
+    for (const source of this.sources.values()) bytes += source.ring.byteLength;
+    return bytes;
+  }
+
+  addSource(id: string, options: MixerSourceOptions): void {
+    if (this.sources.has(id)) throw new Error(`source ${id} already exists`);
+    const { sampleRate, joinAt } = options;
+    if (sampleRate !== 8000 && sampleRate !== 16000) throw new RangeError(`unsupported sample rate ${sampleRate}`);
+    if (!Number.isInteger(joinAt) || joinAt < 0) throw new RangeError('joinAt must be a non-negative integer');
+    this.sources.set(id, {
+      rate: sampleRate,
+      joinAt,
+      resampler: sampleRate === this.sampleRate ? undefined : new Resampler(sampleRate, this.sampleRate),
+      audible: true,
+      firstTimestampMs: undefined,
+      expectedTimestampMs: Number.NaN,
+      ring: new Int16Array(nextPowerOfTwo(this.maxAheadSamples + 2 * this.frameSamples)),
+      writtenEnd: 0,
+      stats: { placed: 0, late: 0, ahead: 0 },
+    });
+  }
+
+  /** Stops the source contributing: what was mixed before the cursor stays, anything placed after it is dropped. */
+  removeSource(id: string): void {
+    this.sources.delete(id);
+  }
+
+  /** Inaudible sources (muted, on hold) are left out of the mix; frames pushed meanwhile are accepted and discarded. */
+  setAudible(id: string, audible: boolean): void {
+    const source = this.sources.get(id);
+    if (source) source.audible = audible;
+  }
+
+  stats(id: string): SourceStats | undefined {
+    const source = this.sources.get(id);
+    return source ? { ...source.stats } : undefined;
+  }
+
+  /**
+   * Places a frame by its media timestamp (ms, only differences matter: the
+   * source's first frame timestamp maps to joinAt), resampled to the mixer
+   * rate. A frame ending at or before the cursor is 'late'; one starting more
+   * than maxAhead past the cursor is 'ahead'; both are dropped and counted. A
+   * frame partly before the cursor keeps its part after it. A frame
+   * overlapping earlier audio of the same source overwrites it.
+   */
+  push(id: string, timestampMs: number, samples: Int16Array): PushResult {
+    const source = this.sources.get(id);
+    if (!source) return 'unknown';
+    if (!Number.isFinite(timestampMs)) throw new RangeError(`timestamp ${timestampMs} is not a finite number`);
+    if (source.firstTimestampMs === undefined) source.firstTimestampMs = timestampMs;
+
+    let frame = samples;
+    const resampler = source.resampler;
+    if (resampler) {
+      // The resampler assumes a contiguous stream: after a jump, start it afresh.
+      const tolerance = 1000 / source.rate;
+      if (!(Math.abs(timestampMs - source.expectedTimestampMs) <= tolerance)) resampler.reset();
+      const needed = resampler.outputLength(samples.length);
+      if (this.scratch.length < needed) this.scratch = new Int16Array(needed);
+      frame = resampler.process(samples, this.scratch);
+    }
+    source.expectedTimestampMs = timestampMs + (samples.length * 1000) / source.rate;
+
+    const start = source.joinAt + Math.round(((timestampMs - source.firstTimestampMs) * this.sampleRate) / 1000);
+    const end = start + frame.length;
+    const cursor = this.position;
+    if (end <= cursor) {
+      source.stats.late++;
+      return 'late';
+    }
+    if (start - cursor > this.maxAheadSamples) {
+      source.stats.ahead++;
+      return 'ahead';
+    }
+    const skip = start < cursor ? cursor - start : 0;
+    const from = start + skip;
+    if (end - cursor > source.ring.length) this.growRing(source, end - cursor);
+    this.write(source.ring, from, frame, skip, frame.length);
+    if (end > source.writtenEnd) source.writtenEnd = end;
+    source.stats.placed++;
+    return 'placed';
+  }
+
+  /**
+   * Mixes [cursor, until) and returns it (length until - cursor, or 0 when
+   * until <= cursor), advancing the cursor. Gaps are silence; sums saturate
+   * to int16.
+   */
+  mixUntil(until: number): Int16Array {
+    const cursor = this.position;
+    const total = Math.floor(until) - cursor;
+    if (!(total > 0)) return new Int16Array(0);
+    const out = new Int16Array(total);
+    let done = 0;
+    while (done < total) {
+      // Chunks never exceed the accumulator or any ring, so each ring slot is read once and then cleared.
+      let chunk = Math.min(total - done, this.accumulator.length);
+      for (const source of this.sources.values()) chunk = Math.min(chunk, source.ring.length);
+      this.mixChunk(cursor + done, chunk, out, done);
+      done += chunk;
+    }
+    this.position = cursor + total;
+    return out;
+  }
+
+  private mixChunk(position: number, length: number, out: Int16Array, outOffset: number): void {
+    const acc = this.accumulator;
+    let contributors = 0;
+    for (const source of this.sources.values()) {
+      if (source.writtenEnd <= position) continue;
+      const ring = source.ring;
+      const capacity = ring.length;
+      let offset = position % capacity;
+      let remaining = length;
+      let a = 0;
+      while (remaining > 0) {
+        const run = Math.min(remaining, capacity - offset);
+        if (source.audible) {
+          if (contributors === 0) {
+            for (let i = 0; i < run; i++) acc[a + i] = ring[offset + i];
+          } else {
+            for (let i = 0; i < run; i++) acc[a + i] += ring[offset + i];
+          }
+        }
+        ring.fill(0, offset, offset + run);
+        a += run;
+        remaining -= run;
+        offset = 0;
+      }
+      if (source.audible) contributors++;
+    }
+    if (contributors === 0) return; // `out` is already silence.
+    for (let i = 0; i < length; i++) {
+      const v = acc[i];
+      out[outOffset + i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+    }
+  }
+
+  private write(ring: Int16Array, position: number, frame: Int16Array, from: number, to: number): void {
+    const capacity = ring.length;
+    let offset = position % capacity;
+    let i = from;
+    while (i < to) {
+      const run = Math.min(to - i, capacity - offset);
+      ring.set(frame.subarray(i, i + run), offset);
+      i += run;
+      offset = 0;
+    }
+  }
+
+  /** Only when a frame longer than expected arrives: memory stays bounded by the longest frame. */
+  private growRing(source: Source, span: number): void {
+    const old = source.ring;
+    const ring = new Int16Array(nextPowerOfTwo(this.maxAheadSamples + span));
+    const cursor = this.position;
+    const end = Math.min(source.writtenEnd, cursor + old.length);
+    for (let p = cursor; p < end; ) {
+      const offset = p % old.length;
+      const run = Math.min(end - p, old.length - offset);
+      this.write(ring, p, old.subarray(offset, offset + run), 0, run);
+      p += run;
+    }
+    source.ring = ring;
+  }
+}

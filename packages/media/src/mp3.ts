@@ -1,0 +1,100 @@
+/**
+ * Streaming MP3 (mono, CBR) with LAME compiled to WebAssembly, from the
+ * `wasm-media-encoders` package.
+ *
+ * Costs worth knowing: each LAME instance lives in its own WebAssembly
+ * instance with 16 MiB of linear memory. The compiled module is cached after
+ * the first `create()`, and up to {@link MP3_POOL_SIZE} finished instances are
+ * kept and reconfigured for the next recordings instead of instantiating anew.
+ */
+import { createEncoder, createMp3Encoder, type WasmMediaEncoder } from 'wasm-media-encoders';
+import type { TelephonyRate } from './resample.js';
+
+/** Constant bitrates (kbit/s) LAME offers at 8 kHz (MPEG-2.5) and 16 kHz (MPEG-2). */
+export type Mp3Bitrate = 8 | 16 | 24 | 32 | 40 | 48 | 64 | 80 | 96 | 112 | 128 | 160;
+
+export interface Mp3EncoderOptions {
+  sampleRate: TelephonyRate;
+  /** kbit/s, constant; default 32 at 8 kHz, 48 at 16 kHz. */
+  bitrate?: Mp3Bitrate;
+}
+
+/** Finished LAME instances kept for reuse. */
+export const MP3_POOL_SIZE = 4;
+
+type Lame = WasmMediaEncoder<'audio/mpeg'>;
+
+/** WebAssembly.Module; @types/node 20 does not declare the WebAssembly namespace. */
+type CompiledWasm = object;
+const WasmModule = (globalThis as unknown as { WebAssembly: { Module: abstract new (...args: never[]) => CompiledWasm } }).WebAssembly.Module;
+
+let compiledModule: CompiledWasm | undefined;
+const idle: Lame[] = [];
+
+async function acquireLame(): Promise<Lame> {
+  const pooled = idle.pop();
+  if (pooled) return pooled;
+  if (compiledModule) return createEncoder('audio/mpeg', compiledModule as Parameters<typeof createEncoder>[1]);
+  // The first one compiles the inlined wasm. The package hands the compiled
+  // module only to createEncoder()'s callback, so read it off the instance to
+  // skip decoding and compiling ~1 MB of base64 for every later encoder; when
+  // that field is not there, every encoder compiles its own (slower, correct).
+  const encoder = await createMp3Encoder();
+  const compiled = (encoder as unknown as { module?: { module?: unknown } }).module?.module;
+  if (compiled instanceof WasmModule) compiledModule = compiled;
+  return encoder;
+}
+
+const EMPTY = new Uint8Array(0);
+
+export class Mp3Encoder {
+  readonly sampleRate: TelephonyRate;
+  readonly bitrate: Mp3Bitrate;
+  private lame: Lame | undefined;
+  /** Float copy of the input, reused across calls. */
+  private pcm = new Float32Array(1024);
+
+  private constructor(lame: Lame, sampleRate: TelephonyRate, bitrate: Mp3Bitrate) {
+    this.lame = lame;
+    this.sampleRate = sampleRate;
+    this.bitrate = bitrate;
+  }
+
+  static async create(options: Mp3EncoderOptions): Promise<Mp3Encoder> {
+    const { sampleRate } = options;
+    if (sampleRate !== 8000 && sampleRate !== 16000) throw new RangeError(`unsupported sample rate ${sampleRate}`);
+    const bitrate = options.bitrate ?? (sampleRate === 8000 ? 32 : 48);
+    const lame = await acquireLame();
+    try {
+      lame.configure({ channels: 1, sampleRate, bitrate, outputSampleRate: sampleRate });
+    } catch (error) {
+      throw new RangeError(`LAME refused ${sampleRate} Hz at ${bitrate} kbit/s: ${(error as Error).message}`);
+    }
+    return new Mp3Encoder(lame, sampleRate, bitrate);
+  }
+
+  /** Encodes the next samples; returns the MP3 bytes ready so far (often empty: LAME works in 576-sample granules). The result is the caller's. */
+  encode(samples: Int16Array): Uint8Array {
+    const lame = this.lame;
+    if (!lame) throw new Error('Mp3Encoder already finished');
+    const n = samples.length;
+    if (n === 0) return EMPTY;
+    if (this.pcm.length < n) this.pcm = new Float32Array(Math.max(n, this.pcm.length * 2));
+    const pcm = this.pcm;
+    for (let i = 0; i < n; i++) pcm[i] = samples[i] / 32768;
+    // The library returns a view into wasm memory, overwritten by its next call: copy.
+    const out = lame.encode([pcm.subarray(0, n)]);
+    return out.length ? out.slice() : EMPTY;
+  }
+
+  /** Flushes the last frames. The encoder cannot be used afterwards. */
+  finish(): Uint8Array {
+    const lame = this.lame;
+    if (!lame) throw new Error('Mp3Encoder already finished');
+    this.lame = undefined;
+    const out = lame.finalize();
+    const tail = out.length ? out.slice() : EMPTY;
+    if (idle.length < MP3_POOL_SIZE) idle.push(lame);
+    return tail;
+  }
+}
