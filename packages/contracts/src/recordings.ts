@@ -77,6 +77,7 @@ export const RecordingSchema = z
     recording_url: z.string(),
     record_track_type: z.enum(RECORD_TRACK_TYPES).nullable().meta({ description: 'Track type of a participant recording. Beyond Plivo.' }),
     resource_uri: z.string(),
+    sample_rate: z.number().int().nullable().meta({ description: 'Sample rate of the file: 8000, or 16000 when wideband audio was present. Null until the file is written. Beyond Plivo.' }),
     rounded_recording_duration: z.number().int().meta({ description: 'Recorded seconds rounded up to a multiple of 60.' }),
     to_number: z.string().nullable(),
   })

@@ -8,6 +8,7 @@
  * kept and reconfigured for the next recordings instead of instantiating anew.
  */
 import { createEncoder, createMp3Encoder, type WasmMediaEncoder } from 'wasm-media-encoders';
+import { mp3FrameBytes, mp3InfoFrame } from './mp3-info-tag.js';
 import type { TelephonyRate } from './resample.js';
 
 /** Constant bitrates (kbit/s) LAME offers at 8 kHz (MPEG-2.5) and 16 kHz (MPEG-2). */
@@ -51,6 +52,8 @@ export class Mp3Encoder {
   readonly sampleRate: TelephonyRate;
   readonly bitrate: Mp3Bitrate;
   private lame: Lame | undefined;
+  private samplesIn = 0;
+  private bytesOut = 0;
   /** Float copy of the input, reused across calls. */
   private pcm = new Float32Array(1024);
 
@@ -84,7 +87,24 @@ export class Mp3Encoder {
     for (let i = 0; i < n; i++) pcm[i] = samples[i] / 32768;
     // The library returns a view into wasm memory, overwritten by its next call: copy.
     const out = lame.encode([pcm.subarray(0, n)]);
+    this.samplesIn += n;
+    this.bytesOut += out.length;
     return out.length ? out.slice() : EMPTY;
+  }
+
+  /**
+   * The Info frame for what was encoded so far: written first as a placeholder, then over the
+   * placeholder once finished, so decoders trim the encoder's delay and padding.
+   */
+  infoFrame(): Uint8Array {
+    const frameBytes = mp3FrameBytes(this.sampleRate, this.bitrate);
+    return mp3InfoFrame({
+      sampleRate: this.sampleRate,
+      bitrate: this.bitrate,
+      frames: Math.floor(this.bytesOut / frameBytes),
+      bytes: this.bytesOut + frameBytes,
+      samples: this.samplesIn,
+    });
   }
 
   /** Flushes the last frames. The encoder cannot be used afterwards. */
@@ -93,6 +113,7 @@ export class Mp3Encoder {
     if (!lame) throw new Error('Mp3Encoder already finished');
     this.lame = undefined;
     const out = lame.finalize();
+    this.bytesOut += out.length;
     const tail = out.length ? out.slice() : EMPTY;
     if (idle.length < MP3_POOL_SIZE) idle.push(lame);
     return tail;

@@ -17,7 +17,7 @@ export const BENCH_ACCOUNT = Object.freeze({
 });
 
 const STARTUP_TIMEOUT_MS = 30_000;
-const STOP_GRACE_MS = 3_000;
+const STOP_GRACE_MS = 10_000;
 const LISTEN_LINE = /MPC recording gateway on (http:\/\/\S+)/;
 
 /** Everything started and not yet torn down, so an exit hook can clean up after a crash. */
@@ -55,11 +55,11 @@ export async function withGateway(options, use) {
 }
 
 /**
- * @param {{ logLevel?: string, env?: Record<string,string>, nodeArgs?: string[], log?: (line: string) => void }} options
+ * @param {{ logLevel?: string, env?: Record<string,string>, nodeArgs?: string[], stopGraceMs?: number, log?: (line: string) => void }} options
  *   nodeArgs: extra node flags for the gateway, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] (a
  *   profile is written when the gateway exits on SIGTERM).
  */
-export async function startGateway({ logLevel = 'warn', env = {}, nodeArgs = [], log = () => {} } = {}) {
+export async function startGateway({ logLevel = 'warn', env = {}, nodeArgs = [], stopGraceMs = STOP_GRACE_MS, log = () => {} } = {}) {
   if (!existsSync(MAIN_JS)) {
     throw new Error(`${MAIN_JS} does not exist; build first (cd /work/main && pnpm build)`);
   }
@@ -123,15 +123,18 @@ export async function startGateway({ logLevel = 'warn', env = {}, nodeArgs = [],
     output: () => ({ ...output }),
     stop() {
       stopped ??= (async () => {
+        const stopping = Date.now();
         if (child.exitCode === null && child.signalCode === null) {
           child.kill('SIGTERM');
           let timer;
-          const outcome = await Promise.race([exited, new Promise((res) => (timer = setTimeout(res, STOP_GRACE_MS, null)))]);
+          const outcome = await Promise.race([exited, new Promise((res) => (timer = setTimeout(res, stopGraceMs, null)))]);
           clearTimeout(timer);
           if (outcome === null) {
+            log(`the gateway did not exit within ${stopGraceMs} ms of SIGTERM; killing it`);
             child.kill('SIGKILL');
             await exited;
           }
+          log(`gateway stopped in ${((Date.now() - stopping) / 1000).toFixed(1)} s`);
         }
         await rm(dataDir, { recursive: true, force: true, maxRetries: 3 });
         live.delete(gateway);

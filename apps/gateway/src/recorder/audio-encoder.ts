@@ -28,8 +28,12 @@ export async function createEncoder(format: 'mp3' | 'wav', sampleRate: 8000 | 16
   const mp3 = await Mp3Encoder.create({ sampleRate, bitrate: MP3_BITRATE_KBPS[sampleRate] });
   return {
     sampleRate,
-    begin: () => new Uint8Array(0),
+    // An Info frame first, rewritten at the end with the counts that let decoders trim LAME's delay and padding.
+    begin: () => mp3.infoFrame(),
     encode: (samples) => mp3.encode(samples),
-    end: () => ({ tail: mp3.finish() }),
+    end: () => {
+      const tail = mp3.finish();
+      return { tail, header: mp3.infoFrame() };
+    },
   };
 }

@@ -41,6 +41,8 @@ export class CallEngine {
   /** Per participant-track recording, a mixer of that participant alone. */
   private readonly soloMixers = new Map<string, SoloMix>();
   private readonly sources = new Set<string>();
+  /** Mute, hold and leave take effect where the mix reaches the moment they happened. */
+  private readonly pending: { at: number; apply: () => void }[] = [];
 
   constructor(
     readonly mpcUuid: string,
@@ -74,18 +76,29 @@ export class CallEngine {
     }
   }
 
-  removeSource(id: string): void {
+  removeSource(id: string, clockMs: number): void {
     this.sources.delete(id);
-    this.mixer.removeSource(id);
-    for (const solo of this.soloMixers.values()) if (solo.sourceId === id) solo.mixer.removeSource(id);
+    this.at(clockMs, () => {
+      this.mixer.removeSource(id);
+      for (const solo of this.soloMixers.values()) if (solo.sourceId === id) solo.mixer.removeSource(id);
+    });
   }
 
   hasSource(id: string): boolean {
     return this.sources.has(id);
   }
 
-  setAudible(id: string, audible: boolean): void {
-    if (this.sources.has(id)) this.mixer.setAudible(id, audible);
+  setAudible(id: string, audible: boolean, clockMs: number): void {
+    if (!this.sources.has(id)) return;
+    this.at(clockMs, () => {
+      this.mixer.setAudible(id, audible);
+      for (const solo of this.soloMixers.values()) if (solo.sourceId === id) solo.mixer.setAudible(id, audible);
+    });
+  }
+
+  private at(clockMs: number, apply: () => void): void {
+    this.pending.push({ at: this.positionAt(clockMs), apply });
+    this.pending.sort((a, b) => a.at - b.at);
   }
 
   push(id: string, timestampMs: number, samples: Int16Array): 'placed' | 'late' | 'ahead' | 'unknown' {
@@ -121,24 +134,33 @@ export class CallEngine {
   /** Mixes up to the clock less the jitter delay; answers the sinks that reached their stop. */
   tick(clockMs: number): RecordingSink[] {
     const due = this.positionAt(clockMs - this.jitterMs);
-    const from = this.mixer.cursor;
-    if (due <= from) return [];
-    const mixed = this.mixer.mixUntil(due);
     const finished: RecordingSink[] = [];
+    while (this.pending.length > 0 && this.pending[0]!.at <= due) {
+      const change = this.pending.shift()!;
+      this.mixTo(change.at, finished);
+      change.apply();
+    }
+    this.mixTo(due, finished);
+    for (const sink of finished) {
+      this.sinks.delete(sink.recordingId);
+      this.soloMixers.delete(sink.recordingId);
+    }
+    return finished;
+  }
+
+  private mixTo(until: number, finished: RecordingSink[]): void {
+    const from = this.mixer.cursor;
+    if (until <= from) return;
+    const mixed = this.mixer.mixUntil(until);
     for (const sink of this.sinks.values()) {
       sink.feed(from, mixed);
       if (sink.isStopped || sink.failure) finished.push(sink);
     }
     for (const { mixer, sink, offset } of this.soloMixers.values()) {
       const soloFrom = mixer.cursor;
-      sink.feed(soloFrom, mixer.mixUntil(due - offset));
+      sink.feed(soloFrom, mixer.mixUntil(until - offset));
       if (sink.isStopped || sink.failure) finished.push(sink);
     }
-    for (const sink of finished) {
-      this.sinks.delete(sink.recordingId);
-      this.soloMixers.delete(sink.recordingId);
-    }
-    return finished;
   }
 
   /** Every sink, for stopping them all when the process shuts down. */

@@ -66,8 +66,9 @@ export class RecorderService implements RecordingObserver {
 
   streamStarted(mpcUuid: string, sourceId: string, sampleRate: 8000 | 16000, audible: boolean): void {
     const engine = this.engineFor(mpcUuid);
-    engine.addSource(sourceId, sampleRate, this.clock());
-    engine.setAudible(sourceId, audible);
+    const now = this.clock();
+    engine.addSource(sourceId, sampleRate, now);
+    engine.setAudible(sourceId, audible, now);
     this.ratesOf(mpcUuid).set(sourceId, sampleRate);
   }
 
@@ -76,7 +77,7 @@ export class RecorderService implements RecordingObserver {
   }
 
   streamEnded(mpcUuid: string, sourceId: string): void {
-    this.engines.get(mpcUuid)?.removeSource(sourceId);
+    this.engines.get(mpcUuid)?.removeSource(sourceId, this.clock());
     this.sourceRates.get(mpcUuid)?.delete(sourceId);
   }
 
@@ -97,9 +98,10 @@ export class RecorderService implements RecordingObserver {
     if (ended) this.endedMpcs.add(mpcUuid);
     const engine = this.engines.get(mpcUuid);
     if (!engine) return;
+    const now = this.clock();
     for (const participant of present) {
       // A supervisor is recorded whatever its coach mode; mute and hold take a participant out.
-      engine.setAudible(participant.callUuid, !participant.mute && !participant.hold);
+      engine.setAudible(participant.callUuid, !participant.mute && !participant.hold, now);
     }
   }
 

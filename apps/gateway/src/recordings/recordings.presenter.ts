@@ -26,6 +26,7 @@ export function presentRecording({ recording, mpc, participant }: RecordingView,
     recording_url: urls.recordingFileUrl(recording.authId, recording.recordingId, recording.fileFormat),
     record_track_type: recording.trackType,
     resource_uri: urls.recordingPath(recording.authId, recording.recordingId),
+    sample_rate: recording.sampleRate,
     rounded_recording_duration: Math.ceil(durationMs / 60_000) * 60,
     to_number: participant?.toNumber ?? null,
   };

@@ -1,7 +1,8 @@
+import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeRecording, toneProfile } from '../support/audio.js';
-import { startTestGateway, type TestGateway } from '../support/gateway.js';
-import { ToneStream, type Framing } from '../support/stream-sender.js';
+import { decodeRecording, toneProfile, type DecodedAudio } from '../support/audio.js';
+import { AUTH_ID, AUTH_TOKEN, OTHER_AUTH_ID, OTHER_AUTH_TOKEN, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { ToneStream } from '../support/stream-sender.js';
 
 let gateway: TestGateway;
 
@@ -23,9 +24,17 @@ async function api(method: string, path: string, body?: unknown) {
   return text ? JSON.parse(text) : undefined;
 }
 
-async function join(mpc: string, role: string, extra: Record<string, unknown> = {}): Promise<{ streamUrl: string; callUuid: string }> {
+/** Calls the API and answers the moment it took effect, as well as the client can tell: the middle of the call. */
+async function timed(method: string, path: string, body?: unknown): Promise<{ at: number; result: any }> {
+  const before = performance.now();
+  const result = await api(method, path, body);
+  return { at: (before + performance.now()) / 2, result };
+}
+
+async function join(mpc: string, role: string, extra: Record<string, unknown> = {}) {
   const added = await api('POST', `MultiPartyCall/name_${mpc}/Participant/`, { role, from: '+14155550100', to: '+14155550101', stay_alone: true, ...extra });
-  return { streamUrl: added.calls[0].stream_url, callUuid: added.calls[0].call_uuid };
+  const { objects } = await api('GET', `MultiPartyCall/name_${mpc}/Participant/?call_uuid=${added.calls[0].call_uuid}`);
+  return { streamUrl: added.calls[0].stream_url as string, memberId: objects[0].member_id as string };
 }
 
 async function download(recordingUrl: string): Promise<Buffer> {
@@ -37,21 +46,143 @@ async function download(recordingUrl: string): Promise<Buffer> {
   throw new Error(`no file at ${recordingUrl}`);
 }
 
+/** Asserts the tone is present exactly inside `intervals` (file ms), window by window, away from the edges. */
+function expectTone(audio: DecodedAudio, frequency: number, intervals: [number, number][], margin = 60) {
+  const levels = toneProfile(audio, frequency);
+  levels.forEach((level, window) => {
+    const center = window * 20 + 10;
+    const inside = intervals.some(([from, to]) => center > from + margin && center < to - margin);
+    const outside = intervals.every(([from, to]) => center < from - margin || center > to + margin);
+    if (inside) expect(level, `${frequency} Hz at ${center} ms`).toBeGreaterThan(0.12);
+    if (outside) expect(level, `${frequency} Hz at ${center} ms`).toBeLessThan(0.05);
+  });
+}
+
 describe('recording live streams', () => {
-  it.each([['wav'], ['mp3']] as const)('records a Plivo μ-law participant to %s', async (format) => {
-    const mpc = `media_${format}`;
-    const { streamUrl } = await join(mpc, 'Agent');
+  it.each([['wav'], ['mp3']] as const)(
+    'mixes three framings into %s, with pause, mute, a coaching supervisor and a late joiner where they belong',
+    async (format) => {
+      const mpc = `scene_${format}`;
+      const agent = await join(mpc, 'Agent');
+      const customer = await join(mpc, 'Customer');
+      const supervisor = await join(mpc, 'Supervisor', { coach_mode: true });
+      const late = await join(mpc, 'Customer');
+      const streams = [
+        new ToneStream({ url: agent.streamUrl, framing: 'plivo-mulaw', frequency: 440 }),
+        new ToneStream({ url: customer.streamUrl, framing: 'twilio', frequency: 660 }),
+        new ToneStream({ url: supervisor.streamUrl, framing: 'binary', frequency: 880, sampleRate: 8000 }),
+      ];
+      const lateStream = new ToneStream({ url: late.streamUrl, framing: 'plivo-l16', frequency: 1200, sampleRate: 8000 });
+      await Promise.all(streams.map((stream) => stream.start()));
+      await sleep(300);
+
+      const start = await timed('POST', `MultiPartyCall/name_${mpc}/Record/`, { file_format: format });
+      await sleep(500);
+      const mute = await timed('POST', `MultiPartyCall/name_${mpc}/Participant/${customer.memberId}/`, { mute: true });
+      await sleep(400);
+      const unmute = await timed('POST', `MultiPartyCall/name_${mpc}/Participant/${customer.memberId}/`, { mute: false });
+      await sleep(300);
+      const pause = await timed('POST', `MultiPartyCall/name_${mpc}/Record/Pause/`, {});
+      await sleep(400);
+      const resume = await timed('POST', `MultiPartyCall/name_${mpc}/Record/Resume/`, {});
+      await sleep(200);
+      await lateStream.start();
+      const lateJoin = performance.now();
+      await sleep(600);
+      const stop = await timed('DELETE', `MultiPartyCall/name_${mpc}/Record/`, {});
+
+      const audio = decodeRecording(await download(start.result.recording_url), format);
+      await Promise.all([...streams, lateStream].map((stream) => stream.hangup()));
+
+      // File time: real time since the start, less the pause.
+      const file = (real: number) => (real <= pause.at ? real - start.at : real - start.at - (resume.at - pause.at));
+      const end = file(stop.at);
+      expect(audio.sampleRate).toBe(8000);
+      expect(Math.abs(audio.durationMs - end)).toBeLessThan(60);
+      expectTone(audio, 440, [[0, end]]);
+      expectTone(audio, 880, [[0, end]]);
+      expectTone(audio, 660, [[0, file(mute.at)], [file(unmute.at), end]]);
+      expectTone(audio, 1200, [[file(lateJoin), end]], 120);
+
+      const recording = await api('GET', `Recording/${start.result.recording_id}/`);
+      expect(recording).toMatchObject({ recording_status: 'completed', recording_format: format });
+      expect(Math.abs(Number(recording.recording_duration_ms) - audio.durationMs)).toBeLessThan(60);
+    },
+  );
+
+  it('keeps a 16 kHz participant\'s 5 kHz tone in a 16 kHz recording', async () => {
+    const wideband = await join('wideband', 'Agent');
+    const stream = new ToneStream({ url: wideband.streamUrl, framing: 'binary', frequency: 5000, sampleRate: 16000 });
+    await stream.start();
+    await sleep(200);
+    const start = await timed('POST', 'MultiPartyCall/name_wideband/Record/', { file_format: 'wav' });
+    await sleep(800);
+    await api('DELETE', 'MultiPartyCall/name_wideband/Record/', {});
+    const audio = decodeRecording(await download(start.result.recording_url), 'wav');
+    await stream.hangup();
+    expect(audio.sampleRate).toBe(16000);
+    expectTone(audio, 5000, [[0, audio.durationMs]]);
+    expect((await api('GET', `Recording/${start.result.recording_id}/`)).sample_rate).toBe(16000);
+  });
+
+  it('serves byte ranges of a recording', async () => {
+    const { streamUrl } = await join('ranges', 'Agent');
     const stream = new ToneStream({ url: streamUrl, framing: 'plivo-mulaw', frequency: 440 });
     await stream.start();
+    const { recording_url } = await api('POST', 'MultiPartyCall/name_ranges/Record/', { file_format: 'wav' });
     await sleep(300);
-    const started = await api('POST', `MultiPartyCall/name_${mpc}/Record/`, { file_format: format });
-    await sleep(1500);
-    await api('DELETE', `MultiPartyCall/name_${mpc}/Record/`, {});
-    const audio = decodeRecording(await download(started.recording_url), format);
+    await api('DELETE', 'MultiPartyCall/name_ranges/Record/', {});
+    const whole = await download(recording_url);
     await stream.hangup();
-    expect(audio.durationMs).toBeGreaterThan(1400);
-    expect(audio.durationMs).toBeLessThan(1700);
-    const levels = toneProfile(audio, 440);
-    console.log(format, audio.sampleRate, audio.durationMs, levels.map((l) => l.toFixed(2)).join(' '));
+    const partial = await fetch(recording_url, { headers: { range: 'bytes=10-99' } });
+    expect(partial.status).toBe(206);
+    expect(partial.headers.get('content-range')).toBe(`bytes 10-99/${whole.length}`);
+    expect(partial.headers.get('content-type')).toBe('audio/wav');
+    expect(Buffer.from(await partial.arrayBuffer())).toEqual(whole.subarray(10, 100));
+    const beyond = await fetch(recording_url, { headers: { range: `bytes=${whole.length}-` } });
+    expect(beyond.status).toBe(416);
+  });
+});
+
+describe('bad streams', () => {
+  it('refuses bad streams and drops bad messages, leaving the other participants\' audio intact', async () => {
+    const good = await join('rough', 'Agent');
+    const stream = new ToneStream({ url: good.streamUrl, framing: 'plivo-mulaw', frequency: 440 });
+    await stream.start();
+    const { recording_url } = await api('POST', 'MultiPartyCall/name_rough/Record/', { file_format: 'wav' });
+    const base = gateway.url.replace('http', 'ws');
+    const basic = (id: string, token: string) => ({ authorization: `Basic ${Buffer.from(`${id}:${token}`).toString('base64')}` });
+    const closeOf = async (url: string, headers: Record<string, string>, send: (ws: WebSocket) => void) => {
+      const ws = new WebSocket(url, { headers });
+      const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+      ws.once('open', () => send(ws));
+      ws.once('error', () => undefined);
+      return closed;
+    };
+    const path = `/v1/Account/${AUTH_ID}/MultiPartyCall/name_rough/Stream`;
+    const start = JSON.stringify({ event: 'start', call_uuid: crypto.randomUUID(), sample_rate: 8000 });
+
+    expect(await closeOf(`${base}${path}`, basic(AUTH_ID, 'wrong-token-xxxxxxxx'), (ws) => ws.send(start))).toBe(4401);
+    expect(await closeOf(`${base}${path}`, {}, (ws) => ws.send(start))).toBe(4401);
+    expect(await closeOf(`${base}${path}/not-a-token`, {}, (ws) => ws.send(start))).toBe(4401);
+    expect(await closeOf(`${base}/v1/Account/${OTHER_AUTH_ID}/MultiPartyCall/name_rough/Stream`, basic(AUTH_ID, AUTH_TOKEN), (ws) => ws.send(start))).toBe(4401);
+    expect(await closeOf(`${base}${path}`, basic(AUTH_ID, AUTH_TOKEN), (ws) => ['garbage', '{}', '[1]'].forEach((text) => ws.send(text)))).toBe(4400);
+    expect(await closeOf(`${base}${path}`, basic(AUTH_ID, AUTH_TOKEN), (ws) => ws.send(Buffer.alloc(70_000)))).toBe(1009);
+    // Another account's credentials on this account's path, and a stream that stops mid-frame.
+    expect(await closeOf(`${base}${path}`, basic(OTHER_AUTH_ID, OTHER_AUTH_TOKEN), (ws) => ws.send(start))).toBe(4401);
+    await closeOf(`${base}${path}`, basic(AUTH_ID, AUTH_TOKEN), (ws) => {
+      ws.send(start);
+      ws.send(Buffer.from([1, 2, 3]));
+      ws.send('{"event":"media","media":{"timestamp":"x","payload":"!!"}}');
+      ws.terminate();
+    });
+
+    await sleep(800);
+    await api('DELETE', 'MultiPartyCall/name_rough/Record/', {});
+    const { objects } = await api('GET', 'MultiPartyCall/name_rough/Participant/');
+    expect(objects.filter((participant: { role: string }) => participant.role === 'agent')).toHaveLength(1);
+    const audio = decodeRecording(await download(recording_url), 'wav');
+    await stream.hangup();
+    expectTone(audio, 440, [[0, audio.durationMs]]);
   });
 });

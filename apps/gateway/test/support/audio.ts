@@ -1,5 +1,4 @@
 import { execFileSync } from 'node:child_process';
-import { toneLevel } from '@mpc/media';
 
 export interface DecodedAudio {
   sampleRate: number;
@@ -30,12 +29,32 @@ export function decodeRecording(bytes: Buffer, format: 'mp3' | 'wav'): DecodedAu
   return format === 'wav' ? decodeWav(bytes) : decodeMp3(bytes);
 }
 
+/**
+ * Amplitude (fraction of full scale) of one frequency in a window, by Goertzel over a Hann window,
+ * so neighbouring tones a few hundred hertz away do not leak into it.
+ */
+function windowedToneLevel(samples: Int16Array, sampleRate: number, frequency: number): number {
+  const n = samples.length;
+  const coefficient = 2 * Math.cos((2 * Math.PI * frequency) / sampleRate);
+  let previous = 0;
+  let beforePrevious = 0;
+  for (let i = 0; i < n; i += 1) {
+    const hann = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / (n - 1));
+    const current = (samples[i]! / 32768) * hann + coefficient * previous - beforePrevious;
+    beforePrevious = previous;
+    previous = current;
+  }
+  const power = previous * previous + beforePrevious * beforePrevious - coefficient * previous * beforePrevious;
+  // A full-scale sine gives a Goertzel magnitude of n/2, halved again by the Hann window's gain.
+  return Math.sqrt(Math.max(0, power)) / (n / 4);
+}
+
 /** Tone level of each `windowMs` window of the audio. */
 export function toneProfile(audio: DecodedAudio, frequency: number, windowMs = 20): number[] {
   const size = Math.round((audio.sampleRate * windowMs) / 1000);
   const levels: number[] = [];
   for (let start = 0; start + size <= audio.samples.length; start += size) {
-    levels.push(toneLevel(audio.samples.subarray(start, start + size), audio.sampleRate, frequency));
+    levels.push(windowedToneLevel(audio.samples.subarray(start, start + size), audio.sampleRate, frequency));
   }
   return levels;
 }

@@ -349,6 +349,8 @@ export interface components {
                 /** @description The call leg; the participant's media stream must carry it. */
                 call_uuid: string;
                 from?: string;
+                /** @description Beyond Plivo: the WebSocket URL where this participant's media stream is accepted without other credentials (the token is in the path, since some platforms strip query strings). */
+                stream_url?: string;
                 to?: string;
             }[];
             message: string;
@@ -688,6 +690,8 @@ export interface components {
             resource_uri: string;
             /** @description Recorded seconds rounded up to a multiple of 60. */
             rounded_recording_duration: number;
+            /** @description Sample rate of the file: 8000, or 16000 when wideband audio was present. Null until the file is written. Beyond Plivo. */
+            sample_rate: number | null;
             to_number: string | null;
         };
         RecordingList: {
@@ -746,6 +750,8 @@ export interface components {
             resource_uri: string;
             /** @description Recorded seconds rounded up to a multiple of 60. */
             rounded_recording_duration: number;
+            /** @description Sample rate of the file: 8000, or 16000 when wideband audio was present. Null until the file is written. Beyond Plivo. */
+            sample_rate: number | null;
             to_number: string | null;
         };
         /** @description Starts recording the MPC. A Supervisor's voice is recorded regardless of its coach_mode. Unknown keys are ignored. */
