@@ -32,6 +32,7 @@ export class RecorderService implements RecordingObserver {
   private readonly endedMpcs = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private lastTick = 0;
+  private lateFrames = 0;
   /** Tick lateness samples (ms), for the metrics and the capacity benchmark. */
   readonly tickLag: number[] = [];
 
@@ -73,7 +74,9 @@ export class RecorderService implements RecordingObserver {
   }
 
   streamAudio(mpcUuid: string, sourceId: string, timestampMs: number, samples: Int16Array) {
-    return this.engines.get(mpcUuid)?.push(sourceId, timestampMs, samples) ?? 'unknown';
+    const result = this.engines.get(mpcUuid)?.push(sourceId, timestampMs, samples) ?? 'unknown';
+    if (result === 'late') this.lateFrames += 1;
+    return result;
   }
 
   streamEnded(mpcUuid: string, sourceId: string): void {
@@ -105,9 +108,23 @@ export class RecorderService implements RecordingObserver {
     }
   }
 
-  /** Live engines, for health and metrics. */
+  /** Live figures, for the metrics route and the capacity benchmark. */
   stats() {
-    return { calls: this.engines.size, sources: [...this.engines.values()].reduce((sum, engine) => sum + engine.sourceCount, 0) };
+    const engines = [...this.engines.values()];
+    const lags = [...this.tickLag].sort((a, b) => a - b);
+    const percentile = (p: number) => (lags.length === 0 ? 0 : lags[Math.min(lags.length - 1, Math.floor(lags.length * p))]!);
+    return {
+      calls: engines.length,
+      sources: engines.reduce((sum, engine) => sum + engine.sourceCount, 0),
+      recordings: engines.reduce((sum, engine) => sum + engine.sinkCount, 0),
+      late_frames: this.lateFrames,
+      tick_lag_ms: { p50: percentile(0.5), p99: percentile(0.99), max: lags.at(-1) ?? 0, samples: lags.length },
+    };
+  }
+
+  /** Forgets the tick lag seen so far, so a measurement can start clean. */
+  resetTickLag(): void {
+    this.tickLag.length = 0;
   }
 
   private async apply(change: RecordingChange, clockMs: number): Promise<void> {
