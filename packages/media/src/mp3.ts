@@ -21,7 +21,7 @@ export interface Mp3EncoderOptions {
 }
 
 /** Finished LAME instances kept for reuse. */
-export const MP3_POOL_SIZE = 4;
+export const MP3_POOL_SIZE = 32;
 
 type Lame = WasmMediaEncoder<'audio/mpeg'>;
 

@@ -1,4 +1,5 @@
-import { and, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import type { MpcRef } from '@mpc/contracts';
+import { and, desc, eq, inArray, ne, sql, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../persistence/database.js';
 import { rangeConditions } from '../calls/calls.repository.js';
 import type { TimeRange } from '../common/time-range.js';
@@ -44,6 +45,24 @@ export class RecordingsRepository {
 
   async byIds(db: Queryable, recordingIds: string[]): Promise<RecordingRow[]> {
     return recordingIds.length === 0 ? [] : db.select().from(recordings).where(inArray(recordings.recordingId, recordingIds));
+  }
+
+  /**
+   * The MPC a path names, locked for the transaction, with its live MPC-level recording: one
+   * statement on the hot path of start, stop, pause and resume.
+   */
+  async lockMpcWithLiveRecording(db: Queryable, authId: string, ref: MpcRef): Promise<{ mpc: MpcRow; live: RecordingRow | null } | undefined> {
+    const named =
+      'uuid' in ref
+        ? and(eq(mpcs.authId, authId), eq(mpcs.mpcUuid, ref.uuid))
+        : and(eq(mpcs.authId, authId), eq(mpcs.friendlyName, ref.friendlyName), ne(mpcs.status, 'Ended'));
+    const [row] = await db
+      .select({ mpc: mpcs, live: recordings })
+      .from(mpcs)
+      .leftJoin(recordings, and(eq(recordings.mpcUuid, mpcs.mpcUuid), eq(recordings.scope, 'mpc'), inArray(recordings.status, LIVE)))
+      .where(named)
+      .for('update', { of: mpcs });
+    return row;
   }
 
   async liveMpcRecording(db: Queryable, mpcUuid: string): Promise<RecordingRow | undefined> {

@@ -23,6 +23,13 @@ const tracksOf = (type: RecordTrackType): Track[] => (type === 'both' ? ['partic
 
 const DAY_MS = 86_400_000;
 
+function assertActive(mpc: MpcRow): MpcRow {
+  if (mpc.status !== 'Active') {
+    throw new ApiError('invalid_state', `MPC ${mpc.friendlyName} is ${mpc.status.toLowerCase()}, not active: it cannot be recorded`);
+  }
+  return mpc;
+}
+
 export class RecordingsService {
   constructor(
     private readonly db: Database,
@@ -45,18 +52,18 @@ export class RecordingsService {
   /** Starts the MPC's recording, or answers the live one: concurrent starts create exactly one. */
   async startMpcRecording(account: AccountRow, ref: MpcRef, request: RecordingRequest): Promise<Omit<StartRecordingResponse, 'api_id'>> {
     return this.inTransaction(async (tx, log) => {
-      const mpc = await this.activeMpc(tx, account, ref);
-      const recording = await this.ensureMpcRecording(tx, mpc, request, log);
+      const { mpc, live } = await this.lockedMpcWithLiveRecording(tx, account, ref);
+      assertActive(mpc);
+      const recording = live ?? (await this.insertStarted(tx, mpc, null, null, request, log));
       return { message: `MPC: ${mpc.friendlyName} record started`, ...this.reference(recording) };
     });
   }
 
   async commandMpcRecording(account: AccountRow, ref: MpcRef, command: RecordingCommand): Promise<void> {
     await this.inTransaction(async (tx, log) => {
-      const mpc = await this.lockedMpc(tx, account, ref);
-      const recording = await this.recordings.liveMpcRecording(tx, mpc.mpcUuid);
-      if (!recording) throw new ApiError('invalid_state', `MPC ${mpc.friendlyName} has no recording in progress`);
-      await this.transition(tx, recording, command, log);
+      const { mpc, live } = await this.lockedMpcWithLiveRecording(tx, account, ref);
+      if (!live) throw new ApiError('invalid_state', `MPC ${mpc.friendlyName} has no recording in progress`);
+      await this.transition(tx, live, command, log);
     });
   }
 
@@ -257,12 +264,14 @@ export class RecordingsService {
     return mpc;
   }
 
+  private async lockedMpcWithLiveRecording(tx: Queryable, account: AccountRow, ref: MpcRef) {
+    const found = await this.recordings.lockMpcWithLiveRecording(tx, account.authId, ref);
+    if (!found) throw new ApiError('not_found', 'multiparty call not found');
+    return found;
+  }
+
   private async activeMpc(tx: Queryable, account: AccountRow, ref: MpcRef): Promise<MpcRow> {
-    const mpc = await this.lockedMpc(tx, account, ref);
-    if (mpc.status !== 'Active') {
-      throw new ApiError('invalid_state', `MPC ${mpc.friendlyName} is ${mpc.status.toLowerCase()}, not active: it cannot be recorded`);
-    }
-    return mpc;
+    return assertActive(await this.lockedMpc(tx, account, ref));
   }
 
   private async presentParticipant(tx: Queryable, mpc: MpcRow, memberId: string): Promise<ParticipantRow> {

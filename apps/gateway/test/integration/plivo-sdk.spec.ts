@@ -28,7 +28,9 @@ describe('MultiPartyCall through the official SDK', () => {
     expect(response).toMatchObject({ message: 'add participant action initiated' });
     expect(response.apiId).toMatch(/^[0-9a-f-]{36}$/);
     expect(response.requestUuid).toMatch(/^[0-9a-f-]{36}$/);
-    expect(response.calls).toEqual([{ to: '+14155550101', from: '+14155550100', callUuid: expect.stringMatching(/^[0-9a-f-]{36}$/) }]);
+    expect(response.calls).toEqual([
+      { to: '+14155550101', from: '+14155550100', callUuid: expect.stringMatching(/^[0-9a-f-]{36}$/), streamUrl: expect.stringMatching(/^ws:\/\/.+\/Stream\/[^/]+$/) },
+    ]);
   });
 
   it('addParticipant with call_uuid binds that call', async () => {
