@@ -5,6 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { join } from 'node:path';
 import { AccountsService } from './accounts/accounts.service.js';
+import { CallbackDispatcher } from './callbacks/callback-dispatcher.js';
 import { CallsService } from './calls/calls.service.js';
 import { MediaIngress } from './media-ingress/media-ingress.js';
 import { RecorderService } from './recorder/recorder.service.js';
@@ -51,7 +52,7 @@ export async function startGateway(config: Config, logger: Logger = createLogger
   const database = await openDatabase(config);
   const urls = new PublicUrls();
   const storage = new FsRecordingStorage(join(config.dataDir, 'recordings'));
-  const app = await NestFactory.create<NestExpressApplication>(GatewayModule.create({ database, urls, storage, logger, jitterMs: config.jitterMs }), {
+  const app = await NestFactory.create<NestExpressApplication>(GatewayModule.create({ database, urls, storage, logger, jitterMs: config.jitterMs, callbacks: config.callbacks }), {
     bodyParser: false,
     logger: nestLogger(logger),
   });
@@ -71,10 +72,13 @@ export async function startGateway(config: Config, logger: Logger = createLogger
 
   await app.listen(config.port, config.host);
   ingress.attach(app.getHttpServer());
+  const dispatcher = app.get(CallbackDispatcher);
   const address = app.getHttpServer().address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
   urls.base = config.publicUrl ?? url;
+  // Delivery starts once URLs are known; pending events from before a restart go out now.
+  dispatcher.start();
   logger.info({ url, database: database.location, public_url: urls.base }, 'gateway listening');
 
   return {
@@ -89,6 +93,7 @@ export async function startGateway(config: Config, logger: Logger = createLogger
     close: async () => {
       ingress.close();
       await recorder.stop();
+      await dispatcher.stop();
       await app.close();
       await database.close();
     },

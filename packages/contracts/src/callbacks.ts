@@ -55,3 +55,26 @@ export const ParticipantRecordingCallbackSchema = z
   .strict()
   .meta({ id: 'ParticipantRecordingCallback', description: 'Sent to recording_callback_url on every state change of a participant recording.' });
 export type ParticipantRecordingCallback = z.infer<typeof ParticipantRecordingCallbackSchema>;
+
+export const CallbackDeliverySchema = z
+  .object({
+    sequence_number: z.number().int().meta({ description: 'SequenceNumber of the event.' }),
+    event_name: z.string(),
+    url: z.string().meta({ description: 'The callback URL as registered (fragment included).' }),
+    method: z.enum(['GET', 'POST']),
+    status: z.enum(['pending', 'delivered', 'failed']).meta({ description: 'pending: not acknowledged yet and retries are left; failed: given up.' }),
+    created_at: z.string().meta({ description: 'When the event happened (ISO 8601).' }),
+    attempts: z.array(
+      z.object({
+        attempted_at: z.string(),
+        http_status: z.number().int().nullable().meta({ description: 'The receiver\'s status; null when no answer came.' }),
+        latency_ms: z.number().int(),
+        error: z.string().nullable().meta({ description: 'Why no status came: `ct` (connect), `rt` (read) or `refused` (address not allowed).' }),
+      }),
+    ),
+  })
+  .meta({ id: 'CallbackDelivery' });
+
+export const CallbackDeliveryListSchema = z
+  .object({ api_id: z.string(), objects: z.array(CallbackDeliverySchema) })
+  .meta({ id: 'CallbackDeliveryList' });

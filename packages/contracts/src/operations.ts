@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CallbackDeliveryListSchema } from './callbacks.js';
 import { AuthIdSchema, MemberIdSchema, MemberSelectorSchema, MpcIdSchema, RecordingIdSchema } from './ids.js';
 import {
   ActivateMpcBodySchema,
@@ -44,6 +45,8 @@ export interface Operation {
   errors: readonly (400 | 404 | 413)[];
   /** Which callback payloads the operation causes to be sent. */
   callbacks?: 'mpcRecording' | 'participantRecording';
+  /** An extension Plivo does not have; marked `x-beyond-plivo` in the document. */
+  beyondPlivo?: true;
 }
 
 const BASE = '/v1/Account/{auth_id}';
@@ -266,6 +269,18 @@ export const operations = {
     query: ListRecordingsQuerySchema,
     success: { status: 200, schema: RecordingListSchema, description: 'A page of recordings.' },
     errors: [400],
+  },
+  listRecordingCallbacks: {
+    method: 'get',
+    path: `${BASE}/Recording/{recording_id}/Callback/`,
+    tag: 'Recording',
+    summary: 'List the callback deliveries of a recording (beyond Plivo)',
+    description:
+      'An extension: Plivo has no such route. Every event sent to the recording\'s recording_callback_url, in SequenceNumber order, with each delivery attempt (time, status, latency, error).',
+    params: recording,
+    success: { status: 200, schema: CallbackDeliveryListSchema, description: 'The events and their attempts.' },
+    errors: [400, 404],
+    beyondPlivo: true,
   },
   deleteRecording: {
     method: 'delete',

@@ -30,6 +30,7 @@ export class CallsService {
    * dials: the call_uuid given, or one generated here, is what the participant's media stream carries.
    */
   async addParticipant(account: AccountRow, ref: MpcRef, body: AddParticipantBody) {
+    if (body.record && body.recording_callback_url) await this.recordings.checkCallbackUrl(body.recording_callback_url);
     return this.recordings.inTransaction(async (tx, log) => {
       const now = this.now();
       const mpc = await this.liveOrNewMpc(tx, account, ref, body, now);

@@ -3,7 +3,6 @@
  * `mpc-simulate`: runs a whole multiparty call against a running gateway and reports what it
  * recorded. See USAGE in simulate/options.ts, or run it with --help.
  */
-import { ApiFailure, GatewayUnreachable } from './simulate/api.js';
 import { parseOptions, USAGE, UsageError } from './simulate/options.js';
 import { Progress } from './simulate/progress.js';
 import { runSimulation } from './simulate/run.js';
@@ -34,14 +33,14 @@ async function main(): Promise<number> {
   try {
     const result = await runSimulation(parsed.options, new Progress(), interrupt.signal);
     process.stdout.write(`${formatSummary(result, cwd)}\n`);
-    return 0;
-  } catch (error) {
-    if (error instanceof ApiFailure || error instanceof GatewayUnreachable || error instanceof Interrupted) {
-      process.stderr.write(`simulate: ${error.message}\n`);
-      return error instanceof Interrupted ? 130 : 1;
-    }
-    process.stderr.write(`simulate: ${error instanceof Error ? error.message : String(error)}\n`);
+    const { recording_status: status, failure_reason: reason } = result.recording;
+    if (status === 'completed') return 0;
+    process.stderr.write(`simulate: the recording is ${status}${reason ? `: ${reason}` : ''}\n`);
     return 1;
+  } catch (error) {
+    // API failures carry Plivo's error text; anything else (a bad --wav file, a closed stream) its own message.
+    process.stderr.write(`simulate: ${error instanceof Error ? error.message : String(error)}\n`);
+    return error instanceof Interrupted ? 130 : 1;
   }
 }
 

@@ -23,6 +23,8 @@ export const ConfigSchema = z
     RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1).default(5000),
     BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
     RECORDING_MEDIA_AUTH: boolean.default(false),
+    CALLBACK_ALLOW_PRIVATE: z.enum(['none', 'loopback', 'all']).default('none'),
+    CALLBACK_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(64),
     MEDIA_JITTER_MS: z.coerce.number().int().min(20).max(1000).default(100),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
@@ -40,6 +42,7 @@ export const ConfigSchema = z
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
     recordingMediaAuth: env.RECORDING_MEDIA_AUTH,
     jitterMs: env.MEDIA_JITTER_MS,
+    callbacks: { access: env.CALLBACK_ALLOW_PRIVATE, concurrency: env.CALLBACK_CONCURRENCY },
     logLevel: env.LOG_LEVEL,
   }));
 

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, bigserial, boolean, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 const moment = (name: string) => timestamp(name, { withTimezone: true, precision: 6 });
 
@@ -86,6 +86,8 @@ export const recordings = pgTable(
     /** Start of the segment being recorded now; null while paused or ended. */
     segmentStartedAt: moment('segment_started_at'),
     failureReason: text('failure_reason'),
+    /** SequenceNumber of the last callback event written for this recording. */
+    callbackSequence: integer('callback_sequence').notNull().default(0),
     /** Set when the file is published. */
     fileBytes: bigint('file_bytes', { mode: 'number' }),
     sampleRate: integer('sample_rate'),
@@ -101,6 +103,48 @@ export const recordings = pgTable(
       .where(sql`${table.scope} = 'participant' and ${table.status} in ('recording', 'paused')`),
   ],
 );
+
+/** The transactional outbox: each callback event, written with the state change that caused it. */
+export const callbackEvents = pgTable(
+  'callback_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    recordingId: uuid('recording_id').notNull(),
+    authId: text('auth_id').notNull(),
+    sequenceNumber: integer('sequence_number').notNull(),
+    eventName: text('event_name').notNull(),
+    /** The URL as registered, fragment included: the fragment holds the retry rules. */
+    url: text('url').notNull(),
+    method: text('method', { enum: ['GET', 'POST'] }).notNull(),
+    params: jsonb('params').$type<Record<string, string>>().notNull(),
+    status: text('status', { enum: ['pending', 'delivered', 'failed'] }).notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: moment('next_attempt_at').notNull(),
+    createdAt: moment('created_at').notNull(),
+    finishedAt: moment('finished_at'),
+  },
+  (table) => [
+    uniqueIndex('callback_events_sequence').on(table.recordingId, table.sequenceNumber),
+    index('callback_events_due').on(table.nextAttemptAt).where(sql`${table.status} = 'pending'`),
+  ],
+);
+
+export const callbackAttempts = pgTable(
+  'callback_attempts',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    eventId: bigint('event_id', { mode: 'number' })
+      .notNull()
+      .references(() => callbackEvents.id, { onDelete: 'cascade' }),
+    attemptedAt: moment('attempted_at').notNull(),
+    httpStatus: integer('http_status'),
+    latencyMs: integer('latency_ms').notNull(),
+    error: text('error'),
+  },
+  (table) => [index('callback_attempts_event').on(table.eventId)],
+);
+
+export type CallbackEventRow = typeof callbackEvents.$inferSelect;
 
 export type AccountRow = typeof accounts.$inferSelect;
 export type MpcRow = typeof mpcs.$inferSelect;

@@ -27,6 +27,8 @@ export const NO_OBSERVER: RecordingObserver = {
 export class ChangeLog {
   readonly recordings: RecordingChange[] = [];
   readonly participants = new Map<string, { present: ParticipantRow[]; ended: boolean }>();
+  /** Callback events written to the outbox in this transaction. */
+  callbacksWritten = 0;
 
   publish(observer: RecordingObserver): void {
     if (this.recordings.length > 0) observer.recordingsChanged(this.recordings);

@@ -48,6 +48,11 @@ export class RecordingsController {
     return { meta: { limit: query.limit, offset: query.offset, total_count: total, ...pageLinks(request.path, request.query, page) }, objects: rows };
   }
 
+  @ContractRoute('listRecordingCallbacks')
+  async listRecordingCallbacks(@Caller() account: AccountRow, @Input() { params }: OperationInput<'listRecordingCallbacks'>) {
+    return { objects: await this.recordings.deliveries(account, params.recording_id) };
+  }
+
   @ContractRoute('deleteRecording')
   async deleteRecording(@Caller() account: AccountRow, @Input() { params }: OperationInput<'deleteRecording'>) {
     await this.recordings.delete(account, params.recording_id);

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FileFormat, MpcRef, OperationInput, RecordTrackType, StartRecordingResponse } from '@mpc/contracts';
+import { recordingCallbackParams } from '../callbacks/callback-params.js';
+import type { OutboxRepository } from '../callbacks/outbox.repository.js';
 import type { CallsRepository } from '../calls/calls.repository.js';
 import { ApiError } from '../common/error-catalog.js';
 import { isEmptyRange, timeRangeOf } from '../common/time-range.js';
@@ -8,7 +10,7 @@ import type { Database, Queryable } from '../persistence/database.js';
 import type { AccountRow, MpcRow, ParticipantRow, RecordingRow } from '../persistence/schema.js';
 import { storageKey, type RecordingStorage, type StoredFile } from '../storage/recording-storage.js';
 import { ChangeLog, NO_OBSERVER, type RecordingObserver } from './recording-observer.js';
-import { applyCommand, isLive, startRecording, type RecordingCommand } from './recording-state.js';
+import { applyCommand, isLive, recordedMs, startRecording, type RecordingCommand, type RecordingEventKind } from './recording-state.js';
 import { presentRecording } from './recordings.presenter.js';
 import type { RecordingsRepository } from './recordings.repository.js';
 
@@ -22,6 +24,16 @@ type Track = 'participant' | 'all';
 const tracksOf = (type: RecordTrackType): Track[] => (type === 'both' ? ['participant', 'all'] : [type]);
 
 const DAY_MS = 86_400_000;
+
+/** Where recording events go to be delivered as callbacks. */
+export interface CallbackOutbox {
+  outbox: OutboxRepository;
+  /** Called after a transaction that wrote events, so delivery starts at once. */
+  wake(): void;
+  /** Refuses, with a 400, a callback URL whose host is out of bounds (private addresses). */
+  check(url: string): Promise<void>;
+}
+
 
 function assertActive(mpc: MpcRow): MpcRow {
   if (mpc.status !== 'Active') {
@@ -37,20 +49,49 @@ export class RecordingsService {
     private readonly calls: CallsRepository,
     private readonly urls: PublicUrls,
     private readonly storage: RecordingStorage,
+    private readonly callbacks: CallbackOutbox,
     private readonly observer: RecordingObserver = NO_OBSERVER,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  /** Runs `work` in a transaction and tells the observer what changed once it has committed. */
+  /** Runs `work` in a transaction and, once it has committed, tells the recorder and the dispatcher. */
   async inTransaction<T>(work: (tx: Queryable, log: ChangeLog) => Promise<T>): Promise<T> {
     const log = new ChangeLog();
     const result = await this.db.transaction((tx) => work(tx, log));
     log.publish(this.observer);
+    if (log.callbacksWritten > 0) this.callbacks.wake();
     return result;
+  }
+
+  /**
+   * Writes the callback an event causes into the outbox, in the transaction of the change itself,
+   * so no event is lost or invented by a crash.
+   */
+  private async writeCallback(tx: Queryable, log: ChangeLog, recording: RecordingRow, event: RecordingEventKind, at: Date, mpc?: MpcRow): Promise<void> {
+    if (!recording.callbackUrl) return;
+    const owner = mpc ?? (await this.calls.findMpcByUuid(tx, recording.mpcUuid));
+    const sequenceNumber = await this.callbacks.outbox.nextSequence(tx, recording.recordingId);
+    const params = recordingCallbackParams(
+      { recording, mpc: owner!, event, at, sequenceNumber, recordedMs: recordedMs(recording, at) },
+      this.urls,
+    );
+    await this.callbacks.outbox.insert(tx, {
+      recordingId: recording.recordingId,
+      authId: recording.authId,
+      sequenceNumber,
+      eventName: params.EventName!,
+      url: recording.callbackUrl,
+      method: recording.callbackMethod,
+      params,
+      nextAttemptAt: at,
+      createdAt: at,
+    });
+    log.callbacksWritten += 1;
   }
 
   /** Starts the MPC's recording, or answers the live one: concurrent starts create exactly one. */
   async startMpcRecording(account: AccountRow, ref: MpcRef, request: RecordingRequest): Promise<Omit<StartRecordingResponse, 'api_id'>> {
+    if (request.callbackUrl) await this.callbacks.check(request.callbackUrl);
     return this.inTransaction(async (tx, log) => {
       const { mpc, live } = await this.lockedMpcWithLiveRecording(tx, account, ref);
       assertActive(mpc);
@@ -73,6 +114,7 @@ export class RecordingsService {
     memberId: string,
     request: RecordingRequest & { trackType: RecordTrackType },
   ): Promise<Omit<StartRecordingResponse, 'api_id'>> {
+    if (request.callbackUrl) await this.callbacks.check(request.callbackUrl);
     return this.inTransaction(async (tx, log) => {
       const mpc = await this.activeMpc(tx, account, ref);
       const participant = await this.presentParticipant(tx, mpc, memberId);
@@ -137,6 +179,7 @@ export class RecordingsService {
       ...next,
     });
     log.recordings.push({ recording, event, at: now, callUuid: participant?.callUuid });
+    await this.writeCallback(tx, log, recording, event, now, mpc);
     return recording;
   }
 
@@ -150,8 +193,39 @@ export class RecordingsService {
   }
 
   /** The recorder finished the file: its true duration and size are now known. */
+  checkCallbackUrl(url: string): Promise<void> {
+    return this.callbacks.check(url);
+  }
+
+  /** The callback deliveries of a recording, attempt by attempt (beyond Plivo). */
+  async deliveries(account: AccountRow, recordingId: string) {
+    const view = await this.recordings.find(this.db, account.authId, recordingId);
+    if (!view) throw new ApiError('not_found', `recording ${recordingId} not found`);
+    const rows = await this.callbacks.outbox.ofRecording(this.db, account.authId, recordingId);
+    return rows.map(({ event, attempts }) => ({
+      sequence_number: event.sequenceNumber,
+      event_name: event.eventName,
+      url: event.url,
+      method: event.method,
+      status: event.status,
+      created_at: event.createdAt.toISOString(),
+      attempts: attempts.map((attempt) => ({
+        attempted_at: attempt.attemptedAt.toISOString(),
+        http_status: attempt.httpStatus,
+        latency_ms: attempt.latencyMs,
+        error: attempt.error,
+      })),
+    }));
+  }
+
   async fileFinished(recordingId: string, file: { bytes: number; durationMs: number; sampleRate: number }): Promise<void> {
-    await this.recordings.update(this.db, recordingId, { recordedMs: Math.round(file.durationMs), fileBytes: file.bytes, sampleRate: file.sampleRate });
+    await this.inTransaction(async (tx, log) => {
+      const [recording] = await this.recordings.byIds(tx, [recordingId]);
+      if (!recording || recording.status !== 'completed') return;
+      const finished = { ...recording, recordedMs: Math.round(file.durationMs), fileBytes: file.bytes, sampleRate: file.sampleRate };
+      await this.recordings.update(tx, recordingId, { recordedMs: finished.recordedMs, fileBytes: file.bytes, sampleRate: file.sampleRate });
+      await this.writeCallback(tx, log, finished, 'Completed', this.now());
+    });
   }
 
   /** The recording cannot go on, or its file could not be finished: it ends as failed, with the reason. */
@@ -159,14 +233,17 @@ export class RecordingsService {
     await this.inTransaction(async (tx, log) => {
       const [recording] = await this.recordings.byIds(tx, [recordingId]);
       if (!recording || recording.status === 'failed') return;
+      await this.recordings.update(tx, recordingId, { failureReason: reason });
       if (isLive(recording.status)) {
-        await this.transition(tx, recording, 'fail', log);
+        await this.transition(tx, { ...recording, failureReason: reason }, 'fail', log);
       } else {
         // Completed on the API, but the file could not be made: the recording has failed after all.
+        const failed = { ...recording, status: 'failed' as const, failureReason: reason };
+        const at = this.now();
         await this.recordings.update(tx, recordingId, { status: 'failed' });
-        log.recordings.push({ recording: { ...recording, status: 'failed' }, event: 'Failed', at: this.now() });
+        log.recordings.push({ recording: failed, event: 'Failed', at });
+        await this.writeCallback(tx, log, failed, 'Failed', at);
       }
-      await this.recordings.update(tx, recordingId, { failureReason: reason });
     });
   }
 
@@ -248,7 +325,10 @@ export class RecordingsService {
     const at = this.now();
     const { next, event } = applyCommand(recording, command, at);
     await this.recordings.update(tx, recording.recordingId, next);
-    log.recordings.push({ recording: { ...recording, ...next }, event, at });
+    const changed = { ...recording, ...next };
+    log.recordings.push({ recording: changed, event, at });
+    // Completed is told once the file is published (fileFinished), so its RecordingURL works.
+    if (event !== 'Completed') await this.writeCallback(tx, log, changed, event, at);
   }
 
   private reference(recording: RecordingRow) {

@@ -51,6 +51,7 @@ export async function startTestGateway(env: Record<string, string> = {}, dataDir
     DATABASE_URL: database.url,
     ACCOUNTS: `${AUTH_ID}:${AUTH_TOKEN},${OTHER_AUTH_ID}:${OTHER_AUTH_TOKEN}`,
     RATE_LIMIT_REQUESTS: '0',
+    CALLBACK_ALLOW_PRIVATE: 'loopback',
     LOG_LEVEL: 'silent',
     ...env,
   });

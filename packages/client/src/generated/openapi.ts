@@ -279,6 +279,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/Account/{auth_id}/Recording/{recording_id}/Callback/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the callback deliveries of a recording (beyond Plivo)
+         * @description An extension: Plivo has no such route. Every event sent to the recording's recording_callback_url, in SequenceNumber order, with each delivery attempt (time, status, latency, error).
+         */
+        get: operations["listRecordingCallbacks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -355,6 +375,34 @@ export interface components {
             }[];
             message: string;
             request_uuid: string;
+        };
+        CallbackDelivery: {
+            attempts: {
+                attempted_at: string;
+                /** @description Why no status came: `ct` (connect), `rt` (read) or `refused` (address not allowed). */
+                error: string | null;
+                /** @description The receiver's status; null when no answer came. */
+                http_status: number | null;
+                latency_ms: number;
+            }[];
+            /** @description When the event happened (ISO 8601). */
+            created_at: string;
+            event_name: string;
+            /** @enum {string} */
+            method: "GET" | "POST";
+            /** @description SequenceNumber of the event. */
+            sequence_number: number;
+            /**
+             * @description pending: not acknowledged yet and retries are left; failed: given up.
+             * @enum {string}
+             */
+            status: "pending" | "delivered" | "failed";
+            /** @description The callback URL as registered (fragment included). */
+            url: string;
+        };
+        CallbackDeliveryList: {
+            api_id: string;
+            objects: components["schemas"]["CallbackDelivery"][];
         };
         /** @description Plivo's error body, sent with every 4xx and 5xx status. */
         Error: {
@@ -2483,6 +2531,76 @@ export interface operations {
             };
             /** @description The request body is too large. */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests for this account; slow down. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listRecordingCallbacks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Auth ID of the account. */
+                auth_id: string;
+                /** @description Identifier of the recording. */
+                recording_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The events and their attempts. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallbackDeliveryList"];
+                };
+            };
+            /** @description A parameter is missing or invalid, or the request does not fit the current state. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authentication failed, or the path names another account. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The path exists but not with this method. */
+            405: {
                 headers: {
                     [name: string]: unknown;
                 };

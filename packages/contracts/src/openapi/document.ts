@@ -76,6 +76,7 @@ function toOpenApiOperation(id: string, operation: Operation): ZodOpenApiOperati
       : undefined,
     responses: responses as ZodOpenApiOperationObject['responses'],
     callbacks: callbacksOf(operation),
+    ...(operation.beyondPlivo && { 'x-beyond-plivo': true }),
   };
 }
 

@@ -1,6 +1,6 @@
 import { createMpcClient, type Recording } from '@mpc/client';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { step, timed } from './api.js';
+import { ApiFailure, step, timed } from './api.js';
 import type { AudioSource } from './audio-source.js';
 import { CallbackReceiver, type ReceivedCallback } from './callback-receiver.js';
 import { downloadRecording, type Downloaded } from './download.js';
@@ -27,6 +27,8 @@ export interface SimulationResult {
   pausedSeconds: number;
   callSeconds: number;
   callbacks: ReceivedCallback[];
+  /** Why the gateway refused the receiver as recording_callback_url, when it did. */
+  callbacksRefused?: string;
 }
 
 const FILE_TIMEOUT_MS = 10_000;
@@ -66,7 +68,7 @@ export async function runSimulation(options: SimulateOptions, progress: Progress
       added.push({ role, callUuid: call.call_uuid, streamUrl: call.stream_url, source: sources[i]! });
     }
     const { mpc_uuid: mpcUuid } = await api('get the MPC', () => mpc.getMpc({ path }));
-    const { objects } = await api('list participants', () => mpc.listParticipants({ path, query: { limit: 20 } }));
+    const { objects } = await api('list participants', () => mpc.listParticipants({ path }));
     const participants = added.map(({ role, callUuid, source }) => ({
       role,
       callUuid,
@@ -88,11 +90,24 @@ export async function runSimulation(options: SimulateOptions, progress: Progress
     progress.startCall(options.seconds, t0);
     const until = (seconds: number) => sleep(Math.max(0, t0 + seconds * 1000 - performance.now()), undefined, { signal: stop });
 
-    const start = await timed(() =>
-      api('start recording', () =>
-        mpc.startMpcRecording({ path, body: { file_format: options.format, recording_callback_url: receiver.url, recording_callback_method: 'POST' } }),
-      ),
-    );
+    let callbacksRefused: string | undefined;
+    const startRecording = (callbacks: boolean) =>
+      timed(() =>
+        api('start recording', () =>
+          mpc.startMpcRecording({
+            path,
+            body: callbacks
+              ? { file_format: options.format, recording_callback_url: receiver.url, recording_callback_method: 'POST' }
+              : { file_format: options.format },
+          }),
+        ),
+      );
+    const start = await startRecording(true).catch((error: unknown) => {
+      // A gateway that keeps callbacks off private addresses refuses the 127.0.0.1 receiver: record without it.
+      if (!(error instanceof ApiFailure && error.apiError.status === 400 && /callback/i.test(error.apiError.message))) throw error;
+      callbacksRefused = error.apiError.message;
+      return startRecording(false);
+    });
     const { recording_id: recordingId, recording_url: recordingUrl } = start.result;
     progress.phase('recording', `recording ${recordingId} started (${options.format})`);
     await until(options.pauseAt);
@@ -122,7 +137,7 @@ export async function runSimulation(options: SimulateOptions, progress: Progress
 
     // Callbacks run behind the API; give the completed one a moment once any has come.
     const finished = (received: readonly ReceivedCallback[]) => received.some(({ event }) => /Completed|Failed/.test(event));
-    await receiver.waitFor(finished, receiver.received.length > 0 ? CALLBACK_GRACE_MS : 500);
+    if (!callbacksRefused) await receiver.waitFor(finished, receiver.received.length > 0 ? CALLBACK_GRACE_MS : 500);
 
     const pausedSeconds = (resume.at - pause.at) / 1000;
     return {
@@ -135,6 +150,7 @@ export async function runSimulation(options: SimulateOptions, progress: Progress
       pausedSeconds,
       callSeconds: options.seconds,
       callbacks: [...receiver.received],
+      callbacksRefused,
     };
   } catch (error) {
     progress.endCall();

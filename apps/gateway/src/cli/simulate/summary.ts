@@ -20,12 +20,12 @@ export function formatSummary(result: SimulationResult, cwd: string): string {
     ...result.participants.map(
       ({ role, memberId, callUuid, source }, i): [string, string] => [`  ${i + 1}`, `${role.padEnd(8)} member ${memberId.padEnd(6)} call ${callUuid}  ${source}`],
     ),
-    ['recording', `${recording.recording_id} (${recording.recording_status})`],
+    ['recording', `${recording.recording_id} (${recording.recording_status}${recording.failure_reason ? `: ${recording.failure_reason}` : ''})`],
     ['format', recording.recording_format],
     ['sample rate', recording.sample_rate === null ? 'not reported' : `${recording.sample_rate} Hz`],
     ['duration', duration],
     ['file', `${shownPath} (${file.bytes.toLocaleString('en-US')} bytes, ready ${(file.waitedMs / 1000).toFixed(1)} s after the stop)`],
-    ['callbacks', formatCallbacks(result.callbacks)],
+    ['callbacks', result.callbacksRefused ? `not requested: the gateway refused the local receiver (${result.callbacksRefused})` : formatCallbacks(result.callbacks)],
   ];
   const width = Math.max(...rows.map(([label]) => label.length)) + 2;
   return rows.map(([label, value]) => `${label.padEnd(width)}${value}`).join('\n');

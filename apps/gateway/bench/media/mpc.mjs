@@ -1,0 +1,93 @@
+// The gateway API as the media bench uses it: MPCs with streaming participants, recordings,
+// metrics, and a small promise pool so setup runs with a bounded number of requests in flight.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BENCH_ACCOUNT } from '../lib/gateway.mjs';
+
+const { authId, authToken } = BENCH_ACCOUNT;
+const AUTH = `Basic ${Buffer.from(`${authId}:${authToken}`).toString('base64')}`;
+const HEADERS = { authorization: AUTH, 'content-type': 'application/json' };
+const ROLES = ['Agent', 'Customer', 'Customer', 'Customer'];
+
+/** Runs fn over items with at most `concurrency` in flight; resolves with the results in order. */
+export async function pool(items, concurrency, fn) {
+  const results = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index], index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  return results;
+}
+
+export function gatewayApi(baseUrl) {
+  if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(baseUrl)) throw new Error(`refusing a gateway not on 127.0.0.1: ${baseUrl}`);
+  const mpcPath = (name) => `/v1/Account/${authId}/MultiPartyCall/name_${name}`;
+
+  async function call(method, path, body, expected) {
+    const response = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers: HEADERS,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(30_000),
+    });
+    const text = await response.text();
+    if (response.status !== expected) throw new Error(`${method} ${path} answered ${response.status} (expected ${expected}): ${text.slice(0, 300)}`);
+    return text ? JSON.parse(text) : undefined;
+  }
+
+  return {
+    /** Adds participant `index` (0..3) to MPC `name`; resolves with { callUuid, url }. */
+    async addParticipant(name, index) {
+      const answer = await call('POST', `${mpcPath(name)}/Participant/`, {
+        role: ROLES[index % ROLES.length],
+        from: `+1415555${String(index).padStart(4, '0')}`,
+        to: '+14155550199',
+        stay_alone: true,
+      }, 201);
+      const [added] = answer?.calls ?? [];
+      if (!added?.call_uuid || !added?.stream_url) throw new Error(`add participant answered without call_uuid/stream_url: ${JSON.stringify(answer)}`);
+      return { callUuid: added.call_uuid, url: added.stream_url };
+    },
+    async startRecording(name, fileFormat = 'mp3') {
+      const answer = await call('POST', `${mpcPath(name)}/Record/`, { file_format: fileFormat }, 202);
+      if (!answer?.recording_id || !answer?.recording_url) throw new Error(`start recording answered without recording_id/recording_url: ${JSON.stringify(answer)}`);
+      if (!answer.recording_url.startsWith(`${baseUrl}/`)) throw new Error(`recording_url ${answer.recording_url} is not on ${baseUrl}`);
+      return { recordingId: answer.recording_id, url: answer.recording_url };
+    },
+    stopRecording: (name) => call('DELETE', `${mpcPath(name)}/Record/`, {}, 204),
+    recording: (recordingId) => call('GET', `/v1/Account/${authId}/Recording/${recordingId}/`, undefined, 200),
+    async metrics({ resetTickLag = false } = {}) {
+      return call('GET', `/health/metrics${resetTickLag ? '?reset=tick_lag' : ''}`, undefined, 200);
+    },
+    /** Polls the recording file every `everyMs` until it answers 200; resolves with { ms, bytes, polls }. */
+    async waitForFile(url, { everyMs = 10, timeoutMs = 15_000, since = performance.now() } = {}) {
+      let polls = 0;
+      while (performance.now() - since < timeoutMs) {
+        polls++;
+        const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
+        if (response.status === 200) {
+          const bytes = (await response.arrayBuffer()).byteLength;
+          return { ms: performance.now() - since, bytes, polls };
+        }
+        await response.arrayBuffer();
+        if (response.status !== 404) throw new Error(`GET ${url} answered ${response.status}`);
+        await sleep(everyMs);
+      }
+      throw new Error(`GET ${url} did not answer 200 within ${timeoutMs / 1000} s of the stop`);
+    },
+    /** Polls the metrics until `done(recorder)` holds; resolves with the last metrics. */
+    async waitForRecorder(done, what, timeoutMs = 60_000) {
+      const deadline = performance.now() + timeoutMs;
+      let last;
+      while (performance.now() < deadline) {
+        last = await call('GET', '/health/metrics', undefined, 200);
+        if (done(last.recorder)) return last;
+        await sleep(200);
+      }
+      throw new Error(`the gateway did not reach ${what} within ${timeoutMs / 1000} s (recorder: ${JSON.stringify(last?.recorder)})`);
+    },
+  };
+}

@@ -1,0 +1,49 @@
+// Process figures from /proc (Linux; null elsewhere) and the machine's load average.
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+
+/** utime+stime of a process in seconds (USER_HZ is 100 on Linux), or null. */
+export function cpuSecondsOf(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
+/** Resident set size of a process in bytes, or null. */
+export function rssOf(pid) {
+  try {
+    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Bytes this process has handed to write(2) so far (/proc/self/io wchar), or null. */
+export function bytesWrittenBySelf() {
+  try {
+    return Number(/^wchar:\s+(\d+)/m.exec(readFileSync('/proc/self/io', 'utf8'))[1]);
+  } catch {
+    return null;
+  }
+}
+
+/** [1, 5, 15]-minute load averages, rounded. */
+export const loadAverage = () => loadavg().map((v) => Math.round(v * 100) / 100);
+
+/** CPU use of a process over a window: start() then percent() (100 = one core busy). */
+export function cpuMeter(pid) {
+  const cpu0 = cpuSecondsOf(pid);
+  const t0 = performance.now();
+  return {
+    percent() {
+      const cpu1 = cpuSecondsOf(pid);
+      if (cpu0 === null || cpu1 === null) return null;
+      return Math.round(((cpu1 - cpu0) / ((performance.now() - t0) / 1000)) * 1000) / 10;
+    },
+  };
+}

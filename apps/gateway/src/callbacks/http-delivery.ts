@@ -1,0 +1,89 @@
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { newNonce, signV3 } from '@mpc/client';
+import { isIP } from 'node:net';
+import { AddressRefused, allowed, guardedLookup, nonPublicRange, type PrivateAccess } from './address-guard.js';
+import type { AttemptOutcome, RetryPolicy } from './retry-policy.js';
+
+export interface Delivery {
+  /** The URL to call, fragment already removed. */
+  url: string;
+  method: 'GET' | 'POST';
+  params: Record<string, string>;
+  authToken: string;
+  policy: RetryPolicy;
+}
+
+/** Where a signed request goes and what it carries, built once per attempt (fresh nonce). */
+export function signedRequest({ url, method, params, authToken }: Omit<Delivery, 'policy'>) {
+  const nonce = newNonce();
+  const signature = signV3({ method, url, nonce, authToken, params });
+  const headers: Record<string, string> = {
+    'X-Plivo-Signature-V3': signature,
+    'X-Plivo-Signature-Ma-V3': signature,
+    'X-Plivo-Signature-V3-Nonce': nonce,
+    'User-Agent': 'mpc-recording-gateway',
+  };
+  if (method === 'GET') {
+    // The registered query string is kept byte for byte; the event's parameters follow it.
+    const query = new URLSearchParams(params).toString();
+    return { target: `${url}${url.includes('?') ? '&' : '?'}${query}`, headers, body: undefined };
+  }
+  headers['Content-Type'] = 'application/x-www-form-urlencoded';
+  return { target: url, headers, body: new URLSearchParams(params).toString() };
+}
+
+/**
+ * One attempt: connect within ct, get the answer within rt, all within tt. Redirects are not
+ * followed (a 3xx is an answer that does not acknowledge the event).
+ */
+export function attemptDelivery(delivery: Delivery, access: PrivateAccess): Promise<AttemptOutcome> {
+  const { target, headers, body } = signedRequest(delivery);
+  const { policy } = delivery;
+  const url = new URL(target);
+  // An address literal skips lookup, so it is checked here.
+  const literal = url.hostname.replace(/^\[|\]$/g, '');
+  if (isIP(literal) && !allowed(literal, access)) {
+    return Promise.resolve({ kind: 'refused', error: `${literal} is a ${nonPublicRange(literal)} address` });
+  }
+  return new Promise<AttemptOutcome>((resolve) => {
+    let settled = false;
+    const finish = (outcome: AttemptOutcome) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(connectTimer);
+      clearTimeout(totalTimer);
+      request.destroy();
+      resolve(outcome);
+    };
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const request = send(url, {
+      method: delivery.method,
+      headers: body === undefined ? headers : { ...headers, 'Content-Length': Buffer.byteLength(body) },
+      lookup: guardedLookup(access),
+      agent: false,
+    });
+    const connectTimer = setTimeout(() => finish({ kind: 'ct', error: `no connection within ${policy.connectTimeoutMs} ms` }), policy.connectTimeoutMs);
+    const totalTimer = setTimeout(() => finish({ kind: 'rt', error: `no answer within the total timeout of ${policy.totalTimeoutMs} ms` }), policy.totalTimeoutMs);
+    request.on('socket', (socket) => {
+      const connected = () => {
+        clearTimeout(connectTimer);
+        request.setTimeout(policy.readTimeoutMs, () => finish({ kind: 'rt', error: `no answer within ${policy.readTimeoutMs} ms` }));
+      };
+      if (socket.connecting) socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', connected);
+      else connected();
+    });
+    request.on('response', (response) => {
+      response.resume();
+      response.on('end', () => finish({ kind: 'status', status: response.statusCode ?? 0 }));
+      response.on('error', (error) => finish({ kind: 'rt', error: error.message }));
+    });
+    request.on('error', (error: NodeJS.ErrnoException) => {
+      if (error instanceof AddressRefused) return finish({ kind: 'refused', error: error.message });
+      const connectFailure = ['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ECONNRESET'].includes(error.code ?? '');
+      finish({ kind: connectFailure ? 'ct' : 'rt', error: error.code ?? error.message });
+    });
+    if (body === undefined) request.end();
+    else request.end(body);
+  });
+}

@@ -1,0 +1,205 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AUTH_TOKEN, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { CallbackReceiver } from '../support/callback-receiver.js';
+
+let gateway: TestGateway;
+let receiver: CallbackReceiver;
+let receiverUrl: string;
+let mpcCounter = 0;
+
+beforeAll(async () => {
+  gateway = await startTestGateway();
+  receiver = new CallbackReceiver(AUTH_TOKEN);
+  receiverUrl = await receiver.start();
+});
+afterAll(async () => {
+  await receiver?.stop();
+  await gateway?.stop();
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function api(method: string, path: string, body?: unknown) {
+  const response = await fetch(`${gateway.api}/${path}`, {
+    method,
+    headers: { authorization: gateway.auth, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+}
+
+async function liveMpc(): Promise<string> {
+  const name = `cb_${++mpcCounter}`;
+  await api('POST', `MultiPartyCall/name_${name}/Participant/`, { role: 'Agent', from: '1', to: '2', stay_alone: true });
+  return name;
+}
+
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\+00:00$/;
+const MPC_PARAMS = [
+  'EventName', 'EventTimestamp', 'MPCName', 'MPCUUID', 'RecordingDuration', 'RecordingEndTime', 'RecordingFormat',
+  'RecordingResourceURL', 'RecordingStartTime', 'RecordingURL', 'RecordingUUID', 'SequenceNumber',
+].sort();
+
+describe('recording callbacks', () => {
+  it.each([['POST'], ['GET']] as const)('sends every event, signed, in order, with the seed\'s parameters (%s)', async (method) => {
+    const name = await liveMpc();
+    const url = `${receiverUrl}/rec/${method}?tenant=42&a=x%20y#rc=2&rp=5xx`;
+    const started = await api('POST', `MultiPartyCall/name_${name}/Record/`, { file_format: 'wav', recording_callback_url: url, recording_callback_method: method });
+    expect(started.status).toBe(202);
+    const id = started.body.recording_id;
+    await sleep(200);
+    await api('POST', `MultiPartyCall/name_${name}/Record/Pause/`, {});
+    await sleep(200);
+    await api('POST', `MultiPartyCall/name_${name}/Record/Resume/`, {});
+    await sleep(1100);
+    await api('DELETE', `MultiPartyCall/name_${name}/Record/`, {});
+    const callbacks = await receiver.waitFor(4, id);
+
+    expect(callbacks.map((callback) => callback.params.EventName)).toEqual([
+      'MPCRecordingInitiated', 'MPCRecordingPaused', 'MPCRecordingResumed', 'MPCRecordingCompleted',
+    ]);
+    expect(callbacks.map((callback) => callback.params.SequenceNumber)).toEqual(['1', '2', '3', '4']);
+    const nonces = new Set<string>();
+    for (const callback of callbacks) {
+      expect(callback.method).toBe(method);
+      expect(callback.valid, 'validateV3Signature').toBe(true);
+      expect(callback.url).toMatch(new RegExp(`/rec/${method}\\?tenant=42&a=x%20y`));
+      expect(callback.url).not.toContain('#');
+      expect(callback.headers['x-plivo-signature-ma-v3']).toBe(callback.headers['x-plivo-signature-v3']);
+      nonces.add(String(callback.headers['x-plivo-signature-v3-nonce']));
+      const { tenant, a, ...params } = method === 'GET' ? callback.params : { tenant: '42', a: 'x y', ...callback.params };
+      expect({ tenant, a }).toEqual({ tenant: '42', a: 'x y' });
+      expect(Object.keys(params).sort()).toEqual(MPC_PARAMS);
+      expect(params).toMatchObject({ MPCName: name, RecordingUUID: id, RecordingFormat: 'wav', RecordingURL: started.body.recording_url });
+      expect(params.EventTimestamp).toMatch(TIMESTAMP);
+      expect(params.RecordingStartTime).toMatch(TIMESTAMP);
+      expect(params.RecordingResourceURL).toBe(`${gateway.api}/Recording/${id}/`);
+      expect(Object.values(params).every((value) => typeof value === 'string')).toBe(true);
+    }
+    expect(nonces.size).toBe(4);
+    const completed = callbacks[3]!.params;
+    expect(completed.RecordingEndTime).toMatch(TIMESTAMP);
+    expect(Number(completed.RecordingDuration)).toBe(1);
+    // The file is there when Completed is told.
+    expect((await fetch(completed.RecordingURL!)).status).toBe(200);
+
+    const deliveries = await api('GET', `Recording/${id}/Callback/`);
+    expect(deliveries.body.objects.map((delivery: { status: string }) => delivery.status)).toEqual(['delivered', 'delivered', 'delivered', 'delivered']);
+    expect(deliveries.body.objects[0].attempts[0]).toMatchObject({ http_status: 200, error: null });
+  });
+
+  it('sends participant events with MemberID', async () => {
+    const name = await liveMpc();
+    const { body } = await api('GET', `MultiPartyCall/name_${name}/Participant/`);
+    const memberId = body.objects[0].member_id;
+    const started = await api('POST', `MultiPartyCall/name_${name}/Participant/${memberId}/Record/`, { record_track_type: 'participant', recording_callback_url: `${receiverUrl}/p` });
+    await sleep(300);
+    await api('DELETE', `MultiPartyCall/name_${name}/Participant/${memberId}/Record/`, { record_track_type: 'participant' });
+    const callbacks = await receiver.waitFor(2, started.body.recording_id);
+    expect(callbacks.map((callback) => callback.params.EventName)).toEqual(['ParticipantRecordingInitiated', 'ParticipantRecordingCompleted']);
+    expect(callbacks[0]!.params.MemberID).toBe(memberId);
+    expect(callbacks.every((callback) => callback.valid)).toBe(true);
+  });
+});
+
+describe('delivery faults', () => {
+  it('retries 5xx as the fragment says, then gives up, without slowing the API', async () => {
+    const failing = new CallbackReceiver(AUTH_TOKEN);
+    const url = await failing.start();
+    failing.respond = (_callback, response) => response.writeHead(500).end('no');
+    try {
+      const name = await liveMpc();
+      const started = await api('POST', `MultiPartyCall/name_${name}/Record/`, { recording_callback_url: `${url}/x#rc=2&rp=5xx` });
+      const before = performance.now();
+      for (let i = 0; i < 10; i += 1) await api('GET', `MultiPartyCall/name_${name}`);
+      expect((performance.now() - before) / 10).toBeLessThan(200);
+      await failing.waitFor(3, started.body.recording_id, 10000);
+      await sleep(300);
+      const deliveries = await api('GET', `Recording/${started.body.recording_id}/Callback/`);
+      expect(deliveries.body.objects[0].status).toBe('failed');
+      expect(deliveries.body.objects[0].attempts.map((attempt: { http_status: number }) => attempt.http_status)).toEqual([500, 500, 500]);
+    } finally {
+      await failing.stop();
+    }
+  });
+
+  it('reaches a receiver that was down once it comes back (connect failures are retried)', async () => {
+    const late = new CallbackReceiver(AUTH_TOKEN);
+    const url = await late.start();
+    const port = new URL(url).port;
+    await late.stop();
+    const name = await liveMpc();
+    const started = await api('POST', `MultiPartyCall/name_${name}/Record/`, { recording_callback_url: `${url}/late#rc=3` });
+    await sleep(500);
+    const back = new CallbackReceiver(AUTH_TOKEN);
+    await back.start(Number(port));
+    try {
+      const [callback] = await back.waitFor(1, started.body.recording_id, 10000);
+      expect(callback!.params.EventName).toBe('MPCRecordingInitiated');
+      expect(callback!.valid).toBe(true);
+    } finally {
+      await back.stop();
+    }
+  });
+
+  it('does not follow redirects and does not retry them by default', async () => {
+    const redirecting = new CallbackReceiver(AUTH_TOKEN);
+    const url = await redirecting.start();
+    redirecting.respond = (_callback, response) => response.writeHead(302, { location: `${receiverUrl}/elsewhere` }).end();
+    try {
+      const name = await liveMpc();
+      const started = await api('POST', `MultiPartyCall/name_${name}/Record/`, { recording_callback_url: `${url}/r` });
+      await redirecting.waitFor(1, started.body.recording_id);
+      await sleep(500);
+      expect(receiver.received.filter((callback) => callback.url.includes('/elsewhere'))).toHaveLength(0);
+      const deliveries = await api('GET', `Recording/${started.body.recording_id}/Callback/`);
+      expect(deliveries.body.objects[0]).toMatchObject({ status: 'failed', attempts: [{ http_status: 302 }] });
+    } finally {
+      await redirecting.stop();
+    }
+  });
+
+  it('times out a slow receiver by the read timeout and retries it', async () => {
+    const slow = new CallbackReceiver(AUTH_TOKEN);
+    const url = await slow.start();
+    let calls = 0;
+    slow.respond = (_callback, response) => {
+      calls += 1;
+      if (calls === 1) setTimeout(() => response.end('late'), 1500);
+      else response.end('ok');
+    };
+    try {
+      const name = await liveMpc();
+      const started = await api('POST', `MultiPartyCall/name_${name}/Record/`, { recording_callback_url: `${url}/slow#rt=300` });
+      await slow.waitFor(2, started.body.recording_id, 10000);
+      await sleep(300);
+      const deliveries = await api('GET', `Recording/${started.body.recording_id}/Callback/`);
+      const [first, second] = deliveries.body.objects[0].attempts;
+      expect(first).toMatchObject({ http_status: null });
+      expect(first.error).toMatch(/^rt:/);
+      expect(second).toMatchObject({ http_status: 200 });
+      expect(deliveries.body.objects[0].status).toBe('delivered');
+    } finally {
+      await slow.stop();
+    }
+  });
+});
+
+describe('callback address guard', () => {
+  it('refuses private and metadata addresses when registered, unless allowed', async () => {
+    const strict = await startTestGateway({ CALLBACK_ALLOW_PRIVATE: 'none' });
+    try {
+      const post = (body: unknown) =>
+        fetch(`${strict.api}/MultiPartyCall/name_guard/Record/`, { method: 'POST', headers: { authorization: strict.auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      await fetch(`${strict.api}/MultiPartyCall/name_guard/Participant/`, { method: 'POST', headers: { authorization: strict.auth, 'content-type': 'application/json' }, body: JSON.stringify({ role: 'Agent', from: '1', to: '2' }) });
+      for (const target of ['http://127.0.0.1:9/x', 'http://169.254.169.254/latest', 'http://10.0.0.1/cb', 'http://[::1]/cb', 'http://localhost/cb']) {
+        const response = await post({ recording_callback_url: target });
+        expect(response.status, target).toBe(400);
+        expect(((await response.json()) as { error: string }).error).toMatch(/recording_callback_url/);
+      }
+    } finally {
+      await strict.stop();
+    }
+  });
+});
