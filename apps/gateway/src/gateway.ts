@@ -9,6 +9,7 @@ import { CallbackDispatcher } from './callbacks/callback-dispatcher.js';
 import { CallsService } from './calls/calls.service.js';
 import { MediaIngress } from './media-ingress/media-ingress.js';
 import { RecorderService } from './recorder/recorder.service.js';
+import { RecordingsService } from './recordings/recordings.service.js';
 import { FsRecordingStorage } from './storage/recording-storage.js';
 import { AuthGuard } from './accounts/auth.guard.js';
 import type { BasicCredentials } from './accounts/credentials.js';
@@ -77,7 +78,10 @@ export async function startGateway(config: Config, logger: Logger = createLogger
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
   urls.base = config.publicUrl ?? url;
-  // Delivery starts once URLs are known; pending events from before a restart go out now.
+  // Once URLs are known: recordings a crash left unfinished are finished, and delivery starts,
+  // pending events from before a restart included.
+  const recovered = await app.get(RecordingsService).recoverAfterRestart();
+  if (recovered.completed + recovered.failed > 0) logger.warn(recovered, 'recordings left unfinished by the last run were finished');
   dispatcher.start();
   logger.info({ url, database: database.location, public_url: urls.base }, 'gateway listening');
 

@@ -65,6 +65,14 @@ export class RecordingsRepository {
     return row;
   }
 
+  /** Recordings whose file was never published: live ones, and completed ones whose file was being finished. */
+  async unfinished(db: Queryable): Promise<RecordingRow[]> {
+    return db
+      .select()
+      .from(recordings)
+      .where(sql`${recordings.status} in ('recording', 'paused') or (${recordings.status} = 'completed' and ${recordings.fileBytes} is null)`);
+  }
+
   async liveMpcRecording(db: Queryable, mpcUuid: string): Promise<RecordingRow | undefined> {
     const [row] = await db
       .select()

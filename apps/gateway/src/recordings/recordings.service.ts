@@ -8,6 +8,7 @@ import { isEmptyRange, timeRangeOf } from '../common/time-range.js';
 import type { PublicUrls } from '../common/public-urls.js';
 import type { Database, Queryable } from '../persistence/database.js';
 import type { AccountRow, MpcRow, ParticipantRow, RecordingRow } from '../persistence/schema.js';
+import { salvage } from '../recorder/salvage.js';
 import { storageKey, type RecordingStorage, type StoredFile } from '../storage/recording-storage.js';
 import { ChangeLog, NO_OBSERVER, type RecordingObserver } from './recording-observer.js';
 import { applyCommand, isLive, recordedMs, startRecording, type RecordingCommand, type RecordingEventKind } from './recording-state.js';
@@ -24,6 +25,12 @@ type Track = 'participant' | 'all';
 const tracksOf = (type: RecordTrackType): Track[] => (type === 'both' ? ['participant', 'all'] : [type]);
 
 const DAY_MS = 86_400_000;
+
+export interface FinishedFile {
+  bytes: number;
+  durationMs: number;
+  sampleRate: number;
+}
 
 /** Where recording events go to be delivered as callbacks. */
 export interface CallbackOutbox {
@@ -192,6 +199,32 @@ export class RecordingsService {
     }
   }
 
+  /**
+   * After a restart: every recording that was live (or whose file was being finished) is completed
+   * from the audio already stored, or failed when none is usable, with its callback either way.
+   */
+  async recoverAfterRestart(): Promise<{ completed: number; failed: number }> {
+    const counts = { completed: 0, failed: 0 };
+    for (const recording of await this.recordings.unfinished(this.db)) {
+      const partial = await this.storage.partial(storageKey(recording));
+      const usable = partial && salvage(recording.fileFormat, partial.head, partial.size);
+      if (!partial || !usable) {
+        await partial?.discard();
+        await this.fail(recording.recordingId, 'the gateway stopped before any audio of this recording was stored');
+        counts.failed += 1;
+        continue;
+      }
+      await partial.publish(usable.header, usable.keep);
+      await this.inTransaction(async (tx, log) => {
+        if (isLive(recording.status)) await this.transition(tx, recording, 'stop', log);
+        const [stopped] = await this.recordings.byIds(tx, [recording.recordingId]);
+        await this.finishFile(tx, log, stopped!, { bytes: usable.keep, durationMs: usable.durationMs, sampleRate: usable.sampleRate });
+      });
+      counts.completed += 1;
+    }
+    return counts;
+  }
+
   /** The recorder finished the file: its true duration and size are now known. */
   checkCallbackUrl(url: string): Promise<void> {
     return this.callbacks.check(url);
@@ -218,14 +251,17 @@ export class RecordingsService {
     }));
   }
 
-  async fileFinished(recordingId: string, file: { bytes: number; durationMs: number; sampleRate: number }): Promise<void> {
+  async fileFinished(recordingId: string, file: FinishedFile): Promise<void> {
     await this.inTransaction(async (tx, log) => {
       const [recording] = await this.recordings.byIds(tx, [recordingId]);
-      if (!recording || recording.status !== 'completed') return;
-      const finished = { ...recording, recordedMs: Math.round(file.durationMs), fileBytes: file.bytes, sampleRate: file.sampleRate };
-      await this.recordings.update(tx, recordingId, { recordedMs: finished.recordedMs, fileBytes: file.bytes, sampleRate: file.sampleRate });
-      await this.writeCallback(tx, log, finished, 'Completed', this.now());
+      if (recording?.status === 'completed') await this.finishFile(tx, log, recording, file);
     });
+  }
+
+  private async finishFile(tx: Queryable, log: ChangeLog, recording: RecordingRow, file: FinishedFile): Promise<void> {
+    const finished = { ...recording, recordedMs: Math.round(file.durationMs), fileBytes: file.bytes, sampleRate: file.sampleRate };
+    await this.recordings.update(tx, recording.recordingId, { recordedMs: finished.recordedMs, fileBytes: file.bytes, sampleRate: file.sampleRate });
+    await this.writeCallback(tx, log, finished, 'Completed', this.now());
   }
 
   /** The recording cannot go on, or its file could not be finished: it ends as failed, with the reason. */

@@ -23,9 +23,21 @@ export interface StoredFile {
   read(range?: { start: number; end: number }): ReadStream;
 }
 
+/** A file whose writing stopped before it was finished (the process died), to be salvaged. */
+export interface PartialFile {
+  size: number;
+  /** The first bytes, where the format's header is. */
+  head: Uint8Array;
+  /** Keeps the first `size` bytes, writes `header` over the start and publishes the file. */
+  publish(header: Uint8Array, size: number): Promise<void>;
+  discard(): Promise<void>;
+}
+
 /** Where recording files live. The embedded default is a directory; S3 is the other adapter. */
 export interface RecordingStorage {
   create(key: string): Promise<RecordingWriter>;
+  /** What was written of an unfinished file, if anything. */
+  partial(key: string): Promise<PartialFile | undefined>;
   /** The published file, or undefined while it is being written or when there is none. */
   get(key: string): Promise<StoredFile | undefined>;
   delete(key: string): Promise<void>;
@@ -67,6 +79,34 @@ export class FsRecordingStorage implements RecordingStorage {
       abort: async () => {
         await writing;
         await handle.close().catch(() => undefined);
+        await rm(partial, { force: true });
+      },
+    };
+  }
+
+  async partial(key: string): Promise<PartialFile | undefined> {
+    const partial = `${this.pathOf(key)}.part`;
+    let handle: FileHandle;
+    try {
+      handle = await open(partial, 'r+');
+    } catch {
+      return undefined;
+    }
+    const { size } = await handle.stat();
+    const head = new Uint8Array(Math.min(size, 512));
+    await handle.read(head, 0, head.length, 0);
+    return {
+      size,
+      head,
+      publish: async (header, keep) => {
+        await handle.truncate(keep);
+        await handle.write(header, 0, header.length, 0);
+        await handle.sync();
+        await handle.close();
+        await rename(partial, this.pathOf(key));
+      },
+      discard: async () => {
+        await handle.close();
         await rm(partial, { force: true });
       },
     };

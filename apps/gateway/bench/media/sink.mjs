@@ -1,0 +1,221 @@
+// Sink-level measurements, in the bench process: the gateway's own RecordingSink, encoder
+// (createEncoder) and file storage (FsRecordingStorage), fed mixed 16 kHz audio in 20 ms frames as
+// fast as possible, since a live bench cannot produce hours of audio.
+//  - stopRuns: the work a stop triggers once the mix reaches it (RecordingSink.finish(): encoder
+//    flush, final header, fsync, close, rename) after one hour of audio;
+//  - memorySeries: process memory while one recording grows to two hours.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { Mixer } from '@mpc/media';
+import { speechLike } from '../../../../packages/media/bench/encoder.mjs';
+import { createEncoder } from '../../dist/recorder/audio-encoder.js';
+import { RecordingSink } from '../../dist/recorder/recording-sink.js';
+import { FsRecordingStorage } from '../../dist/storage/recording-storage.js';
+import { bytesWrittenBySelf } from './proc.mjs';
+
+export const MIXER_RATE = 16000; // the gateway's CallEngine mixes at 16 kHz
+const FRAME = MIXER_RATE / 50; // 20 ms
+const LOOP_SECONDS = 10;
+const FRAMES_PER_HOUR = 3600 * 50;
+/** How far the file writes may trail the encoder while feeding (they run in libuv's thread pool). */
+const WRITE_SLACK_BYTES = 1 << 20;
+
+/** Temp dirs still to remove, for the exit hook. */
+const tempDirs = new Set();
+export function removeSinkTempDirsSync() {
+  for (const dir of tempDirs) {
+    try {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+    } catch {}
+    tempDirs.delete(dir);
+  }
+}
+
+let gcFunction;
+/** A full GC in this process (V8's gc(), exposed at run time), so memory samples are not garbage. */
+export function gc() {
+  if (!gcFunction) {
+    setFlagsFromString('--expose-gc');
+    gcFunction = runInNewContext('gc');
+  }
+  gcFunction();
+}
+
+let cachedLoop;
+/**
+ * 10 s of a four-party call as the gateway's mixer makes it: four 8 kHz speech-like voices, each
+ * from another place in the speech loop, mixed at 16 kHz by @mpc/media's Mixer.
+ */
+export function mixedLoop() {
+  if (cachedLoop) return cachedLoop;
+  const voice = speechLike(60);
+  const mixer = new Mixer({ sampleRate: MIXER_RATE });
+  const offsets = [0, 13, 29, 41].map((s) => s * 8000);
+  offsets.forEach((_, i) => mixer.addSource(`p${i}`, { sampleRate: 8000, joinAt: 0 }));
+  const out = new Int16Array(LOOP_SECONDS * MIXER_RATE);
+  const frame = new Int16Array(160);
+  for (let f = 0; f < LOOP_SECONDS * 50; f++) {
+    offsets.forEach((offset, i) => {
+      const from = (offset + f * 160) % (voice.length - 160);
+      for (let k = 0; k < 160; k++) frame[k] = voice[from + k] >> 1; // -6 dB each, so four rarely clip
+      mixer.push(`p${i}`, f * 20, frame);
+    });
+    out.set(mixer.mixUntil((f + 1) * FRAME), f * FRAME);
+  }
+  cachedLoop = out;
+  return out;
+}
+
+/** Storage in a fresh temp dir; `bytes` counts what the sinks append, to wait for the writes. */
+async function scratchStorage() {
+  const dir = mkdtempSync(join(tmpdir(), 'mpc-bench-sink-'));
+  tempDirs.add(dir);
+  const storage = new FsRecordingStorage(dir);
+  const appended = { bytes: 0 };
+  const base = bytesWrittenBySelf();
+  return {
+    dir,
+    async sink(recordingId, format) {
+      const [encoder, inner] = await Promise.all([createEncoder(format, 8000), storage.create(`bench/${recordingId}.${format}`)]);
+      const writer = {
+        get failure() {
+          return inner.failure;
+        },
+        append(chunk) {
+          appended.bytes += chunk.length;
+          inner.append(chunk);
+        },
+        finish: (header) => inner.finish(header),
+        abort: () => inner.abort(),
+      };
+      return new RecordingSink(recordingId, MIXER_RATE, encoder, writer, 0);
+    },
+    /**
+     * Waits until the queued file writes have reached the kernel (this process's write(2) byte
+     * count, /proc/self/io wchar), less `slack`: feeding as fast as possible must not leave a
+     * backlog that a live recording (50 small writes a second) never has.
+     */
+    async drain(slack = 0) {
+      if (base === null) return sleep(slack === 0 ? 200 : 0); // no /proc: a plain pause
+      const deadline = performance.now() + 120_000;
+      while (bytesWrittenBySelf() - base < appended.bytes - slack) {
+        if (performance.now() > deadline) throw new Error('the recording writes did not drain within 120 s');
+        await sleep(1);
+      }
+    },
+    async remove() {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+      tempDirs.delete(dir);
+    },
+  };
+}
+
+/** Feeds `frames` 20 ms frames, starting at frame `first`, into every sink, interleaved. */
+async function feed(sinks, first, frames, drain) {
+  const loop = mixedLoop();
+  const loopFrames = loop.length / FRAME;
+  for (let f = first; f < first + frames; f++) {
+    const at = (f % loopFrames) * FRAME;
+    const samples = loop.subarray(at, at + FRAME);
+    for (const sink of sinks) sink.feed(f * FRAME, samples);
+    if (f % 250 === 249) await drain(WRITE_SLACK_BYTES);
+  }
+}
+
+/**
+ * One-hour recordings of `format`, `concurrency` at a time (fed interleaved, then finished one
+ * after another with nothing else running), until `maxRuns` are done or `budgetMs` is spent
+ * (at least `minRuns`). Each finish() is timed.
+ */
+export async function stopRuns({ format, hours = 1, maxRuns = 20, minRuns = 2, budgetMs, concurrency = 2, log = () => {} }) {
+  const runs = [];
+  const started = performance.now();
+  let batchMs = 0;
+  while (runs.length < maxRuns) {
+    const elapsed = performance.now() - started;
+    if (runs.length >= minRuns && elapsed + batchMs > budgetMs) break;
+    const size = Math.min(concurrency, maxRuns - runs.length);
+    const batchStarted = performance.now();
+    const scratch = await scratchStorage(); // each batch starts with no earlier files on disk
+    try {
+      const sinks = await Promise.all(Array.from({ length: size }, (_, i) => scratch.sink(`${format}-${runs.length + i}`, format)));
+      await feed(sinks, 0, hours * FRAMES_PER_HOUR, scratch.drain);
+      await scratch.drain(0);
+      const feedMs = performance.now() - batchStarted;
+      for (const sink of sinks) {
+        const t0 = performance.now();
+        const file = await sink.finish();
+        const ms = performance.now() - t0;
+        if (Math.abs(file.durationMs - hours * 3_600_000) > 100) throw new Error(`a ${format} sink finished with ${file.durationMs} ms, not ${hours} h`);
+        runs.push({ ms: Math.round(ms * 100) / 100, bytes: file.bytes, feedSecondsPerHour: Math.round(feedMs / size / hours / 10) / 100 });
+      }
+    } finally {
+      await scratch.remove();
+    }
+    batchMs = performance.now() - batchStarted;
+    log(`${format}: ${runs.length} one-hour recordings finished (last batch of ${size} took ${(batchMs / 1000).toFixed(1)} s)`);
+  }
+  return { format, hours, concurrency, runs, seconds: Math.round((performance.now() - started) / 100) / 10 };
+}
+
+/**
+ * Process memory while one `format` recording is fed `hours` of audio, sampled (after a full GC,
+ * and once the file writes caught up) every `everyMinutes` of recorded audio.
+ */
+export async function memorySeries({ format = 'mp3', hours = 2, everyMinutes = 10, log = () => {} }) {
+  const scratch = await scratchStorage();
+  const series = [];
+  const started = performance.now();
+  try {
+    const sink = await scratch.sink(`memory-${format}`, format);
+    const sample = (minutes) => {
+      gc();
+      const m = process.memoryUsage();
+      series.push({ minutes, rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers });
+    };
+    sample(0);
+    const step = everyMinutes * 60 * 50;
+    for (let f = 0, minutes = everyMinutes; minutes <= hours * 60; f += step, minutes += everyMinutes) {
+      await feed([sink], f, step, scratch.drain);
+      await scratch.drain(0);
+      sample(minutes);
+    }
+    const file = await sink.finish();
+    log(`memory: ${format} recording of ${hours} h fed in ${((performance.now() - started) / 1000).toFixed(1)} s (${(file.bytes / 2 ** 20).toFixed(1)} MiB)`);
+    // Slopes from the first sample after the start on: the first minutes include one-off set-up.
+    const tail = series.filter((s) => s.minutes >= everyMinutes);
+    const slope = (key) => fitSlope(tail.map((s) => [s.minutes / 60, s[key] / 2 ** 20]));
+    return {
+      format,
+      hours,
+      everyMinutes,
+      fileBytes: file.bytes,
+      seconds: Math.round((performance.now() - started) / 100) / 10,
+      series,
+      slopeMiBPerHour: { rss: round2(slope('rss')), heapUsed: round2(slope('heapUsed')), external: round2(slope('external')), arrayBuffers: round2(slope('arrayBuffers')) },
+    };
+  } finally {
+    await scratch.remove();
+  }
+}
+
+/** Least-squares slope of [x, y] points. */
+export function fitSlope(points) {
+  const n = points.length;
+  if (n < 2) return null;
+  const mx = points.reduce((s, [x]) => s + x, 0) / n;
+  const my = points.reduce((s, [, y]) => s + y, 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  for (const [x, y] of points) {
+    sxy += (x - mx) * (y - my);
+    sxx += (x - mx) ** 2;
+  }
+  return sxx === 0 ? null : sxy / sxx;
+}
+
+const round2 = (v) => (v === null ? null : Math.round(v * 100) / 100);

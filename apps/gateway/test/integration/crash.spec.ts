@@ -1,0 +1,84 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { decodeRecording, toneProfile } from '../support/audio.js';
+import { CallbackReceiver } from '../support/callback-receiver.js';
+import { AUTH_ID, AUTH_TOKEN } from '../support/gateway.js';
+import { ToneStream } from '../support/stream-sender.js';
+
+const main = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+const dataDir = mkdtempSync(join(tmpdir(), 'mpc-crash-'));
+const auth = `Basic ${Buffer.from(`${AUTH_ID}:${AUTH_TOKEN}`).toString('base64')}`;
+const children: ChildProcess[] = [];
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The gateway as its own process, so it can be killed outright. */
+async function startChild(): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [main], {
+    env: { ...process.env, PORT: '0', DATA_DIR: dataDir, ACCOUNTS: `${AUTH_ID}:${AUTH_TOKEN}`, CALLBACK_ALLOW_PRIVATE: 'loopback', LOG_LEVEL: process.env.CRASH_LOG ?? 'warn', DATABASE_URL: '' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push(child);
+  const url = await new Promise<string>((resolve, reject) => {
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /MPC recording gateway on (http:\/\/\S+)/.exec(output);
+      if (match) resolve(match[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`gateway exited with ${code}: ${output}`)));
+  });
+  return { child, url };
+}
+
+afterAll(() => {
+  for (const child of children) child.kill('SIGKILL');
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe.skipIf(process.env.MPC_TEST_DB === 'postgres')('crash recovery', () => {
+  it('after SIGKILL and a restart, delivers every callback and finishes the live recording from its stored audio', { timeout: 90_000 }, async () => {
+    const receiver = new CallbackReceiver(AUTH_TOKEN);
+    const receiverUrl = await receiver.start();
+    // The first attempt hangs: the event is in flight when the gateway dies.
+    receiver.respond = () => undefined;
+    const first = await startChild();
+    const api = `${first.url}/v1/Account/${AUTH_ID}`;
+    const post = (path: string, body: unknown) =>
+      fetch(`${api}/${path}`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((response) => response.json());
+    const added = await post('MultiPartyCall/name_crash/Participant/', { role: 'Agent', from: '1', to: '2', stay_alone: true });
+    const stream = new ToneStream({ url: added.calls[0].stream_url, framing: 'plivo-mulaw', frequency: 440 });
+    await stream.start();
+    await sleep(200);
+    const started = await post('MultiPartyCall/name_crash/Record/', { file_format: 'wav', recording_callback_url: `${receiverUrl}/crash` });
+    await receiver.waitFor(1, started.recording_id);
+    await sleep(1500);
+
+    first.child.kill('SIGKILL');
+    await new Promise((resolve) => first.child.once('exit', resolve));
+    stream.stop();
+    receiver.respond = (_callback, response) => response.end('ok');
+
+    const second = await startChild();
+    const callbacks = await receiver.waitFor(3, started.recording_id, 20000);
+    const delivered = callbacks.slice(1);
+    expect(delivered.map((callback) => callback.params.EventName)).toEqual(['MPCRecordingInitiated', 'MPCRecordingCompleted']);
+    expect(delivered.map((callback) => callback.params.SequenceNumber)).toEqual(['1', '2']);
+    expect(callbacks.every((callback) => callback.valid)).toBe(true);
+    expect(callbacks[1]!.headers['x-plivo-signature-v3-nonce']).not.toBe(callbacks[0]!.headers['x-plivo-signature-v3-nonce']);
+
+    const recording = await fetch(`${second.url}/v1/Account/${AUTH_ID}/Recording/${started.recording_id}/`, { headers: { authorization: auth } }).then((response) => response.json());
+    expect(recording.recording_status).toBe('completed');
+    const file = await fetch(`${second.url}/v1/Account/${AUTH_ID}/Recording/${started.recording_id}.wav`);
+    expect(file.status).toBe(200);
+    const audio = decodeRecording(Buffer.from(await file.arrayBuffer()), 'wav');
+    expect(audio.durationMs).toBeGreaterThan(1000);
+    expect(Math.abs(Number(recording.recording_duration_ms) - audio.durationMs)).toBeLessThan(1);
+    const levels = toneProfile(audio, 440);
+    expect(levels.slice(5, -5).every((level) => level > 0.12)).toBe(true);
+    await receiver.stop();
+  });
+});
