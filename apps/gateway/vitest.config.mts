@@ -10,6 +10,8 @@ if (!postgres) {
 export default defineConfig({
   test: {
     testTimeout: 60_000,
+    // Integration files each run a gateway and stream audio in real time: one at a time keeps timing honest.
+    fileParallelism: false,
     hookTimeout: 60_000,
     projects: [
       { extends: true, test: { name: 'unit', include: ['src/**/*.spec.ts'] } },

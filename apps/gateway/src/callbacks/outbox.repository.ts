@@ -40,16 +40,22 @@ export class OutboxRepository {
       .limit(limit);
   }
 
+  /** Logs the attempt and moves the event on, in one statement (so atomically, without a transaction). */
   async recordAttempt(
     db: Queryable,
     eventId: number,
     attempt: { at: Date; httpStatus: number | null; latencyMs: number; error: string | null },
     next: { status: 'pending' | 'delivered' | 'failed'; attempts: number; nextAttemptAt: Date; finishedAt: Date | null },
   ): Promise<void> {
-    await db.transaction(async (tx) => {
-      await tx.insert(callbackAttempts).values({ eventId, attemptedAt: attempt.at, httpStatus: attempt.httpStatus, latencyMs: attempt.latencyMs, error: attempt.error });
-      await tx.update(callbackEvents).set(next).where(eq(callbackEvents.id, eventId));
-    });
+    await db.execute(sql`
+      with logged as (
+        insert into ${callbackAttempts} (event_id, attempted_at, http_status, latency_ms, error)
+        values (${eventId}, ${attempt.at.toISOString()}, ${attempt.httpStatus}, ${attempt.latencyMs}, ${attempt.error})
+      )
+      update ${callbackEvents}
+      set status = ${next.status}, attempts = ${next.attempts}, next_attempt_at = ${next.nextAttemptAt.toISOString()},
+          finished_at = ${next.finishedAt?.toISOString() ?? null}
+      where id = ${eventId}`);
   }
 
   async ofRecording(db: Queryable, authId: string, recordingId: string) {

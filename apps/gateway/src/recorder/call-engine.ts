@@ -6,6 +6,30 @@ import { RecordingSink, type SinkCommand } from './recording-sink.js';
 export const MIXER_RATE = 16000;
 const SAMPLES_PER_MS = MIXER_RATE / 1000;
 
+/** A ring of the most recent mixed samples, by timeline position. */
+class MixHistory {
+  private readonly ring: Int16Array;
+  private end = 0;
+
+  constructor(capacity: number) {
+    this.ring = new Int16Array(capacity);
+  }
+
+  append(from: number, samples: Int16Array): void {
+    for (let i = 0; i < samples.length; i += 1) this.ring[(from + i) % this.ring.length] = samples[i]!;
+    this.end = from + samples.length;
+  }
+
+  /** The samples from `position` to the latest, if still held. */
+  since(position: number): { from: number; samples: Int16Array } | undefined {
+    const from = Math.max(position, this.end - this.ring.length);
+    if (from >= this.end) return undefined;
+    const samples = new Int16Array(this.end - from);
+    for (let i = 0; i < samples.length; i += 1) samples[i] = this.ring[(from + i) % this.ring.length]!;
+    return { from, samples };
+  }
+}
+
 /** A mixer of one participant alone, whose timeline is the call's shifted by `offset`. */
 interface SoloMix {
   mixer: Mixer;
@@ -43,6 +67,8 @@ export class CallEngine {
   private readonly sources = new Set<string>();
   /** Mute, hold and leave take effect where the mix reaches the moment they happened. */
   private readonly pending: { at: number; apply: () => void }[] = [];
+  /** The last seconds of the mix, for a recording whose sink was ready only after its start. */
+  private readonly history = new MixHistory(2 * MIXER_RATE);
 
   constructor(
     readonly mpcUuid: string,
@@ -113,7 +139,11 @@ export class CallEngine {
   attach(request: SinkRequest): void {
     const at = this.positionAt(request.clockMs);
     if (!request.solo) {
-      this.sinks.set(request.recordingId, new RecordingSink(request.recordingId, MIXER_RATE, request.encoder, request.writer, at));
+      const sink = new RecordingSink(request.recordingId, MIXER_RATE, request.encoder, request.writer, at);
+      // Making the encoder and file took time, during which the mix may have passed the start: catch up.
+      const missed = this.history.since(at);
+      if (missed) sink.feed(missed.from, missed.samples);
+      this.sinks.set(request.recordingId, sink);
       return;
     }
     const offset = this.mixer.cursor;
@@ -141,25 +171,29 @@ export class CallEngine {
       change.apply();
     }
     this.mixTo(due, finished);
-    for (const sink of finished) {
-      this.sinks.delete(sink.recordingId);
-      this.soloMixers.delete(sink.recordingId);
-    }
     return finished;
   }
 
+  /** Mixes to `until` and feeds every sink; a sink that reaches its stop leaves at once, so it is finished once. */
   private mixTo(until: number, finished: RecordingSink[]): void {
     const from = this.mixer.cursor;
     if (until <= from) return;
     const mixed = this.mixer.mixUntil(until);
-    for (const sink of this.sinks.values()) {
+    this.history.append(from, mixed);
+    for (const [id, sink] of this.sinks) {
       sink.feed(from, mixed);
-      if (sink.isStopped || sink.failure) finished.push(sink);
+      if (sink.isStopped || sink.failure) {
+        this.sinks.delete(id);
+        finished.push(sink);
+      }
     }
-    for (const { mixer, sink, offset } of this.soloMixers.values()) {
+    for (const [id, { mixer, sink, offset }] of this.soloMixers) {
       const soloFrom = mixer.cursor;
       sink.feed(soloFrom, mixer.mixUntil(until - offset));
-      if (sink.isStopped || sink.failure) finished.push(sink);
+      if (sink.isStopped || sink.failure) {
+        this.soloMixers.delete(id);
+        finished.push(sink);
+      }
     }
   }
 

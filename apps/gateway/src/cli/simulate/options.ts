@@ -57,7 +57,9 @@ Options:
   -h, --help           show this help
 
 A local receiver on 127.0.0.1 is given as recording_callback_url, so callbacks
-arrive only from a gateway on this machine.`;
+arrive only from a gateway on this machine that may call loopback addresses
+(CALLBACK_ALLOW_PRIVATE=loopback, as under pnpm start); a gateway that refuses
+it records without callbacks.`;
 
 /**
  * Reads the command line. Relative paths are taken from `cwd` (the directory the user ran the

@@ -6,7 +6,7 @@ const callback = (event: string, signatureValid: boolean | null): ReceivedCallba
 
 describe('formatCallbacks', () => {
   it('says so when none came', () => {
-    expect(formatCallbacks([])).toBe('none received (not sent by this gateway version)');
+    expect(formatCallbacks([])).toBe('none received (not sent by this gateway version, or it cannot reach 127.0.0.1)');
   });
 
   it('lists the events and the signature check', () => {

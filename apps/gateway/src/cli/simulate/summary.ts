@@ -32,7 +32,7 @@ export function formatSummary(result: SimulationResult, cwd: string): string {
 }
 
 export function formatCallbacks(callbacks: readonly ReceivedCallback[]): string {
-  if (callbacks.length === 0) return 'none received (not sent by this gateway version)';
+  if (callbacks.length === 0) return 'none received (not sent by this gateway version, or it cannot reach 127.0.0.1)';
   const events = callbacks.map(({ event }) => event).join(', ');
   const signed = callbacks.filter(({ signatureValid }) => signatureValid !== null);
   const bad = signed.filter(({ signatureValid }) => !signatureValid).length;
