@@ -10,7 +10,7 @@ import { CallsService } from './calls/calls.service.js';
 import { MediaIngress } from './media-ingress/media-ingress.js';
 import { RecorderService } from './recorder/recorder.service.js';
 import { RecordingsService } from './recordings/recordings.service.js';
-import { FsRecordingStorage } from './storage/recording-storage.js';
+import { FsRecordingStorage, type RecordingStorage } from './storage/recording-storage.js';
 import { AuthGuard } from './accounts/auth.guard.js';
 import type { BasicCredentials } from './accounts/credentials.js';
 import { RateLimiter } from './accounts/rate-limiter.js';
@@ -49,10 +49,17 @@ function nestLogger(logger: Logger): LoggerService {
 }
 
 /** Opens the database, applies migrations and accounts, and serves the API on the configured port. */
-export async function startGateway(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<RunningGateway> {
+/** Adapters a caller may supply instead of the configured ones (tests use a storage that fails). */
+export interface GatewayOverrides {
+  logger?: Logger;
+  storage?: RecordingStorage;
+}
+
+export async function startGateway(config: Config, overrides: GatewayOverrides = {}): Promise<RunningGateway> {
+  const logger = overrides.logger ?? createLogger(config.logLevel);
   const database = await openDatabase(config);
   const urls = new PublicUrls();
-  const storage = new FsRecordingStorage(join(config.dataDir, 'recordings'));
+  const storage = overrides.storage ?? new FsRecordingStorage(join(config.dataDir, 'recordings'));
   const app = await NestFactory.create<NestExpressApplication>(GatewayModule.create({ database, urls, storage, logger, jitterMs: config.jitterMs, callbacks: config.callbacks }), {
     bodyParser: false,
     logger: nestLogger(logger),

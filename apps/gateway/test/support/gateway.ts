@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { loadConfig } from '../../dist/config/config.js';
-import { startGateway, type RunningGateway } from '../../dist/gateway.js';
+import { startGateway, type GatewayOverrides, type RunningGateway } from '../../dist/gateway.js';
 
 export const AUTH_ID = 'MATESTACCOUNT0000001';
 export const AUTH_TOKEN = 'test-token-0000000000000000000001';
@@ -43,7 +43,11 @@ async function freshDatabaseUrl(): Promise<{ url?: string; drop(): Promise<void>
   };
 }
 
-export async function startTestGateway(env: Record<string, string> = {}, dataDir = mkdtempSync(join(tmpdir(), 'mpc-gw-'))): Promise<TestGateway> {
+export async function startTestGateway(
+  env: Record<string, string> = {},
+  dataDir = mkdtempSync(join(tmpdir(), 'mpc-gw-')),
+  overrides: GatewayOverrides = {},
+): Promise<TestGateway> {
   const database = await freshDatabaseUrl();
   const config = loadConfig({
     PORT: '0',
@@ -57,7 +61,7 @@ export async function startTestGateway(env: Record<string, string> = {}, dataDir
     LOG_LEVEL: 'silent',
     ...env,
   });
-  const gateway = await startGateway(config);
+  const gateway = await startGateway(config, overrides);
   return {
     ...gateway,
     dataDir,

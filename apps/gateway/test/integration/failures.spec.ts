@@ -1,0 +1,69 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FsRecordingStorage, type RecordingStorage } from '../../dist/storage/recording-storage.js';
+import { CallbackReceiver } from '../support/callback-receiver.js';
+import { AUTH_TOKEN, startTestGateway, type TestGateway } from '../support/gateway.js';
+
+/** Files that accept `limit` bytes and then fail as a full disk does. */
+function fullDiskAfter(limit: number, root: string): RecordingStorage {
+  const real = new FsRecordingStorage(root);
+  return {
+    partial: (key) => real.partial(key),
+    get: (key) => real.get(key),
+    delete: (key) => real.delete(key),
+    create: async (key) => {
+      const writer = await real.create(key);
+      let written = 0;
+      let failure: Error | undefined;
+      return {
+        get failure() {
+          return failure ?? writer.failure;
+        },
+        append: (chunk) => {
+          written += chunk.length;
+          if (written > limit) failure ??= Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+          else writer.append(chunk);
+        },
+        finish: (header) => (failure ? Promise.reject(failure) : writer.finish(header)),
+        abort: () => writer.abort(),
+      };
+    },
+  };
+}
+
+let gateway: TestGateway;
+let receiver: CallbackReceiver;
+let receiverUrl: string;
+
+beforeAll(async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'mpc-full-'));
+  gateway = await startTestGateway({}, dataDir, { storage: fullDiskAfter(20_000, join(dataDir, 'recordings')) });
+  receiver = new CallbackReceiver(AUTH_TOKEN);
+  receiverUrl = await receiver.start();
+});
+afterAll(async () => {
+  await receiver?.stop();
+  await gateway?.stop();
+});
+
+const call = (method: string, path: string, body?: unknown) =>
+  fetch(`${gateway.api}/${path}`, { method, headers: { authorization: gateway.auth, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+
+describe('failures', () => {
+  it('fails a recording whose storage fills up, says why, tells the receiver, and keeps serving', async () => {
+    await call('POST', 'MultiPartyCall/name_full/Participant/', { role: 'Agent', from: '1', to: '2', stay_alone: true });
+    const started = (await (await call('POST', 'MultiPartyCall/name_full/Record/', { file_format: 'wav', recording_callback_url: `${receiverUrl}/full` })).json()) as { recording_id: string };
+    // 20 kB of 8 kHz WAV is about 1.25 s: the recording fails then, while the call goes on.
+    const callbacks = await receiver.waitFor(2, started.recording_id);
+    expect(callbacks.map((callback) => callback.params.EventName)).toEqual(['MPCRecordingInitiated', 'MPCRecordingFailed']);
+    expect(callbacks.every((callback) => callback.valid)).toBe(true);
+    const recording = (await (await call('GET', `Recording/${started.recording_id}/`)).json()) as Record<string, unknown>;
+    expect(recording).toMatchObject({ recording_status: 'failed' });
+    expect(recording.failure_reason).toMatch(/ENOSPC/);
+    expect((await fetch(`${gateway.api}/Recording/${started.recording_id}.wav`)).status).toBe(404);
+    expect((await call('DELETE', 'MultiPartyCall/name_full/Record/', {})).status).toBe(400);
+    expect((await call('GET', 'MultiPartyCall/name_full')).status).toBe(200);
+  });
+});
