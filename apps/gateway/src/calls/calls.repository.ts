@@ -17,6 +17,18 @@ export interface MpcListFilter {
   offset: number;
 }
 
+/** The account's MPC a path names: by UUID any of them, by friendly name only a live one. */
+export function mpcNamed(authId: string, ref: MpcRef): SQL | undefined {
+  return 'uuid' in ref
+    ? and(eq(mpcs.authId, authId), eq(mpcs.mpcUuid, ref.uuid))
+    : and(eq(mpcs.authId, authId), eq(mpcs.friendlyName, ref.friendlyName), ne(mpcs.status, 'Ended'));
+}
+
+/** `column = value`, or no condition when the filter was not given. */
+export function equalsIfGiven<T>(column: Parameters<typeof eq>[0], value: T | undefined): SQL | undefined {
+  return value === undefined ? undefined : eq(column, value);
+}
+
 export function rangeConditions(column: Parameters<typeof gt>[0], range: TimeRange): SQL[] {
   return [
     range.gt && gt(column, range.gt),
@@ -41,11 +53,7 @@ export type MpcWithRecording = MpcRow & { recording: 'recording' | 'paused' | nu
 export class CallsRepository {
   /** The MPC a path names: a friendly name finds only a live MPC, a UUID any of the account's. */
   async findMpc(db: Queryable, authId: string, ref: MpcRef, options: { lock?: boolean } = {}): Promise<MpcRow | undefined> {
-    const condition =
-      'uuid' in ref
-        ? and(eq(mpcs.authId, authId), eq(mpcs.mpcUuid, ref.uuid))
-        : and(eq(mpcs.authId, authId), eq(mpcs.friendlyName, ref.friendlyName), ne(mpcs.status, 'Ended'));
-    const query = db.select().from(mpcs).where(condition);
+    const query = db.select().from(mpcs).where(mpcNamed(authId, ref));
     const [row] = options.lock ? await query.for('update') : await query;
     return row;
   }
@@ -76,9 +84,9 @@ export class CallsRepository {
   async listMpcs(db: Queryable, authId: string, filter: MpcListFilter): Promise<{ rows: MpcWithRecording[]; total: number }> {
     const condition = and(
       eq(mpcs.authId, authId),
-      filter.friendlyName === undefined ? undefined : eq(mpcs.friendlyName, filter.friendlyName),
-      filter.status === undefined ? undefined : eq(mpcs.status, filter.status),
-      filter.terminationCauseCode === undefined ? undefined : eq(mpcs.terminationCauseCode, filter.terminationCauseCode),
+      equalsIfGiven(mpcs.friendlyName, filter.friendlyName),
+      equalsIfGiven(mpcs.status, filter.status),
+      equalsIfGiven(mpcs.terminationCauseCode, filter.terminationCauseCode),
       ...rangeConditions(mpcs.createdAt, filter.creation),
       ...rangeConditions(mpcs.endedAt, filter.end),
     );
@@ -107,7 +115,7 @@ export class CallsRepository {
     return db
       .select()
       .from(participants)
-      .where(and(eq(participants.mpcUuid, mpcUuid), callUuid === undefined ? undefined : eq(participants.callUuid, callUuid)))
+      .where(and(eq(participants.mpcUuid, mpcUuid), equalsIfGiven(participants.callUuid, callUuid)))
       .orderBy(participants.memberId);
   }
 

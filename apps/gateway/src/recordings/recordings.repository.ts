@@ -1,7 +1,7 @@
 import type { MpcRef } from '@mpc/contracts';
-import { and, desc, eq, inArray, ne, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../persistence/database.js';
-import { rangeConditions } from '../calls/calls.repository.js';
+import { equalsIfGiven, mpcNamed, rangeConditions } from '../calls/calls.repository.js';
 import type { TimeRange } from '../common/time-range.js';
 import { mpcs, participants, recordings, type MpcRow, type ParticipantRow, type RecordingRow } from '../persistence/schema.js';
 
@@ -52,15 +52,11 @@ export class RecordingsRepository {
    * statement on the hot path of start, stop, pause and resume.
    */
   async lockMpcWithLiveRecording(db: Queryable, authId: string, ref: MpcRef): Promise<{ mpc: MpcRow; live: RecordingRow | null } | undefined> {
-    const named =
-      'uuid' in ref
-        ? and(eq(mpcs.authId, authId), eq(mpcs.mpcUuid, ref.uuid))
-        : and(eq(mpcs.authId, authId), eq(mpcs.friendlyName, ref.friendlyName), ne(mpcs.status, 'Ended'));
     const [row] = await db
       .select({ mpc: mpcs, live: recordings })
       .from(mpcs)
       .leftJoin(recordings, and(eq(recordings.mpcUuid, mpcs.mpcUuid), eq(recordings.scope, 'mpc'), inArray(recordings.status, LIVE)))
-      .where(named)
+      .where(mpcNamed(authId, ref))
       .for('update', { of: mpcs });
     return row;
   }
@@ -102,11 +98,11 @@ export class RecordingsRepository {
   async list(db: Queryable, authId: string, filter: RecordingListFilter): Promise<{ rows: RecordingView[]; total: number }> {
     const condition = and(
       eq(recordings.authId, authId),
-      filter.mpcUuid === undefined ? undefined : eq(recordings.mpcUuid, filter.mpcUuid),
-      filter.mpcName === undefined ? undefined : eq(mpcs.friendlyName, filter.mpcName),
-      filter.callUuid === undefined ? undefined : eq(participants.callUuid, filter.callUuid),
-      filter.fromNumber === undefined ? undefined : eq(participants.fromNumber, filter.fromNumber),
-      filter.toNumber === undefined ? undefined : eq(participants.toNumber, filter.toNumber),
+      equalsIfGiven(recordings.mpcUuid, filter.mpcUuid),
+      equalsIfGiven(mpcs.friendlyName, filter.mpcName),
+      equalsIfGiven(participants.callUuid, filter.callUuid),
+      equalsIfGiven(participants.fromNumber, filter.fromNumber),
+      equalsIfGiven(participants.toNumber, filter.toNumber),
       ...rangeConditions(recordings.addedAt, filter.added),
     );
     const [rows, [count]] = await Promise.all([

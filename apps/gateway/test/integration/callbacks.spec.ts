@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUTH_TOKEN, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { apiOf } from '../support/api.js';
 import { CallbackReceiver } from '../support/callback-receiver.js';
 
 let gateway: TestGateway;
@@ -19,15 +20,7 @@ afterAll(async () => {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function api(method: string, path: string, body?: unknown) {
-  const response = await fetch(`${gateway.api}/${path}`, {
-    method,
-    headers: { authorization: gateway.auth, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined };
-}
+const api = apiOf(() => gateway);
 
 async function liveMpc(): Promise<string> {
   const name = `cb_${++mpcCounter}`;

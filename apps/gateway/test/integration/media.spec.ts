@@ -1,5 +1,6 @@
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiOf } from '../support/api.js';
 import { decodeRecording, toneProfile, type DecodedAudio } from '../support/audio.js';
 import { AUTH_ID, AUTH_TOKEN, OTHER_AUTH_ID, OTHER_AUTH_TOKEN, startTestGateway, type TestGateway } from '../support/gateway.js';
 import { ToneStream } from '../support/stream-sender.js';
@@ -13,15 +14,13 @@ afterAll(() => gateway?.stop());
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+const call = apiOf(() => gateway);
+
+/** The body of a successful call; anything else fails the test with the gateway's error. */
 async function api(method: string, path: string, body?: unknown) {
-  const response = await fetch(`${gateway.api}/${path}`, {
-    method,
-    headers: { authorization: gateway.auth, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-  return text ? JSON.parse(text) : undefined;
+  const answer = await call(method, path, body);
+  if (answer.status >= 300) throw new Error(`${method} ${path}: ${answer.status} ${JSON.stringify(answer.body)}`);
+  return answer.body;
 }
 
 /** Calls the API and answers the moment it took effect, as well as the client can tell: the middle of the call. */

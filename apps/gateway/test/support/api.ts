@@ -1,0 +1,14 @@
+import type { TestGateway } from './gateway.js';
+
+/** Calls the gateway's API as the test account; answers the status and the parsed body. */
+export function apiOf(gateway: () => TestGateway) {
+  return async (method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> => {
+    const response = await fetch(`${gateway().api}/${path}`, {
+      method,
+      headers: { authorization: gateway().auth, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : undefined };
+  };
+}
