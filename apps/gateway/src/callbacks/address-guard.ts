@@ -35,10 +35,13 @@ export function allowed(address: string, access: PrivateAccess): boolean {
 
 export class AddressRefused extends Error {}
 
-/** Resolves the host and refuses it when any address it has is out of bounds. */
+/**
+ * Resolves the host and refuses it when any address it has is out of bounds. A name that does not
+ * resolve now is let through: it is checked again, address by address, when a callback is sent.
+ */
 export async function checkHost(hostname: string, access: PrivateAccess): Promise<void> {
   const host = hostname.replace(/^\[|\]$/g, '');
-  const addresses = isIP(host) ? [host] : (await lookupAll(host)).map((entry) => entry.address);
+  const addresses = isIP(host) ? [host] : (await lookupAll(host).catch(() => [])).map((entry) => entry.address);
   const refused = addresses.find((address) => !allowed(address, access));
   if (refused) throw new AddressRefused(`${hostname} resolves to ${refused}, a ${nonPublicRange(refused)} address`);
 }

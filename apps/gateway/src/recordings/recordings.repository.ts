@@ -34,9 +34,14 @@ const viewColumns = {
 };
 
 export class RecordingsRepository {
-  async insert(db: Queryable, recording: NewRecording): Promise<RecordingRow> {
-    const [row] = await db.insert(recordings).values(recording).returning();
-    return row!;
+  /**
+   * Inserts the recording unless one is already live where it would be (same MPC, or same member
+   * and track): answers undefined then. Under PostgreSQL two starts can both find none live and
+   * race here; the partial unique indexes let exactly one win.
+   */
+  async insertUnlessLive(db: Queryable, recording: NewRecording): Promise<RecordingRow | undefined> {
+    const [row] = await db.insert(recordings).values(recording).onConflictDoNothing().returning();
+    return row;
   }
 
   async update(db: Queryable, recordingId: string, patch: Partial<NewRecording>): Promise<void> {

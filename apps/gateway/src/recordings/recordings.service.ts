@@ -102,7 +102,8 @@ export class RecordingsService {
     return this.inTransaction(async (tx, log) => {
       const { mpc, live } = await this.lockedMpcWithLiveRecording(tx, account, ref);
       assertActive(mpc);
-      const recording = live ?? (await this.insertStarted(tx, mpc, null, null, request, log));
+      const recording =
+        live ?? (await this.insertStarted(tx, mpc, null, null, request, log)) ?? (await this.recordings.liveMpcRecording(tx, mpc.mpcUuid))!;
       return { message: `MPC: ${mpc.friendlyName} record started`, ...this.reference(recording) };
     });
   }
@@ -128,7 +129,9 @@ export class RecordingsService {
       const live = await this.recordings.liveParticipantRecordings(tx, participant.memberId);
       const started: RecordingRow[] = [];
       for (const track of tracksOf(request.trackType)) {
-        started.push(live.find((recording) => recording.trackType === track) ?? (await this.insertStarted(tx, mpc, participant, track, request, log)));
+        const existing = () => live.find((recording) => recording.trackType === track);
+        const fresh = async () => (await this.recordings.liveParticipantRecordings(tx, participant.memberId)).find((recording) => recording.trackType === track);
+        started.push(existing() ?? (await this.insertStarted(tx, mpc, participant, track, request, log)) ?? (await fresh())!);
       }
       const first = started[0]!;
       return {
@@ -158,7 +161,8 @@ export class RecordingsService {
 
   /** The MPC's live recording, started now if there is none; used inside the caller's transaction. */
   async ensureMpcRecording(tx: Queryable, mpc: MpcRow, request: RecordingRequest, log: ChangeLog): Promise<RecordingRow> {
-    return (await this.recordings.liveMpcRecording(tx, mpc.mpcUuid)) ?? (await this.insertStarted(tx, mpc, null, null, request, log));
+    const live = () => this.recordings.liveMpcRecording(tx, mpc.mpcUuid);
+    return (await live()) ?? (await this.insertStarted(tx, mpc, null, null, request, log)) ?? (await live())!;
   }
 
   private async insertStarted(
@@ -168,10 +172,10 @@ export class RecordingsService {
     track: Track | null,
     request: RecordingRequest,
     log: ChangeLog,
-  ): Promise<RecordingRow> {
+  ): Promise<RecordingRow | undefined> {
     const now = this.now();
     const { next, event } = startRecording(now);
-    const recording = await this.recordings.insert(tx, {
+    const recording = await this.recordings.insertUnlessLive(tx, {
       recordingId: randomUUID(),
       authId: mpc.authId,
       mpcUuid: mpc.mpcUuid,
@@ -185,6 +189,7 @@ export class RecordingsService {
       startedAt: now,
       ...next,
     });
+    if (!recording) return undefined;
     log.recordings.push({ recording, event, at: now, callUuid: participant?.callUuid });
     await this.writeCallback(tx, log, recording, event, now, mpc);
     return recording;
