@@ -4,7 +4,7 @@ import type { Database } from '../persistence/database.js';
 import type { CallbackEventRow } from '../persistence/schema.js';
 import type { PrivateAccess } from './address-guard.js';
 import { attemptDelivery } from './http-delivery.js';
-import type { OutboxRepository } from './outbox.repository.js';
+import type { AttemptResult, OutboxRepository } from './outbox.repository.js';
 import { delivered, parseCallbackUrl, retriable, retryDelayMs } from './retry-policy.js';
 
 export interface DispatcherOptions {
@@ -20,10 +20,14 @@ export interface DispatcherOptions {
  * left pending by a crash is picked up again on the next start.
  */
 export class CallbackDispatcher {
-  private readonly inFlight = new Map<string, Promise<void>>();
+  /** Recordings with an attempt in flight or not yet logged: each has one at a time. */
+  private readonly busy = new Set<string>();
+  private readonly finished: { recordingId: string; result: AttemptResult }[] = [];
+  private readonly deliveries = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private polling = false;
-  private again = false;
+  private pollAgain = false;
+  private flushing: Promise<void> | undefined;
   private stopped = true;
 
   constructor(
@@ -43,14 +47,15 @@ export class CallbackDispatcher {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
-    await Promise.allSettled(this.inFlight.values());
+    await Promise.allSettled(this.deliveries);
+    await this.flush();
   }
 
-  /** Looks for due events now: called after a transaction wrote some, and by the poll timer. */
+  /** Looks for due events: called after a transaction wrote some, when attempts are logged, and by the timer. */
   wake(): void {
     if (this.stopped) return;
     if (this.polling) {
-      this.again = true;
+      this.pollAgain = true;
       return;
     }
     this.polling = true;
@@ -58,30 +63,61 @@ export class CallbackDispatcher {
       .catch((error: unknown) => this.logger.error({ err: error }, 'callback poll failed'))
       .finally(() => {
         this.polling = false;
-        if (this.again) {
-          this.again = false;
+        if (this.pollAgain) {
+          this.pollAgain = false;
           this.wake();
         }
       });
   }
 
   private async poll(): Promise<void> {
-    const room = this.options.concurrency - this.inFlight.size;
-    if (room <= 0) return;
-    const due = await this.outbox.due(this.db, new Date(), room, [...this.inFlight.keys()]);
+    const room = this.options.concurrency - this.busy.size;
+    // Claim in batches while busy: one query per free slot would make the database the limit.
+    if (room <= 0 || (this.busy.size > 0 && room < Math.min(16, this.options.concurrency))) return;
+    const due = await this.outbox.due(this.db, new Date(), room + this.busy.size);
     for (const event of due) {
-      if (this.inFlight.has(event.recordingId)) continue;
+      if (this.busy.has(event.recordingId) || this.busy.size >= this.options.concurrency) continue;
+      this.busy.add(event.recordingId);
       const delivery = this.deliver(event)
-        .catch((error: unknown) => this.logger.error({ err: error, event_id: event.id }, 'callback delivery failed'))
+        .then((result) => {
+          this.finished.push({ recordingId: event.recordingId, result });
+        })
+        .catch((error: unknown) => {
+          this.logger.error({ err: error, event_id: event.id }, 'callback delivery failed');
+          this.busy.delete(event.recordingId);
+        })
         .finally(() => {
-          this.inFlight.delete(event.recordingId);
-          this.wake();
+          this.deliveries.delete(delivery);
+          this.scheduleFlush();
         });
-      this.inFlight.set(event.recordingId, delivery);
+      this.deliveries.add(delivery);
     }
   }
 
-  private async deliver(event: CallbackEventRow): Promise<void> {
+  /** Logs finished attempts together; their recordings are free for their next event only once logged. */
+  private scheduleFlush(): void {
+    if (this.flushing) return;
+    this.flushing = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.flush())
+      .catch((error: unknown) => this.logger.error({ err: error }, 'logging callback attempts failed'))
+      .finally(() => {
+        this.flushing = undefined;
+        if (this.finished.length > 0) this.scheduleFlush();
+        this.wake();
+      });
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.finished.splice(0);
+    if (batch.length === 0) return;
+    try {
+      await this.outbox.recordAttempts(this.db, batch.map(({ result }) => result));
+    } finally {
+      for (const { recordingId } of batch) this.busy.delete(recordingId);
+    }
+  }
+
+  private async deliver(event: CallbackEventRow): Promise<AttemptResult> {
     const account = await this.accounts.find(event.authId);
     const { url, policy } = parseCallbackUrl(event.url);
     const started = performance.now();
@@ -94,19 +130,19 @@ export class CallbackDispatcher {
     const ok = delivered(outcome);
     const retry = !ok && retriable(outcome, policy) && attempts <= policy.retries;
     const status = ok ? 'delivered' : retry ? 'pending' : 'failed';
-    await this.outbox.recordAttempt(
-      this.db,
-      event.id,
-      { at: attemptedAt, httpStatus: outcome.kind === 'status' ? outcome.status : null, latencyMs, error: outcome.kind === 'status' ? null : `${outcome.kind}: ${outcome.error}` },
-      {
-        status,
-        attempts,
-        nextAttemptAt: new Date(Date.now() + (retry ? retryDelayMs(attempts) : 0)),
-        finishedAt: retry ? null : new Date(),
-      },
-    );
     const log = { event_id: event.id, recording_id: event.recordingId, event: event.eventName, sequence: event.sequenceNumber, attempt: attempts, latency_ms: latencyMs, outcome, status };
     if (ok) this.logger.info(log, 'callback delivered');
     else this.logger.warn(log, retry ? 'callback attempt failed; will retry' : 'callback not delivered');
+    return {
+      eventId: event.id,
+      attemptedAt,
+      httpStatus: outcome.kind === 'status' ? outcome.status : null,
+      latencyMs,
+      error: outcome.kind === 'status' ? null : `${outcome.kind}: ${outcome.error}`,
+      status,
+      attempts,
+      nextAttemptAt: new Date(Date.now() + (retry ? retryDelayMs(attempts) : 0)),
+      finishedAt: retry ? null : new Date(),
+    };
   }
 }

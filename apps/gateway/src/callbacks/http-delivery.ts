@@ -1,5 +1,5 @@
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { newNonce, signV3 } from '@mpc/client';
 import { isIP } from 'node:net';
 import { AddressRefused, allowed, guardedLookup, nonPublicRange, type PrivateAccess } from './address-guard.js';
@@ -12,6 +12,23 @@ export interface Delivery {
   params: Record<string, string>;
   authToken: string;
   policy: RetryPolicy;
+}
+
+const agents = new Map<string, HttpAgent>();
+
+/**
+ * Connections to receivers are kept alive and reused; each new one is checked, address by
+ * address, as it is made, so reuse never skips the check.
+ */
+function agentFor(protocol: string, access: PrivateAccess): HttpAgent {
+  const key = `${protocol}${access}`;
+  let agent = agents.get(key);
+  if (!agent) {
+    const options = { keepAlive: true, maxSockets: 16, lookup: guardedLookup(access) };
+    agent = protocol === 'https:' ? new HttpsAgent(options) : new HttpAgent(options);
+    agents.set(key, agent);
+  }
+  return agent;
 }
 
 /** Where a signed request goes and what it carries, built once per attempt (fresh nonce). */
@@ -53,15 +70,15 @@ export function attemptDelivery(delivery: Delivery, access: PrivateAccess): Prom
       settled = true;
       clearTimeout(connectTimer);
       clearTimeout(totalTimer);
-      request.destroy();
+      // An answered request leaves its connection to the agent for reuse; anything else is cut.
+      if (outcome.kind !== 'status') request.destroy();
       resolve(outcome);
     };
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const request = send(url, {
       method: delivery.method,
       headers: body === undefined ? headers : { ...headers, 'Content-Length': Buffer.byteLength(body) },
-      lookup: guardedLookup(access),
-      agent: false,
+      agent: agentFor(url.protocol, access),
     });
     const connectTimer = setTimeout(() => finish({ kind: 'ct', error: `no connection within ${policy.connectTimeoutMs} ms` }), policy.connectTimeoutMs);
     const totalTimer = setTimeout(() => finish({ kind: 'rt', error: `no answer within the total timeout of ${policy.totalTimeoutMs} ms` }), policy.totalTimeoutMs);

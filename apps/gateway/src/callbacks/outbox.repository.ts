@@ -4,6 +4,19 @@ import { callbackAttempts, callbackEvents, recordings, type CallbackEventRow } f
 
 export type NewCallbackEvent = typeof callbackEvents.$inferInsert;
 
+/** One delivery attempt and where it leaves its event. */
+export interface AttemptResult {
+  eventId: number;
+  attemptedAt: Date;
+  httpStatus: number | null;
+  latencyMs: number;
+  error: string | null;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  nextAttemptAt: Date;
+  finishedAt: Date | null;
+}
+
 export class OutboxRepository {
   /** The next SequenceNumber of the recording's callbacks, counted in its row. */
   async nextSequence(db: Queryable, recordingId: string): Promise<number> {
@@ -20,42 +33,39 @@ export class OutboxRepository {
   }
 
   /**
-   * Events due now that are the first undelivered one of their recording: a recording's events
-   * go out one at a time, in SequenceNumber order.
+   * Events due now that are the first pending one of their recording, oldest first: a recording's
+   * events go out one at a time, in SequenceNumber order.
    */
-  async due(db: Queryable, now: Date, limit: number, excluding: readonly string[]): Promise<CallbackEventRow[]> {
-    return db
-      .select()
+  async due(db: Queryable, now: Date, limit: number): Promise<CallbackEventRow[]> {
+    const first = db
+      .selectDistinctOn([callbackEvents.recordingId])
       .from(callbackEvents)
-      .where(
-        and(
-          eq(callbackEvents.status, 'pending'),
-          lte(callbackEvents.nextAttemptAt, now),
-          excluding.length > 0 ? sql`${callbackEvents.recordingId} not in (${sql.join(excluding.map((id) => sql`${id}`), sql`, `)})` : undefined,
-          sql`not exists (select 1 from callback_events earlier where earlier.recording_id = ${callbackEvents.recordingId}
-                and earlier.sequence_number < ${callbackEvents.sequenceNumber} and earlier.status = 'pending')`,
-        ),
-      )
-      .orderBy(asc(callbackEvents.nextAttemptAt), asc(callbackEvents.id))
-      .limit(limit);
+      .where(eq(callbackEvents.status, 'pending'))
+      .orderBy(callbackEvents.recordingId, asc(callbackEvents.sequenceNumber))
+      .as('first');
+    const rows = await db.select().from(first).where(lte(first.nextAttemptAt, now)).orderBy(asc(first.nextAttemptAt), asc(first.id)).limit(limit);
+    return rows as CallbackEventRow[];
   }
 
-  /** Logs the attempt and moves the event on, in one statement (so atomically, without a transaction). */
-  async recordAttempt(
-    db: Queryable,
-    eventId: number,
-    attempt: { at: Date; httpStatus: number | null; latencyMs: number; error: string | null },
-    next: { status: 'pending' | 'delivered' | 'failed'; attempts: number; nextAttemptAt: Date; finishedAt: Date | null },
-  ): Promise<void> {
+  /** Logs finished attempts and moves their events on, all in one statement. */
+  async recordAttempts(db: Queryable, results: readonly AttemptResult[]): Promise<void> {
+    if (results.length === 0) return;
+    const column = <T>(pick: (result: AttemptResult) => T) => sql.param(results.map(pick));
     await db.execute(sql`
-      with logged as (
+      with input as (
+        select * from unnest(
+          ${column((r) => r.eventId)}::bigint[], ${column((r) => r.attemptedAt.toISOString())}::timestamptz[],
+          ${column((r) => r.httpStatus)}::integer[], ${column((r) => r.latencyMs)}::integer[], ${column((r) => r.error)}::text[],
+          ${column((r) => r.status)}::text[], ${column((r) => r.attempts)}::integer[],
+          ${column((r) => r.nextAttemptAt.toISOString())}::timestamptz[], ${column((r) => r.finishedAt?.toISOString() ?? null)}::timestamptz[]
+        ) as t(event_id, attempted_at, http_status, latency_ms, error, status, attempts, next_attempt_at, finished_at)
+      ), logged as (
         insert into ${callbackAttempts} (event_id, attempted_at, http_status, latency_ms, error)
-        values (${eventId}, ${attempt.at.toISOString()}, ${attempt.httpStatus}, ${attempt.latencyMs}, ${attempt.error})
+        select event_id, attempted_at, http_status, latency_ms, error from input
       )
-      update ${callbackEvents}
-      set status = ${next.status}, attempts = ${next.attempts}, next_attempt_at = ${next.nextAttemptAt.toISOString()},
-          finished_at = ${next.finishedAt?.toISOString() ?? null}
-      where id = ${eventId}`);
+      update ${callbackEvents} as event
+      set status = input.status, attempts = input.attempts, next_attempt_at = input.next_attempt_at, finished_at = input.finished_at
+      from input where event.id = input.event_id`);
   }
 
   async ofRecording(db: Queryable, authId: string, recordingId: string) {
