@@ -14,6 +14,8 @@ import { writeReport } from './lib/report.mjs';
 /** Scenario name -> module, in the order a plain `pnpm bench` runs them. Add `media`, `callbacks`, ... here. */
 const SCENARIOS = {
   api: () => import('./api.mjs'),
+  callbacks: () => import('./callbacks.mjs'),
+  media: () => import('./media.mjs'),
 };
 
 const log = (line) => process.stderr.write(`[bench] ${line}\n`);

@@ -12,28 +12,67 @@ export function inspectorUrl(gateway) {
   return LISTENING.exec(gateway.outputTail())?.[1] ?? null;
 }
 
-/** Runs HeapProfiler.collectGarbage in the process behind `url`; resolves with the ms it took. */
-export async function collectGarbage(url, timeoutMs = 30_000) {
-  const ws = new WebSocket(url, { perMessageDeflate: false });
-  try {
-    await new Promise((resolve, reject) => {
-      ws.once('open', resolve);
-      ws.once('error', reject);
-    });
-    const started = performance.now();
-    await new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('HeapProfiler.collectGarbage timed out')), timeoutMs);
-      ws.on('message', (data) => {
-        const message = JSON.parse(data.toString());
-        if (message.id !== 1) return;
-        clearTimeout(timer);
-        if (message.error) reject(new Error(`HeapProfiler.collectGarbage: ${message.error.message}`));
-        else resolve();
+/** A Chrome DevTools Protocol session over the inspector WebSocket at `url`. */
+async function session(url) {
+  const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: 1 << 30 });
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  let nextId = 1;
+  const pending = new Map();
+  ws.on('message', (data) => {
+    const message = JSON.parse(data.toString());
+    const waiter = pending.get(message.id);
+    if (!waiter) return;
+    pending.delete(message.id);
+    if (message.error) waiter.reject(new Error(`${waiter.method}: ${message.error.message}`));
+    else waiter.resolve(message.result);
+  });
+  return {
+    send(method, params = {}, timeoutMs = 60_000) {
+      const id = nextId++;
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          pending.delete(id);
+          reject(new Error(`${method} timed out`));
+        }, timeoutMs);
+        pending.set(id, {
+          method,
+          resolve: (value) => (clearTimeout(timer), resolve(value)),
+          reject: (error) => (clearTimeout(timer), reject(error)),
+        });
+        ws.send(JSON.stringify({ id, method, params }));
       });
-      ws.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' }));
-    });
+    },
+    close: () => ws.terminate(),
+  };
+}
+
+/** Runs HeapProfiler.collectGarbage in the process behind `url`; resolves with the ms it took. */
+export async function collectGarbage(url) {
+  const cdp = await session(url);
+  try {
+    const started = performance.now();
+    await cdp.send('HeapProfiler.collectGarbage');
     return performance.now() - started;
   } finally {
-    ws.terminate();
+    cdp.close();
+  }
+}
+
+/** Samples the CPU of the process behind `url` for `ms` (every `intervalUs`); resolves with the profile. */
+export async function cpuProfile(url, ms, intervalUs = 500) {
+  const cdp = await session(url);
+  try {
+    await cdp.send('Profiler.enable');
+    await cdp.send('Profiler.setSamplingInterval', { interval: intervalUs });
+    await cdp.send('Profiler.start');
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    const { profile } = await cdp.send('Profiler.stop');
+    await cdp.send('Profiler.disable');
+    return profile;
+  } finally {
+    cdp.close();
   }
 }

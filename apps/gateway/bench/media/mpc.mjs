@@ -26,8 +26,18 @@ export function gatewayApi(baseUrl) {
   if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(baseUrl)) throw new Error(`refusing a gateway not on 127.0.0.1: ${baseUrl}`);
   const mpcPath = (name) => `/v1/Account/${authId}/MultiPartyCall/name_${name}`;
 
+  /** fetch, retrying a GET once when the connection fails (a keep-alive socket the server just closed). */
+  async function send(url, init) {
+    try {
+      return await fetch(url, init);
+    } catch (error) {
+      if ((init.method ?? 'GET') !== 'GET' || init.signal?.aborted) throw error;
+      return fetch(url, { ...init, signal: AbortSignal.timeout(30_000) });
+    }
+  }
+
   async function call(method, path, body, expected) {
-    const response = await fetch(`${baseUrl}${path}`, {
+    const response = await send(`${baseUrl}${path}`, {
       method,
       headers: HEADERS,
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -67,7 +77,7 @@ export function gatewayApi(baseUrl) {
       let polls = 0;
       while (performance.now() - since < timeoutMs) {
         polls++;
-        const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
+        const response = await send(url, { method: 'GET', signal: AbortSignal.timeout(5000) });
         if (response.status === 200) {
           const bytes = (await response.arrayBuffer()).byteLength;
           return { ms: performance.now() - since, bytes, polls };

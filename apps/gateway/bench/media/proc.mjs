@@ -23,15 +23,6 @@ export function rssOf(pid) {
   }
 }
 
-/** Bytes this process has handed to write(2) so far (/proc/self/io wchar), or null. */
-export function bytesWrittenBySelf() {
-  try {
-    return Number(/^wchar:\s+(\d+)/m.exec(readFileSync('/proc/self/io', 'utf8'))[1]);
-  } catch {
-    return null;
-  }
-}
-
 /** [1, 5, 15]-minute load averages, rounded. */
 export const loadAverage = () => loadavg().map((v) => Math.round(v * 100) / 100);
 

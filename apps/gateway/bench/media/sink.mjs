@@ -4,7 +4,7 @@
 //  - stopRuns: the work a stop triggers once the mix reaches it (RecordingSink.finish(): encoder
 //    flush, final header, fsync, close, rename) after one hour of audio;
 //  - memorySeries: process memory while one recording grows to two hours.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,7 +15,6 @@ import { speechLike } from '../../../../packages/media/bench/encoder.mjs';
 import { createEncoder } from '../../dist/recorder/audio-encoder.js';
 import { RecordingSink } from '../../dist/recorder/recording-sink.js';
 import { FsRecordingStorage } from '../../dist/storage/recording-storage.js';
-import { bytesWrittenBySelf } from './proc.mjs';
 
 export const MIXER_RATE = 16000; // the gateway's CallEngine mixes at 16 kHz
 const FRAME = MIXER_RATE / 50; // 20 ms
@@ -70,17 +69,26 @@ export function mixedLoop() {
   return out;
 }
 
-/** Storage in a fresh temp dir; `bytes` counts what the sinks append, to wait for the writes. */
+/** Storage in a fresh temp dir; `appended` counts what the sinks hand to their writers. */
 async function scratchStorage() {
   const dir = mkdtempSync(join(tmpdir(), 'mpc-bench-sink-'));
   tempDirs.add(dir);
   const storage = new FsRecordingStorage(dir);
   const appended = { bytes: 0 };
-  const base = bytesWrittenBySelf();
+  const partials = [];
+  const written = () => partials.reduce((sum, path) => {
+    try {
+      return sum + statSync(path).size;
+    } catch {
+      return sum; // renamed by finish()
+    }
+  }, 0);
   return {
     dir,
     async sink(recordingId, format) {
-      const [encoder, inner] = await Promise.all([createEncoder(format, 8000), storage.create(`bench/${recordingId}.${format}`)]);
+      const key = `bench/${recordingId}.${format}`;
+      const [encoder, inner] = await Promise.all([createEncoder(format, 8000), storage.create(key)]);
+      partials.push(join(dir, `${key}.part`));
       const writer = {
         get failure() {
           return inner.failure;
@@ -95,14 +103,14 @@ async function scratchStorage() {
       return new RecordingSink(recordingId, MIXER_RATE, encoder, writer, 0);
     },
     /**
-     * Waits until the queued file writes have reached the kernel (this process's write(2) byte
-     * count, /proc/self/io wchar), less `slack`: feeding as fast as possible must not leave a
-     * backlog that a live recording (50 small writes a second) never has.
+     * Waits until the queued file writes are done, less `slack` bytes: feeding as fast as possible
+     * must not leave a backlog that a live recording (50 small writes a second) never has. The
+     * writer appends in order at increasing offsets, so a .part file's size is what it wrote.
+     * (Not /proc/self/io wchar: it also counts libuv's 8-byte eventfd wake-ups, one per write.)
      */
     async drain(slack = 0) {
-      if (base === null) return sleep(slack === 0 ? 200 : 0); // no /proc: a plain pause
       const deadline = performance.now() + 120_000;
-      while (bytesWrittenBySelf() - base < appended.bytes - slack) {
+      while (written() < appended.bytes - slack) {
         if (performance.now() > deadline) throw new Error('the recording writes did not drain within 120 s');
         await sleep(1);
       }
@@ -175,7 +183,7 @@ export async function memorySeries({ format = 'mp3', hours = 2, everyMinutes = 1
     const sample = (minutes) => {
       gc();
       const m = process.memoryUsage();
-      series.push({ minutes, rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers });
+      series.push({ minutes, rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers });
     };
     sample(0);
     const step = everyMinutes * 60 * 50;
@@ -186,9 +194,13 @@ export async function memorySeries({ format = 'mp3', hours = 2, everyMinutes = 1
     }
     const file = await sink.finish();
     log(`memory: ${format} recording of ${hours} h fed in ${((performance.now() - started) / 1000).toFixed(1)} s (${(file.bytes / 2 ** 20).toFixed(1)} MiB)`);
-    // Slopes from the first sample after the start on: the first minutes include one-off set-up.
-    const tail = series.filter((s) => s.minutes >= everyMinutes);
-    const slope = (key) => fitSlope(tail.map((s) => [s.minutes / 60, s[key] / 2 ** 20]));
+    // Slopes from the first sample after the start on (the first minutes include one-off set-up),
+    // and over the second half, once V8 has sized its heap for this feed rate.
+    const slopes = (from) => {
+      const tail = series.filter((s) => s.minutes >= from);
+      const slope = (key) => round2(fitSlope(tail.map((s) => [s.minutes / 60, s[key] / 2 ** 20])));
+      return { rss: slope('rss'), heapTotal: slope('heapTotal'), heapUsed: slope('heapUsed'), external: slope('external'), arrayBuffers: slope('arrayBuffers') };
+    };
     return {
       format,
       hours,
@@ -196,7 +208,8 @@ export async function memorySeries({ format = 'mp3', hours = 2, everyMinutes = 1
       fileBytes: file.bytes,
       seconds: Math.round((performance.now() - started) / 100) / 10,
       series,
-      slopeMiBPerHour: { rss: round2(slope('rss')), heapUsed: round2(slope('heapUsed')), external: round2(slope('external')), arrayBuffers: round2(slope('arrayBuffers')) },
+      slopeMiBPerHour: slopes(everyMinutes),
+      secondHourSlopeMiBPerHour: slopes((hours * 60) / 2),
     };
   } finally {
     await scratch.remove();

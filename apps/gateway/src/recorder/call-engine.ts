@@ -16,7 +16,12 @@ class MixHistory {
   }
 
   append(from: number, samples: Int16Array): void {
-    for (let i = 0; i < samples.length; i += 1) this.ring[(from + i) % this.ring.length] = samples[i]!;
+    const size = this.ring.length;
+    const tail = samples.length > size ? samples.subarray(samples.length - size) : samples;
+    const start = (from + samples.length - tail.length) % size;
+    const first = Math.min(tail.length, size - start);
+    this.ring.set(tail.subarray(0, first), start);
+    this.ring.set(tail.subarray(first), 0);
     this.end = from + samples.length;
   }
 

@@ -1,0 +1,623 @@
+// Scenario `media`: the recorder's media path, every figure measured in this run.
+//  1. encoder: one hour of 8 kHz speech-like audio through the gateway's MP3 encoder (LAME in
+//     WebAssembly, @mpc/media) vs the native `lame` CLI on the same samples;
+//  2. capacity: the most concurrent 4-participant MPC recordings (mp3) the gateway sustains in
+//     real time. The participants' streams come from a separate load-generator process
+//     (media/streamer.mjs) over 127.0.0.1; MPCs are added in a ramp and each level is held;
+//  3. stop → file: RecordingSink.finish() after one hour of audio, at the sink level in this
+//     process (mp3 and wav), and end to end through the gateway for short live recordings
+//     (DELETE …/Record/ answered → the file answers 200);
+//  4. memory: gateway RSS per live MPC (from the capacity levels), and this process's memory
+//     while one recording grows to two hours (sink level).
+import { setTimeout as sleep } from 'node:timers/promises';
+import { writeFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { benchEncoder } from '../../../packages/media/bench/encoder.mjs';
+import { withGateway } from './lib/gateway.mjs';
+import { summarise } from './lib/load.mjs';
+import { fmt, machine, table } from './lib/report.mjs';
+import { topSelfTime } from './media/cpuprofile.mjs';
+import { collectGarbage, cpuProfile, INSPECT_ARG, inspectorUrl } from './media/inspector.mjs';
+import { gatewayApi, pool } from './media/mpc.mjs';
+import { cpuMeter, loadAverage } from './media/proc.mjs';
+import { fitSlope, memorySeries, removeSinkTempDirsSync, stopRuns } from './media/sink.mjs';
+import { killStreamersSync, withStreamer } from './media/streamer-client.mjs';
+
+export const description = 'MP3 encoder vs lame, live recording capacity (streams from a separate load generator), stop → file latency, memory per MPC and over a 2-hour recording';
+
+// ---- settings ----
+const LEVELS = [25, 50, 100, 200, 300]; // concurrent MPCs, 4 streams each, every MPC recording mp3
+const PARTICIPANTS = 4;
+const HOLD_SECONDS = 15; // measured window per level, once every stream and recording is up
+const SETTLE_SECONDS = 2; // after set-up, before the window
+const EARLY_END_SECONDS = 6; // a window may end here once frames were late (the level failed)
+const POLL_SECONDS = 3;
+const SETUP_CONCURRENCY = 8; // API requests in flight during set-up
+const OPEN_CONCURRENCY = 16; // WebSocket handshakes in flight in the streamer
+const TICK_P99_LIMIT_MS = 20;
+const STREAMER_LAG_P99_LIMIT_MS = 10; // the generator kept pace (the gateway waits 100 ms for late frames)
+const JITTER_MS = 100; // the gateway's MEDIA_JITTER_MS default: how long the mix waits for a late frame
+const E2E_RECORDINGS = 20;
+const E2E_SECONDS = 2;
+const E2E_STAGGER_MS = 150;
+const STOP_UNDER_LOAD = 10;
+const PROFILE_SECONDS = 5;
+const BUDGET_SECONDS = 345; // the whole scenario, roughly; sink-level runs shrink to fit
+const SINK_RESERVE_SECONDS = 95; // kept for the sink-level part when the ramp decides whether to go on
+const TARGETS = { encoderRatio: 1.5, capacityMpcs: 200, stopP99Ms: 500, memorySlopeMiBPerHour: 2 };
+
+const MiB = 2 ** 20;
+const round = (v, digits = 2) => (v === null || v === undefined || Number.isNaN(v) ? null : Math.round(v * 10 ** digits) / 10 ** digits);
+
+/** @param {{ log: (line: string) => void, command: string }} context */
+export async function run({ log, command }) {
+  const startedAt = new Date();
+  const began = performance.now();
+  const deadline = began + BUDGET_SECONDS * 1000;
+  const secondsLeft = () => (deadline - performance.now()) / 1000;
+  const host = machine(); // before any load: its load average shows other work on the machine
+  const problems = [];
+  const report = {
+    scenario: 'media',
+    date: startedAt.toISOString(),
+    command,
+    machine: host,
+    loadAverage: { before: loadAverage() },
+    settings: {
+      levels: LEVELS, participantsPerMpc: PARTICIPANTS, holdSeconds: HOLD_SECONDS, settleSeconds: SETTLE_SECONDS,
+      setupConcurrency: SETUP_CONCURRENCY, tickP99LimitMs: TICK_P99_LIMIT_MS, streamerLagP99LimitMs: STREAMER_LAG_P99_LIMIT_MS,
+      e2eRecordings: E2E_RECORDINGS, e2eSeconds: E2E_SECONDS, budgetSeconds: BUDGET_SECONDS,
+      gatewayEnv: { RATE_LIMIT_REQUESTS: '0', LOG_LEVEL: 'warn' }, recordingFormat: 'mp3', streamFraming: 'plain: JSON start, binary 16-bit LE PCM, 8 kHz, 20 ms frames',
+    },
+    encoder: null,
+    capacity: null,
+    stop: { endToEnd: null, sink: {} },
+    memory: { perLiveMpc: null, twoHourRecording: null },
+    phases: {},
+    targets: {},
+    problems,
+  };
+  const section = async (name, work) => {
+    const t0 = performance.now();
+    try {
+      return await work();
+    } catch (error) {
+      problems.push(`${name}: ${error?.message ?? error}`);
+      log(`${name} FAILED: ${error?.stack ?? error}`);
+      return null;
+    } finally {
+      report.phases[name] = { seconds: round((performance.now() - t0) / 1000, 1), loadAverageAfter: loadAverage() };
+    }
+  };
+  // Children and temp dirs go even when the bench dies (the runner's own hook kills gateways).
+  const onExit = () => {
+    killStreamersSync();
+    removeSinkTempDirsSync();
+  };
+  process.on('exit', onExit);
+
+  try {
+    // 1. Encoder.
+    report.encoder = await section('encoder', async () => {
+      log('encoder: one hour of 8 kHz speech-like audio, WASM LAME (the gateway\'s Mp3Encoder) vs the lame CLI');
+      const result = await benchEncoder({ seconds: 3600 });
+      log(`encoder: wasm ${fmt(result.wasmMs)} ms, lame ${fmt(result.lameMs)} ms, ratio ${result.ratio}`);
+      return { ...result, loadAverage: loadAverage() };
+    });
+
+    // 2 + end-to-end stop: one gateway, one load generator.
+    await section('gateway', async () => {
+      const profileDir = process.env.BENCH_MEDIA_CPU_PROF_DIR;
+      await withGateway({ logLevel: 'warn', env: { RATE_LIMIT_REQUESTS: '0', LOG_LEVEL: 'warn' }, nodeArgs: [INSPECT_ARG], log }, async (gateway) => {
+        const api = gatewayApi(gateway.url);
+        const inspector = inspectorUrl(gateway);
+        if (!inspector) throw new Error(`the gateway's inspector URL is not in its output:\n${gateway.outputTail()}`);
+        const stamp = startedAt.getTime().toString(36);
+        await withStreamer(async (streamer) => {
+          log(`load generator: pid ${streamer.pid}; gateway pid ${gateway.child.pid}`);
+          report.stop.endToEnd = await section('stop end to end', () => endToEndStops({ api, streamer, stamp, log }));
+          report.capacity = await section('capacity', () =>
+            capacityRamp({ api, streamer, gateway, inspector, stamp, log, profileDir, capacityDeadline: () => secondsLeft() - SINK_RESERVE_SECONDS }),
+          );
+        });
+        report.gatewayOutput = { ...gateway.output(), tail: gateway.output().lines > 0 ? gateway.outputTail().split('\n').filter((line) => !/Debugger|inspector|For help, see/.test(line)).slice(-10) : [] };
+      });
+    });
+    if (report.capacity) report.memory.perLiveMpc = report.capacity.memoryPerMpc;
+
+    // 3 + 4 at the sink level, in this process.
+    report.memory.twoHourRecording = await section('memory two hours', () => {
+      log('memory: one mp3 recording fed two hours of audio at the sink level');
+      return memorySeries({ format: 'mp3', hours: 2, everyMinutes: 10, log });
+    });
+    const sinkBudget = Math.max(0, secondsLeft());
+    for (const [format, share, concurrency] of [['mp3', 0.55, 2], ['wav', 1, 4]]) {
+      report.stop.sink[format] = await section(`stop sink ${format}`, async () => {
+        const budgetMs = Math.max(0, (format === 'wav' ? secondsLeft() : sinkBudget * share) * 1000);
+        log(`stop → file (sink level): one-hour ${format} recordings, ${concurrency} at a time, up to 20 or ${fmt(budgetMs / 1000)} s`);
+        const result = await stopRuns({ format, hours: 1, maxRuns: 20, minRuns: 2, budgetMs, concurrency, log });
+        return { ...result, finishMs: summarise(result.runs.map((r) => r.ms)), loadAverage: loadAverage() };
+      });
+    }
+  } finally {
+    process.off('exit', onExit);
+    removeSinkTempDirsSync();
+  }
+
+  report.loadAverage.after = loadAverage();
+  report.seconds = round((performance.now() - began) / 1000, 1);
+  report.targets = judge(report);
+  return { json: report, markdown: markdown(report), problems };
+}
+
+// ---- end-to-end stop latency on a quiet gateway ----
+
+async function endToEndStops({ api, streamer, stamp, log }) {
+  const names = Array.from({ length: E2E_RECORDINGS }, (_, i) => `e2e_${stamp}_${i}`);
+  const streams = await pool([0, 1].flatMap((p) => names.map((name) => [name, p])), SETUP_CONCURRENCY, async ([name, p]) => ({
+    key: `${name}/${p}`,
+    ...(await api.addParticipant(name, p)),
+  }));
+  const opened = await streamer.open(streams, OPEN_CONCURRENCY);
+  if (opened.failed) throw new Error(`${opened.failed} streams did not open: ${opened.errors.join('; ')}`);
+  await api.waitForRecorder((r) => r.sources >= streams.length, `${streams.length} live sources`);
+  await sleep(300);
+  log(`stop end to end: ${E2E_RECORDINGS} recordings of ${E2E_SECONDS} s (mp3 and wav alternately), stopped ${E2E_STAGGER_MS} ms apart; the file polled every 10 ms`);
+  const load = loadAverage();
+  const runs = await Promise.all(
+    names.map(async (name, i) => {
+      const format = i % 2 === 0 ? 'mp3' : 'wav';
+      await sleep(i * E2E_STAGGER_MS);
+      const recording = await api.startRecording(name, format);
+      await sleep(E2E_SECONDS * 1000);
+      await api.stopRecording(name);
+      const file = await api.waitForFile(recording.url, { since: performance.now(), everyMs: 10 });
+      return { format, ms: round(file.ms), bytes: file.bytes, polls: file.polls };
+    }),
+  );
+  await streamer.close(streams.map((s) => s.key));
+  await api.waitForRecorder((r) => r.sources === 0 && r.recordings === 0, 'no live sources or recordings after the end-to-end runs', 30_000);
+  const of = (format) => summarise(runs.filter((r) => r.format === format).map((r) => r.ms));
+  return { recordings: runs.length, seconds: E2E_SECONDS, streamsPerMpc: 2, all: summarise(runs.map((r) => r.ms)), mp3: of('mp3'), wav: of('wav'), runs, loadAverage: load };
+}
+
+// ---- capacity ramp ----
+
+async function capacityRamp({ api, streamer, gateway, inspector, stamp, log, profileDir, capacityDeadline }) {
+  const mpcs = []; // { name, streams, recording }
+  const levels = [];
+  const pid = gateway.child.pid;
+
+  // Idle: after the end-to-end runs (so the encoder module, pools and JIT are warm), after a full GC.
+  await collectGarbage(inspector);
+  const idleMetrics = await api.metrics();
+  const idle = { ...memoryOf(idleMetrics), calls: idleMetrics.recorder.calls };
+  log(`capacity: idle gateway RSS ${fmt(idle.rss / MiB)} MiB after a full GC (heap ${fmt(idle.heapUsed / MiB, 1)} MiB, external ${fmt(idle.external / MiB)} MiB)`);
+
+  let setupRate = 60; // API requests/s, refined by each level
+  const estimateSeconds = (target) => {
+    const fresh = Math.max(0, target - mpcs.length);
+    return (fresh * (PARTICIPANTS + 1)) / setupRate + fresh * 0.02 + SETTLE_SECONDS + HOLD_SECONDS + 3;
+  };
+
+  const grow = async (target) => {
+    const fresh = Array.from({ length: target - mpcs.length }, (_, k) => ({ name: `cap_${stamp}_${mpcs.length + k}`, streams: [], recording: null }));
+    const before = await api.metrics();
+    const t0 = performance.now();
+    // Every MPC's first participant before any second one, so no MPC is created by two requests at once.
+    const joins = Array.from({ length: PARTICIPANTS }, (_, p) => fresh.map((mpc) => [mpc, p])).flat();
+    const streams = await pool(joins, SETUP_CONCURRENCY, async ([mpc, p]) => {
+      const stream = { key: `${mpc.name}/${p}`, ...(await api.addParticipant(mpc.name, p)) };
+      mpc.streams[p] = stream;
+      return stream;
+    });
+    const t1 = performance.now();
+    const opened = await streamer.open(streams, OPEN_CONCURRENCY);
+    if (opened.failed) throw new Error(`${opened.failed} streams did not open: ${opened.errors.join('; ')}`);
+    await api.waitForRecorder((r) => r.sources >= target * PARTICIPANTS, `${target * PARTICIPANTS} live sources`, 120_000);
+    const t2 = performance.now();
+    await pool(fresh, SETUP_CONCURRENCY, async (mpc) => {
+      mpc.recording = await api.startRecording(mpc.name, 'mp3');
+    });
+    await api.waitForRecorder((r) => r.recordings >= target, `${target} recordings`, 120_000);
+    const t3 = performance.now();
+    mpcs.push(...fresh);
+    const after = await api.metrics();
+    const requests = fresh.length * (PARTICIPANTS + 1);
+    const apiSeconds = (t1 - t0 + (t3 - t2)) / 1000;
+    if (requests > 0 && apiSeconds > 0) setupRate = requests / apiSeconds;
+    return {
+      newMpcs: fresh.length,
+      seconds: round((t3 - t0) / 1000, 1),
+      participantsSeconds: round((t1 - t0) / 1000, 1),
+      streamsSeconds: round((t2 - t1) / 1000, 1),
+      recordingsSeconds: round((t3 - t2) / 1000, 1),
+      apiRequests: requests,
+      apiRequestsPerSecond: round(requests / apiSeconds, 1),
+      lateFramesDuringSetup: after.recorder.late_frames - before.recorder.late_frames,
+    };
+  };
+
+  // Back down to `target` MPCs: stop the others' recordings and hang up their streams.
+  const shrink = async (target) => {
+    const gone = mpcs.splice(target);
+    const t0 = performance.now();
+    await pool(gone, SETUP_CONCURRENCY, (mpc) => api.stopRecording(mpc.name));
+    await streamer.close(gone.flatMap((mpc) => mpc.streams.map((s) => s.key)));
+    await api.waitForRecorder((r) => r.sources <= target * PARTICIPANTS && r.recordings <= target, `${target} MPCs after shrinking`, 60_000);
+    return { removedMpcs: gone.length, seconds: round((performance.now() - t0) / 1000, 1) };
+  };
+
+  const measure = async (level, setup, refinement = false) => {
+    await sleep(SETTLE_SECONDS * 1000);
+    const m0 = await api.metrics({ resetTickLag: true });
+    const s0 = await streamer.stats(true);
+    const cpu = cpuMeter(pid);
+    const load0 = loadAverage();
+    const t0 = performance.now();
+    let endedEarly = false;
+    for (;;) {
+      const elapsed = (performance.now() - t0) / 1000;
+      if (elapsed >= HOLD_SECONDS) break;
+      await sleep(Math.min(POLL_SECONDS, HOLD_SECONDS - elapsed) * 1000);
+      const now = (performance.now() - t0) / 1000;
+      if (now >= EARLY_END_SECONDS && now < HOLD_SECONDS) {
+        const m = await api.metrics();
+        if (m.recorder.late_frames > m0.recorder.late_frames) {
+          endedEarly = true;
+          break;
+        }
+      }
+    }
+    const m1 = await api.metrics();
+    const gatewayCpuPercent = cpu.percent();
+    const holdSeconds = (performance.now() - t0) / 1000;
+    const st = await streamer.stats();
+    const loadDuring = loadAverage();
+    // Memory without the garbage: a full GC, after the window.
+    await collectGarbage(inspector);
+    const m2 = await api.metrics();
+
+    const streams = level * PARTICIPANTS;
+    const lateFrames = m1.recorder.late_frames - m0.recorder.late_frames;
+    const lag = m1.recorder.tick_lag_ms;
+    const expectedFps = streams * 50;
+    const generator = {
+      sendLagMs: st.lagMs,
+      framesPerSecond: st.framesPerSecond,
+      expectedFramesPerSecond: expectedFps,
+      cpuPercent: st.cpuPercent,
+      maxBufferedBytes: st.maxBufferedBytes,
+      unexpectedCloses: st.unexpectedCloses - s0.unexpectedCloses,
+      rss: st.rss,
+    };
+    const reasons = [];
+    if (lateFrames > 0) reasons.push(`${fmt(lateFrames)} late frames`);
+    if (!(lag.p99 < TICK_P99_LIMIT_MS)) reasons.push(`tick lag p99 ${fmt(lag.p99, 1)} ms ≥ ${TICK_P99_LIMIT_MS} ms`);
+    if (m1.recorder.sources < streams) reasons.push(`${m1.recorder.sources} of ${streams} sources live`);
+    if (m1.recorder.recordings < level) reasons.push(`${m1.recorder.recordings} of ${level} recordings live`);
+    const generatorReasons = [];
+    if (!(st.lagMs.p99 <= STREAMER_LAG_P99_LIMIT_MS)) generatorReasons.push(`generator send lag p99 ${fmt(st.lagMs.p99, 1)} ms > ${STREAMER_LAG_P99_LIMIT_MS} ms`);
+    if (st.framesPerSecond < 0.98 * expectedFps) generatorReasons.push(`generator sent ${fmt(st.framesPerSecond)} of ${fmt(expectedFps)} frames/s`);
+    if (generator.unexpectedCloses > 0) generatorReasons.push(`${generator.unexpectedCloses} streams closed by the gateway`);
+    // Tick lag is the gateway's own event loop: a miss there is the gateway's (or the machine's), whatever
+    // the generator did. Late frames are the gateway's only if no frame was sent later than the
+    // gateway's 100 ms jitter window; otherwise the generator may have caused them.
+    const tickMiss = !(lag.p99 < TICK_P99_LIMIT_MS);
+    const lateOwn = lateFrames > 0 && st.lagMs.max < JITTER_MS;
+    const verdict = reasons.length === 0 && generatorReasons.length === 0 ? 'pass' : tickMiss || lateOwn || generatorReasons.length === 0 ? 'fail' : 'generator-bound';
+    const result = {
+      mpcs: level,
+      streams,
+      refinement,
+      verdict,
+      reasons: [...reasons, ...generatorReasons],
+      holdSeconds: round(holdSeconds, 1),
+      endedEarly,
+      tickLagMs: { p50: round(lag.p50), p99: round(lag.p99), max: round(lag.max), samples: lag.samples, expected: Math.round(holdSeconds * 50) },
+      lateFrames,
+      gateway: {
+        cpuPercent: gatewayCpuPercent,
+        rss: m1.memory.rss,
+        afterGc: memoryOf(m2),
+        calls: m1.recorder.calls,
+        sources: m1.recorder.sources,
+        recordings: m1.recorder.recordings,
+      },
+      generator,
+      setup,
+      loadAverage: { before: load0, during: loadDuring },
+    };
+    log(
+      `capacity ${level} MPCs (${streams} streams): ${verdict}${result.reasons.length ? ` (${result.reasons.join('; ')})` : ''}; ` +
+        `tick lag p50/p99/max ${fmt(lag.p50, 1)}/${fmt(lag.p99, 1)}/${fmt(lag.max, 1)} ms, late ${lateFrames}, gateway CPU ${fmt(gatewayCpuPercent)}%, ` +
+        `RSS ${fmt(m1.memory.rss / MiB)} MiB (${fmt(m2.memory.rss / MiB)} after GC), generator lag p99 ${fmt(st.lagMs.p99, 1)} ms at ${fmt(st.cpuPercent)}% CPU; load ${load0[0]}→${loadDuring[0]}`,
+    );
+    return result;
+  };
+
+  let lastPass = 0;
+  let stoppedAt = null;
+  let stopReason = 'every level passed';
+  for (const level of LEVELS) {
+    const needed = estimateSeconds(level);
+    if (needed > capacityDeadline()) {
+      stopReason = `time budget: level ${level} needs ~${Math.round(needed)} s, ${Math.round(Math.max(0, capacityDeadline()))} s left`;
+      log(`capacity: stopping before ${level} MPCs (${stopReason})`);
+      break;
+    }
+    log(`capacity: setting up ${level} MPCs (${level - mpcs.length} new: ${(level - mpcs.length) * PARTICIPANTS} participants, streams and ${level - mpcs.length} recordings; ${SETUP_CONCURRENCY} requests in flight)`);
+    const setup = await grow(level);
+    log(`capacity: set-up took ${setup.seconds} s (${setup.apiRequestsPerSecond} API requests/s; ${fmt(setup.lateFramesDuringSetup)} late frames meanwhile)`);
+    const result = await measure(level, setup);
+    levels.push(result);
+    if (result.verdict === 'pass') {
+      lastPass = level;
+      continue;
+    }
+    stoppedAt = level;
+    stopReason = `${level} MPCs ${result.verdict === 'fail' ? 'failed' : 'were generator-bound (the load generator could not keep pace)'}: ${result.reasons.join('; ')}`;
+    break;
+  }
+
+  // Where the time goes, at the highest level reached (not part of any measured window).
+  let profile = null;
+  if (process.env.BENCH_MEDIA_PROFILE !== '0' && levels.length > 0) {
+    const at = levels.at(-1);
+    const cpu = cpuMeter(pid);
+    const raw = await cpuProfile(inspector, PROFILE_SECONDS * 1000);
+    profile = { mpcs: at.mpcs, seconds: PROFILE_SECONDS, gatewayCpuPercent: cpu.percent(), top: topSelfTime(raw, 15) };
+    if (process.env.BENCH_MEDIA_CPU_PROF_DIR) {
+      await mkdir(process.env.BENCH_MEDIA_CPU_PROF_DIR, { recursive: true });
+      profile.file = join(process.env.BENCH_MEDIA_CPU_PROF_DIR, `gateway-media-${at.mpcs}mpcs.cpuprofile`);
+      await writeFile(profile.file, JSON.stringify(raw));
+    }
+    log(`capacity: gateway CPU profile at ${at.mpcs} MPCs: ${profile.top.slice(0, 5).map((f) => `${f.function} ${f.selfPercent}%`).join(', ')}`);
+  }
+
+  // One step back between the last pass and the failure, when there is room and time.
+  if (stoppedAt !== null && stoppedAt - lastPass >= 50 && estimateSeconds(0) + 10 < capacityDeadline()) {
+    const middle = Math.round((lastPass + stoppedAt) / 2 / 25) * 25;
+    log(`capacity: trying ${middle} MPCs, between the last pass (${lastPass}) and ${stoppedAt}`);
+    const setup = await shrink(middle);
+    const result = await measure(middle, setup, true);
+    levels.push(result);
+    if (result.verdict === 'pass') lastPass = Math.max(lastPass, middle);
+  }
+
+  // Stop → file while the rest keeps recording, then stop everything and check a few files.
+  const stopUnderLoad = [];
+  const underLoadMpcs = mpcs.length;
+  for (const mpc of mpcs.slice(0, STOP_UNDER_LOAD)) {
+    await api.stopRecording(mpc.name);
+    const file = await api.waitForFile(mpc.recording.url, { since: performance.now(), everyMs: 10, timeoutMs: 30_000 });
+    stopUnderLoad.push(round(file.ms));
+    mpc.recording.stopped = true;
+  }
+  await pool(mpcs.filter((mpc) => !mpc.recording.stopped), SETUP_CONCURRENCY, (mpc) => api.stopRecording(mpc.name));
+  const checked = [];
+  for (const mpc of [mpcs[0], mpcs[Math.floor(mpcs.length / 2)], mpcs.at(-1)].filter(Boolean)) {
+    const file = await api.waitForFile(mpc.recording.url, { everyMs: 50, timeoutMs: 30_000 });
+    const recording = await api.recording(mpc.recording.recordingId);
+    const durationMs = Number(recording.recording_duration_ms);
+    const expectedBytes = durationMs * 4; // 32 kbit/s
+    const ok = recording.recording_status === 'completed' && durationMs > 1000 && Math.abs(file.bytes - expectedBytes) < 0.1 * expectedBytes + 2048;
+    checked.push({ name: mpc.name, status: recording.recording_status, durationMs, bytes: file.bytes, ok });
+  }
+  const bad = checked.filter((c) => !c.ok);
+  if (bad.length) throw new Error(`recordings from the capacity run look wrong: ${JSON.stringify(bad)}`);
+
+  // Memory per live MPC, from the levels that passed on the way up: an overloaded gateway holds
+  // queued frames, and one that was backed down may keep memory it freed.
+  const passed = levels.filter((l) => !l.refinement && l.verdict === 'pass');
+  const grown = passed.length > 0 ? passed : levels.filter((l) => !l.refinement);
+  const perLevel = grown.map((l) => ({
+    mpcs: l.mpcs,
+    rssAfterGc: l.gateway.afterGc.rss,
+    perMpcBytes: Math.round((l.gateway.afterGc.rss - idle.rss) / l.mpcs),
+    perMpcBytesNoGc: Math.round((l.gateway.rss - idle.rss) / l.mpcs),
+    externalPerMpcBytes: Math.round((l.gateway.afterGc.external - idle.external) / l.mpcs),
+  }));
+  const slope = fitSlope([[0, idle.rss], ...grown.map((l) => [l.mpcs, l.gateway.afterGc.rss])]);
+  const memoryPerMpc = {
+    idle,
+    perLevel,
+    fittedBytesPerMpc: slope === null ? null : Math.round(slope),
+    fromLevels: passed.length > 0 ? 'passed levels' : 'every level grown to (none passed)',
+    note: 'RSS after a full GC in the gateway (through its inspector) at the end of each level, minus the idle RSS after a full GC, per MPC; fitted = least-squares slope of RSS over MPCs including the idle point',
+  };
+
+  return {
+    levels,
+    sustainedMpcs: lastPass,
+    sustainedStreams: lastPass * PARTICIPANTS,
+    stopReason,
+    profile,
+    stopUnderLoad: { mpcs: underLoadMpcs, ms: summarise(stopUnderLoad), runs: stopUnderLoad },
+    verification: checked,
+    memoryPerMpc,
+  };
+}
+
+function memoryOf(metrics) {
+  const { rss, heap_used: heapUsed, external, array_buffers: arrayBuffers } = metrics.memory;
+  return { rss, heapUsed, external, arrayBuffers };
+}
+
+// ---- targets ----
+
+function judge(report) {
+  const { encoder, capacity, stop, memory } = report;
+  const targets = {};
+  targets.encoderRatio = {
+    target: `≤ ${TARGETS.encoderRatio}× lame's time`,
+    value: encoder?.ratio ?? null,
+    met: encoder?.ratio === null || encoder?.ratio === undefined ? null : encoder.ratio <= TARGETS.encoderRatio,
+  };
+  targets.capacity = {
+    target: `≥ ${TARGETS.capacityMpcs} MPCs (${TARGETS.capacityMpcs * PARTICIPANTS} streams)`,
+    value: capacity?.sustainedMpcs ?? null,
+    met: capacity ? capacity.sustainedMpcs >= TARGETS.capacityMpcs : null,
+  };
+  for (const format of ['mp3', 'wav']) {
+    const s = stop.sink[format];
+    targets[`stopSink_${format}`] = {
+      target: `p99 < ${TARGETS.stopP99Ms} ms`,
+      value: s?.finishMs?.p99 ?? null,
+      runs: s?.runs?.length ?? 0,
+      met: s ? s.finishMs.p99 < TARGETS.stopP99Ms : null,
+    };
+  }
+  targets.stopEndToEnd = {
+    target: `p99 < ${TARGETS.stopP99Ms} ms`,
+    value: stop.endToEnd?.all?.p99 ?? null,
+    met: stop.endToEnd ? stop.endToEnd.all.p99 < TARGETS.stopP99Ms : null,
+  };
+  const slope = memory.twoHourRecording?.secondHourSlopeMiBPerHour;
+  targets.memoryFlat = {
+    target: `RSS and heap slope within ±${TARGETS.memorySlopeMiBPerHour} MiB per recorded hour over the second hour`,
+    value: slope?.rss ?? null,
+    heapSlope: slope?.heapUsed ?? null,
+    met: slope ? Math.abs(slope.rss) <= TARGETS.memorySlopeMiBPerHour && Math.abs(slope.heapUsed) <= TARGETS.memorySlopeMiBPerHour : null,
+  };
+  return targets;
+}
+
+// ---- Markdown ----
+
+const status = (met) => (met === null || met === undefined ? 'n/a' : met ? 'met' : 'missed');
+const mib = (bytes, digits = 0) => (bytes === null || bytes === undefined ? 'n/a' : `${fmt(bytes / MiB, digits)} MiB`);
+const la = (l) => (l ? l.map((v) => fmt(v, 2)).join(' / ') : 'n/a');
+
+function markdown(report) {
+  const { machine: m, encoder, capacity, stop, memory, targets: t } = report;
+  const e2e = stop.endToEnd;
+  const sink = stop.sink;
+  const two = memory.twoHourRecording;
+  const per = memory.perLiveMpc;
+  const lines = [];
+  lines.push(`# Gateway media bench: encoder, live capacity, stop → file, memory
+
+- Date: ${report.date}; the scenario took ${fmt(report.seconds)} s
+- Reproduce: \`${report.command}\` (from the repository root, after \`pnpm build\`)
+- Machine: ${m.cpu} × ${m.cpuCount}, ${m.memoryGiB} GiB, ${m.platform}, Node ${m.node}
+- Load average (1/5/15 min): ${la(report.loadAverage.before)} before the run, ${la(report.loadAverage.after)} after. The machine is shared: other work on it skews every figure below, and each section shows the 1-minute load average next to its figures.
+- Gateway: \`node apps/gateway/dist/main.js\` in a child process (fresh PGlite DATA_DIR, RATE_LIMIT_REQUESTS=0, LOG_LEVEL=warn, \`--inspect=127.0.0.1:0\` only for full GCs between windows and the CPU profile); participants' streams from a separate load-generator process (\`bench/media/streamer.mjs\`) over 127.0.0.1; everything else in the bench process.
+`);
+  lines.push(
+    table(
+      ['Measure', 'Result', 'Target', 'Status'],
+      [
+        ['MP3 encoder: one hour of 8 kHz speech, WASM vs `lame`', encoder ? `${fmt(encoder.wasmMs)} ms vs ${fmt(encoder.lameMs)} ms = ${fmt(encoder.ratio, 2)}×` : 'n/a', t.encoderRatio.target, status(t.encoderRatio.met)],
+        ['Capacity: concurrent 4-party MPC recordings (mp3) in real time', capacity ? `${fmt(capacity.sustainedMpcs)} MPCs (${fmt(capacity.sustainedStreams)} streams)` : 'n/a', t.capacity.target, status(t.capacity.met)],
+        ['Stop → file, one-hour mp3 (sink `finish()`), p50 / p99', sink.mp3 ? `${fmt(sink.mp3.finishMs.p50, 1)} / ${fmt(sink.mp3.finishMs.p99, 1)} ms (${sink.mp3.runs.length} runs)` : 'n/a', t.stopSink_mp3.target, status(t.stopSink_mp3.met)],
+        ['Stop → file, one-hour wav (sink `finish()`), p50 / p99', sink.wav ? `${fmt(sink.wav.finishMs.p50, 1)} / ${fmt(sink.wav.finishMs.p99, 1)} ms (${sink.wav.runs.length} runs)` : 'n/a', t.stopSink_wav.target, status(t.stopSink_wav.met)],
+        ['Stop → file end to end (DELETE answered → GET 200), 2 s recordings, p50 / p99', e2e ? `${fmt(e2e.all.p50, 1)} / ${fmt(e2e.all.p99, 1)} ms (${e2e.recordings} recordings)` : 'n/a', t.stopEndToEnd.target, status(t.stopEndToEnd.met)],
+        ['Memory per live MPC (gateway RSS, after GC)', per?.fittedBytesPerMpc != null ? `${mib(per.fittedBytesPerMpc, 2)} fitted (${per.perLevel.map((l) => `${mib(l.perMpcBytes, 2)} at ${l.mpcs}`).join(', ')})` : 'n/a', '—', '—'],
+        ['Memory over a two-hour recording: RSS / heap slope, second hour (whole, from 10 min)', two ? `${fmt(two.secondHourSlopeMiBPerHour.rss, 2)} / ${fmt(two.secondHourSlopeMiBPerHour.heapUsed, 2)} MiB per hour (${fmt(two.slopeMiBPerHour.rss, 2)} / ${fmt(two.slopeMiBPerHour.heapUsed, 2)})` : 'n/a', t.memoryFlat.target, status(t.memoryFlat.met)],
+      ],
+    ),
+  );
+
+  if (encoder) {
+    lines.push(`
+## 1. Encoder
+
+One hour of deterministic speech-like 8 kHz mono audio (\`packages/media/bench/encoder.mjs\`, \`benchEncoder({ seconds: 3600 })\`): the package's \`Mp3Encoder\` (what the gateway's \`createEncoder('mp3', 8000)\` wraps: 32 kbit/s CBR) fed 20 ms frames in memory, against \`${encoder.lame}\` (\`-r -s 8 -m m -b 32 --cbr\`) reading the same samples from a raw file, process start included.
+
+- WASM: ${fmt(encoder.wasmMs)} ms (${fmt(encoder.realtimeFactor)}× real time, ${mib(encoder.wasmBytes, 1)}); encoder creation ${fmt(encoder.createMs, 1)} ms
+- lame: ${fmt(encoder.lameMs)} ms (${mib(encoder.lameBytes, 1)})
+- Ratio ${fmt(encoder.ratio, 2)}× (target ≤ ${TARGETS.encoderRatio}×): **${status(t.encoderRatio.met)}**; load average after: ${la(encoder.loadAverage)}
+- One core encodes ~${fmt(encoder.realtimeFactor)} live 8 kHz mp3 recordings at this speed, so encoding alone costs ~${fmt(100 / encoder.realtimeFactor, 2)}% of a core per recording.`);
+  }
+
+  if (capacity) {
+    lines.push(`
+## 2. Capacity
+
+Ramp of ${report.settings.levels.join(', ')} MPCs (stopping at the first level that does not pass), each with ${PARTICIPANTS} participants (added with \`stay_alone\`) streaming speech-like 8 kHz PCM in real time from the load generator, and every MPC recording mp3. MPCs accumulate from level to level. Set-up (${SETUP_CONCURRENCY} API requests in flight, ${OPEN_CONCURRENCY} WebSocket handshakes) is outside the window; then ${SETTLE_SECONDS} s to settle, the tick-lag sample is reset (\`?reset=tick_lag\`), and the level is held ${HOLD_SECONDS} s (ended after ${EARLY_END_SECONDS} s once frames were late). A level passes with 0 late frames, tick lag p99 < ${TICK_P99_LIMIT_MS} ms, every source and recording live, and the generator keeping pace (send lag p99 ≤ ${STREAMER_LAG_P99_LIMIT_MS} ms, ≥ 98% of the frames due sent). A tick-lag miss fails the level whatever the generator did (it is the gateway's own event loop), and so do late frames when no frame was sent ${JITTER_MS} ms or more late; otherwise a level where the generator fell behind is *generator-bound*, not a gateway failure.
+
+**Sustained: ${fmt(capacity.sustainedMpcs)} MPCs (${fmt(capacity.sustainedStreams)} streams).** Ramp ended: ${capacity.stopReason}.
+`);
+    lines.push(
+      table(
+        ['MPCs', 'Streams', 'Verdict', 'Tick lag p50 / p99 / max (ms)', 'Ticks run / due in the window', 'Late frames', 'Gateway CPU', 'Gateway RSS (after GC)', 'Generator send lag p99 / max', 'Generator CPU', 'Load avg 1 min', 'Set-up'],
+        capacity.levels.map((l) => [
+          `${l.mpcs}${l.refinement ? ' (back down)' : ''}`,
+          l.streams,
+          `${l.verdict}${l.reasons.length ? `: ${l.reasons.join('; ')}` : ''}`,
+          `${fmt(l.tickLagMs.p50, 1)} / ${fmt(l.tickLagMs.p99, 1)} / ${fmt(l.tickLagMs.max, 1)}`,
+          `${l.tickLagMs.samples} / ${l.tickLagMs.expected} in ${fmt(l.holdSeconds, 1)} s${l.endedEarly ? ' (ended early)' : ''}`,
+          fmt(l.lateFrames),
+          `${fmt(l.gateway.cpuPercent)}% (${fmt(l.gateway.cpuPercent / l.mpcs, 2)}% per MPC)`,
+          `${mib(l.gateway.rss)} (${mib(l.gateway.afterGc.rss)})`,
+          `${fmt(l.generator.sendLagMs.p99, 1)} / ${fmt(l.generator.sendLagMs.max, 1)} ms`,
+          `${fmt(l.generator.cpuPercent)}%`,
+          fmt(l.loadAverage.during[0], 2),
+          l.refinement ? `removed ${l.setup.removedMpcs} MPCs in ${l.setup.seconds} s` : `${l.setup.newMpcs} MPCs in ${l.setup.seconds} s (${fmt(l.setup.apiRequestsPerSecond)} req/s; ${fmt(l.setup.lateFramesDuringSetup)} late frames)`,
+        ]),
+      ),
+    );
+    lines.push(`
+CPU is of one core (100% = a core busy), from /proc/<pid>/stat over the window; the machine has ${m.cpuCount} cores shared by the gateway, the generator and anything else running. "Ticks run / due": the recorder's 20 ms ticks that ran in the window, against the window's length ÷ 20 ms.
+
+Stop → file with ${capacity.stopUnderLoad.mpcs} MPCs still recording (${capacity.stopUnderLoad.runs.length} recordings stopped one after another): p50 ${fmt(capacity.stopUnderLoad.ms.p50, 1)} ms, max ${fmt(capacity.stopUnderLoad.ms.max, 1)} ms. Files checked afterwards: ${capacity.verification.map((c) => `${c.status}, ${fmt(c.durationMs / 1000, 1)} s, ${fmt(c.bytes)} B`).join('; ')}.`);
+    if (capacity.profile) {
+      const p = capacity.profile;
+      lines.push(`
+Gateway CPU profile: ${p.seconds} s at ${p.mpcs} MPCs (gateway at ${fmt(p.gatewayCpuPercent)}% CPU while sampled), top self time:
+`);
+      lines.push(table(['Function', 'Where', 'Self ms', 'Self %'], p.top.map((f) => [f.function, f.where, fmt(f.selfMs, 1), `${fmt(f.selfPercent, 1)}%`])));
+      if (p.file) lines.push(`\nProfile written to ${p.file}.`);
+    }
+  }
+
+  lines.push(`
+## 3. Stop → file complete
+`);
+  if (Object.keys(sink).length) {
+    lines.push(`Sink level, in the bench process: the gateway's \`RecordingSink\` (16 kHz mix → 8 kHz file) with the real \`createEncoder\` and \`FsRecordingStorage\` in a temp dir, fed one hour of a mixed four-party call (20 ms frames, as fast as possible, waiting for the file writes to catch up so no backlog is left), then \`finish()\` timed: encoder flush, final header, fsync, close, rename (the work a stop triggers once the mix reaches it, after the ${'100 ms'} jitter window). Recordings are fed ${'`concurrency`'} at a time and finished one after another with nothing else running; each hour of the file is still in the page cache, unlike a live hour whose older pages the kernel has written back, so fsync here is the worst case.
+`);
+    lines.push(
+      table(
+        ['Format', 'One-hour recordings', 'finish() p50', 'p90', 'p99', 'max', 'File', 'Feed time per hour', 'Load avg 1 min', 'Target'],
+        ['mp3', 'wav'].filter((f) => sink[f]).map((f) => {
+          const s = sink[f];
+          return [f, `${s.runs.length} (${s.concurrency} at a time)`, `${fmt(s.finishMs.p50, 1)} ms`, `${fmt(s.finishMs.p90, 1)} ms`, `${fmt(s.finishMs.p99, 1)} ms`, `${fmt(s.finishMs.max, 1)} ms`, mib(s.runs[0]?.bytes, 1), `${fmt(s.runs[0]?.feedSecondsPerHour, 1)} s`, fmt(s.loadAverage[0], 2), `p99 < ${TARGETS.stopP99Ms} ms: ${status(t[`stopSink_${f}`].met)}`];
+        }),
+      ),
+    );
+    const short = ['mp3', 'wav'].filter((f) => sink[f] && sink[f].runs.length < 20);
+    if (short.length) lines.push(`\nTime-bound: ${short.map((f) => `${sink[f].runs.length} one-hour ${f} recordings`).join(' and ')} instead of 20 (the scenario is kept to ~${Math.round(BUDGET_SECONDS / 60)} minutes); with so few runs p99 is the maximum.`);
+  }
+  if (e2e) {
+    lines.push(`
+End to end through the gateway (quiet: ${E2E_RECORDINGS} MPCs with 2 streaming participants each, nothing else): ${e2e.recordings} recordings of ${e2e.seconds} s, mp3 and wav alternately, stopped ${E2E_STAGGER_MS} ms apart; time from the DELETE …/Record/ response to the first GET of recording_url answering 200 (polled every 10 ms, so figures are up to ~10 ms coarse). It includes the ${'100 ms'} jitter window the mix waits for late frames, the next 20 ms tick, \`finish()\` and the database update. Load average: ${la(e2e.loadAverage)}.
+`);
+    lines.push(table(['Recordings', 'Count', 'p50', 'p90', 'p99', 'max'], [['all', e2e.all], ['mp3', e2e.mp3], ['wav', e2e.wav]].map(([name, s]) => [name, s.count, `${fmt(s.p50, 1)} ms`, `${fmt(s.p90, 1)} ms`, `${fmt(s.p99, 1)} ms`, `${fmt(s.max, 1)} ms`])));
+  }
+
+  lines.push(`
+## 4. Memory
+`);
+  if (per) {
+    lines.push(`Per live MPC (4 streams, one mp3 recording), from the capacity levels: gateway RSS after a full GC at the end of each level, minus the idle gateway's (${mib(per.idle.rss)} after a full GC; heap ${mib(per.idle.heapUsed, 1)}, external ${mib(per.idle.external)}), ÷ MPCs. Least-squares slope over the levels (with the idle point): **${mib(per.fittedBytesPerMpc, 2)} per MPC**.
+`);
+    lines.push(table(['MPCs', 'RSS after GC', 'Per MPC (after GC)', 'Per MPC (no GC)', 'External per MPC'], per.perLevel.map((l) => [l.mpcs, mib(l.rssAfterGc), mib(l.perMpcBytes, 2), mib(l.perMpcBytesNoGc, 2), mib(l.externalPerMpcBytes, 2)])));
+    lines.push(`\n"External" counts each MP3 recording's WebAssembly memory (LAME reserves 16 MiB per instance) at its full size, though only the pages it touches are resident.`);
+  }
+  if (two) {
+    lines.push(`
+Over a two-hour recording (sink level, bench process, one ${two.format} recording fed ${two.hours} h of audio in ${fmt(two.seconds, 1)} s, waiting for the file writes every 5 s of audio; memory sampled after a full GC every ${two.everyMinutes} recorded minutes). Slope over the second hour (60–120 min): RSS ${fmt(two.secondHourSlopeMiBPerHour.rss, 2)}, heap used ${fmt(two.secondHourSlopeMiBPerHour.heapUsed, 2)}, external ${fmt(two.secondHourSlopeMiBPerHour.external, 2)} MiB per recorded hour (target: flat, ${t.memoryFlat.target}: **${status(t.memoryFlat.met)}**). From minute ${two.everyMinutes} on: RSS ${fmt(two.slopeMiBPerHour.rss, 2)}, heap used ${fmt(two.slopeMiBPerHour.heapUsed, 2)} MiB per hour. Heap *used* is the one to watch for a leak; RSS follows heap *total*, which V8 grows in the first tens of minutes because this feed allocates at several hundred times real time, then holds.
+`);
+    lines.push(table(['Recorded', 'RSS', 'Heap total', 'Heap used', 'External', 'Array buffers'], two.series.map((s) => [`${s.minutes} min`, mib(s.rss, 1), mib(s.heapTotal, 1), mib(s.heapUsed, 2), mib(s.external, 1), mib(s.arrayBuffers, 2)])));
+  }
+
+  lines.push(`
+## Phases
+
+${table(['Phase', 'Seconds', 'Load avg after (1/5/15 min)'], Object.entries(report.phases).map(([name, p]) => [name, fmt(p.seconds, 1), la(p.loadAverageAfter)]))}
+`);
+  if (report.problems.length) lines.push(`**ERRORS** (the bench failed):\n${report.problems.map((p) => `- ${p}`).join('\n')}\n`);
+  return lines.join('\n');
+}
