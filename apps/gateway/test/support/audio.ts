@@ -1,4 +1,7 @@
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export interface DecodedAudio {
   sampleRate: number;
@@ -16,11 +19,18 @@ function decodeWav(bytes: Buffer): DecodedAudio {
   return { sampleRate, samples, durationMs: (samples.length * 1000) / sampleRate };
 }
 
-/** Decodes an MP3 with ffmpeg (a test-only tool) to 16-bit PCM at its own rate. */
+/**
+ * Decodes an MP3 with ffmpeg (a test-only tool) to 16-bit PCM at its own rate. From a file, not a
+ * pipe: ffmpeg honours the Info frame's end padding only when it reads a file.
+ */
 function decodeMp3(bytes: Buffer): DecodedAudio {
-  const probe = execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=sample_rate', '-of', 'csv=p=0', '-i', 'pipe:0'], { input: bytes }).toString().trim();
+  const dir = mkdtempSync(join(tmpdir(), 'mpc-mp3-'));
+  const path = join(dir, 'recording.mp3');
+  writeFileSync(path, bytes);
+  const probe = execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=sample_rate', '-of', 'csv=p=0', path]).toString().trim();
   const sampleRate = Number(probe);
-  const pcm = execFileSync('ffmpeg', ['-v', 'error', '-i', 'pipe:0', '-f', 's16le', '-ac', '1', '-ar', String(sampleRate), 'pipe:1'], { input: bytes, maxBuffer: 1 << 28 });
+  const pcm = execFileSync('ffmpeg', ['-v', 'error', '-i', path, '-f', 's16le', '-ac', '1', '-ar', String(sampleRate), 'pipe:1'], { maxBuffer: 1 << 28 });
+  rmSync(dir, { recursive: true, force: true });
   const samples = new Int16Array(pcm.buffer.slice(pcm.byteOffset, pcm.byteOffset + pcm.length));
   return { sampleRate, samples, durationMs: (samples.length * 1000) / sampleRate };
 }
