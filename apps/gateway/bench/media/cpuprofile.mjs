@@ -38,7 +38,7 @@ export function topSelfTime(profile, limit = 15) {
 }
 
 function shorten(url) {
-  if (url.startsWith('data:application/wasm')) return 'wasm (inline module: LAME from wasm-media-encoders, or PGlite)';
+  if (url.startsWith('data:application/wasm')) return 'LAME (wasm, inline in wasm-media-encoders)';
   if (url.startsWith('data:')) return 'data: URL';
   if (url.startsWith('file://')) {
     const path = fileURLToPath(url);
@@ -48,4 +48,37 @@ function shorten(url) {
     return inRepo.startsWith('..') ? path : inRepo;
   }
   return url;
+}
+
+/** Areas of the gateway's media path, by where a function lives. */
+const AREAS = [
+  ['resampler (@mpc/media resample.js)', (f) => /media\/dist\/resample\.js/.test(f.where)],
+  ['mixer (@mpc/media mixer.js)', (f) => /media\/dist\/mixer\.js/.test(f.where)],
+  ['MP3 encoding (LAME wasm + mp3.js)', (f) => f.where.startsWith('LAME') || /media\/dist\/mp3/.test(f.where)],
+  ['other @mpc/media', (f) => /packages\/media\/dist\//.test(f.where)],
+  ['recorder (gateway dist/recorder)', (f) => /gateway\/dist\/recorder\//.test(f.where)],
+  ['media ingress (gateway dist/media-ingress)', (f) => /gateway\/dist\/media-ingress\//.test(f.where)],
+  ['other gateway code', (f) => /gateway\/dist\//.test(f.where)],
+  ['ws (WebSocket library)', (f) => /^ws\//.test(f.where)],
+  ['PGlite', (f) => /pglite/.test(f.where)],
+  ['garbage collector', (f) => f.function === '(garbage collector)'],
+  ['idle', (f) => f.function === '(idle)'],
+  ['other JS dependencies', (f) => /\.(m?js|cjs):\d+$/.test(f.where) && !f.where.startsWith('node:')],
+  ['Node.js internals and native code', () => true],
+];
+
+/** Self time summed by area (resampler, mixer, MP3, ws, GC, ...), heaviest first. */
+export function selfTimeByArea(profile) {
+  const all = topSelfTime(profile, Infinity);
+  const areas = new Map();
+  for (const f of all) {
+    const [area] = AREAS.find(([, test]) => test(f));
+    const entry = areas.get(area) ?? { area, selfMs: 0 };
+    entry.selfMs += f.selfMs;
+    areas.set(area, entry);
+  }
+  const total = [...areas.values()].reduce((sum, a) => sum + a.selfMs, 0) || 1;
+  return [...areas.values()]
+    .map((a) => ({ area: a.area, selfMs: Math.round(a.selfMs * 10) / 10, selfPercent: Math.round((a.selfMs / total) * 1000) / 10 }))
+    .sort((a, b) => b.selfMs - a.selfMs);
 }

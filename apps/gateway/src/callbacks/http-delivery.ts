@@ -24,7 +24,8 @@ function agentFor(protocol: string, access: PrivateAccess): HttpAgent {
   const key = `${protocol}${access}`;
   let agent = agents.get(key);
   if (!agent) {
-    const options = { keepAlive: true, maxSockets: 16, lookup: guardedLookup(access) };
+    // No socket limit: the dispatcher bounds concurrency, and a request queued for a socket would time out as a connect failure.
+    const options = { keepAlive: true, lookup: guardedLookup(access) };
     agent = protocol === 'https:' ? new HttpsAgent(options) : new HttpAgent(options);
     agents.set(key, agent);
   }
