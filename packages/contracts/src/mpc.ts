@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CallbackUrlSchema, FilterTimeSchema, HttpMethodSchema, PlivoTimestampSchema, wireBoolean, wireEnum, wireInt } from './wire.js';
+import { CallbackUrlSchema, FilterTimeSchema, HttpMethodSchema, PlivoTimestampSchema, timeFilters, wireBoolean, wireEnum, wireInt } from './wire.js';
 import { FriendlyNameSchema } from './ids.js';
 
 export const MPC_STATUSES = ['Initialized', 'Active', 'Ended'] as const;
@@ -128,11 +128,6 @@ export const ActivateMpcBodySchema = z
   .object({ status: wireEnum(['active'] as const, 'Must be `active`.') })
   .meta({ id: 'ActivateMpcRequest' });
 
-const timeFilter = (field: string) =>
-  Object.fromEntries(
-    (['gt', 'gte', 'lt', 'lte'] as const).map((op) => [`${field}__${op}`, FilterTimeSchema.optional()]),
-  ) as Record<`${typeof field}__${'gt' | 'gte' | 'lt' | 'lte'}`, z.ZodOptional<typeof FilterTimeSchema>>;
-
 export const PageQuerySchema = z.object({
   limit: wireInt('Page size, 1–20.', { min: 1, max: 20 }).default(20),
   offset: wireInt('Number of objects to skip.', { min: 0 }).default(0),
@@ -143,8 +138,8 @@ export const ListMpcsQuerySchema = PageQuerySchema.extend({
   friendly_name: FriendlyNameSchema.optional().meta({ description: 'Only MPCs with this friendly name.' }),
   status: wireEnum(['initialized', 'active', 'ended'] as const, 'Only MPCs in this state.').optional(),
   termination_cause_code: wireInt('Only MPCs that ended with this code.').optional(),
-  ...timeFilter('end_time'),
-  ...timeFilter('creation_time'),
+  ...timeFilters('end_time'),
+  ...timeFilters('creation_time'),
   // The Node SDK sends creation_time__gt as creation_time_gt (one underscore).
   ...Object.fromEntries(
     (['gt', 'gte', 'lt', 'lte'] as const).map((op) => [`creation_time_${op}`, FilterTimeSchema.optional().meta({ description: `Same as creation_time__${op}, the spelling the Node SDK sends.` })]),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CallbackUrlSchema, FilterTimeSchema, HttpMethodSchema, wireEnum, wireInt } from './wire.js';
+import { CallbackUrlSchema, HttpMethodSchema, timeFilters, wireEnum, wireInt } from './wire.js';
 import { FriendlyNameSchema } from './ids.js';
 import { PageQuerySchema } from './mpc.js';
 
@@ -86,10 +86,6 @@ export type Recording = z.infer<typeof RecordingSchema>;
 
 export const RecordingResponseSchema = RecordingSchema.extend({ api_id: z.string() }).meta({ id: 'RecordingResponse' });
 
-const addTimeFilter = Object.fromEntries(
-  (['gt', 'gte', 'lt', 'lte'] as const).map((op) => [`add_time__${op}`, FilterTimeSchema.optional()]),
-) as Record<`add_time__${'gt' | 'gte' | 'lt' | 'lte'}`, z.ZodOptional<typeof FilterTimeSchema>>;
-
 const storageDuration = (suffix: string) =>
   wireInt(`Days the recording has been stored${suffix}.`, { min: 0 }).optional();
 
@@ -102,7 +98,7 @@ export const ListRecordingsQuerySchema = PageQuerySchema.extend({
   from_number: z.string().optional(),
   to_number: z.string().optional(),
   subaccount: z.string().optional().meta({ description: 'Accepted for compatibility; subaccounts are not modelled.' }),
-  ...addTimeFilter,
+  ...timeFilters('add_time'),
   recording_storage_duration: storageDuration(''),
   recording_storage_duration__gt: storageDuration(', more than'),
   recording_storage_duration__gte: storageDuration(', at least'),

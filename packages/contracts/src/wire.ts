@@ -66,3 +66,12 @@ export const FilterTimeSchema = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?$/, 'must be YYYY-MM-DD HH:MM[:ss[.uuuuuu]]')
   .meta({ description: 'UTC time, `YYYY-MM-DD HH:MM[:ss[.uuuuuu]]`, e.g. `2026-01-05 09:20`.' });
+
+type Comparison = 'gt' | 'gte' | 'lt' | 'lte';
+
+/** The `<field>__gt|gte|lt|lte` time filters Plivo's list queries take. */
+export const timeFilters = <F extends string>(field: F) =>
+  Object.fromEntries((['gt', 'gte', 'lt', 'lte'] as const).map((op) => [`${field}__${op}`, FilterTimeSchema.optional()])) as Record<
+    `${F}__${Comparison}`,
+    z.ZodOptional<typeof FilterTimeSchema>
+  >;
