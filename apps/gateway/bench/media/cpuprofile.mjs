@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 const REPO = fileURLToPath(new URL('../../../..', import.meta.url)); // the repository root
 
-/** [{ function, where, selfMs, selfPercent }] for the `limit` functions with the most self time. */
+/** [{ function, where, selfMs, selfPercent }] for the `limit` functions with the most self time; percent of the busy (non-idle) time. */
 export function topSelfTime(profile, limit = 15) {
   const { nodes, samples = [], timeDeltas = [] } = profile;
   const byId = new Map(nodes.map((node) => [node.id, node]));
@@ -15,7 +15,9 @@ export function topSelfTime(profile, limit = 15) {
     const us = timeDeltas[i + 1] ?? timeDeltas[i] ?? 0;
     selfUs.set(samples[i], (selfUs.get(samples[i]) ?? 0) + Math.max(0, us));
   }
-  const total = [...selfUs.values()].reduce((sum, us) => sum + us, 0) || 1;
+  // Shares are of the time the thread was busy: V8's "(idle)" samples (waiting for work) are left out.
+  const idleIds = new Set(nodes.filter((node) => node.callFrame.functionName === '(idle)').map((node) => node.id));
+  const total = [...selfUs].reduce((sum, [id, us]) => (idleIds.has(id) ? sum : sum + us), 0) || 1;
   const byFunction = new Map();
   for (const [id, us] of selfUs) {
     const { functionName, url, lineNumber } = byId.get(id).callFrame;
@@ -27,6 +29,7 @@ export function topSelfTime(profile, limit = 15) {
     byFunction.set(key, entry);
   }
   return [...byFunction.values()]
+    .filter((entry) => entry.function !== '(idle)')
     .sort((a, b) => b.selfUs - a.selfUs)
     .slice(0, limit)
     .map(({ function: fn, where, selfUs: us }) => ({
@@ -67,7 +70,7 @@ const AREAS = [
   ['Node.js internals and native code', () => true],
 ];
 
-/** Self time summed by area (resampler, mixer, MP3, ws, GC, ...), heaviest first. */
+/** Self time summed by area (resampler, mixer, MP3, ws, GC, ...), heaviest first; percent of the busy (non-idle) time. */
 export function selfTimeByArea(profile) {
   const all = topSelfTime(profile, Infinity);
   const areas = new Map();
@@ -77,8 +80,9 @@ export function selfTimeByArea(profile) {
     entry.selfMs += f.selfMs;
     areas.set(area, entry);
   }
-  const total = [...areas.values()].reduce((sum, a) => sum + a.selfMs, 0) || 1;
+  const total = [...areas.values()].reduce((sum, a) => (a.area === 'idle' ? sum : sum + a.selfMs), 0) || 1;
   return [...areas.values()]
+    .filter((a) => a.area !== 'idle')
     .map((a) => ({ area: a.area, selfMs: Math.round(a.selfMs * 10) / 10, selfPercent: Math.round((a.selfMs / total) * 1000) / 10 }))
     .sort((a, b) => b.selfMs - a.selfMs);
 }

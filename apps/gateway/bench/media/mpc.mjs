@@ -32,7 +32,7 @@ export function gatewayApi(baseUrl) {
       return await fetch(url, init);
     } catch (error) {
       if ((init.method ?? 'GET') !== 'GET' || init.signal?.aborted) throw error;
-      return fetch(url, { ...init, signal: AbortSignal.timeout(30_000) });
+      return fetch(url, { ...init, signal: AbortSignal.timeout(60_000) });
     }
   }
 
@@ -41,7 +41,8 @@ export function gatewayApi(baseUrl) {
       method,
       headers: HEADERS,
       body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(30_000),
+      // Generous: an overloaded gateway answers slowly, and that is a figure, not a bench error.
+      signal: AbortSignal.timeout(60_000),
     });
     const text = await response.text();
     if (response.status !== expected) throw new Error(`${method} ${path} answered ${response.status} (expected ${expected}): ${text.slice(0, 300)}`);

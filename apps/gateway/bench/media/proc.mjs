@@ -2,15 +2,21 @@
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 
-/** utime+stime of a process in seconds (USER_HZ is 100 on Linux), or null. */
-export function cpuSecondsOf(pid) {
+/** { user, system } CPU seconds of /proc/<path>/stat (USER_HZ is 100 on Linux), or null. */
+function cpuTimesOf(path) {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(`/proc/${path}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
   } catch {
     return null;
   }
+}
+
+/** utime+stime of a process in seconds, or null. */
+export function cpuSecondsOf(pid) {
+  const times = cpuTimesOf(pid);
+  return times && times.user + times.system;
 }
 
 /** Resident set size of a process in bytes, or null. */
@@ -26,17 +32,22 @@ export function rssOf(pid) {
 /** [1, 5, 15]-minute load averages, rounded. */
 export const loadAverage = () => loadavg().map((v) => Math.round(v * 100) / 100);
 
-/** CPU use of a process over a window: start() then percent() (100 = one core busy). */
-export function cpuMeter(pid) {
-  const cpu0 = cpuSecondsOf(pid);
+/**
+ * CPU use of a process (or, with mainThread, of its main thread: the event loop) over a window,
+ * in percent of one core: percent() the total, split() user and system (kernel: syscalls).
+ */
+export function cpuMeter(pid, { mainThread = false } = {}) {
+  const path = mainThread ? `${pid}/task/${pid}` : String(pid);
+  const cpu0 = cpuTimesOf(path);
   const t0 = performance.now();
-  return {
-    percent() {
-      const cpu1 = cpuSecondsOf(pid);
-      if (cpu0 === null || cpu1 === null) return null;
-      return Math.round(((cpu1 - cpu0) / ((performance.now() - t0) / 1000)) * 1000) / 10;
-    },
+  const split = () => {
+    const cpu1 = cpuTimesOf(path);
+    if (cpu0 === null || cpu1 === null) return null;
+    const seconds = (performance.now() - t0) / 1000;
+    const pct = (v) => Math.round((v / seconds) * 1000) / 10;
+    return { user: pct(cpu1.user - cpu0.user), system: pct(cpu1.system - cpu0.system), total: pct(cpu1.user - cpu0.user + cpu1.system - cpu0.system) };
   };
+  return { split, percent: () => split()?.total ?? null };
 }
 
 /** Machine-wide CPU time from /proc/stat's first line, in USER_HZ ticks; null where /proc is missing. */

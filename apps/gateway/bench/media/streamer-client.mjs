@@ -67,6 +67,7 @@ export async function startStreamer() {
     },
     open: (streams, concurrency = 16) => streamer.request('open', { streams, concurrency }),
     stats: (reset = false) => streamer.request('stats', { reset }, 10_000),
+    pause: (keys) => streamer.request('pause', { keys }, 10_000),
     close: (keys) => streamer.request('close', keys ? { keys } : {}, 30_000),
     stop() {
       stopped ??= (async () => {

@@ -12,6 +12,7 @@
 // Commands arrive over the IPC channel as { id, type, ... } and are answered { id, ok, ... }:
 //   open   { streams: [{ key, url, callUuid }], concurrency } -> { opened, failed, errors, ms }
 //   stats  { reset }                                          -> { live, frames, lagMs, ... }
+//   pause  { keys }   (stop sending frames, keep the socket)  -> { paused }
 //   close  { keys? }  (all streams when keys is absent)       -> { closed }
 // The process exits when the IPC channel closes (the bench ended or died).
 import WebSocket from 'ws';
@@ -206,7 +207,17 @@ async function close({ keys } = {}) {
   return { closed: targets.length };
 }
 
-const handlers = { open, stats, close };
+/** Stops sending frames on these streams, leaving them open (a participant gone quiet). */
+async function pause({ keys }) {
+  for (const key of keys) {
+    const stream = streams.get(key);
+    if (stream) stream.pacing = false;
+  }
+  refreshLive();
+  return { paused: keys.length };
+}
+
+const handlers = { open, stats, close, pause };
 
 process.on('message', async (message) => {
   const { id, type } = message ?? {};
