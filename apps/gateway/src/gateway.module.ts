@@ -10,7 +10,7 @@ import { CallbackDispatcher } from './callbacks/callback-dispatcher.js';
 import { OutboxRepository } from './callbacks/outbox.repository.js';
 import { ApiError } from './common/error-catalog.js';
 import type { Logger } from './common/logger.js';
-import { DATABASE, RECORDING_STORAGE } from './gateway.tokens.js';
+import { DATABASE } from './gateway.tokens.js';
 import { RecorderService } from './recorder/recorder.service.js';
 import type { RecordingStorage } from './storage/recording-storage.js';
 import { HealthController } from './health/health.controller.js';
@@ -63,7 +63,6 @@ export class GatewayModule {
         { provide: RecordingsService, useValue: recordings },
         { provide: CallsService, useValue: calls },
         { provide: RecorderService, useValue: recorder },
-        { provide: RECORDING_STORAGE, useValue: storage },
       ],
       exports: [AccountsService],
     };

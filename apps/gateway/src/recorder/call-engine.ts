@@ -115,10 +115,6 @@ export class CallEngine {
     });
   }
 
-  hasSource(id: string): boolean {
-    return this.sources.has(id);
-  }
-
   setAudible(id: string, audible: boolean, clockMs: number): void {
     if (!this.sources.has(id)) return;
     this.at(clockMs, () => {
