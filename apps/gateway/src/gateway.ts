@@ -78,6 +78,7 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
   recorder.start();
   const ingress = new MediaIngress(accounts, app.get(CallsService), recorder, logger);
 
+
   await app.listen(config.port, config.host);
   ingress.attach(app.getHttpServer());
   const dispatcher = app.get(CallbackDispatcher);
@@ -90,6 +91,10 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
   const recovered = await app.get(RecordingsService).recoverAfterRestart();
   if (recovered.completed + recovered.failed > 0) logger.warn(recovered, 'recordings left unfinished by the last run were finished');
   dispatcher.start();
+  const calls = app.get(CallsService);
+  const durationSweep = setInterval(() => {
+    calls.endOverdue().catch((error: unknown) => logger.error({ err: error }, 'ending overdue MPCs failed'));
+  }, 1000);
   logger.info({ url, database: database.location, public_url: urls.base }, 'gateway listening');
 
   return {
@@ -102,6 +107,7 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
         layer.route ? Object.keys(layer.route.methods).map((method) => ({ method, path: layer.route!.path })) : [],
       ),
     close: async () => {
+      clearInterval(durationSweep);
       ingress.close();
       await recorder.stop();
       await dispatcher.stop();

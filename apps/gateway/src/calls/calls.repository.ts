@@ -77,6 +77,14 @@ export class CallsRepository {
     return row;
   }
 
+  /** Live MPCs past their max_duration, counted from creation. */
+  async overdueMpcs(db: Queryable, now: Date): Promise<MpcRow[]> {
+    return db
+      .select()
+      .from(mpcs)
+      .where(and(ne(mpcs.status, 'Ended'), sql`${mpcs.createdAt} + make_interval(secs => ${mpcs.maxDuration}) <= ${now.toISOString()}`));
+  }
+
   async updateMpc(db: Queryable, mpcUuid: string, patch: Partial<NewMpc>): Promise<void> {
     await db.update(mpcs).set(patch).where(eq(mpcs.mpcUuid, mpcUuid));
   }

@@ -112,6 +112,18 @@ export class CallsService {
     });
   }
 
+  /** Ends every live MPC that has reached its max_duration (termination cause 2000). */
+  async endOverdue(): Promise<number> {
+    const overdue = await this.calls.overdueMpcs(this.db, this.now());
+    for (const { mpcUuid } of overdue) {
+      await this.recordings.inTransaction(async (tx, log) => {
+        const mpc = await this.calls.findMpcByUuid(tx, mpcUuid, { lock: true });
+        if (mpc && mpc.status !== 'Ended') await this.endMpc(tx, log, mpc, 2000);
+      });
+    }
+    return overdue.length;
+  }
+
   async activate(account: AccountRow, ref: MpcRef): Promise<void> {
     await this.recordings.inTransaction(async (tx, log) => {
       const mpc = await this.calls.findMpc(tx, account.authId, ref, { lock: true });

@@ -224,3 +224,20 @@ describe('Recording through the official SDK', () => {
     await expect(client.recordings.get(recordingId)).rejects.toMatchObject({ status: 404 });
   });
 });
+
+describe('max_duration', () => {
+  it('ends an MPC that reached its max_duration with cause 2000, completing its recording', async () => {
+    const { friendlyName } = await liveMpc();
+    const { mpcUuid } = await client.multiPartyCalls.get({ friendlyName });
+    const { recordingId } = await client.multiPartyCalls.startRecording({ friendlyName });
+    // Age the MPC past its 14400 s instead of waiting four hours.
+    await gateway.database.db.execute(`update mpcs set created_at = created_at - interval '5 hours' where mpc_uuid = '${mpcUuid}'`);
+    let mpc = await client.multiPartyCalls.get({ uuid: mpcUuid });
+    for (let attempt = 0; attempt < 40 && mpc.status !== 'Ended'; attempt += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      mpc = await client.multiPartyCalls.get({ uuid: mpcUuid });
+    }
+    expect(mpc).toMatchObject({ status: 'Ended', terminationCause: 'Max Duration Reached', terminationCauseCode: 2000 });
+    expect((await client.recordings.get(recordingId)).recordingEndMs).toMatch(/^\d+\.00000$/);
+  });
+});
