@@ -3,8 +3,6 @@ import type { RecordingWriter } from '../storage/recording-storage.js';
 import type { AudioEncoder } from './audio-encoder.js';
 import { RecordingSink, type SinkCommand } from './recording-sink.js';
 
-export const MIXER_RATE = 16000;
-const SAMPLES_PER_MS = MIXER_RATE / 1000;
 
 /** A ring of the most recent mixed samples, by timeline position. */
 class MixHistory {
@@ -62,10 +60,11 @@ export interface SourceStats {
 /**
  * The live mix of one MPC, on the call's own timeline: position 0 is when the engine was made,
  * and positions advance with the clock, not with timers, so a long call does not drift. Audio is
- * mixed `jitterMs` behind the clock, which is the time a late frame has to arrive.
+ * mixed `jitterMs` behind the clock, which is the time a late frame has to arrive. The mix runs
+ * at the rate of the call's first stream: a narrowband call is mixed at 8 kHz, with no resampling.
  */
 export class CallEngine {
-  private readonly mixer = new Mixer({ sampleRate: MIXER_RATE });
+  private readonly mixer: Mixer;
   private readonly sinks = new Map<string, RecordingSink>();
   /** Per participant-track recording, a mixer of that participant alone. */
   private readonly soloMixers = new Map<string, SoloMix>();
@@ -73,17 +72,21 @@ export class CallEngine {
   /** Mute, hold and leave take effect where the mix reaches the moment they happened. */
   private readonly pending: { at: number; apply: () => void }[] = [];
   /** The last seconds of the mix, for a recording whose sink was ready only after its start. */
-  private readonly history = new MixHistory(2 * MIXER_RATE);
+  private readonly history: MixHistory;
 
   constructor(
     readonly mpcUuid: string,
     private readonly origin: number,
     private readonly jitterMs: number,
-  ) {}
+    readonly rate: 8000 | 16000,
+  ) {
+    this.mixer = new Mixer({ sampleRate: rate });
+    this.history = new MixHistory(2 * rate);
+  }
 
   /** Timeline position of a clock reading (ms, on the engine's monotonic clock). */
   positionAt(clockMs: number): number {
-    return Math.max(0, Math.round((clockMs - this.origin) * SAMPLES_PER_MS));
+    return Math.max(0, Math.round(((clockMs - this.origin) * this.rate) / 1000));
   }
 
   get cursor(): number {
@@ -140,7 +143,7 @@ export class CallEngine {
   attach(request: SinkRequest): void {
     const at = this.positionAt(request.clockMs);
     if (!request.solo) {
-      const sink = new RecordingSink(request.recordingId, MIXER_RATE, request.encoder, request.writer, at);
+      const sink = new RecordingSink(request.recordingId, this.rate, request.encoder, request.writer, at);
       // Making the encoder and file took time, during which the mix may have passed the start: catch up.
       const missed = this.history.since(at);
       if (missed) sink.feed(missed.from, missed.samples);
@@ -148,10 +151,10 @@ export class CallEngine {
       return;
     }
     const offset = this.mixer.cursor;
-    const mixer = new Mixer({ sampleRate: MIXER_RATE });
+    const mixer = new Mixer({ sampleRate: this.rate });
     const { sourceId, sampleRate } = request.solo;
     if (this.sources.has(sourceId)) mixer.addSource(sourceId, { sampleRate, joinAt: Math.max(0, at - offset) });
-    const sink = new RecordingSink(request.recordingId, MIXER_RATE, request.encoder, request.writer, Math.max(0, at - offset));
+    const sink = new RecordingSink(request.recordingId, this.rate, request.encoder, request.writer, Math.max(0, at - offset));
     this.soloMixers.set(request.recordingId, { mixer, sink, sourceId, offset });
   }
 

@@ -66,7 +66,7 @@ export class RecorderService implements RecordingObserver {
   // ---- media streams ----
 
   streamStarted(mpcUuid: string, sourceId: string, sampleRate: 8000 | 16000, audible: boolean): void {
-    const engine = this.engineFor(mpcUuid);
+    const engine = this.engineFor(mpcUuid, sampleRate);
     const now = this.clock();
     engine.addSource(sourceId, sampleRate, now);
     engine.setAudible(sourceId, audible, now);
@@ -132,7 +132,7 @@ export class RecorderService implements RecordingObserver {
     const engine = this.engineFor(recording.mpcUuid);
     if (event === 'Initiated') {
       const soloId = recording.trackType === 'participant' ? change.callUuid : undefined;
-      const sampleRate = this.recordingRate(recording.mpcUuid, soloId);
+      const sampleRate = Math.min(engine.rate, this.recordingRate(recording.mpcUuid, soloId)) as 8000 | 16000;
       const [encoder, writer] = await Promise.all([createEncoder(recording.fileFormat, sampleRate), this.storage.create(storageKey(recording))]);
       const solo = soloId === undefined ? undefined : { sourceId: soloId, sampleRate: this.sourceRates.get(recording.mpcUuid)?.get(soloId) ?? 8000 };
       engine.attach({ recordingId: recording.recordingId, encoder, writer, clockMs, solo });
@@ -185,10 +185,11 @@ export class RecorderService implements RecordingObserver {
     this.chains.set(recordingId, next);
   }
 
-  private engineFor(mpcUuid: string): CallEngine {
+  /** The MPC's engine; a new one mixes at `rate`, the rate of the stream or recording that made it. */
+  private engineFor(mpcUuid: string, rate: 8000 | 16000 = 8000): CallEngine {
     let engine = this.engines.get(mpcUuid);
     if (!engine) {
-      engine = new CallEngine(mpcUuid, this.clock(), this.options.jitterMs);
+      engine = new CallEngine(mpcUuid, this.clock(), this.options.jitterMs, rate);
       this.engines.set(mpcUuid, engine);
     }
     return engine;
