@@ -3,6 +3,21 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+/**
+ * Whether ffmpeg is here to decode MP3 (a test-only tool, from Debian's packages). CI installs it;
+ * elsewhere the MP3 checks are skipped with a notice.
+ */
+export const canDecodeMp3 = (() => {
+  try {
+    execFileSync('ffmpeg', ['-version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    if (process.env.CI) throw new Error('ffmpeg is missing: CI must install it (apt-get install ffmpeg)');
+    console.warn('MP3 decoding checks skipped: install ffmpeg (apt-get install ffmpeg) to run them.');
+    return false;
+  }
+})();
+
 export interface DecodedAudio {
   sampleRate: number;
   samples: Int16Array;
