@@ -1,0 +1,33 @@
+import { mp3FrameBytes, mp3InfoFrame, wavHeader } from '@mpc/media';
+import { describe, expect, it } from 'vitest';
+import { salvage } from './salvage.js';
+
+const wavPlaceholder = wavHeader({ sampleRate: 8000, channels: 1, dataBytes: 0 });
+const mp3Placeholder = mp3InfoFrame({ sampleRate: 8000, bitrate: 32, frames: 0, bytes: 0, samples: 0 });
+
+describe('salvaging a file cut off by a crash', () => {
+  it('keeps the whole samples of a WAV and writes its real sizes', () => {
+    const found = salvage('wav', wavPlaceholder, 44 + 16001);
+    expect(found).toMatchObject({ keep: 44 + 16000, sampleRate: 8000, durationMs: 1000 });
+    expect(Buffer.from(found!.header).readUInt32LE(40)).toBe(16000);
+  });
+
+  it('keeps the whole frames of an MP3 and writes an Info frame that trims the codec delay', () => {
+    const frame = mp3FrameBytes(8000, 32);
+    const found = salvage('mp3', mp3Placeholder, frame * 31 + 100);
+    expect(found).toMatchObject({ keep: frame * 31, sampleRate: 8000 });
+    // 30 frames of 576 samples, less LAME's delay (576) and the decoder's (529).
+    expect(found!.durationMs).toBeCloseTo(((30 * 576 - 1105) / 8000) * 1000, 6);
+    expect(Buffer.from(found!.header).readUInt32BE(21)).toBe(30);
+  });
+
+  it.each([
+    ['a WAV with a header only', 'wav', wavPlaceholder, 44],
+    ['an MP3 with its Info frame only', 'mp3', mp3Placeholder, 288],
+    ['an MP3 shorter than the codec delay', 'mp3', mp3Placeholder, 288 * 2],
+    ['an empty file', 'wav', new Uint8Array(0), 0],
+    ['a file that is not what it claims', 'mp3', wavPlaceholder, 10_000],
+  ] as const)('finds nothing usable in %s', (_case, format, head, size) => {
+    expect(salvage(format, head, size)).toBeUndefined();
+  });
+});
