@@ -1,7 +1,9 @@
-// Forces a full garbage collection in the gateway through its inspector (the gateway is started
-// with --inspect=127.0.0.1:0; nothing else is done over the connection). Without it, RSS readings
-// mostly measure garbage: the idle gateway holds ~0.8 GB of start-up garbage (PGlite) until the
-// first major GC. Used only between measurement windows, never during one.
+// The gateway's inspector (it is started with --inspect=127.0.0.1:0), used for two things only,
+// and never during a measurement window:
+//  - collectGarbage: a full GC before RSS is read. Without it RSS mostly measures garbage: the idle
+//    gateway holds ~0.4 GB of start-up garbage (PGlite) until its first major GC;
+//  - cpuProfile: a sampled CPU profile (the Profiler domain), taken last, since profiling and
+//    serialising the profile stall the gateway's event loop for up to seconds.
 import WebSocket from 'ws';
 
 export const INSPECT_ARG = '--inspect=127.0.0.1:0';

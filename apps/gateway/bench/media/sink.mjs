@@ -1,6 +1,6 @@
 // Sink-level measurements, in the bench process: the gateway's own RecordingSink, encoder
-// (createEncoder) and file storage (FsRecordingStorage), fed mixed 16 kHz audio in 20 ms frames as
-// fast as possible, since a live bench cannot produce hours of audio.
+// (createEncoder) and file storage (FsRecordingStorage), fed a mixed call in 20 ms frames as fast
+// as possible, since a live bench cannot produce hours of audio.
 //  - stopRuns: the work a stop triggers once the mix reaches it (RecordingSink.finish(): encoder
 //    flush, final header, fsync, close, rename) after one hour of audio;
 //  - memorySeries: process memory while one recording grows to two hours.
@@ -16,8 +16,7 @@ import { createEncoder } from '../../dist/recorder/audio-encoder.js';
 import { RecordingSink } from '../../dist/recorder/recording-sink.js';
 import { FsRecordingStorage } from '../../dist/storage/recording-storage.js';
 
-export const MIXER_RATE = 16000; // the gateway's CallEngine mixes at 16 kHz
-const FRAME = MIXER_RATE / 50; // 20 ms
+const frameOf = (rate) => rate / 50; // 20 ms
 const LOOP_SECONDS = 10;
 const FRAMES_PER_HOUR = 3600 * 50;
 /** How far the file writes may trail the encoder while feeding (they run in libuv's thread pool). */
@@ -44,18 +43,20 @@ export function gc() {
   gcFunction();
 }
 
-let cachedLoop;
+const cachedLoops = new Map();
 /**
  * 10 s of a four-party call as the gateway's mixer makes it: four 8 kHz speech-like voices, each
- * from another place in the speech loop, mixed at 16 kHz by @mpc/media's Mixer.
+ * from another place in the speech loop, mixed at `rate` by @mpc/media's Mixer (at 16 kHz, as a
+ * call is mixed when its first stream is wideband; the voices themselves stay narrowband).
  */
-export function mixedLoop() {
-  if (cachedLoop) return cachedLoop;
+export function mixedLoop(rate) {
+  if (cachedLoops.has(rate)) return cachedLoops.get(rate);
+  const FRAME = frameOf(rate);
   const voice = speechLike(60);
-  const mixer = new Mixer({ sampleRate: MIXER_RATE });
+  const mixer = new Mixer({ sampleRate: rate });
   const offsets = [0, 13, 29, 41].map((s) => s * 8000);
   offsets.forEach((_, i) => mixer.addSource(`p${i}`, { sampleRate: 8000, joinAt: 0 }));
-  const out = new Int16Array(LOOP_SECONDS * MIXER_RATE);
+  const out = new Int16Array(LOOP_SECONDS * rate);
   const frame = new Int16Array(160);
   for (let f = 0; f < LOOP_SECONDS * 50; f++) {
     offsets.forEach((offset, i) => {
@@ -65,7 +66,7 @@ export function mixedLoop() {
     });
     out.set(mixer.mixUntil((f + 1) * FRAME), f * FRAME);
   }
-  cachedLoop = out;
+  cachedLoops.set(rate, out);
   return out;
 }
 
@@ -85,9 +86,10 @@ async function scratchStorage() {
   }, 0);
   return {
     dir,
-    async sink(recordingId, format) {
+    /** A sink as the gateway's CallEngine makes one: the mix at `mixRate`, the file at `fileRate`. */
+    async sink(recordingId, format, { mixRate, fileRate }) {
       const key = `bench/${recordingId}.${format}`;
-      const [encoder, inner] = await Promise.all([createEncoder(format, 8000), storage.create(key)]);
+      const [encoder, inner] = await Promise.all([createEncoder(format, fileRate), storage.create(key)]);
       partials.push(join(dir, `${key}.part`));
       const writer = {
         get failure() {
@@ -100,7 +102,7 @@ async function scratchStorage() {
         finish: (header) => inner.finish(header),
         abort: () => inner.abort(),
       };
-      return new RecordingSink(recordingId, MIXER_RATE, encoder, writer, 0);
+      return new RecordingSink(recordingId, mixRate, encoder, writer, 0);
     },
     /**
      * Waits until the queued file writes are done, less `slack` bytes: feeding as fast as possible
@@ -122,9 +124,10 @@ async function scratchStorage() {
   };
 }
 
-/** Feeds `frames` 20 ms frames, starting at frame `first`, into every sink, interleaved. */
-async function feed(sinks, first, frames, drain) {
-  const loop = mixedLoop();
+/** Feeds `frames` 20 ms frames of the mix at `rate`, starting at frame `first`, into every sink, interleaved. */
+async function feed(sinks, first, frames, drain, rate) {
+  const FRAME = frameOf(rate);
+  const loop = mixedLoop(rate);
   const loopFrames = loop.length / FRAME;
   for (let f = first; f < first + frames; f++) {
     const at = (f % loopFrames) * FRAME;
@@ -139,7 +142,7 @@ async function feed(sinks, first, frames, drain) {
  * after another with nothing else running), until `maxRuns` are done or `budgetMs` is spent
  * (at least `minRuns`). Each finish() is timed.
  */
-export async function stopRuns({ format, hours = 1, maxRuns = 20, minRuns = 2, budgetMs, concurrency = 2, log = () => {} }) {
+export async function stopRuns({ format, mixRate = 16000, fileRate = 16000, hours = 1, maxRuns = 20, minRuns = 2, budgetMs, concurrency = 2, log = () => {} }) {
   const runs = [];
   const started = performance.now();
   let batchMs = 0;
@@ -150,8 +153,8 @@ export async function stopRuns({ format, hours = 1, maxRuns = 20, minRuns = 2, b
     const batchStarted = performance.now();
     const scratch = await scratchStorage(); // each batch starts with no earlier files on disk
     try {
-      const sinks = await Promise.all(Array.from({ length: size }, (_, i) => scratch.sink(`${format}-${runs.length + i}`, format)));
-      await feed(sinks, 0, hours * FRAMES_PER_HOUR, scratch.drain);
+      const sinks = await Promise.all(Array.from({ length: size }, (_, i) => scratch.sink(`${format}-${runs.length + i}`, format, { mixRate, fileRate })));
+      await feed(sinks, 0, hours * FRAMES_PER_HOUR, scratch.drain, mixRate);
       await scratch.drain(0);
       const feedMs = performance.now() - batchStarted;
       for (const sink of sinks) {
@@ -159,6 +162,7 @@ export async function stopRuns({ format, hours = 1, maxRuns = 20, minRuns = 2, b
         const file = await sink.finish();
         const ms = performance.now() - t0;
         if (Math.abs(file.durationMs - hours * 3_600_000) > 100) throw new Error(`a ${format} sink finished with ${file.durationMs} ms, not ${hours} h`);
+        if (!(file.bytes > 0)) throw new Error(`a ${format} sink finished with an empty file`);
         runs.push({ ms: Math.round(ms * 100) / 100, bytes: file.bytes, feedSecondsPerHour: Math.round(feedMs / size / hours / 10) / 100 });
       }
     } finally {
@@ -167,19 +171,19 @@ export async function stopRuns({ format, hours = 1, maxRuns = 20, minRuns = 2, b
     batchMs = performance.now() - batchStarted;
     log(`${format}: ${runs.length} one-hour recordings finished (last batch of ${size} took ${(batchMs / 1000).toFixed(1)} s)`);
   }
-  return { format, hours, concurrency, runs, seconds: Math.round((performance.now() - started) / 100) / 10 };
+  return { format, mixRate, fileRate, hours, concurrency, runs, seconds: Math.round((performance.now() - started) / 100) / 10 };
 }
 
 /**
  * Process memory while one `format` recording is fed `hours` of audio, sampled (after a full GC,
  * and once the file writes caught up) every `everyMinutes` of recorded audio.
  */
-export async function memorySeries({ format = 'mp3', hours = 2, everyMinutes = 10, log = () => {} }) {
+export async function memorySeries({ format = 'mp3', mixRate = 8000, fileRate = 8000, hours = 2, everyMinutes = 10, log = () => {} }) {
   const scratch = await scratchStorage();
   const series = [];
   const started = performance.now();
   try {
-    const sink = await scratch.sink(`memory-${format}`, format);
+    const sink = await scratch.sink(`memory-${format}`, format, { mixRate, fileRate });
     const sample = (minutes) => {
       gc();
       const m = process.memoryUsage();
@@ -188,7 +192,7 @@ export async function memorySeries({ format = 'mp3', hours = 2, everyMinutes = 1
     sample(0);
     const step = everyMinutes * 60 * 50;
     for (let f = 0, minutes = everyMinutes; minutes <= hours * 60; f += step, minutes += everyMinutes) {
-      await feed([sink], f, step, scratch.drain);
+      await feed([sink], f, step, scratch.drain, mixRate);
       await scratch.drain(0);
       sample(minutes);
     }
@@ -203,6 +207,8 @@ export async function memorySeries({ format = 'mp3', hours = 2, everyMinutes = 1
     };
     return {
       format,
+      mixRate,
+      fileRate,
       hours,
       everyMinutes,
       fileBytes: file.bytes,
