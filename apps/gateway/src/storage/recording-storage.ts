@@ -1,10 +1,17 @@
-import { createReadStream, type ReadStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
 
 /** Where a recording's file is kept: `<auth_id>/<recording_id>.<format>`. */
 export const storageKey = (recording: { authId: string; recordingId: string; fileFormat: string }) =>
   `${recording.authId}/${recording.recordingId}.${recording.fileFormat}`;
+
+/** Keys are relative paths without empty, `.` or `..` segments, whatever the adapter. */
+export function checkedKey(key: string): string {
+  if (key.split('/').some((part) => part === '' || part === '.' || part === '..')) throw new Error(`bad storage key ${key}`);
+  return key;
+}
 
 /** A recording file being written: appended as it is encoded, patched and published at the end. */
 export interface RecordingWriter {
@@ -20,7 +27,8 @@ export interface RecordingWriter {
 
 export interface StoredFile {
   size: number;
-  read(range?: { start: number; end: number }): ReadStream;
+  /** The bytes of the file, or of `start..end` inclusive. */
+  read(range?: { start: number; end: number }): Readable;
 }
 
 /** A file whose writing stopped before it was finished (the process died), to be salvaged. */
@@ -129,7 +137,6 @@ export class FsRecordingStorage implements RecordingStorage {
   }
 
   private pathOf(key: string): string {
-    if (key.split('/').some((part) => part === '' || part === '.' || part === '..')) throw new Error(`bad storage key ${key}`);
-    return join(this.root, key);
+    return join(this.root, checkedKey(key));
   }
 }

@@ -1,0 +1,257 @@
+import { PassThrough, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+  UploadPartCommand,
+  type CompletedPart,
+} from '@aws-sdk/client-s3';
+import { checkedKey, type PartialFile, type RecordingStorage, type RecordingWriter, type StoredFile } from './recording-storage.js';
+
+/** S3's smallest part (all but the last part of an upload must be at least this big). */
+export const MIN_PART_SIZE = 5 * 1024 * 1024;
+
+export interface S3StorageOptions {
+  bucket: string;
+  /** An S3-compatible server's URL; AWS's own endpoint for the region when unset. */
+  endpoint?: string;
+  region: string;
+  /** A folder for every key (`recordings` or `recordings/`); none when empty. */
+  prefix: string;
+  forcePathStyle: boolean;
+  /** The size of every part of a multipart upload but the last. */
+  partSizeBytes: number;
+}
+
+interface Target {
+  Bucket: string;
+  Key: string;
+}
+
+/** Credentials come from the SDK's standard chain: `AWS_ACCESS_KEY_ID` and the rest, shared files, instance roles. */
+export function createS3Client(options: Pick<S3StorageOptions, 'endpoint' | 'region' | 'forcePathStyle'>): S3Client {
+  return new S3Client({
+    endpoint: options.endpoint,
+    region: options.region,
+    forcePathStyle: options.forcePathStyle,
+    // S3-compatible servers often understand neither the newer default checksums nor aws-chunked bodies.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
+
+const contentTypes: Record<string, string> = { mp3: 'audio/mpeg', wav: 'audio/wav' };
+
+const isMissing = (error: unknown) => error instanceof S3ServiceException && error.$metadata.httpStatusCode === 404;
+
+/** Some S3-compatible servers (s3rver) can neither list nor abort multipart uploads. */
+const isUnsupported = (error: unknown) => error instanceof S3ServiceException && ['NotImplemented', 'MethodNotAllowed'].includes(error.name);
+
+/**
+ * Objects in a bucket. A recording file is written as a multipart upload while it is recorded; an
+ * object cannot be patched, so its first part stays in memory until `finish` writes the header over
+ * it. An unfinished file cannot be salvaged after a crash, for the same reason.
+ */
+export class S3RecordingStorage implements RecordingStorage {
+  private readonly bucket: string;
+  private readonly prefix: string;
+  private readonly partSize: number;
+
+  constructor(
+    options: S3StorageOptions,
+    readonly client: S3Client = createS3Client(options),
+  ) {
+    if (options.partSizeBytes < MIN_PART_SIZE) throw new Error(`S3 parts must be at least ${MIN_PART_SIZE} bytes`);
+    this.bucket = options.bucket;
+    this.prefix = options.prefix.replace(/^\/+|\/+$/g, '');
+    this.partSize = options.partSizeBytes;
+  }
+
+  async create(key: string): Promise<RecordingWriter> {
+    return new MultipartWriter(this.client, this.target(key), this.partSize);
+  }
+
+  /** Always nothing: the first part of an unfinished file was only in the memory of the process that died. */
+  async partial(key: string): Promise<PartialFile | undefined> {
+    await this.abortUnfinished(this.target(key));
+    return undefined;
+  }
+
+  async get(key: string): Promise<StoredFile | undefined> {
+    const target = this.target(key);
+    let size: number;
+    try {
+      size = (await this.client.send(new HeadObjectCommand(target))).ContentLength ?? 0;
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+    return { size, read: (range) => this.read(target, range) };
+  }
+
+  async delete(key: string): Promise<void> {
+    const target = this.target(key);
+    await this.client.send(new DeleteObjectCommand(target));
+    await this.abortUnfinished(target);
+  }
+
+  private read(target: Target, range?: { start: number; end: number }): Readable {
+    const body = new PassThrough();
+    const request = new AbortController();
+    body.once('close', () => {
+      if (!body.readableEnded) request.abort();
+    });
+    this.client
+      .send(new GetObjectCommand({ ...target, Range: range && `bytes=${range.start}-${range.end}` }), { abortSignal: request.signal })
+      .then((response) => pipeline(response.Body as Readable, atMost(range ? range.end - range.start + 1 : Infinity), body))
+      .catch((error: Error) => body.destroy(error));
+    return body;
+  }
+
+  private async abortUnfinished(target: Target): Promise<void> {
+    try {
+      const { Uploads = [] } = await this.client.send(new ListMultipartUploadsCommand({ Bucket: target.Bucket, Prefix: target.Key }));
+      for (const upload of Uploads.filter((upload) => upload.Key === target.Key)) {
+        await abortUpload(this.client, target, upload.UploadId!);
+      }
+    } catch (error) {
+      if (!isUnsupported(error)) throw error;
+    }
+  }
+
+  private target(key: string): Target {
+    checkedKey(key);
+    return { Bucket: this.bucket, Key: this.prefix ? `${this.prefix}/${key}` : key };
+  }
+}
+
+/** The first `length` bytes of a stream: s3rver answers `bytes=0-0` with the whole object. */
+function atMost(length: number) {
+  return async function* (source: AsyncIterable<Buffer>) {
+    let left = length;
+    for await (const chunk of source) {
+      if (chunk.length > left) {
+        yield chunk.subarray(0, left);
+        return;
+      }
+      left -= chunk.length;
+      yield chunk;
+    }
+  };
+}
+
+async function abortUpload(client: S3Client, target: Target, uploadId: string): Promise<void> {
+  try {
+    await client.send(new AbortMultipartUploadCommand({ ...target, UploadId: uploadId }));
+  } catch (error) {
+    // Parts a server cannot abort are left to its own clean-up (a bucket lifecycle rule on AWS).
+    if (!isUnsupported(error) && !isMissing(error)) throw error;
+  }
+}
+
+/**
+ * Appends are buffered. The first part is kept until `finish`; each later part is uploaded, in
+ * order, as soon as it is full, so memory stays at about two parts whatever the length.
+ */
+class MultipartWriter implements RecordingWriter {
+  private first: Buffer | undefined;
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+  private bytes = 0;
+  private nextPart = 2;
+  private uploadId: string | undefined;
+  private readonly parts: CompletedPart[] = [];
+  private uploading = Promise.resolve();
+  private error: Error | undefined;
+  private aborted = false;
+  private readonly contentType: string | undefined;
+
+  constructor(
+    private readonly client: S3Client,
+    private readonly target: Target,
+    private readonly partSize: number,
+  ) {
+    this.contentType = contentTypes[target.Key.split('.').pop()!];
+  }
+
+  get failure(): Error | undefined {
+    return this.error;
+  }
+
+  append(chunk: Uint8Array): void {
+    if (chunk.length === 0 || this.error || this.aborted) return;
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    this.bytes += chunk.length;
+    while (this.pendingBytes >= this.partSize) {
+      const part = this.take(this.partSize);
+      if (this.first) this.queue(part);
+      else this.first = part;
+    }
+  }
+
+  async finish(header?: Uint8Array): Promise<{ bytes: number }> {
+    await this.uploading;
+    if (this.error) throw this.error;
+    const rest = this.take(this.pendingBytes);
+    if (!this.first || (this.nextPart === 2 && rest.length === 0)) {
+      const body = overwrite(this.first ?? rest, header);
+      await this.client.send(new PutObjectCommand({ ...this.target, Body: body, ContentType: this.contentType }));
+    } else {
+      if (rest.length > 0) await this.upload(this.nextPart++, rest);
+      await this.upload(1, overwrite(this.first, header));
+      const parts = [...this.parts].sort((a, b) => a.PartNumber! - b.PartNumber!);
+      await this.client.send(new CompleteMultipartUploadCommand({ ...this.target, UploadId: this.uploadId, MultipartUpload: { Parts: parts } }));
+    }
+    this.first = undefined;
+    return { bytes: this.bytes };
+  }
+
+  async abort(): Promise<void> {
+    this.aborted = true;
+    await this.uploading;
+    this.first = undefined;
+    this.pending = [];
+    if (this.uploadId) await abortUpload(this.client, this.target, this.uploadId);
+  }
+
+  /** Uploads a part after the ones queued before it; the first failure stops the rest. */
+  private queue(body: Buffer): void {
+    const partNumber = this.nextPart++;
+    this.uploading = this.uploading
+      .then(() => (this.error || this.aborted ? undefined : this.upload(partNumber, body)))
+      .catch((error: Error) => void (this.error ??= error));
+  }
+
+  private async upload(partNumber: number, body: Buffer): Promise<void> {
+    this.uploadId ??= (await this.client.send(new CreateMultipartUploadCommand({ ...this.target, ContentType: this.contentType }))).UploadId;
+    const { ETag } = await this.client.send(new UploadPartCommand({ ...this.target, UploadId: this.uploadId, PartNumber: partNumber, Body: body }));
+    this.parts.push({ PartNumber: partNumber, ETag });
+  }
+
+  /** The first `size` buffered bytes as one buffer. */
+  private take(size: number): Buffer {
+    const all = Buffer.concat(this.pending, this.pendingBytes);
+    // A copy, so the part sent away is not kept alive by what remains.
+    const rest = Buffer.from(all.subarray(size));
+    this.pending = rest.length > 0 ? [rest] : [];
+    this.pendingBytes = rest.length;
+    return all.subarray(0, size);
+  }
+}
+
+/** `header` written over the start of `body` (a body shorter than the header becomes the header). */
+function overwrite(body: Buffer, header?: Uint8Array): Buffer {
+  if (!header || header.length === 0) return body;
+  if (header.length >= body.length) return Buffer.from(header);
+  body.set(header, 0);
+  return body;
+}

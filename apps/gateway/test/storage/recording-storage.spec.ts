@@ -1,0 +1,217 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buffer } from 'node:stream/consumers';
+import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { FsRecordingStorage, type RecordingStorage, type RecordingWriter } from '../../dist/storage/recording-storage.js';
+import { MIN_PART_SIZE, S3RecordingStorage, createS3Client } from '../../dist/storage/s3-recording-storage.js';
+import { startTestS3, type TestS3 } from '../support/s3.js';
+
+/** The smallest part S3 allows, so these tests hold against AWS too. */
+const PART = MIN_PART_SIZE;
+
+let keys = 0;
+const newKey = (format = 'wav') => `MATESTSTORAGE/${process.pid}-${(keys += 1)}.${format}`;
+
+/** Appends `bytes` in chunks of `chunk` bytes, as the encoder hands them over. */
+function writeAll(writer: RecordingWriter, bytes: Buffer, chunk: number): void {
+  for (let offset = 0; offset < bytes.length; offset += chunk) writer.append(bytes.subarray(offset, offset + chunk));
+}
+
+/** `body` as it must be stored: `header` over its first bytes. */
+const patched = (body: Buffer, header: Buffer) => Buffer.concat([header, body.subarray(header.length)]);
+
+async function expectStored(storage: RecordingStorage, key: string, expected: Buffer, ranges: [number, number][]) {
+  const file = await storage.get(key);
+  expect(file?.size).toBe(expected.length);
+  expect((await buffer(file!.read())).equals(expected), 'whole file').toBe(true);
+  for (const [start, end] of ranges) {
+    expect((await buffer(file!.read({ start, end }))).equals(expected.subarray(start, end + 1)), `bytes ${start}-${end}`).toBe(true);
+  }
+}
+
+interface OpenStorage {
+  storage: RecordingStorage;
+  close(): Promise<void>;
+}
+
+/** What every adapter must do, run against each of them. */
+function behavesAsRecordingStorage(name: string, open: () => Promise<OpenStorage>) {
+  describe(`${name} recording storage`, () => {
+    let opened: OpenStorage;
+    let storage: RecordingStorage;
+    beforeAll(async () => {
+      opened = await open();
+      storage = opened.storage;
+    });
+    afterAll(() => opened?.close());
+
+    it('publishes what was appended at finish, with the header written over its start', async () => {
+      const key = newKey();
+      const body = randomBytes(100_000);
+      const header = Buffer.from('RIFF....WAVEfmt header known last');
+      const writer = await storage.create(key);
+      writeAll(writer, body, 997);
+      expect(await storage.get(key)).toBeUndefined();
+      expect(await writer.finish(header)).toEqual({ bytes: body.length });
+      expect(writer.failure).toBeUndefined();
+      await expectStored(storage, key, patched(body, header), [[0, 0], [0, 99], [10, 12_345], [50_000, 99_999], [99_999, 99_999]]);
+    });
+
+    it('publishes a file without a header as appended', async () => {
+      const key = newKey('mp3');
+      const body = randomBytes(5000);
+      const writer = await storage.create(key);
+      writeAll(writer, body, 1);
+      await writer.finish();
+      await expectStored(storage, key, body, [[4000, 4999]]);
+    });
+
+    it('keeps a file of more than two parts whole, across the part boundaries', async () => {
+      const key = newKey();
+      const body = randomBytes(2 * PART + 123_457);
+      const header = Buffer.alloc(44, 0xab);
+      const writer = await storage.create(key);
+      writeAll(writer, body, 65_539);
+      expect(await writer.finish(header)).toEqual({ bytes: body.length });
+      await expectStored(storage, key, patched(body, header), [[0, 43], [PART - 10, PART + 9], [2 * PART - 1, 2 * PART], [2 * PART, body.length - 1]]);
+    });
+
+    it('leaves nothing when a file is aborted, small or of several parts', async () => {
+      for (const size of [1000, 2 * PART + 10]) {
+        const key = newKey();
+        const writer = await storage.create(key);
+        writeAll(writer, randomBytes(size), 65_536);
+        await writer.abort();
+        expect(await storage.get(key)).toBeUndefined();
+        expect(await storage.partial(key)).toBeUndefined();
+      }
+    });
+
+    it('deletes a file, and deleting what is not there is no error', async () => {
+      const key = newKey();
+      const writer = await storage.create(key);
+      writer.append(randomBytes(2000));
+      await writer.finish();
+      expect(await storage.get(key)).toBeDefined();
+      await storage.delete(key);
+      expect(await storage.get(key)).toBeUndefined();
+      await storage.delete(key);
+    });
+
+    it('has nothing under a key never written', async () => {
+      expect(await storage.get(newKey())).toBeUndefined();
+      expect(await storage.partial(newKey())).toBeUndefined();
+    });
+
+    it('refuses keys that climb out of their place', async () => {
+      await expect(storage.create('../escape.wav')).rejects.toThrow(/bad storage key/);
+    });
+  });
+}
+
+behavesAsRecordingStorage('fs', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'mpc-storage-'));
+  return { storage: new FsRecordingStorage(root), close: async () => rmSync(root, { recursive: true, force: true }) };
+});
+
+let s3: TestS3;
+const s3Options = () => ({ bucket: s3.bucket, endpoint: s3.endpoint, region: 'us-east-1', prefix: `${s3.prefix}/storage`, forcePathStyle: true, partSizeBytes: PART });
+
+describe('s3', () => {
+  beforeAll(async () => {
+    s3 = await startTestS3();
+  });
+  afterAll(() => s3?.stop());
+
+  behavesAsRecordingStorage('s3', async () => {
+    const storage = new S3RecordingStorage(s3Options());
+    return { storage, close: async () => storage.client.destroy() };
+  });
+
+  /** An S3 storage whose client notes every command it sends, and may fail some. */
+  function watchedStorage(fail?: (command: string) => Error | undefined) {
+    const client: S3Client = createS3Client(s3Options());
+    const sent: string[] = [];
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const error = fail?.(context.commandName!);
+        if (error) throw error;
+        sent.push(context.commandName!);
+        return next(args);
+      },
+      { step: 'initialize', name: 'watchCommands' },
+    );
+    return { storage: new S3RecordingStorage(s3Options(), client), sent, client };
+  }
+
+  it('uploads parts while recording, holding back only the first, which finish writes last', async () => {
+    const { storage, sent, client } = watchedStorage();
+    const key = newKey();
+    const body = randomBytes(2 * PART + 1000);
+    const writer = await storage.create(key);
+    writeAll(writer, body, 8192);
+    await vi.waitFor(() => expect(sent).toEqual(['CreateMultipartUploadCommand', 'UploadPartCommand']));
+    expect(await storage.get(key)).toBeUndefined();
+    sent.length = 0;
+    const header = Buffer.alloc(44, 1);
+    await writer.finish(header);
+    expect(sent).toEqual(['UploadPartCommand', 'UploadPartCommand', 'CompleteMultipartUploadCommand']);
+    await expectStored(storage, key, patched(body, header), [[PART - 1, PART]]);
+    client.destroy();
+  });
+
+  it('puts a file of one part or less in one request at finish', async () => {
+    const { storage, sent, client } = watchedStorage();
+    for (const size of [1000, PART]) {
+      sent.length = 0;
+      const key = newKey('mp3');
+      const writer = await storage.create(key);
+      writeAll(writer, randomBytes(size), 4096);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(sent).toEqual([]);
+      await writer.finish(Buffer.from('ID3'));
+      expect(sent).toEqual(['PutObjectCommand']);
+      expect((await s3.client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: `${s3.prefix}/storage/${key}` }))).ContentType).toBe('audio/mpeg');
+    }
+    client.destroy();
+  });
+
+  it('remembers a failed part upload as the failure, and finish rejects with it', async () => {
+    const refused = new Error('part refused');
+    const { storage, client } = watchedStorage((command) => (command === 'UploadPartCommand' ? refused : undefined));
+    const key = newKey();
+    const writer = await storage.create(key);
+    writeAll(writer, randomBytes(2 * PART + 10), 65_536);
+    await vi.waitFor(() => expect(writer.failure).toBe(refused));
+    writer.append(randomBytes(10));
+    await expect(writer.finish(Buffer.alloc(44))).rejects.toBe(refused);
+    await writer.abort();
+    expect(await storage.get(key)).toBeUndefined();
+    client.destroy();
+  });
+
+  it('has nothing to salvage from a file cut off before finish: its first part was only in memory', async () => {
+    const { storage, sent, client } = watchedStorage();
+    const key = newKey();
+    const writer = await storage.create(key);
+    writeAll(writer, randomBytes(2 * PART + 10), 65_536);
+    await vi.waitFor(() => expect(sent).toContain('UploadPartCommand'));
+    expect(await storage.partial(key)).toBeUndefined();
+    expect(await storage.get(key)).toBeUndefined();
+    client.destroy();
+  });
+
+  it('keeps files under the prefix', async () => {
+    const storage = new S3RecordingStorage({ ...s3Options(), prefix: `/${s3.prefix}/prefixed/` });
+    const writer = await storage.create('MA1/one.wav');
+    writer.append(Buffer.from('audio'));
+    await writer.finish();
+    const head = await s3.client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: `${s3.prefix}/prefixed/MA1/one.wav` }));
+    expect(head.ContentLength).toBe(5);
+    expect(head.ContentType).toBe('audio/wav');
+    storage.client.destroy();
+  });
+});
