@@ -11,6 +11,8 @@ import { OutboxRepository } from './callbacks/outbox.repository.js';
 import { ApiError } from './common/error-catalog.js';
 import type { Logger } from './common/logger.js';
 import { DATABASE } from './gateway.tokens.js';
+import { inlineEncoders } from './recorder/audio-encoder.js';
+import { EncoderThreads } from './recorder/encoder-threads.js';
 import { RecorderService } from './recorder/recorder.service.js';
 import type { RecordingStorage } from './storage/recording-storage.js';
 import { HealthController } from './health/health.controller.js';
@@ -26,18 +28,20 @@ export interface GatewayParts {
   storage: RecordingStorage;
   logger: Logger;
   jitterMs: number;
+  encoderThreads: number;
   callbacks: { access: PrivateAccess; concurrency: number };
 }
 
 /** Wires the gateway by hand from its adapters, so nothing depends on reflected constructor types. */
 @Module({})
 export class GatewayModule {
-  static create({ database, urls, storage, logger, jitterMs, callbacks }: GatewayParts): DynamicModule {
+  static create({ database, urls, storage, logger, jitterMs, encoderThreads, callbacks }: GatewayParts): DynamicModule {
     const callsRepository = new CallsRepository();
     const accounts = new AccountsService(new AccountsRepository(database.db));
     const outbox = new OutboxRepository();
     const dispatcher = new CallbackDispatcher(database.db, outbox, accounts, logger, { pollMs: 250, ...callbacks });
-    const recorder = new RecorderService(storage, logger, { jitterMs, tickMs: 20 });
+    const encoders = encoderThreads > 0 ? new EncoderThreads(encoderThreads, logger) : inlineEncoders;
+    const recorder = new RecorderService(storage, encoders, logger, { jitterMs, tickMs: 20 });
     const callbackOutbox: CallbackOutbox = {
       outbox,
       wake: () => dispatcher.wake(),

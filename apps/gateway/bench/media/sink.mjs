@@ -1,5 +1,5 @@
 // Sink-level measurements, in the bench process: the gateway's own RecordingSink, encoder
-// (createEncoder) and file storage (FsRecordingStorage), fed a mixed call in 20 ms frames as fast
+// (on an encoder thread, as the gateway runs it) and file storage (FsRecordingStorage), fed a mixed call in 20 ms frames as fast
 // as possible, since a live bench cannot produce hours of audio.
 //  - stopRuns: the work a stop triggers once the mix reaches it (RecordingSink.finish(): encoder
 //    flush, final header, fsync, close, rename) after one hour of audio;
@@ -12,7 +12,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Mixer } from '@mpc/media';
 import { speechLike } from '../../../../packages/media/bench/encoder.mjs';
-import { createEncoder } from '../../dist/recorder/audio-encoder.js';
+import { EncoderThreads } from '../../dist/recorder/encoder-threads.js';
 import { RecordingSink } from '../../dist/recorder/recording-sink.js';
 import { FsRecordingStorage } from '../../dist/storage/recording-storage.js';
 
@@ -24,6 +24,9 @@ const WRITE_SLACK_BYTES = 1 << 20;
 
 /** Temp dirs still to remove, for the exit hook. */
 const tempDirs = new Set();
+const silent = { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined };
+/** One encoder thread, as the gateway has on this machine. */
+const encoders = new EncoderThreads(1, silent);
 export function removeSinkTempDirsSync() {
   for (const dir of tempDirs) {
     try {
@@ -89,7 +92,7 @@ async function scratchStorage() {
     /** A sink as the gateway's CallEngine makes one: the mix at `mixRate`, the file at `fileRate`. */
     async sink(recordingId, format, { mixRate, fileRate }) {
       const key = `bench/${recordingId}.${format}`;
-      const [encoder, inner] = await Promise.all([createEncoder(format, fileRate), storage.create(key)]);
+      const inner = await storage.create(key);
       partials.push(join(dir, `${key}.part`));
       const writer = {
         get failure() {
@@ -102,6 +105,7 @@ async function scratchStorage() {
         finish: (header) => inner.finish(header),
         abort: () => inner.abort(),
       };
+      const encoder = await encoders.create(format, fileRate, (bytes) => writer.append(bytes));
       return new RecordingSink(recordingId, mixRate, encoder, writer, 0);
     },
     /**
@@ -111,6 +115,7 @@ async function scratchStorage() {
      * (Not /proc/self/io wchar: it also counts libuv's 8-byte eventfd wake-ups, one per write.)
      */
     async drain(slack = 0) {
+      await encoders.synced();
       const deadline = performance.now() + 120_000;
       while (written() < appended.bytes - slack) {
         if (performance.now() > deadline) throw new Error('the recording writes did not drain within 120 s');

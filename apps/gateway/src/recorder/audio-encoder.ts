@@ -1,39 +1,103 @@
 import { Mp3Encoder, WavEncoder } from '@mpc/media';
 
-/** What the recorder needs of an encoder: a header to begin with, chunks, and the end. */
+export type AudioFormat = 'mp3' | 'wav';
+export type AudioRate = 8000 | 16000;
+
+/** Where an encoder puts its bytes, in order: the recording's file. */
+export type EncodedOutput = (bytes: Uint8Array) => void;
+
+/**
+ * What the recorder needs of an encoder. The bytes of what it is given reach its output in order,
+ * at once or later (an encoder on another thread), beginning with the format's header.
+ */
 export interface AudioEncoder {
-  readonly sampleRate: number;
-  begin(): Uint8Array;
-  encode(samples: Int16Array): Uint8Array;
-  /** The last bytes, and for WAV the final header to write over the first one. */
-  end(): { tail: Uint8Array; header?: Uint8Array };
+  readonly sampleRate: AudioRate;
+  /** The first error, after which nothing more is encoded. */
+  readonly failure: Error | undefined;
+  /** Encodes the samples, which the encoder may keep: the caller must not reuse them. */
+  encode(samples: Int16Array): void;
+  /** Flushes the last bytes to the output; resolves with the final header to write over the first one. */
+  end(): Promise<Uint8Array>;
+  /** Drops the encoder without flushing. */
+  discard(): void;
+}
+
+export interface EncoderFactory {
+  create(format: AudioFormat, sampleRate: AudioRate, output: EncodedOutput): Promise<AudioEncoder>;
+  close(): Promise<void>;
 }
 
 /** MP3 at a constant bit rate suited to speech: 32 kbit/s at 8 kHz, 48 kbit/s at 16 kHz. */
 export const MP3_BITRATE_KBPS = { 8000: 32, 16000: 48 } as const;
 
-export async function createEncoder(format: 'mp3' | 'wav', sampleRate: 8000 | 16000): Promise<AudioEncoder> {
+/** A format's encoder, synchronous, on the caller's thread. */
+export interface FormatEncoder {
+  begin(): Uint8Array;
+  encode(samples: Int16Array): Uint8Array;
+  /** The last bytes, and the final header to write over the first bytes. */
+  end(): { tail: Uint8Array; header: Uint8Array };
+  /** Gives back what the encoder holds (a pooled LAME instance). */
+  release(): void;
+}
+
+export async function createFormatEncoder(format: AudioFormat, sampleRate: AudioRate): Promise<FormatEncoder> {
   if (format === 'wav') {
     const wav = new WavEncoder({ sampleRate, channels: 1 });
     return {
-      sampleRate,
       begin: () => wav.start(),
       encode: (samples) => wav.encode(samples),
       end: () => {
         const { trailer, header } = wav.finish();
         return { tail: trailer, header };
       },
+      release: () => undefined,
     };
   }
   const mp3 = await Mp3Encoder.create({ sampleRate, bitrate: MP3_BITRATE_KBPS[sampleRate] });
+  let ended = false;
   return {
-    sampleRate,
     // An Info frame first, rewritten at the end with the counts that let decoders trim LAME's delay and padding.
     begin: () => mp3.infoFrame(),
     encode: (samples) => mp3.encode(samples),
     end: () => {
+      ended = true;
       const tail = mp3.finish();
       return { tail, header: mp3.infoFrame() };
     },
+    release: () => {
+      if (!ended) mp3.finish();
+      ended = true;
+    },
   };
 }
+
+/** Encodes on the calling thread: for tests, and where a worker thread would only add copying. */
+export const inlineEncoders: EncoderFactory = {
+  async create(format, sampleRate, output) {
+    const encoder = await createFormatEncoder(format, sampleRate);
+    output(encoder.begin());
+    let failure: Error | undefined;
+    return {
+      sampleRate,
+      get failure() {
+        return failure;
+      },
+      encode(samples) {
+        if (failure) return;
+        try {
+          output(encoder.encode(samples));
+        } catch (error) {
+          failure = error as Error;
+        }
+      },
+      async end() {
+        if (failure) throw failure;
+        const { tail, header } = encoder.end();
+        output(tail);
+        return header;
+      },
+      discard: () => encoder.release(),
+    };
+  },
+  close: async () => undefined,
+};

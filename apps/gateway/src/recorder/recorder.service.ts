@@ -2,7 +2,7 @@ import type { Logger } from '../common/logger.js';
 import type { ParticipantRow } from '../persistence/schema.js';
 import type { RecordingChange, RecordingObserver } from '../recordings/recording-observer.js';
 import { storageKey, type RecordingStorage } from '../storage/recording-storage.js';
-import { createEncoder } from './audio-encoder.js';
+import type { EncoderFactory } from './audio-encoder.js';
 import { CallEngine } from './call-engine.js';
 import type { RecordingSink } from './recording-sink.js';
 
@@ -41,6 +41,7 @@ export class RecorderService implements RecordingObserver {
 
   constructor(
     private readonly storage: RecordingStorage,
+    private readonly encoders: EncoderFactory,
     private readonly logger: Logger,
     private readonly options: RecorderOptions = { jitterMs: 100, tickMs: 20 },
     private readonly clock: () => number = () => performance.now(),
@@ -61,6 +62,7 @@ export class RecorderService implements RecordingObserver {
     const sinks = [...this.engines.values()].flatMap((engine) => engine.allSinks());
     await Promise.all(sinks.map((sink) => this.finish(sink)));
     await Promise.all(this.chains.values());
+    await this.encoders.close();
   }
 
   // ---- media streams ----
@@ -133,7 +135,11 @@ export class RecorderService implements RecordingObserver {
     if (event === 'Initiated') {
       const soloId = recording.trackType === 'participant' ? change.callUuid : undefined;
       const sampleRate = Math.min(engine.rate, this.recordingRate(recording.mpcUuid, soloId)) as 8000 | 16000;
-      const [encoder, writer] = await Promise.all([createEncoder(recording.fileFormat, sampleRate), this.storage.create(storageKey(recording))]);
+      const writer = await this.storage.create(storageKey(recording));
+      const encoder = await this.encoders.create(recording.fileFormat, sampleRate, (bytes) => writer.append(bytes)).catch(async (error: unknown) => {
+        await writer.abort();
+        throw error;
+      });
       const solo = soloId === undefined ? undefined : { sourceId: soloId, sampleRate: this.sourceRates.get(recording.mpcUuid)?.get(soloId) ?? 8000 };
       engine.attach({ recordingId: recording.recordingId, encoder, writer, clockMs, solo });
       this.logger.info({ recording_id: recording.recordingId, mpc_uuid: recording.mpcUuid, sample_rate: sampleRate }, 'recording started');

@@ -4,6 +4,9 @@ import type { AudioEncoder } from './audio-encoder.js';
 
 export type SinkCommand = 'pause' | 'resume' | 'stop';
 
+/** Audio is handed to the encoder in batches of this length: per call, an encoder costs more than per sample. */
+const BATCH_MS = 100;
+
 /**
  * One recording's file being made from the call's mixed audio. State changes are placed on the
  * call's timeline (in mixer samples) and applied exactly where the audio reaches them, so a pause
@@ -15,6 +18,8 @@ export class RecordingSink {
   private readonly resampler: Resampler;
   private writtenSamples = 0;
   private stopped = false;
+  private batch: Int16Array;
+  private batchFill = 0;
 
   constructor(
     readonly recordingId: string,
@@ -24,8 +29,8 @@ export class RecordingSink {
     /** Timeline position where the recording begins. */
     private readonly beginsAt: number,
   ) {
-    this.resampler = new Resampler(mixerRate, encoder.sampleRate as 8000 | 16000);
-    writer.append(encoder.begin());
+    this.resampler = new Resampler(mixerRate, encoder.sampleRate);
+    this.batch = new Int16Array((encoder.sampleRate * BATCH_MS) / 1000);
   }
 
   /** Output samples recorded so far: pauses are not in them. */
@@ -42,7 +47,7 @@ export class RecordingSink {
   }
 
   get failure(): Error | undefined {
-    return this.writer.failure;
+    return this.writer.failure ?? this.encoder.failure;
   }
 
   schedule(at: number, command: SinkCommand): void {
@@ -72,14 +77,15 @@ export class RecordingSink {
   /** Flushes the encoder and publishes the file. */
   async finish(): Promise<{ bytes: number; durationMs: number }> {
     this.stopped = true;
-    const { tail, header } = this.encoder.end();
-    this.writer.append(tail);
+    this.flush();
+    const header = await this.encoder.end();
     const { bytes } = await this.writer.finish(header);
     return { bytes, durationMs: (this.writtenSamples * 1000) / this.encoder.sampleRate };
   }
 
   abort(): Promise<void> {
     this.stopped = true;
+    this.encoder.discard();
     return this.writer.abort();
   }
 
@@ -91,6 +97,27 @@ export class RecordingSink {
   private write(mixed: Int16Array): void {
     const samples = this.resampler.process(mixed);
     this.writtenSamples += samples.length;
-    this.writer.append(this.encoder.encode(samples));
+    let offset = 0;
+    while (offset < samples.length) {
+      const taken = Math.min(samples.length - offset, this.batch.length - this.batchFill);
+      this.batch.set(samples.subarray(offset, offset + taken), this.batchFill);
+      this.batchFill += taken;
+      offset += taken;
+      if (this.batchFill === this.batch.length) this.flush();
+    }
+  }
+
+  /** Hands the batch so far to the encoder, which keeps it. */
+  private flush(): void {
+    if (this.batchFill === 0) return;
+    const size = this.batch.length;
+    if (this.batchFill < size) {
+      this.encoder.encode(this.batch.slice(0, this.batchFill));
+    } else {
+      // The encoder may move the buffer to its thread, which leaves this view empty.
+      this.encoder.encode(this.batch);
+      this.batch = new Int16Array(size);
+    }
+    this.batchFill = 0;
   }
 }

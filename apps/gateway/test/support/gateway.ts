@@ -58,7 +58,7 @@ export async function startTestGateway(
     CALLBACK_ALLOW_PRIVATE: 'loopback',
     // Shared test machines stall now and then; a wider window keeps late frames rare.
     MEDIA_JITTER_MS: '250',
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: process.env.MPC_TEST_LOG_LEVEL ?? 'silent',
     ...env,
   });
   const gateway = await startGateway(config, overrides);

@@ -1,0 +1,81 @@
+import { parentPort } from 'node:worker_threads';
+import { createFormatEncoder, type FormatEncoder } from './audio-encoder.js';
+import type { EncoderReply, EncoderRequest } from './encoder-protocol.js';
+
+/**
+ * An encoder thread: keeps the encoders of the recordings given to it and answers each request in
+ * order. An MP3 encoder is made asynchronously, so each encoder's requests wait on a chain.
+ */
+const port = parentPort!;
+const encoders = new Map<number, Promise<FormatEncoder | undefined>>();
+
+function reply(message: EncoderReply): void {
+  const bytes = message.type === 'bytes' ? message.bytes : message.type === 'ended' ? message.header : undefined;
+  port.postMessage(message, bytes ? [bytes.buffer as ArrayBuffer] : []);
+}
+
+/** Bytes that own their whole buffer, so they can be moved to the other thread. */
+function owned(bytes: Uint8Array): Uint8Array {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+}
+
+function step(id: number, work: (encoder: FormatEncoder) => void): void {
+  const previous = encoders.get(id);
+  if (!previous) return;
+  encoders.set(
+    id,
+    previous.then((encoder) => {
+      if (!encoder) return undefined;
+      try {
+        work(encoder);
+        return encoder;
+      } catch (error) {
+        encoder.release();
+        reply({ type: 'failed', id, message: (error as Error).message });
+        return undefined;
+      }
+    }),
+  );
+}
+
+port.on('message', (request: EncoderRequest) => {
+  const { id } = request;
+  switch (request.type) {
+    case 'open':
+      encoders.set(
+        id,
+        createFormatEncoder(request.format, request.sampleRate).then(
+          (encoder) => {
+            reply({ type: 'bytes', id, bytes: owned(encoder.begin()) });
+            return encoder;
+          },
+          (error: Error) => {
+            reply({ type: 'failed', id, message: error.message });
+            return undefined;
+          },
+        ),
+      );
+      return;
+    case 'encode':
+      step(id, (encoder) => {
+        const bytes = encoder.encode(request.samples);
+        if (bytes.length > 0) reply({ type: 'bytes', id, bytes: owned(bytes) });
+      });
+      return;
+    case 'end':
+      step(id, (encoder) => {
+        const { tail, header } = encoder.end();
+        if (tail.length > 0) reply({ type: 'bytes', id, bytes: owned(tail) });
+        reply({ type: 'ended', id, header: owned(header) });
+      });
+      encoders.delete(id);
+      return;
+    case 'sync':
+      void Promise.all(encoders.values()).then(() => reply({ type: 'synced', id }));
+      return;
+    case 'discard':
+      step(id, (encoder) => encoder.release());
+      encoders.delete(id);
+      return;
+  }
+});

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import type { AudioEncoder } from './audio-encoder.js';
+import type { RecordingWriter } from '../storage/recording-storage.js';
+import { RecordingSink } from './recording-sink.js';
+
+/** An encoder that takes its batches away, as one on another thread does, and counts them. */
+function movingEncoder() {
+  const batches: Int16Array[] = [];
+  const encoder: AudioEncoder = {
+    sampleRate: 8000,
+    failure: undefined,
+    encode: (samples) => void batches.push(structuredClone(samples, { transfer: [samples.buffer as ArrayBuffer] })),
+    end: async () => new Uint8Array(0),
+    discard: () => undefined,
+  };
+  return { encoder, batches };
+}
+
+const writer: RecordingWriter = { failure: undefined, append: () => undefined, finish: async () => ({ bytes: 0 }), abort: async () => undefined };
+
+describe('RecordingSink', () => {
+  it('hands the encoder every sample once, in 100 ms batches, even when the encoder moves the buffers away', async () => {
+    const { encoder, batches } = movingEncoder();
+    const sink = new RecordingSink('r1', 8000, encoder, writer, 0);
+    for (let frame = 0; frame < 52; frame += 1) sink.feed(frame * 160, new Int16Array(160).fill(frame));
+    await sink.finish();
+    expect(batches.map((batch) => batch.length)).toEqual([...Array<number>(10).fill(800), 320]);
+    const all = Int16Array.from(batches.flatMap((batch) => [...batch]));
+    expect(all.length).toBe(52 * 160);
+    for (let frame = 0; frame < 52; frame += 1) expect(all[frame * 160 + 159]).toBe(frame);
+    expect(sink.recordedSamples).toBe(52 * 160);
+  });
+
+  it('leaves paused audio out and flushes what it holds at the stop', async () => {
+    const { encoder, batches } = movingEncoder();
+    const sink = new RecordingSink('r2', 8000, encoder, writer, 0);
+    sink.schedule(800, 'pause');
+    sink.schedule(1600, 'resume');
+    sink.schedule(2000, 'stop');
+    sink.feed(0, new Int16Array(4000).fill(7));
+    expect(sink.isStopped).toBe(true);
+    await sink.finish();
+    expect(batches.reduce((sum, batch) => sum + batch.length, 0)).toBe(800 + 400);
+    expect(sink.recordedSamples).toBe(1200);
+  });
+});

@@ -1,0 +1,69 @@
+import { afterEach, describe, expect, it } from 'vitest';
+// The thread runs the compiled worker, so this test uses the build, as the gateway does.
+import { inlineEncoders, type AudioEncoder, type EncoderFactory } from '../../dist/recorder/audio-encoder.js';
+import { EncoderThreads } from '../../dist/recorder/encoder-threads.js';
+
+const silentLogger = { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined } as never;
+
+/** One second of a 440 Hz tone at `rate`, as 100 ms batches. */
+function toneBatches(rate: number): Int16Array[] {
+  const batches: Int16Array[] = [];
+  for (let b = 0; b < 10; b += 1) {
+    const batch = new Int16Array(rate / 10);
+    for (let i = 0; i < batch.length; i += 1) batch[i] = Math.round(8000 * Math.sin((2 * Math.PI * 440 * (b * batch.length + i)) / rate));
+    batches.push(batch);
+  }
+  return batches;
+}
+
+async function encodeAll(factory: EncoderFactory, format: 'mp3' | 'wav', rate: 8000 | 16000) {
+  const chunks: Uint8Array[] = [];
+  const encoder = await factory.create(format, rate, (bytes) => chunks.push(bytes));
+  for (const batch of toneBatches(rate)) encoder.encode(batch);
+  const header = await encoder.end();
+  return { bytes: Buffer.concat(chunks), header: Buffer.from(header) };
+}
+
+describe('encoder threads', () => {
+  let threads: EncoderThreads;
+  afterEach(() => threads.close());
+
+  it.each([
+    ['mp3', 8000],
+    ['mp3', 16000],
+    ['wav', 8000],
+  ] as const)('give the same %s bytes at %i Hz as encoding on the main thread', async (format, rate) => {
+    threads = new EncoderThreads(2, silentLogger);
+    const [remote, inline] = await Promise.all([encodeAll(threads, format, rate), encodeAll(inlineEncoders, format, rate)]);
+    expect(remote.bytes.length).toBeGreaterThan(format === 'wav' ? rate * 2 : 1000);
+    expect(remote.bytes.equals(inline.bytes)).toBe(true);
+    expect(remote.header.equals(inline.header)).toBe(true);
+  });
+
+  it('keep many recordings apart, spread over the threads', async () => {
+    threads = new EncoderThreads(2, silentLogger);
+    const outputs = await Promise.all(Array.from({ length: 6 }, () => encodeAll(threads, 'mp3', 8000)));
+    const reference = await encodeAll(inlineEncoders, 'mp3', 8000);
+    for (const output of outputs) expect(output.bytes.equals(reference.bytes)).toBe(true);
+  });
+
+  it('fail the recordings of a thread that dies, and serve new ones on a fresh thread', async () => {
+    threads = new EncoderThreads(1, silentLogger);
+    const encoder: AudioEncoder = await threads.create('mp3', 8000, () => undefined);
+    encoder.encode(toneBatches(8000)[0]!);
+    await threads.synced();
+    const worker = (threads as unknown as { threads: { worker: { terminate(): Promise<number> } }[] }).threads[0]!.worker;
+    await worker.terminate();
+    await expect.poll(() => encoder.failure?.message).toMatch(/encoder thread exited/);
+    await expect(encoder.end()).rejects.toThrow(/encoder thread exited/);
+
+    const after = await encodeAll(threads, 'mp3', 8000);
+    expect(after.bytes.length).toBeGreaterThan(1000);
+  });
+
+  it('report a failure to make an encoder through the encoder', async () => {
+    threads = new EncoderThreads(1, silentLogger);
+    const encoder = await threads.create('mp3', 44100 as never, () => undefined);
+    await expect(encoder.end()).rejects.toThrow(/unsupported sample rate/);
+  });
+});
