@@ -11,6 +11,7 @@ import { MediaIngress } from './media-ingress/media-ingress.js';
 import { RecorderService } from './recorder/recorder.service.js';
 import { RecordingsService } from './recordings/recordings.service.js';
 import { FsRecordingStorage, type RecordingStorage } from './storage/recording-storage.js';
+import { S3RecordingStorage } from './storage/s3-recording-storage.js';
 import { AuthGuard } from './accounts/auth.guard.js';
 import type { BasicCredentials } from './accounts/credentials.js';
 import { RateLimiter } from './accounts/rate-limiter.js';
@@ -48,18 +49,23 @@ function nestLogger(logger: Logger): LoggerService {
   };
 }
 
-/** Opens the database, applies migrations and accounts, and serves the API on the configured port. */
 /** Adapters a caller may supply instead of the configured ones (tests use a storage that fails). */
 export interface GatewayOverrides {
   logger?: Logger;
   storage?: RecordingStorage;
 }
 
+function configuredStorage(config: Config): RecordingStorage {
+  if (config.storage.kind === 's3') return new S3RecordingStorage(config.storage);
+  return new FsRecordingStorage(join(config.dataDir, 'recordings'));
+}
+
+/** Opens the database, applies migrations and accounts, and serves the API on the configured port. */
 export async function startGateway(config: Config, overrides: GatewayOverrides = {}): Promise<RunningGateway> {
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const database = await openDatabase(config);
   const urls = new PublicUrls();
-  const storage = overrides.storage ?? new FsRecordingStorage(join(config.dataDir, 'recordings'));
+  const storage = overrides.storage ?? configuredStorage(config);
   const app = await NestFactory.create<NestExpressApplication>(GatewayModule.create({ database, urls, storage, logger, jitterMs: config.jitterMs, callbacks: config.callbacks }), {
     bodyParser: false,
     logger: nestLogger(logger),

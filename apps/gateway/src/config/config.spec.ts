@@ -24,15 +24,34 @@ describe('configuration', () => {
     expect(config.databaseUrl).toBe('postgresql://u:p@db:5432/mpc');
   });
 
+  it('keeps files in a directory by default, or in an S3 bucket', () => {
+    expect(loadConfig({}).storage).toEqual({ kind: 'fs' });
+    expect(loadConfig({ STORAGE: 's3', S3_BUCKET: 'recordings', S3_ENDPOINT: 'http://127.0.0.1:4568', S3_PREFIX: 'mpc/', S3_FORCE_PATH_STYLE: 'true' }).storage).toEqual({
+      kind: 's3',
+      bucket: 'recordings',
+      endpoint: 'http://127.0.0.1:4568',
+      region: 'us-east-1',
+      prefix: 'mpc/',
+      forcePathStyle: true,
+      partSizeBytes: 5 * 1024 * 1024,
+    });
+  });
+
+  it('wants a bucket for S3, and parts S3 accepts', () => {
+    expect(() => loadConfig({ STORAGE: 's3' })).toThrow(/S3_BUCKET: is required when STORAGE is s3/);
+    expect(() => loadConfig({ STORAGE: 's3', S3_BUCKET: 'b', S3_PART_SIZE_BYTES: String(1024 * 1024) })).toThrow(/S3_PART_SIZE_BYTES/);
+    expect(() => loadConfig({ STORAGE: 'gcs' })).toThrow(/STORAGE/);
+  });
+
   it('names every bad variable at once', () => {
     let error: unknown;
     try {
-      loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', ACCOUNTS: 'MA1:short', LOG_LEVEL: 'loud' });
+      loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', ACCOUNTS: 'MA1:short', LOG_LEVEL: 'loud', STORAGE: 's3' });
     } catch (caught) {
       error = caught;
     }
     expect(error).toBeInstanceOf(ConfigError);
     const message = (error as Error).message;
-    for (const name of ['PORT', 'DATABASE_URL', 'ACCOUNTS', 'LOG_LEVEL']) expect(message).toContain(name);
+    for (const name of ['PORT', 'DATABASE_URL', 'ACCOUNTS', 'LOG_LEVEL', 'S3_BUCKET']) expect(message).toContain(name);
   });
 });

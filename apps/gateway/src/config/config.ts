@@ -7,6 +7,8 @@ const boolean = z
 
 const port = z.coerce.number().int().min(0).max(65535);
 
+const MiB = 1024 * 1024;
+
 /** Every setting, read from the environment once at start-up. README's configuration table mirrors it. */
 export const ConfigSchema = z
   .object({
@@ -15,6 +17,14 @@ export const ConfigSchema = z
     PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
     DATA_DIR: z.string().min(1).default('.mpc-data'),
     DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+    STORAGE: z.enum(['fs', 's3']).default('fs'),
+    S3_BUCKET: z.string().min(1).optional(),
+    S3_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+    S3_REGION: z.string().min(1).default('us-east-1'),
+    S3_PREFIX: z.string().optional(),
+    S3_FORCE_PATH_STYLE: boolean.default(false),
+    // S3's smallest part but the last; its largest is 5 GiB.
+    S3_PART_SIZE_BYTES: z.coerce.number().int().min(5 * MiB).max(5 * 1024 * MiB).default(5 * MiB),
     ACCOUNTS: z
       .string()
       .regex(/^([A-Za-z0-9_-]{1,64}:[^,:\s]{16,128})(,[A-Za-z0-9_-]{1,64}:[^,:\s]{16,128})*$/, 'must be auth_id:auth_token pairs separated by commas, tokens of 16 to 128 characters')
@@ -28,12 +38,26 @@ export const ConfigSchema = z
     MEDIA_JITTER_MS: z.coerce.number().int().min(20).max(1000).default(100),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
+  // `when` makes it run beside other bad variables, so one message names them all.
+  .refine((env) => env.STORAGE !== 's3' || env.S3_BUCKET !== undefined, { path: ['S3_BUCKET'], message: 'is required when STORAGE is s3', when: () => true })
   .transform((env) => ({
     host: env.HOST,
     port: env.PORT,
     publicUrl: env.PUBLIC_URL?.replace(/\/+$/, ''),
     dataDir: resolve(env.DATA_DIR),
     databaseUrl: env.DATABASE_URL,
+    storage:
+      env.STORAGE === 's3'
+        ? {
+            kind: 's3' as const,
+            bucket: env.S3_BUCKET!,
+            endpoint: env.S3_ENDPOINT,
+            region: env.S3_REGION,
+            prefix: env.S3_PREFIX ?? '',
+            forcePathStyle: env.S3_FORCE_PATH_STYLE,
+            partSizeBytes: env.S3_PART_SIZE_BYTES,
+          }
+        : { kind: 'fs' as const },
     accounts: (env.ACCOUNTS?.split(',') ?? []).map((pair) => {
       const [authId, authToken] = pair.split(':') as [string, string];
       return { authId, authToken };
