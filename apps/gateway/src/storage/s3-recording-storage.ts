@@ -27,7 +27,7 @@ export interface S3StorageOptions {
   /** A folder for every key (`recordings` or `recordings/`); none when empty. */
   prefix: string;
   forcePathStyle: boolean;
-  /** The size of every part of a multipart upload but the last. */
+  /** The size of every part of a multipart upload but the last: at least `MIN_PART_SIZE` on AWS. */
   partSizeBytes: number;
 }
 
@@ -69,7 +69,6 @@ export class S3RecordingStorage implements RecordingStorage {
     options: S3StorageOptions,
     readonly client: S3Client = createS3Client(options),
   ) {
-    if (options.partSizeBytes < MIN_PART_SIZE) throw new Error(`S3 parts must be at least ${MIN_PART_SIZE} bytes`);
     this.bucket = options.bucket;
     this.prefix = options.prefix.replace(/^\/+|\/+$/g, '');
     this.partSize = options.partSizeBytes;
