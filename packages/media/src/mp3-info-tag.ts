@@ -20,8 +20,10 @@ export interface Mp3InfoTag {
   frames: number;
   /** Bytes of the whole file, Info frame included. */
   bytes: number;
-  /** Samples of input, so the padding at the end can be trimmed. */
+  /** Samples of input per channel, so the padding at the end can be trimmed. */
   samples: number;
+  /** 1 (mono, the default) or 2 (stereo). */
+  channels?: 1 | 2;
 }
 
 /** Bytes of one frame at this rate and bit rate (no padding slot is ever needed at 8 or 16 kHz with these rates). */
@@ -29,16 +31,16 @@ export function mp3FrameBytes(sampleRate: number, bitrate: number): number {
   return (72 * bitrate * 1000) / sampleRate;
 }
 
-export function mp3InfoFrame({ sampleRate, bitrate, frames, bytes, samples }: Mp3InfoTag): Uint8Array {
+export function mp3InfoFrame({ sampleRate, bitrate, frames, bytes, samples, channels = 1 }: Mp3InfoTag): Uint8Array {
   const frameBytes = mp3FrameBytes(sampleRate, bitrate);
   const frame = new Uint8Array(frameBytes);
   const view = new DataView(frame.buffer);
   const version = sampleRate === 8000 ? 0b00 : 0b10; // MPEG-2.5 : MPEG-2
   const header =
-    (0x7ff << 21) | (version << 19) | (0b01 << 17) | (1 << 16) | (BITRATE_INDEX[bitrate]! << 12) | (0b10 << 10) | (0b11 << 6);
+    (0x7ff << 21) | (version << 19) | (0b01 << 17) | (1 << 16) | (BITRATE_INDEX[bitrate]! << 12) | (0b10 << 10) | ((channels === 1 ? 0b11 : 0b00) << 6);
   view.setUint32(0, header >>> 0);
-  // Side information (9 bytes for mono MPEG-2/2.5) is left zero: the frame carries no audio.
-  let at = 4 + 9;
+  // Side information (9 bytes for mono MPEG-2/2.5, 17 for stereo) is left zero: the frame carries no audio.
+  let at = 4 + (channels === 1 ? 9 : 17);
   const ascii = (text: string) => {
     for (const char of text) frame[at++] = char.charCodeAt(0);
   };

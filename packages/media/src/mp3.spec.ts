@@ -123,4 +123,34 @@ describe('Mp3Encoder', () => {
       expect(toneLevel(middle, rate, 1000)).toBeLessThan(0.02);
     }
   });
+
+  it.skipIf(!hasFfmpeg)('encodes stereo: each channel keeps its own tone, and the Info frame gives the exact length', async () => {
+    for (const rate of [8000, 16000] as const) {
+      const encoder = await Mp3Encoder.create({ sampleRate: rate, channels: 2 });
+      expect(encoder.bitrate).toBe(rate === 8000 ? 64 : 96);
+      const left = generateTone({ frequency: 440, sampleRate: rate, durationMs: 2000, amplitude: 0.5 });
+      const right = generateTone({ frequency: 1000, sampleRate: rate, durationMs: 2000, amplitude: 0.5 });
+      const interleaved = new Int16Array(left.length * 2);
+      for (let i = 0; i < left.length; i++) {
+        interleaved[2 * i] = left[i];
+        interleaved[2 * i + 1] = right[i];
+      }
+      const chunks = [encoder.infoFrame()];
+      for (let i = 0; i < interleaved.length; i += rate / 25) chunks.push(encoder.encode(interleaved.subarray(i, i + rate / 25)));
+      chunks.push(encoder.finish());
+      chunks[0] = encoder.infoFrame();
+      const path = join(dir, `stereo-${rate}.mp3`);
+      writeFileSync(path, concat(chunks));
+      const decoded = spawnSync('ffmpeg', ['-v', 'error', '-i', path, '-f', 's16le', '-ac', '2', '-ar', String(rate), '-'], { maxBuffer: 1 << 26 });
+      expect(decoded.status, decoded.stderr?.toString()).toBe(0);
+      const raw = decoded.stdout as Buffer;
+      const pcm = new Int16Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length - (raw.length & 3)));
+      expect(Math.abs(pcm.length / 2 - left.length)).toBeLessThanOrEqual(rate / 100);
+      const channel = (c: number) => pcm.filter((_, i) => i % 2 === c).subarray(rate / 2, rate);
+      expect(toneLevel(channel(0), rate, 440)).toBeGreaterThan(0.4);
+      expect(toneLevel(channel(0), rate, 1000)).toBeLessThan(0.02);
+      expect(toneLevel(channel(1), rate, 1000)).toBeGreaterThan(0.4);
+      expect(toneLevel(channel(1), rate, 440)).toBeLessThan(0.02);
+    }
+  });
 });

@@ -16,8 +16,10 @@ export type Mp3Bitrate = 8 | 16 | 24 | 32 | 40 | 48 | 64 | 80 | 96 | 112 | 128 |
 
 export interface Mp3EncoderOptions {
   sampleRate: TelephonyRate;
-  /** kbit/s, constant; default 32 at 8 kHz, 48 at 16 kHz. */
+  /** kbit/s, constant; default 32 at 8 kHz, 48 at 16 kHz, twice that in stereo. */
   bitrate?: Mp3Bitrate;
+  /** 1 (the default) or 2; stereo samples come interleaved. */
+  channels?: 1 | 2;
 }
 
 /** Finished LAME instances kept for reuse. */
@@ -51,42 +53,50 @@ const EMPTY = new Uint8Array(0);
 export class Mp3Encoder {
   readonly sampleRate: TelephonyRate;
   readonly bitrate: Mp3Bitrate;
+  readonly channels: 1 | 2;
   private lame: Lame | undefined;
   private samplesIn = 0;
   private bytesOut = 0;
-  /** Float copy of the input, reused across calls. */
-  private pcm = new Float32Array(1024);
+  /** Float copy of the input, one per channel, reused across calls. */
+  private pcm: Float32Array[];
 
-  private constructor(lame: Lame, sampleRate: TelephonyRate, bitrate: Mp3Bitrate) {
+  private constructor(lame: Lame, sampleRate: TelephonyRate, bitrate: Mp3Bitrate, channels: 1 | 2) {
     this.lame = lame;
     this.sampleRate = sampleRate;
     this.bitrate = bitrate;
+    this.channels = channels;
+    this.pcm = Array.from({ length: channels }, () => new Float32Array(1024));
   }
 
   static async create(options: Mp3EncoderOptions): Promise<Mp3Encoder> {
     const { sampleRate } = options;
     if (sampleRate !== 8000 && sampleRate !== 16000) throw new RangeError(`unsupported sample rate ${sampleRate}`);
-    const bitrate = options.bitrate ?? (sampleRate === 8000 ? 32 : 48);
+    const channels = options.channels ?? 1;
+    const bitrate = options.bitrate ?? (((sampleRate === 8000 ? 32 : 48) * channels) as Mp3Bitrate);
     const lame = await acquireLame();
     try {
-      lame.configure({ channels: 1, sampleRate, bitrate, outputSampleRate: sampleRate });
+      lame.configure({ channels, sampleRate, bitrate, outputSampleRate: sampleRate });
     } catch (error) {
+      idle.push(lame);
       throw new RangeError(`LAME refused ${sampleRate} Hz at ${bitrate} kbit/s: ${(error as Error).message}`);
     }
-    return new Mp3Encoder(lame, sampleRate, bitrate);
+    return new Mp3Encoder(lame, sampleRate, bitrate, channels);
   }
 
   /** Encodes the next samples; returns the MP3 bytes ready so far (often empty: LAME works in 576-sample granules). The result is the caller's. */
   encode(samples: Int16Array): Uint8Array {
     const lame = this.lame;
     if (!lame) throw new Error('Mp3Encoder already finished');
-    const n = samples.length;
+    const channels = this.channels;
+    const n = samples.length / channels;
     if (n === 0) return EMPTY;
-    if (this.pcm.length < n) this.pcm = new Float32Array(Math.max(n, this.pcm.length * 2));
-    const pcm = this.pcm;
-    for (let i = 0; i < n; i++) pcm[i] = samples[i] / 32768;
+    if (this.pcm[0]!.length < n) this.pcm = this.pcm.map((pcm) => new Float32Array(Math.max(n, pcm.length * 2)));
+    for (let c = 0; c < channels; c++) {
+      const pcm = this.pcm[c]!;
+      for (let i = 0; i < n; i++) pcm[i] = samples[i * channels + c]! / 32768;
+    }
     // The library returns a view into wasm memory, overwritten by its next call: copy.
-    const out = lame.encode([pcm.subarray(0, n)]);
+    const out = lame.encode(this.pcm.map((pcm) => pcm.subarray(0, n)));
     this.samplesIn += n;
     this.bytesOut += out.length;
     return out.length ? out.slice() : EMPTY;
@@ -104,6 +114,7 @@ export class Mp3Encoder {
       frames: Math.floor(this.bytesOut / frameBytes),
       bytes: this.bytesOut + frameBytes,
       samples: this.samplesIn,
+      channels: this.channels,
     });
   }
 

@@ -105,7 +105,7 @@ async function scratchStorage() {
         finish: (header) => inner.finish(header),
         abort: () => inner.abort(),
       };
-      const encoder = await encoders.create(format, fileRate, (bytes) => writer.append(bytes));
+      const encoder = await encoders.create({ format, sampleRate: fileRate, channels: 1 }, (bytes) => writer.append(bytes));
       return new RecordingSink(recordingId, mixRate, encoder, writer, 0);
     },
     /**

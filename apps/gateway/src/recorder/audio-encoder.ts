@@ -3,6 +3,13 @@ import { Mp3Encoder, WavEncoder } from '@mpc/media';
 export type AudioFormat = 'mp3' | 'wav';
 export type AudioRate = 8000 | 16000;
 
+/** What a recording's file holds: MP3 has at most two channels; WAV any number, interleaved. */
+export interface EncoderSpec {
+  format: AudioFormat;
+  sampleRate: AudioRate;
+  channels: number;
+}
+
 /** Where an encoder puts its bytes, in order: the recording's file. */
 export type EncodedOutput = (bytes: Uint8Array) => void;
 
@@ -12,9 +19,10 @@ export type EncodedOutput = (bytes: Uint8Array) => void;
  */
 export interface AudioEncoder {
   readonly sampleRate: AudioRate;
+  readonly channels: number;
   /** The first error, after which nothing more is encoded. */
   readonly failure: Error | undefined;
-  /** Encodes the samples, which the encoder may keep: the caller must not reuse them. */
+  /** Encodes the samples (interleaved, for several channels), which the encoder may keep: the caller must not reuse them. */
   encode(samples: Int16Array): void;
   /** Flushes the last bytes to the output; resolves with the final header to write over the first one. */
   end(): Promise<Uint8Array>;
@@ -23,11 +31,11 @@ export interface AudioEncoder {
 }
 
 export interface EncoderFactory {
-  create(format: AudioFormat, sampleRate: AudioRate, output: EncodedOutput): Promise<AudioEncoder>;
+  create(spec: EncoderSpec, output: EncodedOutput): Promise<AudioEncoder>;
   close(): Promise<void>;
 }
 
-/** MP3 at a constant bit rate suited to speech: 32 kbit/s at 8 kHz, 48 kbit/s at 16 kHz. */
+/** MP3 at a constant bit rate suited to speech: 32 kbit/s at 8 kHz, 48 kbit/s at 16 kHz, per channel. */
 export const MP3_BITRATE_KBPS = { 8000: 32, 16000: 48 } as const;
 
 /** A format's encoder, synchronous, on the caller's thread. */
@@ -40,9 +48,9 @@ export interface FormatEncoder {
   release(): void;
 }
 
-export async function createFormatEncoder(format: AudioFormat, sampleRate: AudioRate): Promise<FormatEncoder> {
+export async function createFormatEncoder({ format, sampleRate, channels }: EncoderSpec): Promise<FormatEncoder> {
   if (format === 'wav') {
-    const wav = new WavEncoder({ sampleRate, channels: 1 });
+    const wav = new WavEncoder({ sampleRate, channels });
     return {
       begin: () => wav.start(),
       encode: (samples) => wav.encode(samples),
@@ -53,7 +61,8 @@ export async function createFormatEncoder(format: AudioFormat, sampleRate: Audio
       release: () => undefined,
     };
   }
-  const mp3 = await Mp3Encoder.create({ sampleRate, bitrate: MP3_BITRATE_KBPS[sampleRate] });
+  if (channels !== 1 && channels !== 2) throw new RangeError(`MP3 holds one or two channels, not ${channels}`);
+  const mp3 = await Mp3Encoder.create({ sampleRate, channels, bitrate: (MP3_BITRATE_KBPS[sampleRate] * channels) as 32 | 48 | 64 | 96 });
   let ended = false;
   return {
     // An Info frame first, rewritten at the end with the counts that let decoders trim LAME's delay and padding.
@@ -73,12 +82,13 @@ export async function createFormatEncoder(format: AudioFormat, sampleRate: Audio
 
 /** Encodes on the calling thread: for tests, and where a worker thread would only add copying. */
 export const inlineEncoders: EncoderFactory = {
-  async create(format, sampleRate, output) {
-    const encoder = await createFormatEncoder(format, sampleRate);
+  async create(spec, output) {
+    const encoder = await createFormatEncoder(spec);
     output(encoder.begin());
     let failure: Error | undefined;
     return {
-      sampleRate,
+      sampleRate: spec.sampleRate,
+      channels: spec.channels,
       get failure() {
         return failure;
       },

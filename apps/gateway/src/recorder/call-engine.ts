@@ -33,12 +33,60 @@ class MixHistory {
   }
 }
 
-/** A mixer of one participant alone, whose timeline is the call's shifted by `offset`. */
-interface SoloMix {
-  mixer: Mixer;
-  sink: RecordingSink;
-  sourceId: string;
-  offset: number;
+/**
+ * A recording of separate tracks, on the call's timeline shifted by `offset` (where it was
+ * attached). Channel 0 is the member's own audio; with more channels, the other participants
+ * take the next ones in the order they join, and the last channel takes any beyond.
+ */
+class TrackMix {
+  private readonly channels: Mixer[];
+  private readonly channelOf = new Map<string, number>();
+  private others = 0;
+
+  constructor(
+    readonly sink: RecordingSink,
+    readonly offset: number,
+    rate: 8000 | 16000,
+    private readonly member: string,
+    channelCount: number,
+  ) {
+    this.channels = Array.from({ length: channelCount }, () => new Mixer({ sampleRate: rate }));
+  }
+
+  get cursor(): number {
+    return this.channels[0]!.cursor;
+  }
+
+  addSource(id: string, sampleRate: 8000 | 16000, joinAt: number): void {
+    let channel = this.channelOf.get(id);
+    if (channel === undefined) {
+      if (id === this.member) channel = 0;
+      else if (this.channels.length === 1) return;
+      else channel = Math.min(this.channels.length - 1, 1 + this.others++);
+      this.channelOf.set(id, channel);
+    }
+    this.channels[channel]!.addSource(id, { sampleRate, joinAt: Math.max(0, joinAt - this.offset) });
+  }
+
+  /** The mixer that takes this source's audio, if the recording has it. */
+  mixerOf(id: string): Mixer | undefined {
+    const channel = this.channelOf.get(id);
+    return channel === undefined ? undefined : this.channels[channel];
+  }
+
+  /** The tracks up to `until` on the call's timeline, channels interleaved. */
+  mixUntil(until: number): Int16Array {
+    const tracks = this.channels.map((mixer) => mixer.mixUntil(until - this.offset));
+    if (tracks.length === 1) return tracks[0]!;
+    const count = tracks.length;
+    const frames = tracks[0]!.length;
+    const out = new Int16Array(frames * count);
+    for (let c = 0; c < count; c += 1) {
+      const track = tracks[c]!;
+      for (let i = 0; i < frames; i += 1) out[i * count + c] = track[i]!;
+    }
+    return out;
+  }
 }
 
 export interface SinkRequest {
@@ -47,8 +95,8 @@ export interface SinkRequest {
   writer: RecordingWriter;
   /** When the recording was started, on the engine's clock. */
   clockMs: number;
-  /** For a participant-track recording: that participant's source. */
-  solo?: { sourceId: string; sampleRate: 8000 | 16000 };
+  /** For a recording of separate tracks: the member on the first channel, and how many channels. */
+  tracks?: { member: string; channels: number };
 }
 
 export interface SourceStats {
@@ -66,9 +114,10 @@ export interface SourceStats {
 export class CallEngine {
   private readonly mixer: Mixer;
   private readonly sinks = new Map<string, RecordingSink>();
-  /** Per participant-track recording, a mixer of that participant alone. */
-  private readonly soloMixers = new Map<string, SoloMix>();
-  private readonly sources = new Set<string>();
+  /** Per recording of separate tracks (participant recordings), its own mixers. */
+  private readonly trackMixes = new Map<string, TrackMix>();
+  /** Sources in the order they joined, with their rates. */
+  private readonly sources = new Map<string, 8000 | 16000>();
   /** Mute, hold and leave take effect where the mix reaches the moment they happened. */
   private readonly pending: { at: number; apply: () => void }[] = [];
   /** The last seconds of the mix, for a recording whose sink was ready only after its start. */
@@ -98,23 +147,21 @@ export class CallEngine {
   }
 
   get sinkCount(): number {
-    return this.sinks.size + this.soloMixers.size;
+    return this.sinks.size + this.trackMixes.size;
   }
 
   addSource(id: string, sampleRate: 8000 | 16000, clockMs: number): void {
     const joinAt = this.positionAt(clockMs);
-    this.sources.add(id);
+    this.sources.set(id, sampleRate);
     this.mixer.addSource(id, { sampleRate, joinAt });
-    for (const solo of this.soloMixers.values()) {
-      if (solo.sourceId === id) solo.mixer.addSource(id, { sampleRate, joinAt: Math.max(0, joinAt - solo.offset) });
-    }
+    for (const tracks of this.trackMixes.values()) tracks.addSource(id, sampleRate, joinAt);
   }
 
   removeSource(id: string, clockMs: number): void {
     this.sources.delete(id);
     this.at(clockMs, () => {
       this.mixer.removeSource(id);
-      for (const solo of this.soloMixers.values()) if (solo.sourceId === id) solo.mixer.removeSource(id);
+      for (const tracks of this.trackMixes.values()) tracks.mixerOf(id)?.removeSource(id);
     });
   }
 
@@ -122,7 +169,7 @@ export class CallEngine {
     if (!this.sources.has(id)) return;
     this.at(clockMs, () => {
       this.mixer.setAudible(id, audible);
-      for (const solo of this.soloMixers.values()) if (solo.sourceId === id) solo.mixer.setAudible(id, audible);
+      for (const tracks of this.trackMixes.values()) tracks.mixerOf(id)?.setAudible(id, audible);
     });
   }
 
@@ -132,7 +179,7 @@ export class CallEngine {
   }
 
   push(id: string, timestampMs: number, samples: Int16Array): 'placed' | 'late' | 'ahead' | 'unknown' {
-    for (const solo of this.soloMixers.values()) if (solo.sourceId === id) solo.mixer.push(id, timestampMs, samples);
+    for (const tracks of this.trackMixes.values()) tracks.mixerOf(id)?.push(id, timestampMs, samples);
     return this.mixer.push(id, timestampMs, samples);
   }
 
@@ -142,7 +189,7 @@ export class CallEngine {
 
   attach(request: SinkRequest): void {
     const at = this.positionAt(request.clockMs);
-    if (!request.solo) {
+    if (!request.tracks) {
       const sink = new RecordingSink(request.recordingId, this.rate, request.encoder, request.writer, at);
       // Making the encoder and file took time, during which the mix may have passed the start: catch up.
       const missed = this.history.since(at);
@@ -151,17 +198,16 @@ export class CallEngine {
       return;
     }
     const offset = this.mixer.cursor;
-    const mixer = new Mixer({ sampleRate: this.rate });
-    const { sourceId, sampleRate } = request.solo;
-    if (this.sources.has(sourceId)) mixer.addSource(sourceId, { sampleRate, joinAt: Math.max(0, at - offset) });
     const sink = new RecordingSink(request.recordingId, this.rate, request.encoder, request.writer, Math.max(0, at - offset));
-    this.soloMixers.set(request.recordingId, { mixer, sink, sourceId, offset });
+    const tracks = new TrackMix(sink, offset, this.rate, request.tracks.member, request.tracks.channels);
+    for (const [id, sampleRate] of this.sources) tracks.addSource(id, sampleRate, at);
+    this.trackMixes.set(request.recordingId, tracks);
   }
 
   schedule(recordingId: string, clockMs: number, command: SinkCommand): void {
     const position = this.positionAt(clockMs);
-    const solo = this.soloMixers.get(recordingId);
-    if (solo) solo.sink.schedule(Math.max(0, position - solo.offset), command);
+    const tracks = this.trackMixes.get(recordingId);
+    if (tracks) tracks.sink.schedule(Math.max(0, position - tracks.offset), command);
     else this.sinks.get(recordingId)?.schedule(position, command);
   }
 
@@ -191,11 +237,11 @@ export class CallEngine {
         finished.push(sink);
       }
     }
-    for (const [id, { mixer, sink, offset }] of this.soloMixers) {
-      const soloFrom = mixer.cursor;
-      sink.feed(soloFrom, mixer.mixUntil(until - offset));
+    for (const [id, tracks] of this.trackMixes) {
+      const { sink } = tracks;
+      sink.feed(tracks.cursor, tracks.mixUntil(until));
       if (sink.isStopped || sink.failure) {
-        this.soloMixers.delete(id);
+        this.trackMixes.delete(id);
         finished.push(sink);
       }
     }
@@ -203,6 +249,6 @@ export class CallEngine {
 
   /** Every sink, for stopping them all when the process shuts down. */
   allSinks(): RecordingSink[] {
-    return [...this.sinks.values(), ...[...this.soloMixers.values()].map((solo) => solo.sink)];
+    return [...this.sinks.values(), ...[...this.trackMixes.values()].map((tracks) => tracks.sink)];
   }
 }

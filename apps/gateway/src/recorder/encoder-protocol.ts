@@ -1,8 +1,8 @@
-import type { AudioFormat, AudioRate } from './audio-encoder.js';
+import type { EncoderSpec } from './audio-encoder.js';
 
 /** Messages to an encoder thread. `id` names one recording's encoder on that thread. */
 export type EncoderRequest =
-  | { type: 'open'; id: number; format: AudioFormat; sampleRate: AudioRate }
+  | { type: 'open'; id: number; spec: EncoderSpec }
   | { type: 'encode'; id: number; samples: Int16Array }
   | { type: 'end'; id: number }
   | { type: 'discard'; id: number }

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../common/logger.js';
-import type { AudioEncoder, AudioFormat, AudioRate, EncodedOutput, EncoderFactory } from './audio-encoder.js';
+import type { AudioEncoder, AudioRate, EncodedOutput, EncoderFactory, EncoderSpec } from './audio-encoder.js';
 import type { EncoderReply, EncoderRequest } from './encoder-protocol.js';
 
 /** The main thread's side of one encoder on a worker thread. */
@@ -11,6 +11,7 @@ class RemoteEncoder implements AudioEncoder {
   constructor(
     readonly id: number,
     readonly sampleRate: AudioRate,
+    readonly channels: number,
     private readonly output: EncodedOutput,
     private readonly send: (request: EncoderRequest, transfer?: ArrayBuffer[]) => void,
     private readonly forget: (id: number) => void,
@@ -77,13 +78,13 @@ export class EncoderThreads implements EncoderFactory {
     this.threads = Array.from({ length: size }, () => undefined);
   }
 
-  async create(format: AudioFormat, sampleRate: AudioRate, output: EncodedOutput): Promise<AudioEncoder> {
+  async create(spec: EncoderSpec, output: EncodedOutput): Promise<AudioEncoder> {
     const thread = this.leastBusy();
     const id = this.nextId++;
     const send = (request: EncoderRequest, transfer: ArrayBuffer[] = []) => thread.worker.postMessage(request, transfer);
-    const encoder = new RemoteEncoder(id, sampleRate, output, send, (done) => thread.encoders.delete(done));
+    const encoder = new RemoteEncoder(id, spec.sampleRate, spec.channels, output, send, (done) => thread.encoders.delete(done));
     thread.encoders.set(id, encoder);
-    send({ type: 'open', id, format, sampleRate });
+    send({ type: 'open', id, spec });
     return encoder;
   }
 

@@ -44,7 +44,7 @@ port.on('message', (request: EncoderRequest) => {
     case 'open':
       encoders.set(
         id,
-        createFormatEncoder(request.format, request.sampleRate).then(
+        createFormatEncoder(request.spec).then(
           (encoder) => {
             reply({ type: 'bytes', id, bytes: owned(encoder.begin()) });
             return encoder;

@@ -19,6 +19,16 @@ export interface RecordingFiles {
 }
 
 /**
+ * A participant recording's tracks: `participant` is the member alone; `all` is one channel per
+ * member, as many as the MPC can hold (MP3 holds two: the member, and the rest of the call).
+ */
+function tracksOf({ recording, callUuid, maxParticipants }: RecordingChange): { member: string; channels: number } | undefined {
+  if (recording.scope !== 'participant' || callUuid === undefined) return undefined;
+  if (recording.trackType === 'participant') return { member: callUuid, channels: 1 };
+  return { member: callUuid, channels: recording.fileFormat === 'mp3' ? 2 : Math.max(2, maxParticipants ?? 2) };
+}
+
+/**
  * Runs the live mix of every MPC that has media or recordings, one clock for all of them, and
  * turns recording state changes into files. Memory per recording is bounded: audio goes to
  * storage as it is encoded.
@@ -133,16 +143,18 @@ export class RecorderService implements RecordingObserver {
     const { recording, event } = change;
     const engine = this.engineFor(recording.mpcUuid);
     if (event === 'Initiated') {
-      const soloId = recording.trackType === 'participant' ? change.callUuid : undefined;
-      const sampleRate = Math.min(engine.rate, this.recordingRate(recording.mpcUuid, soloId)) as 8000 | 16000;
+      const tracks = tracksOf(change);
+      const channels = tracks?.channels ?? 1;
+      // Several channels are recorded at the mix's rate; one follows the audio it holds.
+      const sampleRate = channels > 1 ? engine.rate : (Math.min(engine.rate, this.recordingRate(recording.mpcUuid, tracks?.member)) as 8000 | 16000);
       const writer = await this.storage.create(storageKey(recording));
-      const encoder = await this.encoders.create(recording.fileFormat, sampleRate, (bytes) => writer.append(bytes)).catch(async (error: unknown) => {
+      const spec = { format: recording.fileFormat, sampleRate, channels };
+      const encoder = await this.encoders.create(spec, (bytes) => writer.append(bytes)).catch(async (error: unknown) => {
         await writer.abort();
         throw error;
       });
-      const solo = soloId === undefined ? undefined : { sourceId: soloId, sampleRate: this.sourceRates.get(recording.mpcUuid)?.get(soloId) ?? 8000 };
-      engine.attach({ recordingId: recording.recordingId, encoder, writer, clockMs, solo });
-      this.logger.info({ recording_id: recording.recordingId, mpc_uuid: recording.mpcUuid, sample_rate: sampleRate }, 'recording started');
+      engine.attach({ recordingId: recording.recordingId, encoder, writer, clockMs, tracks });
+      this.logger.info({ recording_id: recording.recordingId, mpc_uuid: recording.mpcUuid, sample_rate: sampleRate, channels }, 'recording started');
       return;
     }
     if (event === 'Failed') return;

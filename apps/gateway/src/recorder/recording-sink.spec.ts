@@ -8,6 +8,7 @@ function movingEncoder() {
   const batches: Int16Array[] = [];
   const encoder: AudioEncoder = {
     sampleRate: 8000,
+    channels: 1,
     failure: undefined,
     encode: (samples) => void batches.push(structuredClone(samples, { transfer: [samples.buffer as ArrayBuffer] })),
     end: async () => new Uint8Array(0),

@@ -15,7 +15,9 @@ const BATCH_MS = 100;
 export class RecordingSink {
   private recording = true;
   private readonly pending: { at: number; command: SinkCommand }[] = [];
-  private readonly resampler: Resampler;
+  /** Mono only: a multichannel recording is made at the mix's rate. */
+  private readonly resampler: Resampler | undefined;
+  private readonly channels: number;
   private writtenSamples = 0;
   private stopped = false;
   private batch: Int16Array;
@@ -29,11 +31,13 @@ export class RecordingSink {
     /** Timeline position where the recording begins. */
     private readonly beginsAt: number,
   ) {
-    this.resampler = new Resampler(mixerRate, encoder.sampleRate);
-    this.batch = new Int16Array((encoder.sampleRate * BATCH_MS) / 1000);
+    this.channels = encoder.channels;
+    if (this.channels > 1 && mixerRate !== encoder.sampleRate) throw new RangeError('a multichannel recording is made at the rate of the mix');
+    this.resampler = this.channels === 1 ? new Resampler(mixerRate, encoder.sampleRate) : undefined;
+    this.batch = new Int16Array(((encoder.sampleRate * BATCH_MS) / 1000) * this.channels);
   }
 
-  /** Output samples recorded so far: pauses are not in them. */
+  /** Output samples (per channel) recorded so far: pauses are not in them. */
   get recordedSamples(): number {
     return this.writtenSamples;
   }
@@ -55,16 +59,17 @@ export class RecordingSink {
     this.pending.sort((a, b) => a.at - b.at);
   }
 
-  /** Takes the mixed audio of [from, from + samples.length) on the timeline. */
+  /** Takes the mixed audio of [from, from + frames) on the timeline, channels interleaved. */
   feed(from: number, samples: Int16Array): void {
+    const channels = this.channels;
     let position = from;
-    const end = from + samples.length;
+    const end = from + samples.length / channels;
     while (position < end && !this.stopped) {
       const next = this.pending[0];
       const boundary = Math.min(end, next && next.at < end ? Math.max(next.at, position) : end);
       if (this.recording && boundary > position) {
         const start = Math.max(position, this.beginsAt);
-        if (boundary > start) this.write(samples.subarray(start - from, boundary - from));
+        if (boundary > start) this.write(samples.subarray((start - from) * channels, (boundary - from) * channels));
       }
       position = boundary;
       if (next && next.at <= position) {
@@ -95,8 +100,8 @@ export class RecordingSink {
   }
 
   private write(mixed: Int16Array): void {
-    const samples = this.resampler.process(mixed);
-    this.writtenSamples += samples.length;
+    const samples = this.resampler ? this.resampler.process(mixed) : mixed;
+    this.writtenSamples += samples.length / this.channels;
     let offset = 0;
     while (offset < samples.length) {
       const taken = Math.min(samples.length - offset, this.batch.length - this.batchFill);

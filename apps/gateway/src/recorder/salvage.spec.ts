@@ -21,6 +21,20 @@ describe('salvaging a file cut off by a crash', () => {
     expect(Buffer.from(found!.header).readUInt32BE(21)).toBe(30);
   });
 
+  it('keeps whole frames of every channel of a multichannel WAV and of a stereo MP3', () => {
+    const wav = salvage('wav', wavHeader({ sampleRate: 16000, channels: 3, dataBytes: 0 }), 44 + 6 * 16000 + 5);
+    expect(wav).toMatchObject({ keep: 44 + 6 * 16000, sampleRate: 16000, durationMs: 1000 });
+    expect(Buffer.from(wav!.header).readUInt16LE(22)).toBe(3);
+
+    const frame = mp3FrameBytes(8000, 64);
+    const stereo = mp3InfoFrame({ sampleRate: 8000, bitrate: 64, frames: 0, bytes: 0, samples: 0, channels: 2 });
+    const mp3 = salvage('mp3', stereo, frame * 11);
+    expect(mp3).toMatchObject({ keep: frame * 11, sampleRate: 8000 });
+    // Stereo side information is 17 bytes, so the tag's frame count sits 8 bytes later than in mono.
+    expect(Buffer.from(mp3!.header).readUInt32BE(29)).toBe(10);
+    expect(mp3!.header[3]! >> 6).toBe(0);
+  });
+
   it.each([
     ['a WAV with a header only', 'wav', wavPlaceholder, 44],
     ['an MP3 with its Info frame only', 'mp3', mp3Placeholder, 288],

@@ -23,17 +23,20 @@ export function salvage(format: 'mp3' | 'wav', head: Uint8Array, size: number): 
 function salvageWav(head: Uint8Array, size: number): Salvage | undefined {
   if (head.length < 44) return undefined;
   const view = new DataView(head.buffer, head.byteOffset, head.length);
+  const channels = view.getUint16(22, true);
   const sampleRate = view.getUint32(24, true);
-  if (sampleRate !== 8000 && sampleRate !== 16000) return undefined;
-  const dataBytes = Math.floor((size - 44) / 2) * 2;
+  if ((sampleRate !== 8000 && sampleRate !== 16000) || channels < 1) return undefined;
+  const frameBytes = 2 * channels;
+  const dataBytes = Math.floor((size - 44) / frameBytes) * frameBytes;
   if (dataBytes <= 0) return undefined;
-  return { keep: 44 + dataBytes, header: wavHeader({ sampleRate, channels: 1, dataBytes }), sampleRate, durationMs: (dataBytes / 2 / sampleRate) * 1000 };
+  return { keep: 44 + dataBytes, header: wavHeader({ sampleRate, channels, dataBytes }), sampleRate, durationMs: (dataBytes / frameBytes / sampleRate) * 1000 };
 }
 
 function salvageMp3(head: Uint8Array, size: number): Salvage | undefined {
   if (head.length < 4 || head[0] !== 0xff || (head[1]! & 0xe0) !== 0xe0) return undefined;
   const sampleRate = ((head[1]! >> 3) & 0b11) === 0b00 ? 8000 : 16000;
   const bitrate = MP3_BITRATES[head[2]! >> 4];
+  const channels = head[3]! >> 6 === 0b11 ? 1 : 2;
   if (!bitrate) return undefined;
   const frameBytes = mp3FrameBytes(sampleRate, bitrate);
   const frames = Math.floor((size - frameBytes) / frameBytes);
@@ -42,7 +45,7 @@ function salvageMp3(head: Uint8Array, size: number): Salvage | undefined {
   const keep = frameBytes * (frames + 1);
   return {
     keep,
-    header: mp3InfoFrame({ sampleRate, bitrate, frames, bytes: keep, samples }),
+    header: mp3InfoFrame({ sampleRate, bitrate, frames, bytes: keep, samples, channels }),
     sampleRate,
     durationMs: (samples / sampleRate) * 1000,
   };

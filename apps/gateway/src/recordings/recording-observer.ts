@@ -7,6 +7,8 @@ export interface RecordingChange {
   at: Date;
   /** For a participant recording's start: the participant's call, whose stream it records. */
   callUuid?: string;
+  /** For a participant recording's start: the MPC's max_participants, the channels of one track per member. */
+  maxParticipants?: number;
 }
 
 /**

@@ -190,7 +190,7 @@ export class RecordingsService {
       ...next,
     });
     if (!recording) return undefined;
-    log.recordings.push({ recording, event, at: now, callUuid: participant?.callUuid });
+    log.recordings.push({ recording, event, at: now, callUuid: participant?.callUuid, maxParticipants: mpc.maxParticipants });
     await this.writeCallback(tx, log, recording, event, now, mpc);
     return recording;
   }

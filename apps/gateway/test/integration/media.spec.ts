@@ -1,7 +1,7 @@
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiOf } from '../support/api.js';
-import { canDecodeMp3, decodeRecording, toneProfile, type DecodedAudio } from '../support/audio.js';
+import { canDecodeMp3, channelOf, decodeRecording, toneProfile, type DecodedAudio } from '../support/audio.js';
 import { AUTH_ID, AUTH_TOKEN, OTHER_AUTH_ID, OTHER_AUTH_TOKEN, startTestGateway, type TestGateway } from '../support/gateway.js';
 import { ToneStream } from '../support/stream-sender.js';
 
@@ -122,6 +122,61 @@ describe('recording live streams', () => {
     expect(audio.sampleRate).toBe(16000);
     expectTone(audio, 5000, [[0, audio.durationMs]]);
     expect((await api('GET', `Recording/${start.result.recording_id}/`)).sample_rate).toBe(16000);
+  });
+
+  it.skipIf(!canDecodeMp3)('records a participant alone, and one channel per member (in MP3, the member and the rest of the call)', async () => {
+    const agent = await join('tracks', 'Agent', { max_participants: 4 });
+    const customer = await join('tracks', 'Customer');
+    const streams = [
+      new ToneStream({ url: agent.streamUrl, framing: 'plivo-mulaw', frequency: 440 }),
+      new ToneStream({ url: customer.streamUrl, framing: 'twilio', frequency: 660 }),
+    ];
+    for (const stream of streams) await stream.start();
+    await sleep(200);
+    const both = await api('POST', `MultiPartyCall/name_tracks/Participant/${customer.memberId}/Record/`, { file_format: 'wav', record_track_type: 'both' });
+    const stereo = await api('POST', `MultiPartyCall/name_tracks/Participant/${agent.memberId}/Record/`, { file_format: 'mp3', record_track_type: 'all' });
+    await sleep(600);
+    const lateJoiner = await join('tracks', 'Customer');
+    const late = new ToneStream({ url: lateJoiner.streamUrl, framing: 'binary', frequency: 880, sampleRate: 8000 });
+    await late.start();
+    streams.push(late);
+    await sleep(900);
+    await api('DELETE', `MultiPartyCall/name_tracks/Participant/${customer.memberId}/Record/`, { record_track_type: 'both' });
+    await api('DELETE', `MultiPartyCall/name_tracks/Participant/${agent.memberId}/Record/`, { record_track_type: 'all' });
+    const urlOf = (track: string) => both.recordings.find((recording: any) => recording.record_track_type === track).recording_url;
+    const alone = decodeRecording(await download(urlOf('participant')), 'wav');
+    const perMember = decodeRecording(await download(urlOf('all')), 'wav');
+    const twoChannels = decodeRecording(await download(stereo.recording_url), 'mp3');
+    for (const stream of streams) await stream.hangup();
+
+    /** Mean level of a tone over the first or last 300 ms of the file (after a 100 ms margin). */
+    const level = (audio: DecodedAudio, frequency: number, part: 'early' | 'late') => {
+      const levels = toneProfile(audio, frequency);
+      const windows = part === 'early' ? levels.slice(5, 20) : levels.slice(-20, -5);
+      return windows.reduce((sum, value) => sum + value, 0) / windows.length;
+    };
+    const expectTones = (audio: DecodedAudio, present: { early: number[]; late: number[] }) => {
+      for (const part of ['early', 'late'] as const) {
+        for (const frequency of [440, 660, 880]) {
+          const found = level(audio, frequency, part);
+          if (present[part].includes(frequency)) expect(found, `${frequency} Hz ${part}`).toBeGreaterThan(0.12);
+          else expect(found, `${frequency} Hz ${part}`).toBeLessThan(0.05);
+        }
+      }
+    };
+
+    expect(alone.channels).toBe(1);
+    expectTones(alone, { early: [660], late: [660] });
+    // One channel per member the MPC can hold: the member first, then the others as they joined.
+    expect(perMember.channels).toBe(4);
+    expectTones(channelOf(perMember, 0), { early: [660], late: [660] });
+    expectTones(channelOf(perMember, 1), { early: [440], late: [440] });
+    expectTones(channelOf(perMember, 2), { early: [], late: [880] });
+    expectTones(channelOf(perMember, 3), { early: [], late: [] });
+    expect(twoChannels.channels).toBe(2);
+    expectTones(channelOf(twoChannels, 0), { early: [440], late: [440] });
+    expectTones(channelOf(twoChannels, 1), { early: [660], late: [660, 880] });
+    for (const audio of [alone, perMember, twoChannels]) expect(Math.abs(audio.durationMs - 1500)).toBeLessThan(200);
   });
 
   it('serves byte ranges of a recording', async () => {

@@ -18,7 +18,7 @@ function toneBatches(rate: number): Int16Array[] {
 
 async function encodeAll(factory: EncoderFactory, format: 'mp3' | 'wav', rate: 8000 | 16000) {
   const chunks: Uint8Array[] = [];
-  const encoder = await factory.create(format, rate, (bytes) => chunks.push(bytes));
+  const encoder = await factory.create({ format, sampleRate: rate, channels: 1 }, (bytes) => chunks.push(bytes));
   for (const batch of toneBatches(rate)) encoder.encode(batch);
   const header = await encoder.end();
   return { bytes: Buffer.concat(chunks), header: Buffer.from(header) };
@@ -49,7 +49,7 @@ describe('encoder threads', () => {
 
   it('fail the recordings of a thread that dies, and serve new ones on a fresh thread', async () => {
     threads = new EncoderThreads(1, silentLogger);
-    const encoder: AudioEncoder = await threads.create('mp3', 8000, () => undefined);
+    const encoder: AudioEncoder = await threads.create({ format: 'mp3', sampleRate: 8000, channels: 1 }, () => undefined);
     encoder.encode(toneBatches(8000)[0]!);
     await threads.synced();
     const worker = (threads as unknown as { threads: { worker: { terminate(): Promise<number> } }[] }).threads[0]!.worker;
@@ -63,7 +63,7 @@ describe('encoder threads', () => {
 
   it('report a failure to make an encoder through the encoder', async () => {
     threads = new EncoderThreads(1, silentLogger);
-    const encoder = await threads.create('mp3', 44100 as never, () => undefined);
+    const encoder = await threads.create({ format: 'mp3', sampleRate: 44100 as never, channels: 1 }, () => undefined);
     await expect(encoder.end()).rejects.toThrow(/unsupported sample rate/);
   });
 });

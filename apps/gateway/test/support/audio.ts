@@ -20,18 +20,28 @@ export const canDecodeMp3 = (() => {
 
 export interface DecodedAudio {
   sampleRate: number;
+  channels: number;
+  /** Interleaved, for several channels. */
   samples: Int16Array;
   durationMs: number;
 }
 
+/** One channel of the audio, on its own. */
+export function channelOf(audio: DecodedAudio, channel: number): DecodedAudio {
+  const samples = new Int16Array(audio.samples.length / audio.channels);
+  for (let i = 0; i < samples.length; i += 1) samples[i] = audio.samples[i * audio.channels + channel]!;
+  return { sampleRate: audio.sampleRate, channels: 1, samples, durationMs: audio.durationMs };
+}
+
 function decodeWav(bytes: Buffer): DecodedAudio {
   if (bytes.toString('ascii', 0, 4) !== 'RIFF' || bytes.toString('ascii', 8, 12) !== 'WAVE') throw new Error('not a WAV file');
+  const channels = bytes.readUInt16LE(22);
   const sampleRate = bytes.readUInt32LE(24);
   const dataBytes = bytes.readUInt32LE(40);
   if (bytes.readUInt32LE(4) !== bytes.length - 8 || dataBytes !== bytes.length - 44) throw new Error('WAV sizes do not match the file');
   const samples = new Int16Array(dataBytes / 2);
   for (let i = 0; i < samples.length; i += 1) samples[i] = bytes.readInt16LE(44 + i * 2);
-  return { sampleRate, samples, durationMs: (samples.length * 1000) / sampleRate };
+  return { sampleRate, channels, samples, durationMs: (samples.length * 1000) / channels / sampleRate };
 }
 
 /**
@@ -42,12 +52,12 @@ function decodeMp3(bytes: Buffer): DecodedAudio {
   const dir = mkdtempSync(join(tmpdir(), 'mpc-mp3-'));
   const path = join(dir, 'recording.mp3');
   writeFileSync(path, bytes);
-  const probe = execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=sample_rate', '-of', 'csv=p=0', path]).toString().trim();
-  const sampleRate = Number(probe);
-  const pcm = execFileSync('ffmpeg', ['-v', 'error', '-i', path, '-f', 's16le', '-ac', '1', '-ar', String(sampleRate), 'pipe:1'], { maxBuffer: 1 << 28 });
+  const probe = execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=sample_rate,channels', '-of', 'csv=p=0', path]).toString().trim();
+  const [sampleRate, channels] = probe.split(',').map(Number) as [number, number];
+  const pcm = execFileSync('ffmpeg', ['-v', 'error', '-i', path, '-f', 's16le', '-ac', String(channels), '-ar', String(sampleRate), 'pipe:1'], { maxBuffer: 1 << 28 });
   rmSync(dir, { recursive: true, force: true });
   const samples = new Int16Array(pcm.buffer.slice(pcm.byteOffset, pcm.byteOffset + pcm.length));
-  return { sampleRate, samples, durationMs: (samples.length * 1000) / sampleRate };
+  return { sampleRate, channels, samples, durationMs: (samples.length * 1000) / channels / sampleRate };
 }
 
 export function decodeRecording(bytes: Buffer, format: 'mp3' | 'wav'): DecodedAudio {
