@@ -66,7 +66,7 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
   const database = await openDatabase(config);
   const urls = new PublicUrls();
   const storage = overrides.storage ?? configuredStorage(config);
-  const app = await NestFactory.create<NestExpressApplication>(GatewayModule.create({ database, urls, storage, logger, jitterMs: config.jitterMs, callbacks: config.callbacks }), {
+  const app = await NestFactory.create<NestExpressApplication>(GatewayModule.create({ database, urls, storage, logger, jitterMs: config.jitterMs, encoderThreads: config.encoderThreads, callbacks: config.callbacks }), {
     bodyParser: false,
     logger: nestLogger(logger),
   });

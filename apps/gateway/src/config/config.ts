@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -36,6 +37,7 @@ export const ConfigSchema = z
     CALLBACK_ALLOW_PRIVATE: z.enum(['none', 'loopback', 'all']).default('none'),
     CALLBACK_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(64),
     MEDIA_JITTER_MS: z.coerce.number().int().min(20).max(1000).default(100),
+    ENCODER_THREADS: z.coerce.number().int().min(0).max(16).default(() => Math.min(4, Math.max(1, availableParallelism() - 1))),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   // `when` makes it run beside other bad variables, so one message names them all.
@@ -66,6 +68,7 @@ export const ConfigSchema = z
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
     recordingMediaAuth: env.RECORDING_MEDIA_AUTH,
     jitterMs: env.MEDIA_JITTER_MS,
+    encoderThreads: env.ENCODER_THREADS,
     callbacks: { access: env.CALLBACK_ALLOW_PRIVATE, concurrency: env.CALLBACK_CONCURRENCY },
     logLevel: env.LOG_LEVEL,
   }));
