@@ -52,7 +52,7 @@ const contentTypes: Record<string, string> = { mp3: 'audio/mpeg', wav: 'audio/wa
 
 const isMissing = (error: unknown) => error instanceof S3ServiceException && error.$metadata.httpStatusCode === 404;
 
-/** Some S3-compatible servers (s3rver) can neither list nor abort multipart uploads. */
+/** Some S3-compatible servers (s3rver) cannot abort multipart uploads. */
 const isUnsupported = (error: unknown) => error instanceof S3ServiceException && ['NotImplemented', 'MethodNotAllowed'].includes(error.name);
 
 /**
@@ -115,14 +115,19 @@ export class S3RecordingStorage implements RecordingStorage {
     return body;
   }
 
+  /**
+   * Best effort, never failing a delete or a restart: what it may miss are parts, never a file, and
+   * servers without upload listing (s3rver) or a policy without `s3:ListBucketMultipartUploads` leave
+   * them to the bucket's lifecycle rule.
+   */
   private async abortUnfinished(target: Target): Promise<void> {
     try {
       const { Uploads = [] } = await this.client.send(new ListMultipartUploadsCommand({ Bucket: target.Bucket, Prefix: target.Key }));
       for (const upload of Uploads.filter((upload) => upload.Key === target.Key)) {
         await abortUpload(this.client, target, upload.UploadId!);
       }
-    } catch (error) {
-      if (!isUnsupported(error)) throw error;
+    } catch {
+      // Left to the lifecycle rule.
     }
   }
 
