@@ -17,11 +17,14 @@ export interface MpcListFilter {
   offset: number;
 }
 
+// A constant, not a parameter, so that prepared statements can keep a plan on the partial index mpcs_live_name.
+const notEnded = sql`${mpcs.status} <> 'Ended'`;
+
 /** The account's MPC a path names: by UUID any of them, by friendly name only a live one. */
 export function mpcNamed(authId: string, ref: MpcRef): SQL | undefined {
   return 'uuid' in ref
     ? and(eq(mpcs.authId, authId), eq(mpcs.mpcUuid, ref.uuid))
-    : and(eq(mpcs.authId, authId), eq(mpcs.friendlyName, ref.friendlyName), ne(mpcs.status, 'Ended'));
+    : and(eq(mpcs.authId, authId), eq(mpcs.friendlyName, ref.friendlyName), notEnded);
 }
 
 /** `column = value`, or no condition when the filter was not given. */

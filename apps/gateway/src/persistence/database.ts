@@ -7,6 +7,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
+import { PreparedPglite } from './prepared-pglite.js';
 import * as schema from './schema.js';
 
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -40,9 +41,10 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
   }
   const dir = `${options.dataDir}/pgdata`;
   mkdirSync(dir, { recursive: true });
-  const client = await PGlite.create(dir);
-  const db = drizzlePglite(client, { schema });
-  await migratePglite(db, { migrationsFolder });
+  const pglite = await PGlite.create(dir);
+  await migratePglite(drizzlePglite(pglite), { migrationsFolder });
+  const client = new PreparedPglite(pglite);
+  const db = drizzlePglite(client as unknown as PGlite, { schema });
   return {
     db: db as unknown as Database,
     location: dir,

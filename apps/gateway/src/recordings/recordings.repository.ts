@@ -25,7 +25,11 @@ export interface RecordingListFilter {
   offset: number;
 }
 
-const LIVE = ['recording', 'paused'] as const;
+// Written as constants, not parameters: the plan a prepared statement keeps can use the partial
+// unique indexes only when the query states their conditions.
+const live = sql`${recordings.status} in ('recording', 'paused')`;
+const mpcScope = sql`${recordings.scope} = 'mpc'`;
+const participantScope = sql`${recordings.scope} = 'participant'`;
 
 const viewColumns = {
   recording: recordings,
@@ -60,7 +64,7 @@ export class RecordingsRepository {
     const [row] = await db
       .select({ mpc: mpcs, live: recordings })
       .from(mpcs)
-      .leftJoin(recordings, and(eq(recordings.mpcUuid, mpcs.mpcUuid), eq(recordings.scope, 'mpc'), inArray(recordings.status, LIVE)))
+      .leftJoin(recordings, and(eq(recordings.mpcUuid, mpcs.mpcUuid), mpcScope, live))
       .where(mpcNamed(authId, ref))
       .for('update', { of: mpcs });
     return row;
@@ -78,7 +82,7 @@ export class RecordingsRepository {
     const [row] = await db
       .select()
       .from(recordings)
-      .where(and(eq(recordings.mpcUuid, mpcUuid), eq(recordings.scope, 'mpc'), inArray(recordings.status, LIVE)));
+      .where(and(eq(recordings.mpcUuid, mpcUuid), mpcScope, live));
     return row;
   }
 
@@ -86,13 +90,13 @@ export class RecordingsRepository {
     return db
       .select()
       .from(recordings)
-      .where(and(eq(recordings.memberId, memberId), eq(recordings.scope, 'participant'), inArray(recordings.status, LIVE)))
+      .where(and(eq(recordings.memberId, memberId), participantScope, live))
       .orderBy(recordings.trackType);
   }
 
   /** Every live recording of the MPC, MPC-level and participant-level. */
   async liveRecordingsOfMpc(db: Queryable, mpcUuid: string): Promise<RecordingRow[]> {
-    return db.select().from(recordings).where(and(eq(recordings.mpcUuid, mpcUuid), inArray(recordings.status, LIVE)));
+    return db.select().from(recordings).where(and(eq(recordings.mpcUuid, mpcUuid), live));
   }
 
   async find(db: Queryable, authId: string, recordingId: string): Promise<RecordingView | undefined> {

@@ -1,0 +1,155 @@
+import { parse, protocol, type PGlite, type QueryOptions, type Results } from '@electric-sql/pglite';
+
+type Messages = Awaited<ReturnType<PGlite['execProtocolStream']>>;
+
+interface Statement {
+  name: string;
+  /** Parameter type OIDs, which pick each value's serializer as PGlite's own query does. */
+  paramTypes: number[];
+}
+
+/** What drizzle's PGlite driver calls on a client, and on the client of a transaction. */
+export interface PgliteClient {
+  query<T>(text: string, params?: unknown[], options?: QueryOptions): Promise<Results<T>>;
+  exec(text: string): Promise<void>;
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((size, part) => size + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+/**
+ * The part of PGlite that drizzle uses (query, exec, transaction), over prepared statements.
+ * PGlite's own query parses and plans every statement afresh, in six calls into Postgres; most
+ * of the database's cost was that. Here a statement's SQL is prepared once under a name, and each
+ * run is one call: bind, describe, execute, sync. Statements and transactions run one at a time,
+ * as on PGlite.
+ */
+export class PreparedPglite implements PgliteClient {
+  private readonly statements = new Map<string, Statement>();
+  private tail: Promise<unknown> = Promise.resolve();
+  private counter = 0;
+
+  constructor(
+    readonly pg: PGlite,
+    private readonly maxStatements = 256,
+  ) {}
+
+  query<T>(text: string, params: unknown[] = [], options?: QueryOptions): Promise<Results<T>> {
+    return this.exclusive(() => this.run<T>(text, params, options));
+  }
+
+  exec(text: string): Promise<void> {
+    return this.exclusive(() => this.simple(text).then(() => undefined));
+  }
+
+  /** Runs `work` in a transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(work: (tx: PgliteClient) => Promise<T>): Promise<T> {
+    return this.exclusive(async () => {
+      await this.simple('begin');
+      let open = true;
+      const tx: PgliteClient = {
+        query: <R>(text: string, params: unknown[] = [], options?: QueryOptions) => {
+          if (!open) throw new Error('the transaction is closed');
+          return this.run<R>(text, params, options);
+        },
+        exec: async (text: string) => {
+          if (!open) throw new Error('the transaction is closed');
+          await this.simple(text);
+        },
+      };
+      try {
+        const result = await work(tx);
+        open = false;
+        const committed = await this.simple('commit');
+        // COMMIT of a transaction a failed statement aborted answers ROLLBACK.
+        if (committed.some((message) => message.name === 'commandComplete' && (message as { text?: string }).text === 'ROLLBACK')) {
+          throw new Error('the transaction was rolled back instead of committed: one of its statements failed');
+        }
+        return result;
+      } catch (error) {
+        if (open) {
+          open = false;
+          await this.simple('rollback');
+        }
+        throw error;
+      }
+    });
+  }
+
+  close(): Promise<void> {
+    return this.pg.close();
+  }
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(async () => {
+      try {
+        return await work();
+      } finally {
+        await this.pg.syncToFs();
+      }
+    });
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  private simple(text: string): Promise<Messages> {
+    return this.pg.execProtocolStream(protocol.serialize.query(text), { syncToFs: false });
+  }
+
+  private async run<T>(text: string, params: unknown[], options?: QueryOptions): Promise<Results<T>> {
+    try {
+      const statement = this.recall(text) ?? (await this.prepare(text));
+      const values = params.map((param, i) => {
+        if (param === null || param === undefined) return null;
+        const oid = statement.paramTypes[i]!;
+        const serialize = options?.serializers?.[oid] ?? this.pg.serializers[oid];
+        return serialize ? serialize(param) : String(param);
+      });
+      const messages = await this.pg.execProtocolStream(
+        concat([
+          protocol.serialize.bind({ statement: statement.name, values }),
+          protocol.serialize.describe({ type: 'P' }),
+          protocol.serialize.execute({}),
+          protocol.serialize.sync(),
+        ]),
+        { syncToFs: false },
+      );
+      return parse.parseResults(messages, this.pg.parsers, options)[0] as Results<T>;
+    } catch (error) {
+      // As PGlite's query does: the error names its statement.
+      if (error instanceof Error) Object.assign(error, { query: text, params, queryOptions: options });
+      throw error;
+    }
+  }
+
+  /** The statement prepared for `text`, now the most recently used. */
+  private recall(text: string): Statement | undefined {
+    const statement = this.statements.get(text);
+    if (statement) {
+      this.statements.delete(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
+
+  private async prepare(text: string): Promise<Statement> {
+    const name = `s${++this.counter}`;
+    const parts = [protocol.serialize.parse({ name, text }), protocol.serialize.describe({ type: 'S', name })];
+    if (this.statements.size >= this.maxStatements) {
+      const [oldestText, oldest] = this.statements.entries().next().value!; // the least recently used
+      this.statements.delete(oldestText);
+      parts.unshift(protocol.serialize.close({ type: 'S', name: oldest.name }));
+    }
+    const messages = await this.pg.execProtocolStream(concat([...parts, protocol.serialize.sync()]), { syncToFs: false });
+    const statement = { name, paramTypes: parse.parseDescribeStatementResults(messages) };
+    this.statements.set(text, statement);
+    return statement;
+  }
+}
