@@ -51,6 +51,40 @@ export interface RecordingStorage {
   delete(key: string): Promise<void>;
 }
 
+/**
+ * Appended chunks held until there are enough, or they are old enough, to be worth one write: a
+ * live recording appends a few hundred bytes ten times a second, and a write per append costs
+ * more than the audio. What a crash can lose is bounded by `maxAgeMs`.
+ */
+export class WriteBatch {
+  private chunks: Uint8Array[] = [];
+  private size = 0;
+  private since = 0;
+
+  constructor(
+    private readonly maxBytes = 64 * 1024,
+    private readonly maxAgeMs = 1000,
+    private readonly clock: () => number = () => performance.now(),
+  ) {}
+
+  /** Holds the chunk; answers whether the batch should now be written. */
+  add(chunk: Uint8Array): boolean {
+    if (this.chunks.length === 0) this.since = this.clock();
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    return this.size >= this.maxBytes || this.clock() - this.since >= this.maxAgeMs;
+  }
+
+  /** The held chunks as one, emptying the batch. */
+  take(): Uint8Array | undefined {
+    if (this.chunks.length === 0) return undefined;
+    const chunk = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size);
+    this.chunks = [];
+    this.size = 0;
+    return chunk;
+  }
+}
+
 /** Files under a directory; a file is written as `<key>.part` and renamed when finished. */
 export class FsRecordingStorage implements RecordingStorage {
   constructor(private readonly root: string) {}
@@ -63,19 +97,26 @@ export class FsRecordingStorage implements RecordingStorage {
     let bytes = 0;
     let failure: Error | undefined;
     let writing = Promise.resolve();
+    const pending = new WriteBatch();
+    const flush = () => {
+      const chunk = pending.take();
+      if (!chunk) return;
+      const position = bytes;
+      bytes += chunk.length;
+      writing = writing
+        .then(async () => void (await handle.write(chunk, 0, chunk.length, position)))
+        .catch((error: Error) => void (failure ??= error));
+    };
     return {
       get failure() {
         return failure;
       },
       append: (chunk) => {
         if (chunk.length === 0 || failure) return;
-        const position = bytes;
-        bytes += chunk.length;
-        writing = writing
-          .then(async () => void (await handle.write(chunk, 0, chunk.length, position)))
-          .catch((error: Error) => void (failure ??= error));
+        if (pending.add(chunk)) flush();
       },
       finish: async (header) => {
+        flush();
         await writing;
         if (failure) throw failure;
         if (header && header.length > 0) await handle.write(header, 0, header.length, 0);

@@ -78,7 +78,7 @@ describe.skipIf(process.env.MPC_TEST_DB === 'postgres')('crash recovery', () => 
     expect(audio.durationMs).toBeGreaterThan(1000);
     expect(Math.abs(Number(recording.recording_duration_ms) - audio.durationMs)).toBeLessThan(1);
     const levels = toneProfile(audio, 440);
-    expect(levels.slice(5, -5).every((level) => level > 0.12)).toBe(true);
+    expect(levels.slice(5, -5).every((level) => level > 0.12), levels.map((level) => level.toFixed(2)).join(" ")).toBe(true);
     await receiver.stop();
   });
 });
