@@ -75,8 +75,18 @@ export class MediaIngress {
     const counts = { messages: 0, malformed: 0, late: 0 };
     let session: { mpcUuid: string; sourceId: string; memberId: number } | undefined;
     let ended = false;
-    // Messages are handled one after another, after the authentication they may arrive before.
-    let queue: Promise<unknown> = this.authenticate(request, decodeURIComponent(authId!), decodeURIComponent(mpcId!), token);
+    let auth: StreamAuth | undefined;
+    // Messages are handled one after another, in order. While something asynchronous is under way
+    // (the authentication, which messages may arrive before, or a start) they wait in this chain;
+    // otherwise, as for every audio frame, they are handled at once.
+    let chain: Promise<void> | undefined;
+    const enqueue = (work: () => void | Promise<void>) => {
+      const link: Promise<void> = (chain ?? Promise.resolve()).then(work);
+      chain = link;
+      link.then(() => {
+        if (chain === link) chain = undefined;
+      }, refuse);
+    };
 
     let refused = false;
     const refuse = (error: unknown) => {
@@ -113,39 +123,47 @@ export class MediaIngress {
       void this.calls.hangup(mpcUuid, memberId).catch((error: unknown) => this.logger.error({ err: error }, 'hangup failed'));
     };
 
+    /** Handles one message; answers a promise only for the work that cannot be done at once. */
+    const handle = (data: RawData, isBinary: boolean): Promise<void> | undefined => {
+      if (ended) return undefined;
+      counts.messages += 1;
+      const event = parser.handle(toBuffer(data), isBinary);
+      switch (event.kind) {
+        case 'start':
+          return onStart(auth!, event);
+        case 'audio':
+          if (session && this.recorder.streamAudio(session.mpcUuid, session.sourceId, event.timestampMs, event.samples) === 'late') counts.late += 1;
+          return undefined;
+        case 'stop':
+          end();
+          ws.close(STREAM_CLOSE_CODES.normal, 'stream stopped');
+          return undefined;
+        case 'malformed':
+          counts.malformed += 1;
+          if (!parser.started && counts.malformed >= 3) throw new StreamRefused(STREAM_CLOSE_CODES.badStart, `no valid start message: ${event.reason}`);
+          return undefined;
+        case 'ignored':
+          return undefined;
+      }
+    };
+
     ws.on('message', (data: RawData, isBinary: boolean) => {
-      queue = queue.then(async (auth) => {
-        if (ended) return auth;
-        counts.messages += 1;
-        const event = parser.handle(toBuffer(data), isBinary);
-        switch (event.kind) {
-          case 'start':
-            await onStart(auth as StreamAuth, event);
-            break;
-          case 'audio':
-            if (!session) break;
-            if (this.recorder.streamAudio(session.mpcUuid, session.sourceId, event.timestampMs, event.samples) === 'late') counts.late += 1;
-            break;
-          case 'stop':
-            end();
-            ws.close(STREAM_CLOSE_CODES.normal, 'stream stopped');
-            break;
-          case 'malformed':
-            counts.malformed += 1;
-            if (!parser.started && counts.malformed >= 3) throw new StreamRefused(STREAM_CLOSE_CODES.badStart, `no valid start message: ${event.reason}`);
-            break;
-          case 'ignored':
-            break;
-        }
-        return auth;
-      });
-      queue.catch(refuse);
+      if (chain) return enqueue(() => handle(data, isBinary));
+      try {
+        const pending = handle(data, isBinary);
+        if (pending) enqueue(() => pending);
+      } catch (error) {
+        refuse(error);
+      }
     });
     ws.on('close', () => {
-      void queue.then(end, end);
+      if (chain) void chain.then(end, end);
+      else end();
     });
     ws.on('error', (error) => this.logger.warn({ err: error }, 'media stream error'));
-    queue.catch(refuse);
+    enqueue(async () => {
+      auth = await this.authenticate(request, decodeURIComponent(authId!), decodeURIComponent(mpcId!), token);
+    });
   }
 
   private async authenticate(request: IncomingMessage, authId: string, mpcId: string, token: string | undefined): Promise<StreamAuth> {
