@@ -25,7 +25,7 @@ import { selfTimeByArea, topSelfTime } from './media/cpuprofile.mjs';
 import { collectGarbage, cpuProfile, INSPECT_ARG, inspectorUrl } from './media/inspector.mjs';
 import { gatewayApi, pool } from './media/mpc.mjs';
 import { cpuMeter, loadAverage, machineMeter } from './media/proc.mjs';
-import { fitSlope, memorySeries, removeSinkTempDirsSync, stopRuns } from './media/sink.mjs';
+import { closeSinkEncoders, fitSlope, memorySeries, removeSinkTempDirsSync, stopRuns } from './media/sink.mjs';
 import { killStreamersSync, withStreamer } from './media/streamer-client.mjs';
 
 export const description = 'MP3 encoder vs lame, live recording capacity (streams from a separate load generator), stop → file latency, memory per MPC and over a 2-hour recording';
@@ -177,6 +177,7 @@ export async function run({ log, command }) {
   } finally {
     process.off('exit', onExit);
     removeSinkTempDirsSync();
+    await closeSinkEncoders();
   }
 
   report.loadAverage.after = loadAverage();

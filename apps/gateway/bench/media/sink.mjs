@@ -27,6 +27,8 @@ const tempDirs = new Set();
 const silent = { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined };
 /** One encoder thread, as the gateway has on this machine. */
 const encoders = new EncoderThreads(1, silent);
+export const closeSinkEncoders = () => encoders.close();
+
 export function removeSinkTempDirsSync() {
   for (const dir of tempDirs) {
     try {

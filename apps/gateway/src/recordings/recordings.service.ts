@@ -215,7 +215,7 @@ export class RecordingsService {
       const usable = partial && salvage(recording.fileFormat, partial.head, partial.size);
       if (!partial || !usable) {
         await partial?.discard();
-        await this.fail(recording.recordingId, 'the gateway stopped before any audio of this recording was stored');
+        await this.fail(recording.recordingId, 'the gateway stopped while recording, and no usable audio of this recording could be recovered from storage');
         counts.failed += 1;
         continue;
       }
