@@ -14,7 +14,7 @@ import { Mixer } from '@mpc/media';
 import { speechLike } from '../../../../packages/media/bench/encoder.mjs';
 import { EncoderThreads } from '../../dist/recorder/encoder-threads.js';
 import { RecordingSink } from '../../dist/recorder/recording-sink.js';
-import { FsRecordingStorage } from '../../dist/storage/recording-storage.js';
+import { FsRecordingStorage, WRITE_BATCH_BYTES } from '../../dist/storage/recording-storage.js';
 
 const frameOf = (rate) => rate / 50; // 20 ms
 const LOOP_SECONDS = 10;
@@ -118,6 +118,7 @@ async function scratchStorage() {
      */
     async drain(slack = 0) {
       await encoders.synced();
+      slack = Math.max(slack, WRITE_BATCH_BYTES); // the storage holds up to this much back, to write it in one go
       const deadline = performance.now() + 120_000;
       while (written() < appended.bytes - slack) {
         if (performance.now() > deadline) throw new Error('the recording writes did not drain within 120 s');

@@ -1,6 +1,6 @@
 import type { EncoderSpec } from './audio-encoder.js';
 
-/** Messages to an encoder thread. `id` names one recording's encoder on that thread. */
+/** Messages to an encoder thread, posted in batches. `id` names one recording's encoder on that thread. */
 export type EncoderRequest =
   | { type: 'open'; id: number; spec: EncoderSpec }
   | { type: 'encode'; id: number; samples: Int16Array }

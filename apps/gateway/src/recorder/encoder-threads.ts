@@ -56,6 +56,9 @@ class RemoteEncoder implements AudioEncoder {
 
 interface EncoderThread {
   worker: Worker;
+  /** Requests not yet posted: one message per turn of the event loop, however many recordings. */
+  outbox: EncoderRequest[];
+  transfer: ArrayBuffer[];
   encoders: Map<number, RemoteEncoder>;
   /** Sync requests not yet answered. */
   waiting: Map<number, () => void>;
@@ -81,7 +84,7 @@ export class EncoderThreads implements EncoderFactory {
   async create(spec: EncoderSpec, output: EncodedOutput): Promise<AudioEncoder> {
     const thread = this.leastBusy();
     const id = this.nextId++;
-    const send = (request: EncoderRequest, transfer: ArrayBuffer[] = []) => thread.worker.postMessage(request, transfer);
+    const send = (request: EncoderRequest, transfer: ArrayBuffer[] = []) => this.send(thread, request, transfer);
     const encoder = new RemoteEncoder(id, spec.sampleRate, spec.channels, output, send, (done) => thread.encoders.delete(done));
     thread.encoders.set(id, encoder);
     send({ type: 'open', id, spec });
@@ -101,7 +104,7 @@ export class EncoderThreads implements EncoderFactory {
         const id = this.nextId++;
         return new Promise<void>((resolve) => {
           thread.waiting.set(id, resolve);
-          thread.worker.postMessage({ type: 'sync', id } satisfies EncoderRequest);
+          this.send(thread, { type: 'sync', id });
         });
       }),
     );
@@ -110,6 +113,20 @@ export class EncoderThreads implements EncoderFactory {
   /** Encoders open on each thread, for the metrics. */
   load(): number[] {
     return this.threads.map((thread) => thread?.encoders.size ?? 0);
+  }
+
+  private send(thread: EncoderThread, request: EncoderRequest, transfer: ArrayBuffer[] = []): void {
+    if (thread.outbox.length === 0) {
+      queueMicrotask(() => {
+        const requests = thread.outbox;
+        const buffers = thread.transfer;
+        thread.outbox = [];
+        thread.transfer = [];
+        thread.worker.postMessage(requests, buffers);
+      });
+    }
+    thread.outbox.push(request);
+    thread.transfer.push(...transfer);
   }
 
   private leastBusy(): EncoderThread {
@@ -124,12 +141,17 @@ export class EncoderThreads implements EncoderFactory {
 
   private spawn(index: number): EncoderThread {
     const worker = new Worker(new URL('./encoder-worker.js', import.meta.url));
-    const thread: EncoderThread = { worker, encoders: new Map(), waiting: new Map() };
+    const thread: EncoderThread = { worker, outbox: [], transfer: [], encoders: new Map(), waiting: new Map() };
     worker.unref();
-    worker.on('message', (reply: EncoderReply) => {
-      if (reply.type !== 'synced') return thread.encoders.get(reply.id)?.received(reply);
-      thread.waiting.get(reply.id)?.();
-      thread.waiting.delete(reply.id);
+    worker.on('message', (replies: EncoderReply[]) => {
+      for (const reply of replies) {
+        if (reply.type !== 'synced') {
+          thread.encoders.get(reply.id)?.received(reply);
+          continue;
+        }
+        thread.waiting.get(reply.id)?.();
+        thread.waiting.delete(reply.id);
+      }
     });
     const lost = (error: Error) => {
       if (this.threads[index] === thread) this.threads[index] = undefined;

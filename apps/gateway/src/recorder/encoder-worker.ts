@@ -9,9 +9,21 @@ import type { EncoderReply, EncoderRequest } from './encoder-protocol.js';
 const port = parentPort!;
 const encoders = new Map<number, Promise<FormatEncoder | undefined>>();
 
+/** Replies go back in batches too, once the requests at hand are done. */
+let replies: EncoderReply[] = [];
+let transfer: ArrayBuffer[] = [];
+
 function reply(message: EncoderReply): void {
+  if (replies.length === 0) {
+    setImmediate(() => {
+      port.postMessage(replies, transfer);
+      replies = [];
+      transfer = [];
+    });
+  }
+  replies.push(message);
   const bytes = message.type === 'bytes' ? message.bytes : message.type === 'ended' ? message.header : undefined;
-  port.postMessage(message, bytes ? [bytes.buffer as ArrayBuffer] : []);
+  if (bytes) transfer.push(bytes.buffer as ArrayBuffer);
 }
 
 /** Bytes that own their whole buffer, so they can be moved to the other thread. */
@@ -38,7 +50,12 @@ function step(id: number, work: (encoder: FormatEncoder) => void): void {
   );
 }
 
-port.on('message', (request: EncoderRequest) => {
+/** Requests come in batches: all those of one turn of the main thread's event loop. */
+port.on('message', (requests: EncoderRequest[]) => {
+  for (const request of requests) handle(request);
+});
+
+function handle(request: EncoderRequest): void {
   const { id } = request;
   switch (request.type) {
     case 'open':
@@ -78,4 +95,4 @@ port.on('message', (request: EncoderRequest) => {
       encoders.delete(id);
       return;
   }
-});
+}

@@ -56,13 +56,15 @@ export interface RecordingStorage {
  * live recording appends a few hundred bytes ten times a second, and a write per append costs
  * more than the audio. What a crash can lose is bounded by `maxAgeMs`.
  */
+export const WRITE_BATCH_BYTES = 64 * 1024;
+
 export class WriteBatch {
   private chunks: Uint8Array[] = [];
   private size = 0;
   private since = 0;
 
   constructor(
-    private readonly maxBytes = 64 * 1024,
+    private readonly maxBytes = WRITE_BATCH_BYTES,
     private readonly maxAgeMs = 1000,
     private readonly clock: () => number = () => performance.now(),
   ) {}
