@@ -52,15 +52,23 @@ describe('PGlite over prepared statements', () => {
   });
 
   it('commits a transaction, and rolls it back when its work throws', async () => {
-    await client.transaction(async (tx) => {
-      await tx.query('insert into items (id) values ($1)', [1]);
-    });
+    const inserted = await client.transaction((tx) => tx.query('insert into items (id) values ($1) returning id', [1]));
+    expect(inserted.rows).toEqual([{ id: 1 }]);
     await expect(
       client.transaction(async (tx) => {
         await tx.query('insert into items (id) values ($1)', [2]);
         throw new Error('changed my mind');
       }),
     ).rejects.toThrow('changed my mind');
+    expect((await client.query('select id from items')).rows).toEqual([{ id: 1 }]);
+  });
+
+  it('rolls back a transaction whose first statement fails, and begins none for a transaction without statements', async () => {
+    await expect(client.transaction((tx) => tx.query('insert into items (id) values ($1)', ['one']))).rejects.toMatchObject({ code: '22P02' });
+    await expect(client.transaction((tx) => tx.query('select nope from items'))).rejects.toMatchObject({ code: '42703' });
+    expect(await client.transaction(async () => 'nothing')).toBe('nothing');
+    await client.query('insert into items (id) values ($1)', [1]);
+    expect(pglite.isInTransaction()).toBe(false);
     expect((await client.query('select id from items')).rows).toEqual([{ id: 1 }]);
   });
 

@@ -35,6 +35,7 @@ export class PreparedPglite implements PgliteClient {
   private readonly statements = new Map<string, Statement>();
   private tail: Promise<unknown> = Promise.resolve();
   private counter = 0;
+  private beginPending = false;
 
   constructor(
     readonly pg: PGlite,
@@ -52,7 +53,8 @@ export class PreparedPglite implements PgliteClient {
   /** Runs `work` in a transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(work: (tx: PgliteClient) => Promise<T>): Promise<T> {
     return this.exclusive(async () => {
-      await this.simple('begin');
+      // BEGIN goes with the first statement, in the same call.
+      this.beginPending = true;
       let open = true;
       const tx: PgliteClient = {
         query: <R>(text: string, params: unknown[] = [], options?: QueryOptions) => {
@@ -67,6 +69,7 @@ export class PreparedPglite implements PgliteClient {
       try {
         const result = await work(tx);
         open = false;
+        if (this.beginPending) return result; // it ran no statement
         const committed = await this.simple('commit');
         // COMMIT of a transaction a failed statement aborted answers ROLLBACK.
         if (committed.some((message) => message.name === 'commandComplete' && (message as { text?: string }).text === 'ROLLBACK')) {
@@ -76,9 +79,11 @@ export class PreparedPglite implements PgliteClient {
       } catch (error) {
         if (open) {
           open = false;
-          await this.simple('rollback');
+          if (!this.beginPending) await this.simple('rollback');
         }
         throw error;
+      } finally {
+        this.beginPending = false;
       }
     });
   }
@@ -100,7 +105,16 @@ export class PreparedPglite implements PgliteClient {
   }
 
   private simple(text: string): Promise<Messages> {
-    return this.pg.execProtocolStream(protocol.serialize.query(text), { syncToFs: false });
+    return this.send([protocol.serialize.query(text)]);
+  }
+
+  /** Sends messages in one call into Postgres, after the BEGIN of a transaction not yet begun. */
+  private send(messages: Uint8Array[]): Promise<Messages> {
+    if (this.beginPending) {
+      messages.unshift(protocol.serialize.query('begin'));
+      this.beginPending = false;
+    }
+    return this.pg.execProtocolStream(concat(messages), { syncToFs: false });
   }
 
   private async run<T>(text: string, params: unknown[], options?: QueryOptions): Promise<Results<T>> {
@@ -112,16 +126,17 @@ export class PreparedPglite implements PgliteClient {
         const serialize = options?.serializers?.[oid] ?? this.pg.serializers[oid];
         return serialize ? serialize(param) : String(param);
       });
-      const messages = await this.pg.execProtocolStream(
-        concat([
-          protocol.serialize.bind({ statement: statement.name, values }),
-          protocol.serialize.describe({ type: 'P' }),
-          protocol.serialize.execute({}),
-          protocol.serialize.sync(),
-        ]),
-        { syncToFs: false },
-      );
-      return parse.parseResults(messages, this.pg.parsers, options)[0] as Results<T>;
+      const messages = await this.send([
+        protocol.serialize.bind({ statement: statement.name, values }),
+        protocol.serialize.describe({ type: 'P' }),
+        protocol.serialize.execute({}),
+        protocol.serialize.sync(),
+      ]);
+      // PGlite's parseResults copies every parser (hundreds, with the array types) into options.parsers on
+      // each call: defaults reached through the prototype instead.
+      const parsers = options?.parsers ? Object.assign(Object.create(this.pg.parsers) as PGlite['parsers'], options.parsers) : this.pg.parsers;
+      // The last result: the first is BEGIN's when the transaction began in this call.
+      return parse.parseResults(messages, parsers, { rowMode: options?.rowMode }).at(-1) as Results<T>;
     } catch (error) {
       // As PGlite's query does: the error names its statement.
       if (error instanceof Error) Object.assign(error, { query: text, params, queryOptions: options });
@@ -147,7 +162,7 @@ export class PreparedPglite implements PgliteClient {
       this.statements.delete(oldestText);
       parts.unshift(protocol.serialize.close({ type: 'S', name: oldest.name }));
     }
-    const messages = await this.pg.execProtocolStream(concat([...parts, protocol.serialize.sync()]), { syncToFs: false });
+    const messages = await this.send([...parts, protocol.serialize.sync()]);
     const statement = { name, paramTypes: parse.parseDescribeStatementResults(messages) };
     this.statements.set(text, statement);
     return statement;
