@@ -118,7 +118,7 @@ async function scratchStorage() {
      */
     async drain(slack = 0) {
       await encoders.synced();
-      slack = Math.max(slack, WRITE_BATCH_BYTES); // the storage holds up to this much back, to write it in one go
+      slack = Math.max(slack, WRITE_BATCH_BYTES * partials.length); // each file holds up to this much back, to write it in one go
       const deadline = performance.now() + 120_000;
       while (written() < appended.bytes - slack) {
         if (performance.now() > deadline) throw new Error('the recording writes did not drain within 120 s');

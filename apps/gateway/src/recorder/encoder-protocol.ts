@@ -15,3 +15,20 @@ export type EncoderReply =
   | { type: 'ended'; id: number; header: Uint8Array }
   | { type: 'failed'; id: number; message: string }
   | { type: 'synced'; id: number };
+
+/**
+ * Copies every view a batch carries into one buffer and points the views at it, so the batch
+ * crosses to the other thread as one transferred buffer: structured cloning keeps views of one
+ * buffer as views of one buffer. Moving many small buffers one by one costs far more.
+ */
+export function packViews<T extends Int16Array | Uint8Array>(views: T[], make: (length: number) => T): ArrayBuffer {
+  const pool = make(views.reduce((sum, view) => sum + view.length, 0));
+  let at = 0;
+  for (let i = 0; i < views.length; i += 1) {
+    const view = views[i]!;
+    pool.set(view, at);
+    views[i] = pool.subarray(at, at + view.length) as T;
+    at += view.length;
+  }
+  return pool.buffer as ArrayBuffer;
+}

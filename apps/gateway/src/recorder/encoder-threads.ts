@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../common/logger.js';
 import type { AudioEncoder, AudioRate, EncodedOutput, EncoderFactory, EncoderSpec } from './audio-encoder.js';
-import type { EncoderReply, EncoderRequest } from './encoder-protocol.js';
+import { packViews, type EncoderReply, type EncoderRequest } from './encoder-protocol.js';
 
 /** The main thread's side of one encoder on a worker thread. */
 class RemoteEncoder implements AudioEncoder {
@@ -13,14 +13,13 @@ class RemoteEncoder implements AudioEncoder {
     readonly sampleRate: AudioRate,
     readonly channels: number,
     private readonly output: EncodedOutput,
-    private readonly send: (request: EncoderRequest, transfer?: ArrayBuffer[]) => void,
+    private readonly send: (request: EncoderRequest) => void,
     private readonly forget: (id: number) => void,
   ) {}
 
   encode(samples: Int16Array): void {
     if (this.failure || samples.length === 0) return;
-    const whole = samples.byteOffset === 0 && samples.byteLength === samples.buffer.byteLength ? samples : samples.slice();
-    this.send({ type: 'encode', id: this.id, samples: whole }, [whole.buffer as ArrayBuffer]);
+    this.send({ type: 'encode', id: this.id, samples });
   }
 
   end(): Promise<Uint8Array> {
@@ -58,7 +57,6 @@ interface EncoderThread {
   worker: Worker;
   /** Requests not yet posted: one message per turn of the event loop, however many recordings. */
   outbox: EncoderRequest[];
-  transfer: ArrayBuffer[];
   encoders: Map<number, RemoteEncoder>;
   /** Sync requests not yet answered. */
   waiting: Map<number, () => void>;
@@ -84,7 +82,7 @@ export class EncoderThreads implements EncoderFactory {
   async create(spec: EncoderSpec, output: EncodedOutput): Promise<AudioEncoder> {
     const thread = this.leastBusy();
     const id = this.nextId++;
-    const send = (request: EncoderRequest, transfer: ArrayBuffer[] = []) => this.send(thread, request, transfer);
+    const send = (request: EncoderRequest) => this.send(thread, request);
     const encoder = new RemoteEncoder(id, spec.sampleRate, spec.channels, output, send, (done) => thread.encoders.delete(done));
     thread.encoders.set(id, encoder);
     send({ type: 'open', id, spec });
@@ -115,18 +113,19 @@ export class EncoderThreads implements EncoderFactory {
     return this.threads.map((thread) => thread?.encoders.size ?? 0);
   }
 
-  private send(thread: EncoderThread, request: EncoderRequest, transfer: ArrayBuffer[] = []): void {
-    if (thread.outbox.length === 0) {
-      queueMicrotask(() => {
-        const requests = thread.outbox;
-        const buffers = thread.transfer;
-        thread.outbox = [];
-        thread.transfer = [];
-        thread.worker.postMessage(requests, buffers);
-      });
-    }
+  private send(thread: EncoderThread, request: EncoderRequest): void {
+    if (thread.outbox.length === 0) queueMicrotask(() => this.post(thread));
     thread.outbox.push(request);
-    thread.transfer.push(...transfer);
+  }
+
+  private post(thread: EncoderThread): void {
+    const requests = thread.outbox;
+    thread.outbox = [];
+    const encodes = requests.filter((request) => request.type === 'encode');
+    const samples = encodes.map((request) => request.samples);
+    const buffer = packViews(samples, (length) => new Int16Array(length));
+    encodes.forEach((request, i) => (request.samples = samples[i]!));
+    thread.worker.postMessage(requests, [buffer]);
   }
 
   private leastBusy(): EncoderThread {
@@ -141,7 +140,7 @@ export class EncoderThreads implements EncoderFactory {
 
   private spawn(index: number): EncoderThread {
     const worker = new Worker(new URL('./encoder-worker.js', import.meta.url));
-    const thread: EncoderThread = { worker, outbox: [], transfer: [], encoders: new Map(), waiting: new Map() };
+    const thread: EncoderThread = { worker, outbox: [], encoders: new Map(), waiting: new Map() };
     worker.unref();
     worker.on('message', (replies: EncoderReply[]) => {
       for (const reply of replies) {

@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { createFormatEncoder, type FormatEncoder } from './audio-encoder.js';
-import type { EncoderReply, EncoderRequest } from './encoder-protocol.js';
+import { packViews, type EncoderReply, type EncoderRequest } from './encoder-protocol.js';
 
 /**
  * An encoder thread: keeps the encoders of the recordings given to it and answers each request in
@@ -11,24 +11,23 @@ const encoders = new Map<number, Promise<FormatEncoder | undefined>>();
 
 /** Replies go back in batches too, once the requests at hand are done. */
 let replies: EncoderReply[] = [];
-let transfer: ArrayBuffer[] = [];
 
 function reply(message: EncoderReply): void {
-  if (replies.length === 0) {
-    setImmediate(() => {
-      port.postMessage(replies, transfer);
-      replies = [];
-      transfer = [];
-    });
-  }
+  if (replies.length === 0) setImmediate(post);
   replies.push(message);
-  const bytes = message.type === 'bytes' ? message.bytes : message.type === 'ended' ? message.header : undefined;
-  if (bytes) transfer.push(bytes.buffer as ArrayBuffer);
 }
 
-/** Bytes that own their whole buffer, so they can be moved to the other thread. */
-function owned(bytes: Uint8Array): Uint8Array {
-  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+function post(): void {
+  const batch = replies;
+  replies = [];
+  const carrying = batch.filter((message) => message.type === 'bytes' || message.type === 'ended');
+  const views = carrying.map((message) => (message.type === 'bytes' ? message.bytes : message.header));
+  const buffer = packViews(views, (length) => new Uint8Array(length));
+  carrying.forEach((message, i) => {
+    if (message.type === 'bytes') message.bytes = views[i]!;
+    else message.header = views[i]!;
+  });
+  port.postMessage(batch, [buffer]);
 }
 
 function step(id: number, work: (encoder: FormatEncoder) => void): void {
@@ -63,7 +62,7 @@ function handle(request: EncoderRequest): void {
         id,
         createFormatEncoder(request.spec).then(
           (encoder) => {
-            reply({ type: 'bytes', id, bytes: owned(encoder.begin()) });
+            reply({ type: 'bytes', id, bytes: encoder.begin() });
             return encoder;
           },
           (error: Error) => {
@@ -76,14 +75,14 @@ function handle(request: EncoderRequest): void {
     case 'encode':
       step(id, (encoder) => {
         const bytes = encoder.encode(request.samples);
-        if (bytes.length > 0) reply({ type: 'bytes', id, bytes: owned(bytes) });
+        if (bytes.length > 0) reply({ type: 'bytes', id, bytes });
       });
       return;
     case 'end':
       step(id, (encoder) => {
         const { tail, header } = encoder.end();
-        if (tail.length > 0) reply({ type: 'bytes', id, bytes: owned(tail) });
-        reply({ type: 'ended', id, header: owned(header) });
+        if (tail.length > 0) reply({ type: 'bytes', id, bytes: tail });
+        reply({ type: 'ended', id, header });
       });
       encoders.delete(id);
       return;

@@ -119,7 +119,7 @@ export class RecordingSink {
     if (this.batchFill < size) {
       this.encoder.encode(this.batch.slice(0, this.batchFill));
     } else {
-      // The encoder may move the buffer to its thread, which leaves this view empty.
+      // The encoder may keep the batch (until it crosses to its thread): start a new one.
       this.encoder.encode(this.batch);
       this.batch = new Int16Array(size);
     }
