@@ -52,6 +52,20 @@ export class RecordingsRepository {
     await db.update(recordings).set(patch).where(eq(recordings.recordingId, recordingId));
   }
 
+  /** Sets the file of the recording if it is completed, in one statement; answers the recording so changed. */
+  async setFileOfCompleted(
+    db: Queryable,
+    recordingId: string,
+    file: Required<Pick<NewRecording, 'recordedMs' | 'fileBytes' | 'sampleRate'>>,
+  ): Promise<RecordingRow | undefined> {
+    const [row] = await db
+      .update(recordings)
+      .set(file)
+      .where(and(eq(recordings.recordingId, recordingId), sql`${recordings.status} = 'completed'`))
+      .returning();
+    return row;
+  }
+
   async byIds(db: Queryable, recordingIds: string[]): Promise<RecordingRow[]> {
     return recordingIds.length === 0 ? [] : db.select().from(recordings).where(inArray(recordings.recordingId, recordingIds));
   }

@@ -77,7 +77,8 @@ export class RecordingsService {
   private async writeCallback(tx: Queryable, log: ChangeLog, recording: RecordingRow, event: RecordingEventKind, at: Date, mpc?: MpcRow): Promise<void> {
     if (!recording.callbackUrl) return;
     const owner = mpc ?? (await this.calls.findMpcByUuid(tx, recording.mpcUuid));
-    const sequenceNumber = await this.callbacks.outbox.nextSequence(tx, recording.recordingId);
+    // A recording is inserted with the SequenceNumber of its first event already taken.
+    const sequenceNumber = event === 'Initiated' ? recording.callbackSequence : await this.callbacks.outbox.nextSequence(tx, recording.recordingId);
     const params = recordingCallbackParams(
       { recording, mpc: owner!, event, at, sequenceNumber, recordedMs: recordedMs(recording, at) },
       this.urls,
@@ -112,7 +113,7 @@ export class RecordingsService {
     await this.inTransaction(async (tx, log) => {
       const { mpc, live } = await this.lockedMpcWithLiveRecording(tx, account, ref);
       if (!live) throw new ApiError('invalid_state', `MPC ${mpc.friendlyName} has no recording in progress`);
-      await this.transition(tx, live, command, log);
+      await this.transition(tx, live, command, log, mpc);
     });
   }
 
@@ -155,7 +156,7 @@ export class RecordingsService {
       if (targets.length === 0) {
         throw new ApiError('invalid_state', `member ${memberId} has no recording in progress with record_track_type ${trackType}`);
       }
-      for (const recording of targets) await this.transition(tx, recording, command, log);
+      for (const recording of targets) await this.transition(tx, recording, command, log, mpc);
     });
   }
 
@@ -187,6 +188,7 @@ export class RecordingsService {
       callbackMethod: request.callbackMethod,
       addedAt: now,
       startedAt: now,
+      callbackSequence: request.callbackUrl ? 1 : 0,
       ...next,
     });
     if (!recording) return undefined;
@@ -222,8 +224,7 @@ export class RecordingsService {
       await partial.publish(usable.header, usable.keep);
       await this.inTransaction(async (tx, log) => {
         if (isLive(recording.status)) await this.transition(tx, recording, 'stop', log);
-        const [stopped] = await this.recordings.byIds(tx, [recording.recordingId]);
-        await this.finishFile(tx, log, stopped!, { bytes: usable.keep, durationMs: usable.durationMs, sampleRate: usable.sampleRate });
+        await this.finishFile(tx, log, recording.recordingId, { bytes: usable.keep, durationMs: usable.durationMs, sampleRate: usable.sampleRate });
       });
       counts.completed += 1;
     }
@@ -257,16 +258,17 @@ export class RecordingsService {
   }
 
   async fileFinished(recordingId: string, file: FinishedFile): Promise<void> {
-    await this.inTransaction(async (tx, log) => {
-      const [recording] = await this.recordings.byIds(tx, [recordingId]);
-      if (recording?.status === 'completed') await this.finishFile(tx, log, recording, file);
-    });
+    await this.inTransaction((tx, log) => this.finishFile(tx, log, recordingId, file));
   }
 
-  private async finishFile(tx: Queryable, log: ChangeLog, recording: RecordingRow, file: FinishedFile): Promise<void> {
-    const finished = { ...recording, recordedMs: Math.round(file.durationMs), fileBytes: file.bytes, sampleRate: file.sampleRate };
-    await this.recordings.update(tx, recording.recordingId, { recordedMs: finished.recordedMs, fileBytes: file.bytes, sampleRate: file.sampleRate });
-    await this.writeCallback(tx, log, finished, 'Completed', this.now());
+  /** Records the file of a completed recording, with its Completed callback; a recording in any other state is left alone. */
+  private async finishFile(tx: Queryable, log: ChangeLog, recordingId: string, file: FinishedFile): Promise<void> {
+    const finished = await this.recordings.setFileOfCompleted(tx, recordingId, {
+      recordedMs: Math.round(file.durationMs),
+      fileBytes: file.bytes,
+      sampleRate: file.sampleRate,
+    });
+    if (finished) await this.writeCallback(tx, log, finished, 'Completed', this.now());
   }
 
   /** The recording cannot go on, or its file could not be finished: it ends as failed, with the reason. */
@@ -362,14 +364,20 @@ export class RecordingsService {
     await this.storage.delete(storageKey({ authId: account.authId, recordingId, fileFormat: view.recording.fileFormat }));
   }
 
-  private async transition(tx: Queryable, recording: RecordingRow, command: RecordingCommand, log: ChangeLog): Promise<void> {
+  private async transition(tx: Queryable, recording: RecordingRow, command: RecordingCommand, log: ChangeLog, mpc?: MpcRow): Promise<void> {
     const at = this.now();
     const { next, event } = applyCommand(recording, command, at);
-    await this.recordings.update(tx, recording.recordingId, next);
+    // Only the timeline changes (next carries the rest of the row too).
+    await this.recordings.update(tx, recording.recordingId, {
+      status: next.status,
+      recordedMs: next.recordedMs,
+      segmentStartedAt: next.segmentStartedAt,
+      endedAt: next.endedAt,
+    });
     const changed = { ...recording, ...next };
     log.recordings.push({ recording: changed, event, at });
     // Completed is told once the file is published (fileFinished), so its RecordingURL works.
-    if (event !== 'Completed') await this.writeCallback(tx, log, changed, event, at);
+    if (event !== 'Completed') await this.writeCallback(tx, log, changed, event, at, mpc);
   }
 
   private reference(recording: RecordingRow) {
