@@ -31,22 +31,55 @@ type Lame = WasmMediaEncoder<'audio/mpeg'>;
 type CompiledWasm = object;
 const WasmModule = (globalThis as unknown as { WebAssembly: { Module: abstract new (...args: never[]) => CompiledWasm } }).WebAssembly.Module;
 
-let compiledModule: CompiledWasm | undefined;
+/** The compiled LAME module, once the first encoder has compiled it; undefined if it could not be read off. */
+let compiled: Promise<CompiledWasm | undefined> | undefined;
 const idle: Lame[] = [];
 
 async function acquireLame(): Promise<Lame> {
-  const pooled = idle.pop();
-  if (pooled) return pooled;
-  if (compiledModule) return createEncoder('audio/mpeg', compiledModule as Parameters<typeof createEncoder>[1]);
-  // The first one compiles the inlined wasm. The package hands the compiled
-  // module only to createEncoder()'s callback, so read it off the instance to
-  // skip decoding and compiling ~1 MB of base64 for every later encoder; when
-  // that field is not there, every encoder compiles its own (slower, correct).
-  const encoder = await createMp3Encoder();
-  const compiled = (encoder as unknown as { module?: { module?: unknown } }).module?.module;
-  if (compiled instanceof WasmModule) compiledModule = compiled;
-  return encoder;
+  return idle.pop() ?? newLame();
 }
+
+async function newLame(): Promise<Lame> {
+  if (!compiled) {
+    // The first one compiles the inlined wasm, and every encoder asked for meanwhile waits for it
+    // rather than compiling its own. The package hands the compiled module only to
+    // createEncoder()'s callback, so it is read off the instance, to skip decoding and compiling
+    // ~1 MB of base64 for every later encoder; when that field is not there, every encoder
+    // compiles its own (slower, correct).
+    const first = createMp3Encoder();
+    compiled = first.then(
+      (encoder) => {
+        const module = (encoder as unknown as { module?: { module?: unknown } }).module?.module;
+        return module instanceof WasmModule ? module : undefined;
+      },
+      () => {
+        compiled = undefined;
+        return undefined;
+      },
+    );
+    return first;
+  }
+  const module = await compiled;
+  if (module) return createEncoder('audio/mpeg', module as Parameters<typeof createEncoder>[1]);
+  return createMp3Encoder();
+}
+
+/**
+ * Makes LAME instances ahead of need, up to `count` idle ones, so starting a recording does not
+ * wait for one: instantiating the module takes a few milliseconds.
+ */
+export function prewarmMp3Encoders(count: number): Promise<void> {
+  warming ??= (async () => {
+    try {
+      while (idle.length < Math.min(count, MP3_POOL_SIZE)) idle.push(await newLame());
+    } finally {
+      warming = undefined;
+    }
+  })();
+  return warming;
+}
+
+let warming: Promise<void> | undefined;
 
 const EMPTY = new Uint8Array(0);
 

@@ -1,4 +1,5 @@
 import { parentPort } from 'node:worker_threads';
+import { prewarmMp3Encoders } from '@mpc/media';
 import { createFormatEncoder, type FormatEncoder } from './audio-encoder.js';
 import { packViews, type EncoderReply, type EncoderRequest } from './encoder-protocol.js';
 
@@ -8,6 +9,10 @@ import { packViews, type EncoderReply, type EncoderRequest } from './encoder-pro
  */
 const port = parentPort!;
 const encoders = new Map<number, Promise<FormatEncoder | undefined>>();
+
+// LAME instances made before the first recordings need them; more as the pool runs low.
+const SPARE_LAME = 8;
+void prewarmMp3Encoders(SPARE_LAME);
 
 /** Replies go back in batches too, once the requests at hand are done. */
 let replies: EncoderReply[] = [];
@@ -58,6 +63,7 @@ function handle(request: EncoderRequest): void {
   const { id } = request;
   switch (request.type) {
     case 'open':
+      setImmediate(() => void prewarmMp3Encoders(SPARE_LAME));
       encoders.set(
         id,
         createFormatEncoder(request.spec).then(
