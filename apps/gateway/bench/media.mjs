@@ -388,7 +388,7 @@ async function capacityRamp({ api, streamer, gateway, inspector, stamp, log, pro
       reasons: [...reasons, ...generatorReasons],
       holdSeconds: round(holdSeconds, 1),
       endedEarly,
-      tickLagMs: { p50: round(lag.p50), p99: round(lag.p99), max: round(lag.max), samples: lag.samples, expected: Math.round(holdSeconds * 50) },
+      tickLagMs: { p50: round(lag.p50), p99: round(lag.p99), max: round(lag.max), samples: lag.samples, expected: Math.round((holdSeconds * 1000) / m1.recorder.tick_ms), tickMs: m1.recorder.tick_ms },
       lateFrames,
       gateway: {
         cpuPercent: gatewayCpuPercent,
@@ -688,7 +688,7 @@ Ramp of ${report.settings.levels.join(', ')} MPCs (stopping at the first level t
       ),
     );
     lines.push(`
-CPU is of one core (100% = a core busy), from /proc/<pid>/stat over the window; "main thread" is the gateway's event loop (/proc/<pid>/task/<pid>/stat), which runs the API, the database (PGlite), the WebSocket ingress, the mixer and the encoders, and cannot use more than one core; the machine has ${m.cpuCount} cores shared by the gateway, the generator and anything else running. "Machine" is from /proc/stat over the window, in cores: all busy time, what is left after the gateway, the generator and the bench process ("others": other work on the shared machine, plus the kernel's share of networking), and steal (time the hypervisor gave elsewhere). "Ticks run / due": the recorder's 20 ms ticks that ran in the window, against the window's length ÷ 20 ms.
+CPU is of one core (100% = a core busy), from /proc/<pid>/stat over the window; "main thread" is the gateway's event loop (/proc/<pid>/task/<pid>/stat), which runs the API, the database (PGlite), the WebSocket ingress, the mixer and the encoders, and cannot use more than one core; the machine has ${m.cpuCount} cores shared by the gateway, the generator and anything else running. "Machine" is from /proc/stat over the window, in cores: all busy time, what is left after the gateway, the generator and the bench process ("others": other work on the shared machine, plus the kernel's share of networking), and steal (time the hypervisor gave elsewhere). "Ticks run / due": the recorder's ${capacity.levels[0]?.tickLagMs?.tickMs ?? "?"} ms ticks that ran in the window, against the window's length ÷ the tick.
 
 ${capacity.backTo ? `After the ramp the gateway was brought back to ${capacity.backTo.mpcs} MPCs (the last level that passed): ${capacity.backTo.removedMpcs} MPCs removed in ${fmt(capacity.backTo.seconds, 1)} s, of which ${fmt(capacity.backTo.recoverySeconds, 1)} s waiting for the event loop to keep time again.\n\n` : ''}${capacity.stopUnderLoad ? `Stop → file with ${capacity.stopUnderLoad.mpcs} MPCs live (${capacity.stopUnderLoad.passed ? 'a level that passed' : 'a level that did not pass'}), ${capacity.stopUnderLoad.runs.length} recordings stopped one after another while the others kept recording: p50 ${fmt(capacity.stopUnderLoad.ms.p50, 1)} ms, max ${fmt(capacity.stopUnderLoad.ms.max, 1)} ms.` : ''} ${capacity.verification.length ? `Files checked afterwards: ${capacity.verification.map((c) => `${c.status}, ${fmt(c.durationMs / 1000, 1)} s, ${fmt(c.bytes)} B${c.ok ? '' : ' (WRONG)'}`).join('; ')}.` : ''}${capacity.afterRampError ? `\n\n**After the ramp:** ${capacity.afterRampError}` : ''}`);
     if (capacity.profile) {

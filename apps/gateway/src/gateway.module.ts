@@ -41,7 +41,7 @@ export class GatewayModule {
     const outbox = new OutboxRepository();
     const dispatcher = new CallbackDispatcher(database.db, outbox, accounts, logger, { pollMs: 250, ...callbacks });
     const encoders = encoderThreads > 0 ? new EncoderThreads(encoderThreads, logger) : inlineEncoders;
-    const recorder = new RecorderService(storage, encoders, logger, { jitterMs, tickMs: 20 });
+    const recorder = new RecorderService(storage, encoders, logger, { jitterMs, tickMs: 40 });
     const callbackOutbox: CallbackOutbox = {
       outbox,
       wake: () => dispatcher.wake(),

@@ -58,6 +58,8 @@ export class Mixer {
   readonly frameSamples: number;
   readonly maxAheadSamples: number;
   private readonly sources = new Map<string, Source>();
+  /** The sources as an array, for the per-chunk loops (no iterator to allocate). */
+  private sourceList: Source[] = [];
   private position = 0;
   /** Sum of the audible sources over one chunk, reused. */
   private accumulator: Int32Array;
@@ -73,7 +75,7 @@ export class Mixer {
     if (!(this.frameSamples > 0) || !Number.isInteger(this.frameSamples)) throw new RangeError('frameSamples must be a positive integer');
     if (!(maxAheadMs >= 0)) throw new RangeError('maxAheadMs must be >= 0');
     this.maxAheadSamples = Math.round((maxAheadMs * sampleRate) / 1000);
-    this.accumulator = new Int32Array(this.frameSamples);
+    this.accumulator = new Int32Array(this.frameSamples * 4);
     this.scratch = new Int16Array(this.frameSamples * 2);
   }
 
@@ -113,11 +115,13 @@ export class Mixer {
       writtenEnd: 0,
       stats: { placed: 0, late: 0, ahead: 0 },
     });
+    this.sourceList = [...this.sources.values()];
   }
 
   /** Stops the source contributing: what was mixed before the cursor stays, anything placed after it is dropped. */
   removeSource(id: string): void {
     this.sources.delete(id);
+    this.sourceList = [...this.sources.values()];
   }
 
   /** Inaudible sources (muted, on hold) are left out of the mix; frames pushed meanwhile are accepted and discarded. */
@@ -191,7 +195,7 @@ export class Mixer {
     while (done < total) {
       // Chunks never exceed the accumulator or any ring, so each ring slot is read once and then cleared.
       let chunk = Math.min(total - done, this.accumulator.length);
-      for (const source of this.sources.values()) chunk = Math.min(chunk, source.ring.length);
+      for (const source of this.sourceList) chunk = Math.min(chunk, source.ring.length);
       this.mixChunk(cursor + done, chunk, out, done);
       done += chunk;
     }
@@ -202,7 +206,7 @@ export class Mixer {
   private mixChunk(position: number, length: number, out: Int16Array, outOffset: number): void {
     const acc = this.accumulator;
     let contributors = 0;
-    for (const source of this.sources.values()) {
+    for (const source of this.sourceList) {
       if (source.writtenEnd <= position) continue;
       const ring = source.ring;
       const capacity = ring.length;

@@ -93,6 +93,7 @@ async function scratchStorage() {
     dir,
     /** A sink as the gateway's CallEngine makes one: the mix at `mixRate`, the file at `fileRate`. */
     async sink(recordingId, format, { mixRate, fileRate }) {
+      gc(); // exposes gc before the encoder thread starts, so its settle points collect its garbage too
       const key = `bench/${recordingId}.${format}`;
       const inner = await storage.create(key);
       partials.push(join(dir, `${key}.part`));

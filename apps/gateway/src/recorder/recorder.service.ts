@@ -130,6 +130,7 @@ export class RecorderService implements RecordingObserver {
       sources: engines.reduce((sum, engine) => sum + engine.sourceCount, 0),
       recordings: engines.reduce((sum, engine) => sum + engine.sinkCount, 0),
       late_frames: this.lateFrames,
+      tick_ms: this.options.tickMs,
       tick_lag_ms: { p50: percentile(0.5), p99: percentile(0.99), max: lags.at(-1) ?? 0, samples: lags.length },
     };
   }
