@@ -60,6 +60,9 @@ function configuredStorage(config: Config): RecordingStorage {
   return new FsRecordingStorage(join(config.dataDir, 'recordings'));
 }
 
+/** How often the embedded database is vacuumed and analysed. */
+const DATABASE_MAINTENANCE_MS = 5 * 60_000;
+
 /** Opens the database, applies migrations and accounts, and serves the API on the configured port. */
 export async function startGateway(config: Config, overrides: GatewayOverrides = {}): Promise<RunningGateway> {
   const logger = overrides.logger ?? createLogger(config.logLevel);
@@ -101,6 +104,14 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
   const durationSweep = setInterval(() => {
     calls.endOverdue().catch((error: unknown) => logger.error({ err: error }, 'ending overdue MPCs failed'));
   }, 1000);
+  const maintenance = setInterval(() => {
+    const started = performance.now();
+    database
+      .maintain()
+      .then(() => logger.debug({ ms: Math.round(performance.now() - started) }, 'database maintained'))
+      .catch((error: unknown) => logger.error({ err: error }, 'database maintenance failed'));
+  }, DATABASE_MAINTENANCE_MS);
+  maintenance.unref();
   logger.info({ url, database: database.location, public_url: urls.base }, 'gateway listening');
 
   return {
@@ -114,6 +125,7 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
       ),
     close: async () => {
       clearInterval(durationSweep);
+      clearInterval(maintenance);
       ingress.close();
       await recorder.stop();
       await dispatcher.stop();

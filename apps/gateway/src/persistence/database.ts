@@ -20,6 +20,12 @@ export interface OpenDatabase {
   /** Where the data lives, for people: a directory or the server's address without credentials. */
   location: string;
   ping(): Promise<void>;
+  /**
+   * Reclaims dead rows and refreshes the planner's statistics where nothing else does: the
+   * embedded PGlite runs no autovacuum, and without it the live-recording lookups slow down as
+   * recordings come and go. A PostgreSQL server vacuums itself.
+   */
+  maintain(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -36,6 +42,7 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
       db: db as unknown as Database,
       location: `postgresql://${url.host}${url.pathname}`,
       ping: async () => void (await pool.query('select 1')),
+      maintain: async () => undefined,
       close: () => pool.end(),
     };
   }
@@ -49,6 +56,7 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
     db: db as unknown as Database,
     location: dir,
     ping: async () => void (await client.query('select 1')),
+    maintain: () => client.exec('VACUUM ANALYZE'),
     close: () => client.close(),
   };
 }
