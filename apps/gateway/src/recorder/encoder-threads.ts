@@ -108,11 +108,6 @@ export class EncoderThreads implements EncoderFactory {
     );
   }
 
-  /** Encoders open on each thread, for the metrics. */
-  load(): number[] {
-    return this.threads.map((thread) => thread?.encoders.size ?? 0);
-  }
-
   private send(thread: EncoderThread, request: EncoderRequest): void {
     if (thread.outbox.length === 0) queueMicrotask(() => this.post(thread));
     thread.outbox.push(request);
