@@ -23,7 +23,8 @@ import { summarise } from './lib/load.mjs';
 import { fmt, machine, table } from './lib/report.mjs';
 import { selfTimeByArea, topSelfTime } from './media/cpuprofile.mjs';
 import { collectGarbage, cpuProfile, INSPECT_ARG, inspectorUrl } from './media/inspector.mjs';
-import { gatewayApi, pool } from './media/mpc.mjs';
+import { mapLimit } from './lib/pool.mjs';
+import { gatewayApi } from './media/mpc.mjs';
 import { cpuMeter, loadAverage, machineMeter } from './media/proc.mjs';
 import { closeSinkEncoders, fitSlope, memorySeries, removeSinkTempDirsSync, stopRuns } from './media/sink.mjs';
 import { killStreamersSync, withStreamer } from './media/streamer-client.mjs';
@@ -190,7 +191,7 @@ export async function run({ log, command }) {
 
 async function endToEndStops({ api, streamer, stamp, log }) {
   const names = Array.from({ length: E2E_RECORDINGS }, (_, i) => `e2e_${stamp}_${i}`);
-  const streams = await pool([0, 1].flatMap((p) => names.map((name) => [name, p])), SETUP_CONCURRENCY, async ([name, p]) => ({
+  const streams = await mapLimit([0, 1].flatMap((p) => names.map((name) => [name, p])), SETUP_CONCURRENCY, async ([name, p]) => ({
     key: `${name}/${p}`,
     ...(await api.addParticipant(name, p)),
   }));
@@ -242,7 +243,7 @@ async function capacityRamp({ api, streamer, gateway, inspector, stamp, log, pro
     const t0 = performance.now();
     // Every MPC's first participant before any second one, so no MPC is created by two requests at once.
     const joins = Array.from({ length: PARTICIPANTS }, (_, p) => fresh.map((mpc) => [mpc, p])).flat();
-    const streams = await pool(joins, SETUP_CONCURRENCY, async ([mpc, p]) => {
+    const streams = await mapLimit(joins, SETUP_CONCURRENCY, async ([mpc, p]) => {
       const stream = { key: `${mpc.name}/${p}`, ...(await api.addParticipant(mpc.name, p)) };
       mpc.streams[p] = stream;
       return stream;
@@ -252,7 +253,7 @@ async function capacityRamp({ api, streamer, gateway, inspector, stamp, log, pro
     if (opened.failed) throw new Error(`${opened.failed} streams did not open: ${opened.errors.join('; ')}`);
     await api.waitForRecorder((r) => r.sources >= target * PARTICIPANTS, `${target * PARTICIPANTS} live sources`, 120_000);
     const t2 = performance.now();
-    await pool(fresh, SETUP_CONCURRENCY, async (mpc) => {
+    await mapLimit(fresh, SETUP_CONCURRENCY, async (mpc) => {
       mpc.recording = await api.startRecording(mpc.name, 'mp3');
     });
     await api.waitForRecorder((r) => r.recordings >= target, `${target} recordings`, 120_000);
@@ -294,7 +295,7 @@ async function capacityRamp({ api, streamer, gateway, inspector, stamp, log, pro
     const keys = gone.flatMap((mpc) => mpc.streams.map((s) => s.key));
     const t0 = performance.now();
     await streamer.pause(keys);
-    await pool(gone.filter((mpc) => !mpc.recording.stopped), SETUP_CONCURRENCY, (mpc) => api.stopRecording(mpc.name));
+    await mapLimit(gone.filter((mpc) => !mpc.recording.stopped), SETUP_CONCURRENCY, (mpc) => api.stopRecording(mpc.name));
     await streamer.close(keys);
     await api.waitForRecorder((r) => r.sources <= target * PARTICIPANTS && r.recordings <= target, `${target} MPCs after shrinking`, 60_000);
     const recoverySeconds = await recover();
@@ -503,7 +504,7 @@ async function capacityRamp({ api, streamer, gateway, inspector, stamp, log, pro
       log(`capacity: gateway CPU profile at ${at.mpcs} MPCs: ${profile.top.slice(0, 5).map((f) => `${f.function} ${f.selfPercent}%`).join(', ')}`);
     }
 
-    await pool(mpcs.filter((mpc) => !mpc.recording.stopped), SETUP_CONCURRENCY, (mpc) => api.stopRecording(mpc.name));
+    await mapLimit(mpcs.filter((mpc) => !mpc.recording.stopped), SETUP_CONCURRENCY, (mpc) => api.stopRecording(mpc.name));
     const checked = [];
     for (const mpc of [mpcs[0], mpcs[Math.floor(mpcs.length / 2)], mpcs.at(-1)].filter(Boolean)) {
       const file = await api.waitForFile(mpc.recording.url, { everyMs: 50, timeoutMs: 30_000 });

@@ -4,6 +4,7 @@
 import { Agent, request as httpRequest } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { BENCH_ACCOUNT } from '../lib/gateway.mjs';
+import { mapLimit } from '../lib/pool.mjs';
 
 const { authId, authToken } = BENCH_ACCOUNT;
 const AUTH = `Basic ${Buffer.from(`${authId}:${authToken}`).toString('base64')}`;
@@ -75,19 +76,6 @@ export class ApiClient {
   }
 }
 
-/** Runs `work(item, index)` over `items` with at most `limit` in flight; results in input order. */
-export async function mapLimit(items, limit, work) {
-  const results = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index], index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
 
 /**
  * Creates `count` active MPCs (one Agent with stay_alone) and starts a WAV recording on each with

@@ -1,5 +1,5 @@
-// The gateway API as the media bench uses it: MPCs with streaming participants, recordings,
-// metrics, and a small promise pool so setup runs with a bounded number of requests in flight.
+// The gateway API as the media bench uses it: MPCs with streaming participants, recordings and
+// metrics.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BENCH_ACCOUNT } from '../lib/gateway.mjs';
 
@@ -7,20 +7,6 @@ const { authId, authToken } = BENCH_ACCOUNT;
 const AUTH = `Basic ${Buffer.from(`${authId}:${authToken}`).toString('base64')}`;
 const HEADERS = { authorization: AUTH, 'content-type': 'application/json' };
 const ROLES = ['Agent', 'Customer', 'Customer', 'Customer'];
-
-/** Runs fn over items with at most `concurrency` in flight; resolves with the results in order. */
-export async function pool(items, concurrency, fn) {
-  const results = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index], index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
-  return results;
-}
 
 export function gatewayApi(baseUrl) {
   if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(baseUrl)) throw new Error(`refusing a gateway not on 127.0.0.1: ${baseUrl}`);
