@@ -150,6 +150,16 @@ export class CallEngine {
     return this.sinks.size + this.trackMixes.size;
   }
 
+  /**
+   * The rate of a new mono recording: 16 kHz when the call is mixed at 16 kHz and wideband audio is
+   * present (in the call, or from the one member recorded), 8 kHz otherwise.
+   */
+  recordingRate(member?: string): 8000 | 16000 {
+    if (this.rate === 8000) return 8000;
+    if (member !== undefined) return this.sources.get(member) ?? 8000;
+    return [...this.sources.values()].includes(16000) ? 16000 : 8000;
+  }
+
   addSource(id: string, sampleRate: 8000 | 16000, clockMs: number): void {
     const joinAt = this.positionAt(clockMs);
     this.sources.set(id, sampleRate);

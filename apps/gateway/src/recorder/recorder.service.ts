@@ -37,8 +37,6 @@ export class RecorderService implements RecordingObserver {
   private readonly engines = new Map<string, CallEngine>();
   /** Per recording, the chain of its operations, so a pause never overtakes the start it follows. */
   private readonly chains = new Map<string, Promise<void>>();
-  /** Wideband sources per MPC, which decide a new recording's sample rate. */
-  private readonly sourceRates = new Map<string, Map<string, 8000 | 16000>>();
   private readonly endedMpcs = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private lastTick = 0;
@@ -82,7 +80,6 @@ export class RecorderService implements RecordingObserver {
     const now = this.clock();
     engine.addSource(sourceId, sampleRate, now);
     engine.setAudible(sourceId, audible, now);
-    this.ratesOf(mpcUuid).set(sourceId, sampleRate);
   }
 
   streamAudio(mpcUuid: string, sourceId: string, timestampMs: number, samples: Int16Array) {
@@ -93,7 +90,6 @@ export class RecorderService implements RecordingObserver {
 
   streamEnded(mpcUuid: string, sourceId: string): void {
     this.engines.get(mpcUuid)?.removeSource(sourceId, this.clock());
-    this.sourceRates.get(mpcUuid)?.delete(sourceId);
   }
 
   sourceStats(mpcUuid: string, sourceId: string) {
@@ -147,7 +143,7 @@ export class RecorderService implements RecordingObserver {
       const tracks = tracksOf(change);
       const channels = tracks?.channels ?? 1;
       // Several channels are recorded at the mix's rate; one follows the audio it holds.
-      const sampleRate = channels > 1 ? engine.rate : (Math.min(engine.rate, this.recordingRate(recording.mpcUuid, tracks?.member)) as 8000 | 16000);
+      const sampleRate = channels > 1 ? engine.rate : engine.recordingRate(tracks?.member);
       const writer = await this.storage.create(storageKey(recording));
       const spec = { format: recording.fileFormat, sampleRate, channels };
       const encoder = await this.encoders.create(spec, (bytes) => writer.append(bytes)).catch(async (error: unknown) => {
@@ -171,7 +167,6 @@ export class RecorderService implements RecordingObserver {
       for (const sink of engine.tick(now)) this.chain(sink.recordingId, () => this.finish(sink));
       if (this.endedMpcs.has(mpcUuid) && engine.sinkCount === 0) {
         this.engines.delete(mpcUuid);
-        this.sourceRates.delete(mpcUuid);
         this.endedMpcs.delete(mpcUuid);
       }
     }
@@ -212,21 +207,5 @@ export class RecorderService implements RecordingObserver {
       this.engines.set(mpcUuid, engine);
     }
     return engine;
-  }
-
-  private ratesOf(mpcUuid: string): Map<string, 8000 | 16000> {
-    let rates = this.sourceRates.get(mpcUuid);
-    if (!rates) {
-      rates = new Map();
-      this.sourceRates.set(mpcUuid, rates);
-    }
-    return rates;
-  }
-
-  /** 16 kHz when wideband audio is present (in the call, or from the one participant recorded), 8 kHz otherwise. */
-  private recordingRate(mpcUuid: string, soloId?: string): 8000 | 16000 {
-    const rates = this.sourceRates.get(mpcUuid);
-    if (soloId !== undefined) return rates?.get(soloId) ?? 8000;
-    return [...(rates?.values() ?? [])].includes(16000) ? 16000 : 8000;
   }
 }
