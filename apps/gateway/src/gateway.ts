@@ -87,7 +87,6 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
   recorder.start();
   const ingress = new MediaIngress(accounts, app.get(CallsService), recorder, logger);
 
-
   await app.listen(config.port, config.host);
   ingress.attach(app.getHttpServer());
   const dispatcher = app.get(CallbackDispatcher);

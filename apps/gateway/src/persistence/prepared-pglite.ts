@@ -14,16 +14,6 @@ export interface PgliteClient {
   exec(text: string): Promise<void>;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((size, part) => size + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
-
 /**
  * The part of PGlite that drizzle uses (query, exec, transaction), over prepared statements.
  * PGlite's own query parses and plans every statement afresh, in six calls into Postgres; most
@@ -114,7 +104,7 @@ export class PreparedPglite implements PgliteClient {
       messages.unshift(protocol.serialize.query('begin'));
       this.beginPending = false;
     }
-    return this.pg.execProtocolStream(concat(messages), { syncToFs: false });
+    return this.pg.execProtocolStream(Buffer.concat(messages), { syncToFs: false });
   }
 
   private async run<T>(text: string, params: unknown[], options?: QueryOptions): Promise<Results<T>> {

@@ -130,9 +130,13 @@ export class RecordingsService {
       const live = await this.recordings.liveParticipantRecordings(tx, participant.memberId);
       const started: RecordingRow[] = [];
       for (const track of tracksOf(request.trackType)) {
-        const existing = () => live.find((recording) => recording.trackType === track);
-        const fresh = async () => (await this.recordings.liveParticipantRecordings(tx, participant.memberId)).find((recording) => recording.trackType === track);
-        started.push(existing() ?? (await this.insertStarted(tx, mpc, participant, track, request, log)) ?? (await fresh())!);
+        const ofTrack = (recordings: RecordingRow[]) => recordings.find((recording) => recording.trackType === track);
+        // Inserted here, or by a concurrent start that won the race (then it is live now).
+        const recording =
+          ofTrack(live) ??
+          (await this.insertStarted(tx, mpc, participant, track, request, log)) ??
+          ofTrack(await this.recordings.liveParticipantRecordings(tx, participant.memberId))!;
+        started.push(recording);
       }
       const first = started[0]!;
       return {

@@ -51,13 +51,14 @@ export interface RecordingStorage {
   delete(key: string): Promise<void>;
 }
 
+/** The most a recording file holds back before writing. */
+export const WRITE_BATCH_BYTES = 64 * 1024;
+
 /**
  * Appended chunks held until there are enough, or they are old enough, to be worth one write: a
  * live recording appends a few hundred bytes ten times a second, and a write per append costs
  * more than the audio. What a crash can lose is bounded by `maxAgeMs`.
  */
-export const WRITE_BATCH_BYTES = 64 * 1024;
-
 export class WriteBatch {
   private chunks: Uint8Array[] = [];
   private size = 0;
