@@ -1,3 +1,5 @@
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { prewarmMp3Encoders } from '@mpc/media';
 import { createFormatEncoder, type FormatEncoder } from './audio-encoder.js';
@@ -8,6 +10,20 @@ import { packViews, type EncoderReply, type EncoderRequest } from './encoder-pro
  * order. An MP3 encoder is made asynchronously, so each encoder's requests wait on a chain.
  */
 const port = parentPort!;
+
+/**
+ * Encoding has slack (audio arrives in 100 ms batches and waits in buffers), the event loop has
+ * none (the mixing tick, the API): when the cores are busy, this thread gives way to it. Linux
+ * sets a nice value per thread, named by its thread id; elsewhere, or when it is not allowed, the
+ * thread keeps the process's priority.
+ */
+const ENCODER_NICE = 10;
+try {
+  const threadId = Number(readlinkSync('/proc/thread-self').split('/').pop());
+  if (Number.isInteger(threadId)) setPriority(threadId, ENCODER_NICE);
+} catch {
+  // not Linux, or not permitted
+}
 const encoders = new Map<number, Promise<FormatEncoder | undefined>>();
 
 // LAME instances made before the first recordings need them; more as the pool runs low.
