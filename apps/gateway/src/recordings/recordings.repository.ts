@@ -1,6 +1,7 @@
 import type { MpcRef } from '@mpc/contracts';
 import { and, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../persistence/database.js';
+import { RowReader, rowsOf } from '../persistence/row-reader.js';
 import { equalsIfGiven, mpcNamed, rangeConditions } from '../calls/calls.repository.js';
 import type { TimeRange } from '../common/time-range.js';
 import { mpcs, participants, recordings, type MpcRow, type ParticipantRow, type RecordingRow } from '../persistence/schema.js';
@@ -31,6 +32,10 @@ const live = sql`${recordings.status} in ('recording', 'paused')`;
 const mpcScope = sql`${recordings.scope} = 'mpc'`;
 const participantScope = sql`${recordings.scope} = 'participant'`;
 
+// Start and stop run these statements on every call, written out rather than built each time.
+const mpcRow = new RowReader(mpcs, 'm_');
+const recordingRow = new RowReader(recordings, 'r_');
+
 const viewColumns = {
   recording: recordings,
   mpc: { friendlyName: mpcs.friendlyName, mpcUuid: mpcs.mpcUuid },
@@ -44,8 +49,9 @@ export class RecordingsRepository {
    * race here; the partial unique indexes let exactly one win.
    */
   async insertUnlessLive(db: Queryable, recording: NewRecording): Promise<RecordingRow | undefined> {
-    const [row] = await db.insert(recordings).values(recording).onConflictDoNothing().returning();
-    return row;
+    const result = await db.execute(sql`insert into ${recordings} ${recordingRow.valuesOf(recording)} on conflict do nothing returning ${recordingRow.returning}`);
+    const [row] = rowsOf(result);
+    return row && recordingRow.read(row);
   }
 
   async update(db: Queryable, recordingId: string, patch: Partial<NewRecording>): Promise<void> {
@@ -58,12 +64,12 @@ export class RecordingsRepository {
     recordingId: string,
     file: Required<Pick<NewRecording, 'recordedMs' | 'fileBytes' | 'sampleRate'>>,
   ): Promise<RecordingRow | undefined> {
-    const [row] = await db
-      .update(recordings)
-      .set(file)
-      .where(and(eq(recordings.recordingId, recordingId), sql`${recordings.status} = 'completed'`))
-      .returning();
-    return row;
+    const result = await db.execute(
+      sql`update ${recordings} set ${recordingRow.assignments(file)}
+          where ${recordings.recordingId} = ${recordingId} and ${recordings.status} = 'completed' returning ${recordingRow.returning}`,
+    );
+    const [row] = rowsOf(result);
+    return row && recordingRow.read(row);
   }
 
   async byIds(db: Queryable, recordingIds: string[]): Promise<RecordingRow[]> {
@@ -75,13 +81,13 @@ export class RecordingsRepository {
    * statement on the hot path of start, stop, pause and resume.
    */
   async lockMpcWithLiveRecording(db: Queryable, authId: string, ref: MpcRef): Promise<{ mpc: MpcRow; live: RecordingRow | null } | undefined> {
-    const [row] = await db
-      .select({ mpc: mpcs, live: recordings })
-      .from(mpcs)
-      .leftJoin(recordings, and(eq(recordings.mpcUuid, mpcs.mpcUuid), mpcScope, live))
-      .where(mpcNamed(authId, ref))
-      .for('update', { of: mpcs });
-    return row;
+    const result = await db.execute(
+      sql`select ${mpcRow.columns}, ${recordingRow.columns} from ${mpcs}
+          left join ${recordings} on ${recordings.mpcUuid} = ${mpcs.mpcUuid} and ${mpcScope} and ${live}
+          where ${mpcNamed(authId, ref)} for update of ${mpcs}`,
+    );
+    const [row] = rowsOf(result);
+    return row && { mpc: mpcRow.read(row), live: recordingRow.readJoined(row) };
   }
 
   /** Recordings whose file was never published: live ones, and completed ones whose file was being finished. */

@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import { eq, sql } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/pglite';
+import { migrate } from 'drizzle-orm/pglite/migrator';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RowReader, rowsOf } from './row-reader.js';
+import * as schema from './schema.js';
+
+const { accounts, mpcs, recordings } = schema;
+
+describe('RowReader: hand-written statements read as the query builder reads them', () => {
+  let pglite: PGlite;
+  let db: ReturnType<typeof drizzle<typeof schema>>;
+  const mpcUuid = randomUUID();
+  const mpcRow = new RowReader(mpcs, 'm_');
+  const recordingRow = new RowReader(recordings, 'r_');
+
+  const recording = (overrides: Partial<typeof recordings.$inferInsert> = {}): typeof recordings.$inferInsert => ({
+    recordingId: randomUUID(),
+    authId: 'MA0000000000000000RR',
+    mpcUuid,
+    scope: 'mpc',
+    fileFormat: 'mp3',
+    callbackUrl: 'https://example.com/cb?x=1',
+    callbackMethod: 'POST',
+    status: 'recording',
+    addedAt: new Date('2026-11-25T10:00:00.123Z'),
+    startedAt: new Date('2026-11-25T10:00:00.123Z'),
+    segmentStartedAt: new Date('2026-11-25T10:00:00.456Z'),
+    recordedMs: 9_007_199_254, // a bigint column read in number mode
+    ...overrides,
+  });
+
+  beforeAll(async () => {
+    pglite = await PGlite.create();
+    db = drizzle(pglite, { schema });
+    await migrate(db, { migrationsFolder: fileURLToPath(new URL('../../drizzle', import.meta.url)) });
+    await db.insert(accounts).values({ authId: 'MA0000000000000000RR', authToken: 'token-000000000000000000' });
+    await db.insert(mpcs).values({
+      mpcUuid,
+      authId: 'MA0000000000000000RR',
+      friendlyName: 'reader',
+      status: 'Active',
+      stayAlone: true,
+      maxDuration: 14_400,
+      maxParticipants: 10,
+      createdAt: new Date('2026-11-25T09:59:59.999Z'),
+    });
+  });
+
+  afterAll(() => pglite.close());
+
+  it('inserts with the columns given (defaults for the rest) and reads RETURNING as the builder does', async () => {
+    const values = recording();
+    const [written] = rowsOf(await db.execute(sql`insert into ${recordings} ${recordingRow.valuesOf(values)} returning ${recordingRow.returning}`));
+    const [built] = await db.select().from(recordings).where(eq(recordings.recordingId, values.recordingId));
+    expect(recordingRow.read(written!)).toEqual(built);
+    expect(built).toMatchObject({ callbackSequence: 0, fileBytes: null, trackType: null, recordedMs: 9_007_199_254 });
+  });
+
+  it('updates the columns given', async () => {
+    const values = recording({ status: 'completed', segmentStartedAt: null });
+    await db.insert(recordings).values(values);
+    await db.execute(sql`update ${recordings} set ${recordingRow.assignments({ fileBytes: 1234, sampleRate: 16000, endedAt: new Date('2026-11-25T11:00:00Z') })} where ${recordings.recordingId} = ${values.recordingId}`);
+    const [row] = await db.select().from(recordings).where(eq(recordings.recordingId, values.recordingId));
+    expect(row).toMatchObject({ fileBytes: 1234, sampleRate: 16000, endedAt: new Date('2026-11-25T11:00:00Z'), status: 'completed' });
+  });
+
+  it('reads both sides of a join, and null for the side that found nothing', async () => {
+    const select = (scope: 'mpc' | 'participant') =>
+      db.execute(
+        sql`select ${mpcRow.columns}, ${recordingRow.columns} from ${mpcs}
+            left join ${recordings} on ${recordings.mpcUuid} = ${mpcs.mpcUuid} and ${recordings.scope} = ${scope} and ${recordings.status} = 'recording'
+            where ${mpcs.mpcUuid} = ${mpcUuid}`,
+      );
+    const [mpc] = await db.select().from(mpcs).where(eq(mpcs.mpcUuid, mpcUuid));
+    const [live] = await db.select().from(recordings).where(sql`${recordings.status} = 'recording'`);
+    const [found] = rowsOf(await select('mpc'));
+    expect(mpcRow.read(found!)).toEqual(mpc);
+    expect(recordingRow.readJoined(found!)).toEqual(live);
+    const [none] = rowsOf(await select('participant'));
+    expect(mpcRow.read(none!)).toEqual(mpc);
+    expect(recordingRow.readJoined(none!)).toBeNull();
+  });
+});

@@ -1,0 +1,67 @@
+import { getTableColumns, getTableName, sql, type Column, type InferInsertModel, type InferSelectModel, type SQL, type Table } from 'drizzle-orm';
+
+/** The rows a statement run with `execute` answered: PGlite and node-postgres both answer `{ rows }`. */
+export function rowsOf(result: unknown): Record<string, unknown>[] {
+  return (result as { rows: Record<string, unknown>[] }).rows;
+}
+
+/**
+ * A table's columns for statements written out with `sql` on the hot path (starting and stopping
+ * recordings), where building them with the query builder and mapping their rows back cost more
+ * than Postgres took to run them. `columns` selects every column as "<prefix><name>", so two
+ * tables can share a row; `read` turns such a row into the table's row type with the conversions
+ * the query builder applies (the drivers answer the same raw values to both).
+ */
+export class RowReader<T extends Table> {
+  /** The select list: "<table>"."<column>" as "<prefix><column>", for every column. */
+  readonly columns: SQL;
+  /** The same list for a RETURNING clause, which names no table. */
+  readonly returning: SQL;
+  private readonly fields: { key: string; alias: string; column: Column }[];
+  private readonly keyAlias: string;
+
+  constructor(table: T, prefix = '') {
+    const name = getTableName(table);
+    this.fields = Object.entries(getTableColumns(table)).map(([key, column]) => ({ key, column, alias: `${prefix}${column.name}` }));
+    this.keyAlias = (this.fields.find(({ column }) => column.primary) ?? this.fields[0]!).alias;
+    this.columns = sql.raw(this.fields.map(({ column, alias }) => `"${name}"."${column.name}" as "${alias}"`).join(', '));
+    this.returning = sql.raw(this.fields.map(({ column, alias }) => `"${column.name}" as "${alias}"`).join(', '));
+  }
+
+  read(row: Record<string, unknown>): InferSelectModel<T> {
+    const out: Record<string, unknown> = {};
+    for (const { key, alias, column } of this.fields) {
+      const value = row[alias];
+      out[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
+    }
+    return out as InferSelectModel<T>;
+  }
+
+  /** The row, or null when it is the missing side of an outer join (its primary key is null). */
+  readJoined(row: Record<string, unknown>): InferSelectModel<T> | null {
+    return row[this.keyAlias] === null ? null : this.read(row);
+  }
+
+  /**
+   * `(columns) values (values)` for an INSERT of `values`, each encoded as the query builder
+   * encodes it; columns left out take their defaults.
+   */
+  valuesOf(values: Partial<InferInsertModel<T>>): SQL {
+    const given = this.fields.filter(({ key }) => (values as Record<string, unknown>)[key] !== undefined);
+    const names = sql.raw(given.map(({ column }) => `"${column.name}"`).join(', '));
+    const params = sql.join(
+      given.map(({ key, column }) => sql.param((values as Record<string, unknown>)[key], column)),
+      sql.raw(', '),
+    );
+    return sql`(${names}) values (${params})`;
+  }
+
+  /** `column = value, …` for an UPDATE's SET, each value encoded as the query builder encodes it. */
+  assignments(values: Partial<InferInsertModel<T>>): SQL {
+    const given = this.fields.filter(({ key }) => (values as Record<string, unknown>)[key] !== undefined);
+    return sql.join(
+      given.map(({ key, column }) => sql`${sql.identifier(column.name)} = ${sql.param((values as Record<string, unknown>)[key], column)}`),
+      sql.raw(', '),
+    );
+  }
+}
