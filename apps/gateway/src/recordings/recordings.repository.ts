@@ -55,7 +55,7 @@ export class RecordingsRepository {
   }
 
   async update(db: Queryable, recordingId: string, patch: Partial<NewRecording>): Promise<void> {
-    await db.update(recordings).set(patch).where(eq(recordings.recordingId, recordingId));
+    await db.execute(sql`update ${recordings} set ${recordingRow.assignments(patch)} where ${recordings.recordingId} = ${recordingId}`);
   }
 
   /** Sets the file of the recording if it is completed, in one statement; answers the recording so changed. */
