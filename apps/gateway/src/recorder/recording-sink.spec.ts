@@ -44,4 +44,26 @@ describe('RecordingSink', () => {
     expect(batches.reduce((sum, batch) => sum + batch.length, 0)).toBe(800 + 400);
     expect(sink.recordedSamples).toBe(1200);
   });
+
+  it('fades out over 5 ms before a pause and in over 5 ms after the resume, leaving the shared mix untouched', async () => {
+    const { encoder, batches } = movingEncoder();
+    const sink = new RecordingSink('r3', 8000, encoder, writer, 0);
+    sink.schedule(800, 'pause');
+    sink.schedule(1600, 'resume');
+    const mix = new Int16Array(2400).fill(10_000);
+    // In 40 ms ticks, as the call engine feeds it, so the fade before the pause spans a feed.
+    for (let from = 0; from < mix.length; from += 320) sink.feed(from, mix.subarray(from, from + 320));
+    await sink.finish();
+    expect(mix.every((sample) => sample === 10_000)).toBe(true);
+    const out = Int16Array.from(batches.flatMap((batch) => [...batch]));
+    expect(out.length).toBe(800 + 800);
+    const fade = 40; // 5 ms at 8 kHz
+    // Untouched away from the splice; a ramp down to it and up from it, never a jump.
+    expect(out.subarray(0, 800 - fade).every((sample) => sample === 10_000)).toBe(true);
+    expect(out.subarray(800 + fade).every((sample) => sample === 10_000)).toBe(true);
+    expect(out[799]).toBe(250);
+    expect(out[800]).toBe(250);
+    for (let i = 1; i < out.length; i += 1) expect(Math.abs(out[i]! - out[i - 1]!)).toBeLessThanOrEqual(250);
+    expect(sink.recordedSamples).toBe(1600);
+  });
 });

@@ -8,6 +8,12 @@ export type SinkCommand = 'pause' | 'resume' | 'stop';
 const BATCH_MS = 100;
 
 /**
+ * A pause and the resume after it join two moments of the call: the audio fades out over this long
+ * before the pause and in over this long after the resume, so the splice does not click.
+ */
+const SPLICE_FADE_MS = 5;
+
+/**
  * One recording's file being made from the call's mixed audio. State changes are placed on the
  * call's timeline (in mixer samples) and applied exactly where the audio reaches them, so a pause
  * cuts the file at the moment it was asked for, whatever the jitter delay.
@@ -22,6 +28,10 @@ export class RecordingSink {
   private stopped = false;
   private batch: Int16Array;
   private batchFill = 0;
+  /** Timeline frames a splice fades over. */
+  private readonly fadeFrames: number;
+  /** Where the last resume took effect, for the fade in after it. */
+  private resumedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     readonly recordingId: string,
@@ -35,6 +45,7 @@ export class RecordingSink {
     if (this.channels > 1 && mixerRate !== encoder.sampleRate) throw new RangeError('a multichannel recording is made at the rate of the mix');
     this.resampler = this.channels === 1 ? new Resampler(mixerRate, encoder.sampleRate) : undefined;
     this.batch = new Int16Array(((encoder.sampleRate * BATCH_MS) / 1000) * this.channels);
+    this.fadeFrames = Math.round((mixerRate * SPLICE_FADE_MS) / 1000);
   }
 
   /** Output samples (per channel) recorded so far: pauses are not in them. */
@@ -69,12 +80,12 @@ export class RecordingSink {
       const boundary = Math.min(end, next && next.at < end ? Math.max(next.at, position) : end);
       if (this.recording && boundary > position) {
         const start = Math.max(position, this.beginsAt);
-        if (boundary > start) this.write(samples.subarray((start - from) * channels, (boundary - from) * channels));
+        if (boundary > start) this.write(this.faded(start, samples.subarray((start - from) * channels, (boundary - from) * channels)));
       }
       position = boundary;
       if (next && next.at <= position) {
         this.pending.shift();
-        this.apply(next.command);
+        this.apply(next.command, next.at);
       }
     }
   }
@@ -94,9 +105,34 @@ export class RecordingSink {
     return this.writer.abort();
   }
 
-  private apply(command: SinkCommand): void {
+  private apply(command: SinkCommand, at: number): void {
     if (command === 'stop') this.stopped = true;
     else this.recording = command === 'resume';
+    if (command === 'resume') this.resumedAt = at;
+  }
+
+  /**
+   * The samples of [start, …) with the splice fades applied: out over the frames before a pending
+   * pause, in over those after the last resume. A copy where a fade applies, as the mix is shared
+   * by every recording of the call.
+   */
+  private faded(start: number, samples: Int16Array): Int16Array {
+    const channels = this.channels;
+    const end = start + samples.length / channels;
+    const fade = this.fadeFrames;
+    const next = this.pending[0];
+    const pauseAt = next?.command === 'pause' ? next.at : Number.POSITIVE_INFINITY;
+    const fadesOut = end > pauseAt - fade;
+    const fadesIn = start < this.resumedAt + fade;
+    if (!fadesOut && !fadesIn) return samples;
+    const out = samples.slice();
+    for (let frame = 0; frame < end - start; frame += 1) {
+      const position = start + frame;
+      const gain = Math.min(1, (pauseAt - position) / fade, (position - this.resumedAt + 1) / fade);
+      if (gain >= 1) continue;
+      for (let c = 0; c < channels; c += 1) out[frame * channels + c] = Math.round(out[frame * channels + c]! * Math.max(0, gain));
+    }
+    return out;
   }
 
   private write(mixed: Int16Array): void {
