@@ -2,10 +2,12 @@
 //  1. bare route GET /health/live at full speed (after a warm-up);
 //  2. start+stop cycles (POST then DELETE .../Record/) at full speed, one pre-created MPC per
 //     connection so cycles never collide;
-//  3. the same cycles at a fixed offered rate, evenly spaced (bench/lib/paced.mjs), each on one of
-//     PACED_LANES MPCs;
-//  4. the ratio cycle requests/s ÷ bare requests/s;
-//  5. a sweep of lower paced rates, for the highest one whose p99 stays under the target.
+//  3. a sweep of paced rates below the fixed rate, for the highest one whose p99 stays under the
+//     target;
+//  4. the same cycles at the fixed offered rate, evenly spaced (bench/lib/paced.mjs), taking turns
+//     over PACED_LANES MPCs;
+//  5. the ratio cycle requests/s ÷ bare requests/s.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { BENCH_ACCOUNT, withGateway } from './lib/gateway.mjs';
 import { load, problemsOf } from './lib/load.mjs';
 import { paced } from './lib/paced.mjs';
@@ -22,6 +24,7 @@ const FIXED_RATE = 500; // requests/s offered in run 3
 const PACED_LANES = 50; // MPCs the fixed-rate requests take turns on: one start or stop due per MPC every 100 ms
 const SWEEP_RATES = [100, 200, 300, 400]; // requests/s, evenly paced, below the fixed rate
 const SWEEP_SECONDS = 5;
+const SETTLE_MS = 2000; // between paced runs, for the recordings of the last one to finish
 const TARGET_P99_MS = 20;
 const TARGET_RATIO = 1 / 3;
 
@@ -89,19 +92,21 @@ export async function run({ log, command }) {
     runs.cycles = await load({ ...cycles(), duration: CYCLE_SECONDS, title: 'cycles' }, gateway);
     problems.push(...problemsOf('start+stop cycles', runs.cycles));
 
-    log(`start+stop cycles at ${FIXED_RATE} req/s offered, evenly spaced: ${RATE_SECONDS} s over ${PACED_LANES} MPCs`);
-    runs.fixedRate = await paced({ url, rate: FIXED_RATE, seconds: RATE_SECONDS, lanes: names.slice(0, PACED_LANES).map(cycleOf) }, gateway);
-    problems.push(...problemsOf(`cycles at ${FIXED_RATE} req/s`, runs.fixedRate));
-
-    // After the fixed rate, so that run starts on a gateway in the same state as the cycles left it.
+    // The lower rates first: an overloaded run leaves recordings to finish behind it.
     runs.sweep = [];
     for (const rate of SWEEP_RATES) {
+      await sleep(SETTLE_MS);
       log(`sweep: ${rate} req/s evenly spaced for ${SWEEP_SECONDS} s`);
       const run = await paced({ url, rate, seconds: SWEEP_SECONDS, lanes: names.slice(0, PACED_LANES).map(cycleOf) }, gateway);
       problems.push(...problemsOf(`cycles at ${rate} req/s`, run));
       runs.sweep.push(run);
       if (!(run.latencyMs.p99 < TARGET_P99_MS)) break; // the higher rates cannot do better
     }
+
+    await sleep(SETTLE_MS);
+    log(`start+stop cycles at ${FIXED_RATE} req/s offered, evenly spaced: ${RATE_SECONDS} s over ${PACED_LANES} MPCs`);
+    runs.fixedRate = await paced({ url, rate: FIXED_RATE, seconds: RATE_SECONDS, lanes: names.slice(0, PACED_LANES).map(cycleOf) }, gateway);
+    problems.push(...problemsOf(`cycles at ${FIXED_RATE} req/s`, runs.fixedRate));
     const outputAfter = gateway.output();
     gatewayOutput = { lines: outputAfter.lines - outputBefore.lines, bytes: outputAfter.bytes - outputBefore.bytes };
   });
@@ -200,7 +205,7 @@ function markdown(report) {
 
 ${summary}
 
-Evenly paced cycles, ${s.sweepSeconds} s per rate (latency from the due time; the sweep stops at the first rate over the target):
+Evenly paced cycles, ${s.sweepSeconds} s per rate, ${SETTLE_MS / 1000} s apart, before the fixed rate (latency from the due time; the sweep stops at the first rate over the target):
 
 ${table(
     ['Offered', 'Achieved', 'p50', 'p90', 'p99', 'max', 'p99 from the send', 'Gateway CPU'],
