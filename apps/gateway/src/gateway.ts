@@ -60,8 +60,8 @@ function configuredStorage(config: Config): RecordingStorage {
   return new FsRecordingStorage(join(config.dataDir, 'recordings'));
 }
 
-/** How often the embedded database is vacuumed and analysed. */
-const DATABASE_MAINTENANCE_MS = 5 * 60_000;
+/** How often the embedded database looks for tables to vacuum or analyse: autovacuum's naptime. */
+const DATABASE_MAINTENANCE_MS = 60_000;
 
 /** Opens the database, applies migrations and accounts, and serves the API on the configured port. */
 export async function startGateway(config: Config, overrides: GatewayOverrides = {}): Promise<RunningGateway> {
@@ -107,7 +107,7 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
     const started = performance.now();
     database
       .maintain()
-      .then(() => logger.debug({ ms: Math.round(performance.now() - started) }, 'database maintained'))
+      .then((done) => logger.debug({ ...done, ms: Math.round(performance.now() - started) }, 'database maintained'))
       .catch((error: unknown) => logger.error({ err: error }, 'database maintenance failed'));
   }, DATABASE_MAINTENANCE_MS);
   maintenance.unref();

@@ -7,6 +7,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
+import { maintainTables, type MaintenanceDone } from './maintenance.js';
 import { PreparedPglite } from './prepared-pglite.js';
 import * as schema from './schema.js';
 
@@ -23,9 +24,9 @@ export interface OpenDatabase {
   /**
    * Reclaims dead rows and refreshes the planner's statistics where nothing else does: the
    * embedded PGlite runs no autovacuum, and without it the live-recording lookups slow down as
-   * recordings come and go. A PostgreSQL server vacuums itself.
+   * recordings come and go. A PostgreSQL server vacuums itself. Answers the tables it worked on.
    */
-  maintain(): Promise<void>;
+  maintain(): Promise<MaintenanceDone>;
   close(): Promise<void>;
 }
 
@@ -42,7 +43,7 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
       db: db as unknown as Database,
       location: `postgresql://${url.host}${url.pathname}`,
       ping: async () => void (await pool.query('select 1')),
-      maintain: async () => undefined,
+      maintain: async () => ({ vacuumed: [], analyzed: [] }),
       close: () => pool.end(),
     };
   }
@@ -56,7 +57,7 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
     db: db as unknown as Database,
     location: dir,
     ping: async () => void (await client.query('select 1')),
-    maintain: () => client.exec('VACUUM ANALYZE'),
+    maintain: () => maintainTables(client),
     close: () => client.close(),
   };
 }
