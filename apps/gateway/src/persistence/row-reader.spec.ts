@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { eq, sql } from 'drizzle-orm';
+import { pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { drizzle } from 'drizzle-orm/pglite';
 import { migrate } from 'drizzle-orm/pglite/migrator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -83,5 +84,10 @@ describe('RowReader: hand-written statements read as the query builder reads the
     const [none] = rowsOf(await select('participant'));
     expect(mpcRow.read(none!)).toEqual(mpc);
     expect(recordingRow.readJoined(none!)).toBeNull();
+  });
+
+  it('refuses a table with values computed in JavaScript, which it would leave out', () => {
+    const stamped = pgTable('stamped', { id: uuid('id').primaryKey().$defaultFn(() => randomUUID()), note: text('note') });
+    expect(() => new RowReader(stamped)).toThrow(/stamped: id take values computed in JavaScript/);
   });
 });

@@ -23,6 +23,9 @@ export class RowReader<T extends Table> {
   constructor(table: T, prefix = '') {
     const name = getTableName(table);
     this.fields = Object.entries(getTableColumns(table)).map(([key, column]) => ({ key, column, alias: `${prefix}${column.name}` }));
+    // Values the query builder computes in JavaScript ($defaultFn, $onUpdateFn) would be missing here.
+    const computed = this.fields.filter(({ column }) => column.defaultFn || column.onUpdateFn).map(({ key }) => key);
+    if (computed.length > 0) throw new Error(`RowReader cannot write ${name}: ${computed.join(', ')} take values computed in JavaScript`);
     this.keyAlias = (this.fields.find(({ column }) => column.primary) ?? this.fields[0]!).alias;
     this.columns = sql.raw(this.fields.map(({ column, alias }) => `"${name}"."${column.name}" as "${alias}"`).join(', '));
     this.returning = sql.raw(this.fields.map(({ column, alias }) => `"${column.name}" as "${alias}"`).join(', '));
