@@ -285,4 +285,31 @@ describe('Mixer', () => {
     expect(mixer.stats('wide')).toEqual({ placed: 100_000, late, ahead: 0 });
     expect(mixer.stats('narrow')).toEqual({ placed: 100_000, late: 0, ahead: 0 });
   });
+
+  it('mixes one to six voices, some muted, across ring wraps, exactly as a plain saturating sum', () => {
+    // A small maxAhead gives small rings, so chunks often straddle a ring's end.
+    let seed = 7;
+    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    for (let voices = 1; voices <= 6; voices += 1) {
+      const mixer = new Mixer({ sampleRate: 8000, maxAheadMs: 30 });
+      const frames = 60;
+      const expected = new Int32Array(frames * 160);
+      for (let v = 0; v < voices; v += 1) mixer.addSource(`v${v}`, { sampleRate: 8000, joinAt: 0 });
+      const muted = (v: number) => v === 2;
+      mixer.setAudible('v2', false);
+      const mixed: Int16Array[] = [];
+      for (let f = 0; f < frames; f += 1) {
+        for (let v = 0; v < voices; v += 1) {
+          const frame = Int16Array.from({ length: 160 }, () => Math.round((random() * 2 - 1) * 20_000));
+          expect(mixer.push(`v${v}`, f * 20, frame)).toBe('placed');
+          if (!muted(v)) frame.forEach((sample, i) => (expected[f * 160 + i]! += sample));
+        }
+        // Uneven pulls, so chunk edges fall anywhere in the rings.
+        mixed.push(mixer.mixUntil((f + 1) * 160 - Math.floor(random() * 100)));
+      }
+      mixed.push(mixer.mixUntil(frames * 160));
+      const all = Int16Array.from(mixed.flatMap((chunk) => [...chunk]));
+      expect(all).toEqual(Int16Array.from(expected, (v) => Math.max(-32_768, Math.min(32_767, v))));
+    }
+  });
 });
