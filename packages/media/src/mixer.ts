@@ -288,6 +288,8 @@ export class Mixer {
   private write(ring: Int16Array, position: number, frame: Int16Array, from: number, to: number): void {
     const capacity = ring.length;
     let offset = position % capacity;
+    // A whole frame that fits before the ring's end, the usual case: no view to make.
+    if (from === 0 && to === frame.length && offset + to <= capacity) return ring.set(frame, offset);
     let i = from;
     while (i < to) {
       const run = Math.min(to - i, capacity - offset);
