@@ -20,7 +20,7 @@ const WARMUP_SECONDS = 2;
 const BARE_SECONDS = 8;
 const CYCLE_SECONDS = 8;
 const RATE_SECONDS = 10;
-const FIXED_RATE = 500; // requests/s offered in run 3
+const FIXED_RATE = 500; // requests/s offered in run 4
 const PACED_LANES = 50; // MPCs the fixed-rate requests take turns on: one start or stop due per MPC every 100 ms
 const SWEEP_RATES = [100, 200, 300, 400]; // requests/s, evenly paced, below the fixed rate
 const SWEEP_SECONDS = 5;
@@ -200,7 +200,7 @@ function markdown(report) {
 - Date: ${report.date}
 - Reproduce: \`${report.command}\` (from the repository root, after \`pnpm build\`)
 - Machine: ${m.cpu} × ${m.cpuCount}, ${m.memoryGiB} GiB, ${m.platform}, Node ${m.node}; 1-min load average before the run: ${m.loadAverage1m}
-- Gateway: \`node apps/gateway/dist/main.js\` in a child process, fresh PGlite DATA_DIR, LOG_LEVEL=${report.gateway.logLevel} (it wrote ${fmt(report.gateway.output?.lines)} log lines during the bench), rate limit off; load from autocannon in the bench process over 127.0.0.1
+- Gateway: \`node apps/gateway/dist/main.js\` in a child process, fresh PGlite DATA_DIR, LOG_LEVEL=${report.gateway.logLevel} (it wrote ${fmt(report.gateway.output?.lines)} log lines during the bench), rate limit off; load from autocannon and bench/lib/paced.mjs in the bench process over 127.0.0.1
 - Load: bare and cycles from autocannon, ${s.connections} connections, as fast as the gateway answers: bare ${s.warmupSeconds} s warm-up + ${s.bareSeconds} s; cycles ${s.warmupSeconds} s warm-up + ${s.cycleSeconds} s, each connection cycling POST then DELETE \`…/MultiPartyCall/name_X/Record/\` on its own MPC. Fixed rate: ${s.fixedRate} requests/s for ${s.fixedRateSeconds} s, evenly spaced (request k due at start + k / rate, sent on keep-alive connections whether or not earlier ones were answered), the same cycles taking turns over ${s.pacedLanes} MPCs.
 
 ${summary}
