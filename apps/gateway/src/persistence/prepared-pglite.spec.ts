@@ -101,4 +101,14 @@ describe('PGlite over prepared statements', () => {
     expect(await outside).toBe(1);
     expect(order).toEqual(['commit', 'outside']);
   });
+
+  it('lets a due timer run between queued statements instead of holding the event loop until all are done', async () => {
+    let done = 0;
+    let doneWhenTimerRan: number | undefined;
+    setTimeout(() => (doneWhenTimerRan = done), 0);
+    const statements = 1000;
+    await Promise.all(Array.from({ length: statements }, () => client.query('select 1').then(() => (done += 1))));
+    expect(doneWhenTimerRan).toBeDefined();
+    expect(doneWhenTimerRan).toBeLessThan(statements);
+  });
 });

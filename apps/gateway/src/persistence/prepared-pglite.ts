@@ -8,6 +8,9 @@ interface Statement {
   paramTypes: number[];
 }
 
+/** How long database work may run back to back before it lets the event loop take a turn. */
+const BUSY_TURN_MS = 5;
+
 /** What drizzle's PGlite driver calls on a client, and on the client of a transaction. */
 export interface PgliteClient {
   query<T>(text: string, params?: unknown[], options?: QueryOptions): Promise<Results<T>>;
@@ -26,6 +29,9 @@ export class PreparedPglite implements PgliteClient {
   private tail: Promise<unknown> = Promise.resolve();
   private counter = 0;
   private beginPending = false;
+  /** Operations queued or running, and since when they have run without a break (see giveWayIfBusy). */
+  private queued = 0;
+  private busySince: number | undefined;
 
   constructor(
     readonly pg: PGlite,
@@ -83,15 +89,34 @@ export class PreparedPglite implements PgliteClient {
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    this.queued += 1;
     const result = this.tail.then(async () => {
+      await this.giveWayIfBusy();
       try {
         return await work();
       } finally {
         await this.pg.syncToFs();
+        if (--this.queued === 0) this.busySince = undefined;
       }
     });
     this.tail = result.catch(() => undefined);
     return result;
+  }
+
+  /**
+   * Queued operations run back to back as promise continuations, which never return to the event
+   * loop: a burst of requests would hold up the mixing tick and the media sockets for as long as
+   * all of them take (80 ms and more were seen). After BUSY_TURN_MS of such work, the next
+   * operation waits for a timer turn, where an overdue tick runs first.
+   */
+  private async giveWayIfBusy(): Promise<void> {
+    const now = performance.now();
+    if (this.busySince === undefined) {
+      this.busySince = now;
+    } else if (now - this.busySince > BUSY_TURN_MS) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      this.busySince = performance.now();
+    }
   }
 
   private simple(text: string): Promise<Messages> {
