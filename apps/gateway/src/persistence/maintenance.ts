@@ -1,4 +1,3 @@
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { PgliteClient } from './prepared-pglite.js';
 
 /** PostgreSQL's autovacuum defaults: a table is vacuumed, or analysed, once this many of its rows changed. */
@@ -26,11 +25,12 @@ export interface MaintenanceDone {
 
 /**
  * What autovacuum would do, for the embedded PGlite, which has none: each table whose dead or
- * changed rows passed autovacuum's thresholds is vacuumed or analysed, one statement per table,
- * with a turn of the event loop between statements. PGlite runs on the event loop, so a statement
- * holds up the media streams and the mix while it runs: a whole-database VACUUM ANALYZE (the
- * catalogs included) took 150 ms and more once the recordings table held 200,000 rows, longer than
- * the media jitter window; one table at a time, and only when due, takes tens of milliseconds.
+ * changed rows passed autovacuum's thresholds is vacuumed or analysed, one statement per table.
+ * PGlite runs on the event loop, so a statement holds up the media streams and the mix while it
+ * runs: a whole-database VACUUM ANALYZE (the catalogs included) took 150 ms and more once the
+ * recordings table held 200,000 rows, longer than the media jitter window; one table at a time,
+ * and only when due, takes tens of milliseconds, and the client gives the event loop a turn
+ * between statements that run long (PreparedPglite).
  */
 export async function maintainTables(client: PgliteClient): Promise<MaintenanceDone> {
   // Activity counts reach the statistics views when a statement ends, at most once a second
@@ -42,12 +42,10 @@ export async function maintainTables(client: PgliteClient): Promise<MaintenanceD
   for (const table of rows) {
     const name = `"${table.relname.replaceAll('"', '""')}"`;
     if (over(Number(table.n_dead_tup), Number(table.n_live_tup), VACUUM_THRESHOLD)) {
-      await nextTurn();
       await client.exec(`VACUUM ${name}`);
       done.vacuumed.push(table.relname);
     }
     if (over(Number(table.n_mod_since_analyze), Number(table.n_live_tup), ANALYZE_THRESHOLD)) {
-      await nextTurn();
       await client.exec(`SET default_statistics_target = ${STATISTICS_TARGET}; ANALYZE ${name}`);
       done.analyzed.push(table.relname);
     }

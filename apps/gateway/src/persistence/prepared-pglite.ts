@@ -29,8 +29,7 @@ export class PreparedPglite implements PgliteClient {
   private tail: Promise<unknown> = Promise.resolve();
   private counter = 0;
   private beginPending = false;
-  /** Operations queued or running, and since when they have run without a break (see giveWayIfBusy). */
-  private queued = 0;
+  /** Since when operations have run without the event loop getting a timer turn (see giveWayIfBusy). */
   private busySince: number | undefined;
 
   constructor(
@@ -89,14 +88,12 @@ export class PreparedPglite implements PgliteClient {
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
-    this.queued += 1;
     const result = this.tail.then(async () => {
       await this.giveWayIfBusy();
       try {
         return await work();
       } finally {
         await this.pg.syncToFs();
-        if (--this.queued === 0) this.busySince = undefined;
       }
     });
     this.tail = result.catch(() => undefined);
@@ -104,18 +101,20 @@ export class PreparedPglite implements PgliteClient {
   }
 
   /**
-   * Queued operations run back to back as promise continuations, which never return to the event
-   * loop: a burst of requests would hold up the mixing tick and the media sockets for as long as
-   * all of them take (80 ms and more were seen). After BUSY_TURN_MS of such work, the next
-   * operation waits for a timer turn, where an overdue tick runs first.
+   * Operations run one after another as promise continuations, which never return to the event
+   * loop: a burst of requests, or a caller awaiting statement after statement, would hold up the
+   * mixing tick and the media sockets for as long as all of them take (80 ms and more were seen).
+   * Once operations have run for BUSY_TURN_MS without the event loop getting a timer turn, the next
+   * one waits for that turn, where an overdue tick runs first.
    */
   private async giveWayIfBusy(): Promise<void> {
-    const now = performance.now();
-    if (this.busySince === undefined) {
-      this.busySince = now;
-    } else if (now - this.busySince > BUSY_TURN_MS) {
+    if (this.busySince !== undefined && performance.now() - this.busySince > BUSY_TURN_MS) {
       await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    if (this.busySince === undefined) {
       this.busySince = performance.now();
+      // Runs at the next timer turn, which ends the busy stretch.
+      setTimeout(() => (this.busySince = undefined), 0);
     }
   }
 
