@@ -50,10 +50,10 @@ export class RowReader<T extends Table> {
    * encodes it; columns left out take their defaults.
    */
   valuesOf(values: Partial<InferInsertModel<T>>): SQL {
-    const given = this.fields.filter(({ key }) => (values as Record<string, unknown>)[key] !== undefined);
+    const given = this.given(values);
     const names = sql.raw(given.map(({ column }) => `"${column.name}"`).join(', '));
     const params = sql.join(
-      given.map(({ key, column }) => sql.param((values as Record<string, unknown>)[key], column)),
+      given.map(({ param }) => param),
       sql.raw(', '),
     );
     return sql`(${names}) values (${params})`;
@@ -61,10 +61,15 @@ export class RowReader<T extends Table> {
 
   /** `column = value, …` for an UPDATE's SET, each value encoded as the query builder encodes it. */
   assignments(values: Partial<InferInsertModel<T>>): SQL {
-    const given = this.fields.filter(({ key }) => (values as Record<string, unknown>)[key] !== undefined);
     return sql.join(
-      given.map(({ key, column }) => sql`${sql.identifier(column.name)} = ${sql.param((values as Record<string, unknown>)[key], column)}`),
+      this.given(values).map(({ column, param }) => sql`${sql.identifier(column.name)} = ${param}`),
       sql.raw(', '),
     );
+  }
+
+  /** The columns `values` gives, each with its value as a parameter encoded for that column. */
+  private given(values: Partial<InferInsertModel<T>>): { column: Column; param: ReturnType<typeof sql.param> }[] {
+    const byKey = values as Record<string, unknown>;
+    return this.fields.filter(({ key }) => byKey[key] !== undefined).map(({ key, column }) => ({ column, param: sql.param(byKey[key], column) }));
   }
 }
