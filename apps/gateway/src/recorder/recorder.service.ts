@@ -51,7 +51,7 @@ export class RecorderService implements RecordingObserver {
     private readonly storage: RecordingStorage,
     private readonly encoders: EncoderFactory,
     private readonly logger: Logger,
-    private readonly options: RecorderOptions = { jitterMs: 100, tickMs: 20 },
+    private readonly options: RecorderOptions,
     private readonly clock: () => number = () => performance.now(),
   ) {}
 
