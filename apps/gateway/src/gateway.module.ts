@@ -10,9 +10,10 @@ import { CallbackDispatcher } from './callbacks/callback-dispatcher.js';
 import { OutboxRepository } from './callbacks/outbox.repository.js';
 import { ApiError } from './common/error-catalog.js';
 import type { Logger } from './common/logger.js';
-import { DATABASE } from './gateway.tokens.js';
-import { inlineEncoders } from './recorder/audio-encoder.js';
-import { EncoderThreads } from './recorder/encoder-threads.js';
+import { DATABASE, MEDIA_PLANE } from './gateway.tokens.js';
+import { MediaShards } from './media-shards/media-shards.js';
+import type { ShardSettings } from './media-shards/shard-protocol.js';
+import { createRecorder } from './recorder/create-recorder.js';
 import { RecorderService } from './recorder/recorder.service.js';
 import type { RecordingStorage } from './storage/recording-storage.js';
 import { HealthController } from './health/health.controller.js';
@@ -27,21 +28,20 @@ export interface GatewayParts {
   urls: PublicUrls;
   storage: RecordingStorage;
   logger: Logger;
-  jitterMs: number;
-  encoderThreads: number;
+  /** The media plane's settings; with shards, the recorder runs in each of them instead of here. */
+  media: { shards: number; jitterMs: number; encoderThreads: number; settings: ShardSettings['config'] };
   callbacks: { access: PrivateAccess; concurrency: number };
 }
 
 /** Wires the gateway by hand from its adapters, so nothing depends on reflected constructor types. */
 @Module({})
 export class GatewayModule {
-  static create({ database, urls, storage, logger, jitterMs, encoderThreads, callbacks }: GatewayParts): DynamicModule {
+  static create({ database, urls, storage, logger, media, callbacks }: GatewayParts): DynamicModule {
     const callsRepository = new CallsRepository();
     const accounts = new AccountsService(new AccountsRepository(database.db));
     const outbox = new OutboxRepository();
     const dispatcher = new CallbackDispatcher(database.db, outbox, accounts, logger, { pollMs: 250, ...callbacks });
-    const encoders = encoderThreads > 0 ? new EncoderThreads(encoderThreads, logger) : inlineEncoders;
-    const recorder = new RecorderService(storage, encoders, logger, { jitterMs, tickMs: 40 });
+    const plane = media.shards > 0 ? new MediaShards({ count: media.shards, settings: media.settings, logger }) : createRecorder(storage, logger, media);
     const callbackOutbox: CallbackOutbox = {
       outbox,
       wake: () => dispatcher.wake(),
@@ -53,8 +53,8 @@ export class GatewayModule {
         }
       },
     };
-    const recordings = new RecordingsService(database.db, new RecordingsRepository(), callsRepository, urls, storage, callbackOutbox, recorder);
-    recorder.bindFiles(recordings);
+    const recordings = new RecordingsService(database.db, new RecordingsRepository(), callsRepository, urls, storage, callbackOutbox, plane);
+    if (plane instanceof RecorderService) plane.bindFiles(recordings);
     const calls = new CallsService(database.db, callsRepository, recordings, urls);
     return {
       module: GatewayModule,
@@ -66,7 +66,7 @@ export class GatewayModule {
         { provide: CallbackDispatcher, useValue: dispatcher },
         { provide: RecordingsService, useValue: recordings },
         { provide: CallsService, useValue: calls },
-        { provide: RecorderService, useValue: recorder },
+        { provide: MEDIA_PLANE, useValue: plane },
       ],
       exports: [AccountsService],
     };

@@ -3,15 +3,16 @@ import type { AddressInfo } from 'node:net';
 import type { LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { join } from 'node:path';
 import { AccountsService } from './accounts/accounts.service.js';
 import { CallbackDispatcher } from './callbacks/callback-dispatcher.js';
 import { CallsService } from './calls/calls.service.js';
-import { MediaIngress } from './media-ingress/media-ingress.js';
+import { MediaIngress, type StreamControl } from './media-ingress/media-ingress.js';
+import { MediaShards } from './media-shards/media-shards.js';
 import { RecorderService } from './recorder/recorder.service.js';
+import type { MediaPlane } from './recordings/recording-observer.js';
 import { RecordingsService } from './recordings/recordings.service.js';
-import { FsRecordingStorage, type RecordingStorage } from './storage/recording-storage.js';
-import { S3RecordingStorage } from './storage/s3-recording-storage.js';
+import { configuredStorage } from './storage/configured-storage.js';
+import type { RecordingStorage } from './storage/recording-storage.js';
 import { AuthGuard } from './accounts/auth.guard.js';
 import type { BasicCredentials } from './accounts/credentials.js';
 import { RateLimiter } from './accounts/rate-limiter.js';
@@ -24,6 +25,7 @@ import { assignApiId } from './common/request-context.js';
 import type { Config } from './config/config.js';
 import { mountDocs } from './docs/docs.js';
 import { GatewayModule } from './gateway.module.js';
+import { MEDIA_PLANE } from './gateway.tokens.js';
 import { openDatabase, type OpenDatabase } from './persistence/database.js';
 
 export interface RunningGateway {
@@ -49,15 +51,13 @@ function nestLogger(logger: Logger): LoggerService {
   };
 }
 
-/** Adapters a caller may supply instead of the configured ones (tests use a storage that fails). */
+/**
+ * Adapters a caller may supply instead of the configured ones (tests use a storage that fails).
+ * A storage handed in lives in this process, so the media plane does too: no media shards.
+ */
 export interface GatewayOverrides {
   logger?: Logger;
   storage?: RecordingStorage;
-}
-
-function configuredStorage(config: Config): RecordingStorage {
-  if (config.storage.kind === 's3') return new S3RecordingStorage(config.storage);
-  return new FsRecordingStorage(join(config.dataDir, 'recordings'));
 }
 
 /** How often the embedded database looks for tables to vacuum or analyse: autovacuum's naptime. */
@@ -69,7 +69,13 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
   const database = await openDatabase(config);
   const urls = new PublicUrls();
   const storage = overrides.storage ?? configuredStorage(config);
-  const app = await NestFactory.create<NestExpressApplication>(GatewayModule.create({ database, urls, storage, logger, jitterMs: config.jitterMs, encoderThreads: config.encoderThreads, callbacks: config.callbacks }), {
+  const media = {
+    shards: overrides.storage ? 0 : config.mediaShards,
+    jitterMs: config.jitterMs,
+    encoderThreads: config.encoderThreads,
+    settings: { dataDir: config.dataDir, storage: config.storage, jitterMs: config.jitterMs, encoderThreads: config.encoderThreads, logLevel: config.logLevel },
+  };
+  const app = await NestFactory.create<NestExpressApplication>(GatewayModule.create({ database, urls, storage, logger, media, callbacks: config.callbacks }), {
     bodyParser: false,
     logger: nestLogger(logger),
   });
@@ -83,12 +89,26 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
   app.useGlobalFilters(new PlivoExceptionFilter(logger));
   mountDocs(app);
 
-  const recorder = app.get(RecorderService);
-  recorder.start();
-  const ingress = new MediaIngress(accounts, app.get(CallsService), recorder, logger);
+  const calls = app.get(CallsService);
+  const recordings = app.get(RecordingsService);
+  const control: StreamControl = {
+    findAccount: (authId) => accounts.find(authId),
+    authenticate: (credentials) => accounts.authenticate(credentials),
+    joinStream: (account, ref, callUuid, params) => calls.joinStream(account, ref, callUuid, params),
+    hangup: (mpcUuid, memberId) => calls.hangup(mpcUuid, memberId),
+  };
+  const plane = app.get<MediaPlane>(MEDIA_PLANE);
+  let ingress: MediaIngress | undefined;
+  if (plane instanceof MediaShards) {
+    await plane.start({ control: { ...control, mpcNameOf: (authId, mpcUuid) => calls.mpcNameOf(authId, mpcUuid) }, files: recordings });
+  } else if (plane instanceof RecorderService) {
+    plane.start();
+    ingress = new MediaIngress(control, plane, logger);
+  }
 
   await app.listen(config.port, config.host);
-  ingress.attach(app.getHttpServer());
+  if (plane instanceof MediaShards) plane.attach(app.getHttpServer());
+  else ingress?.attach(app.getHttpServer());
   const dispatcher = app.get(CallbackDispatcher);
   const address = app.getHttpServer().address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -96,10 +116,9 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
   urls.base = config.publicUrl ?? url;
   // Once URLs are known: recordings a crash left unfinished are finished, and delivery starts,
   // pending events from before a restart included.
-  const recovered = await app.get(RecordingsService).recoverAfterRestart();
+  const recovered = await recordings.recoverAfterRestart();
   if (recovered.completed + recovered.failed > 0) logger.warn(recovered, 'recordings left unfinished by the last run were finished');
   dispatcher.start();
-  const calls = app.get(CallsService);
   const durationSweep = setInterval(() => {
     calls.endOverdue().catch((error: unknown) => logger.error({ err: error }, 'ending overdue MPCs failed'));
   }, 1000);
@@ -125,8 +144,8 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
     close: async () => {
       clearInterval(durationSweep);
       clearInterval(maintenance);
-      ingress.close();
-      await recorder.stop();
+      ingress?.close();
+      await plane.stop();
       await dispatcher.stop();
       await app.close();
       await database.close();

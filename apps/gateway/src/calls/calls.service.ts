@@ -102,6 +102,11 @@ export class CallsService {
     return { mpc, participant };
   }
 
+  /** The friendly name of an account's MPC, which places its media on a shard. */
+  async mpcNameOf(authId: string, mpcUuid: string): Promise<string | undefined> {
+    return (await this.calls.findMpc(this.db, authId, { uuid: mpcUuid }))?.friendlyName;
+  }
+
   /** The participant's call ended (its media stream closed). */
   async hangup(mpcUuid: string, memberId: number): Promise<void> {
     await this.recordings.inTransaction(async (tx, log) => {

@@ -37,7 +37,8 @@ export const ConfigSchema = z
     CALLBACK_ALLOW_PRIVATE: z.enum(['none', 'loopback', 'all']).default('none'),
     CALLBACK_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(64),
     MEDIA_JITTER_MS: z.coerce.number().int().min(20).max(1000).default(100),
-    ENCODER_THREADS: z.coerce.number().int().min(0).max(16).default(() => Math.min(4, Math.max(1, availableParallelism() - 1))),
+    MEDIA_SHARDS: z.coerce.number().int().min(0).max(64).default(() => Math.min(8, availableParallelism())),
+    ENCODER_THREADS: z.coerce.number().int().min(0).max(16).optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   // `when` makes it run beside other bad variables, so one message names them all.
@@ -68,7 +69,9 @@ export const ConfigSchema = z
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
     recordingMediaAuth: env.RECORDING_MEDIA_AUTH,
     jitterMs: env.MEDIA_JITTER_MS,
-    encoderThreads: env.ENCODER_THREADS,
+    mediaShards: env.MEDIA_SHARDS,
+    // Per process that mixes: the cores beside the event loop, shared among the shards when there are several.
+    encoderThreads: env.ENCODER_THREADS ?? (env.MEDIA_SHARDS > 0 ? 1 : Math.min(4, Math.max(1, availableParallelism() - 1))),
     callbacks: { access: env.CALLBACK_ALLOW_PRIVATE, concurrency: env.CALLBACK_CONCURRENCY },
     logLevel: env.LOG_LEVEL,
   }));

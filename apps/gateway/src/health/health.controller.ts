@@ -1,22 +1,22 @@
 import { Controller, Get, HttpStatus, Inject, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import { DATABASE } from '../gateway.tokens.js';
+import { DATABASE, MEDIA_PLANE } from '../gateway.tokens.js';
 import type { OpenDatabase } from '../persistence/database.js';
-import { RecorderService } from '../recorder/recorder.service.js';
+import type { MediaPlane } from '../recordings/recording-observer.js';
 
 @Controller('health')
 export class HealthController {
   constructor(
     @Inject(DATABASE) private readonly database: OpenDatabase,
-    @Inject(RecorderService) private readonly recorder: RecorderService,
+    @Inject(MEDIA_PLANE) private readonly media: MediaPlane,
   ) {}
 
   /** Figures of the live recorder and the process, as JSON. `?reset=tick_lag` starts a fresh tick-lag sample. */
   @Get('metrics')
-  metrics(@Query('reset') reset?: string) {
-    if (reset === 'tick_lag') this.recorder.resetTickLag();
+  async metrics(@Query('reset') reset?: string) {
+    if (reset === 'tick_lag') this.media.resetTickLag();
     const memory = process.memoryUsage();
-    return { recorder: this.recorder.stats(), memory: { rss: memory.rss, heap_used: memory.heapUsed, external: memory.external, array_buffers: memory.arrayBuffers } };
+    return { recorder: await this.media.stats(), memory: { rss: memory.rss, heap_used: memory.heapUsed, external: memory.external, array_buffers: memory.arrayBuffers } };
   }
 
   /** The process is up and serving HTTP. */

@@ -3,18 +3,46 @@ import type { Duplex } from 'node:stream';
 import { MpcIdSchema, STREAM_CLOSE_CODES, type MpcRef } from '@mpc/contracts';
 import { verifyV3 } from '@mpc/client';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import type { AccountsService } from '../accounts/accounts.service.js';
-import { parseBasicAuth } from '../accounts/credentials.js';
-import type { CallsService } from '../calls/calls.service.js';
+import { parseBasicAuth, type BasicCredentials } from '../accounts/credentials.js';
 import { ApiError } from '../common/error-catalog.js';
 import type { Logger } from '../common/logger.js';
-import type { AccountRow } from '../persistence/schema.js';
+import type { AccountRow, MpcRow, ParticipantRow } from '../persistence/schema.js';
 import type { RecorderService } from '../recorder/recorder.service.js';
 import { StreamParser, type StreamStart } from './stream-parser.js';
 import { verifyStreamToken, type StreamGrant } from './stream-token.js';
 
 /** `/v1/Account/{auth_id}/MultiPartyCall/{mpc_id}/Stream/[{token}]`: the path names account and MPC. */
 const STREAM_PATH = /^\/v1\/Account\/([^/]+)\/MultiPartyCall\/([^/]+)\/Stream(?:\/([^/]+))?\/?$/;
+
+export interface StreamPath {
+  authId: string;
+  mpcId: string;
+  token?: string;
+}
+
+/** The account, MPC and stream token a stream's URL names, or undefined when it is no stream URL. */
+export function parseStreamPath(url: string | undefined): StreamPath | undefined {
+  const match = STREAM_PATH.exec(new URL(url ?? '/', 'http://gateway').pathname);
+  if (!match) return undefined;
+  try {
+    return { authId: decodeURIComponent(match[1]!), mpcId: decodeURIComponent(match[2]!), token: match[3] === undefined ? undefined : decodeURIComponent(match[3]) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The upgrade request as a stream needs it: all of it can cross to another process. */
+export type StreamRequest = Pick<IncomingMessage, 'method' | 'url' | 'headers'>;
+
+/** What a stream asks of the control plane: the services in this process, or a media shard's channel to them. */
+export interface StreamControl {
+  findAccount(authId: string): Promise<AccountRow | undefined>;
+  authenticate(credentials: BasicCredentials): Promise<AccountRow | undefined>;
+  joinStream(account: AccountRow, ref: MpcRef, callUuid: string, params: Record<string, string>): Promise<{ mpc: MpcRow; participant: ParticipantRow }>;
+  hangup(mpcUuid: string, memberId: number): Promise<void>;
+}
+
+export type StreamRecorder = Pick<RecorderService, 'streamStarted' | 'streamAudio' | 'streamEnded' | 'sourceStats'>;
 
 /** Largest WebSocket message: a 20 ms frame of 16 kHz PCM is 640 bytes; this leaves ample room. */
 export const MAX_STREAM_MESSAGE_BYTES = 64 * 1024;
@@ -48,21 +76,29 @@ export class MediaIngress {
   });
 
   constructor(
-    private readonly accounts: AccountsService,
-    private readonly calls: CallsService,
-    private readonly recorder: RecorderService,
+    private readonly control: StreamControl,
+    private readonly recorder: StreamRecorder,
     private readonly logger: Logger,
   ) {}
 
   attach(http: Server): void {
-    http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-      const match = STREAM_PATH.exec(new URL(request.url ?? '/', 'http://gateway').pathname);
-      if (!match) {
-        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
-        return;
-      }
-      this.server.handleUpgrade(request, socket, head, (ws) => this.serve(ws, request, match));
-    });
+    http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => this.accept(request, socket, head));
+  }
+
+  /** Takes an upgrade request: a stream URL becomes a stream, anything else is answered 404. */
+  accept(request: StreamRequest, socket: Duplex, head: Buffer): void {
+    const path = parseStreamPath(request.url);
+    if (!path) {
+      refuseUpgrade(socket);
+      return;
+    }
+    this.server.handleUpgrade(request as IncomingMessage, socket, head, (ws) => this.serve(ws, request, path));
+  }
+
+  /** Completes the handshake only to close the stream at once with `code`, as a refused stream is. */
+  refuse(request: StreamRequest, socket: Duplex, head: Buffer, code: number, reason: string): void {
+    this.logger.warn({ code, reason }, 'media stream refused');
+    this.server.handleUpgrade(request as IncomingMessage, socket, head, (ws) => ws.close(code, reason));
   }
 
   close(): void {
@@ -70,7 +106,7 @@ export class MediaIngress {
     this.server.close();
   }
 
-  private serve(ws: WebSocket, request: IncomingMessage, [, authId, mpcId, token]: RegExpExecArray): void {
+  private serve(ws: WebSocket, request: StreamRequest, { authId, mpcId, token }: StreamPath): void {
     const parser = new StreamParser();
     const counts = { messages: 0, malformed: 0, late: 0 };
     let session: { mpcUuid: string; sourceId: string; memberId: number } | undefined;
@@ -106,7 +142,7 @@ export class MediaIngress {
 
     const onStart = async (auth: StreamAuth, start: StreamStart) => {
       const callUuid = auth.grant?.callUuid ?? start.params.call_uuid ?? start.callUuid;
-      const { mpc, participant } = await this.calls.joinStream(auth.account, auth.grant ? { uuid: auth.grant.mpcUuid } : auth.mpc, callUuid, start.params);
+      const { mpc, participant } = await this.control.joinStream(auth.account, auth.grant ? { uuid: auth.grant.mpcUuid } : auth.mpc, callUuid, start.params);
       session = { mpcUuid: mpc.mpcUuid, sourceId: participant.callUuid, memberId: participant.memberId };
       this.recorder.streamStarted(mpc.mpcUuid, participant.callUuid, start.sampleRate, !participant.mute && !participant.hold);
       this.logger.info({ mpc_uuid: mpc.mpcUuid, member_id: participant.memberId, framing: start.framing, sample_rate: start.sampleRate }, 'media stream started');
@@ -120,7 +156,7 @@ export class MediaIngress {
       const stats = this.recorder.sourceStats(mpcUuid, sourceId);
       this.recorder.streamEnded(mpcUuid, sourceId);
       this.logger.info({ mpc_uuid: mpcUuid, member_id: memberId, ...counts, ...stats }, 'media stream ended');
-      void this.calls.hangup(mpcUuid, memberId).catch((error: unknown) => this.logger.error({ err: error }, 'hangup failed'));
+      void this.control.hangup(mpcUuid, memberId).catch((error: unknown) => this.logger.error({ err: error }, 'hangup failed'));
     };
 
     /** Handles one message; answers a promise only for the work that cannot be done at once. */
@@ -162,24 +198,24 @@ export class MediaIngress {
     });
     ws.on('error', (error) => this.logger.warn({ err: error }, 'media stream error'));
     enqueue(async () => {
-      auth = await this.authenticate(request, decodeURIComponent(authId!), decodeURIComponent(mpcId!), token);
+      auth = await this.authenticate(request, authId, mpcId, token);
     });
   }
 
-  private async authenticate(request: IncomingMessage, authId: string, mpcId: string, token: string | undefined): Promise<StreamAuth> {
+  private async authenticate(request: StreamRequest, authId: string, mpcId: string, token: string | undefined): Promise<StreamAuth> {
     const mpc = MpcIdSchema.safeParse(mpcId);
     if (!mpc.success) throw new StreamRefused(STREAM_CLOSE_CODES.notFound, 'the path names no multiparty call');
-    const account = await this.accounts.find(authId);
+    const account = await this.control.findAccount(authId);
     if (!account) throw new StreamRefused(STREAM_CLOSE_CODES.unauthorized, 'authentication failed');
     if (token !== undefined) {
-      const grant = verifyStreamToken(decodeURIComponent(token), account.authToken);
+      const grant = verifyStreamToken(token, account.authToken);
       const sameMpc = grant && (!('uuid' in mpc.data) || mpc.data.uuid === grant.mpcUuid);
       if (!grant || !sameMpc) throw new StreamRefused(STREAM_CLOSE_CODES.unauthorized, 'authentication failed: bad stream token');
       return { account, mpc: mpc.data, grant };
     }
     const credentials = parseBasicAuth(request.headers.authorization);
     if (credentials) {
-      const authenticated = await this.accounts.authenticate(credentials);
+      const authenticated = await this.control.authenticate(credentials);
       if (authenticated?.authId !== account.authId) throw new StreamRefused(STREAM_CLOSE_CODES.unauthorized, 'authentication failed');
       return { account, mpc: mpc.data };
     }
@@ -188,7 +224,7 @@ export class MediaIngress {
   }
 
   /** Plivo's V3 signature on the upgrade; which URL Plivo signs is not documented, so each spelling is tried. */
-  private plivoSigned(request: IncomingMessage, authToken: string): boolean {
+  private plivoSigned(request: StreamRequest, authToken: string): boolean {
     const signature = request.headers['x-plivo-signature-v3'];
     const nonce = request.headers['x-plivo-signature-v3-nonce'];
     if (typeof signature !== 'string' || typeof nonce !== 'string') return false;
@@ -197,6 +233,10 @@ export class MediaIngress {
       verifyV3({ method: 'GET', url: `${scheme}://${host}${request.url ?? '/'}`, nonce, authToken, signature }),
     );
   }
+}
+
+export function refuseUpgrade(socket: Duplex): void {
+  socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
 }
 
 function toBuffer(data: RawData): Buffer {

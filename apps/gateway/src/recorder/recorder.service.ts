@@ -28,6 +28,8 @@ function tracksOf({ recording, callUuid, maxParticipants }: RecordingChange): { 
   return { member: callUuid, channels: recording.fileFormat === 'mp3' ? 2 : Math.max(2, maxParticipants ?? 2) };
 }
 
+export type RecorderStats = ReturnType<RecorderService['stats']>;
+
 /**
  * Runs the live mix of every MPC that has media or recordings, one clock for all of them, and
  * turns recording state changes into files. Memory per recording is bounded: audio goes to
@@ -71,6 +73,13 @@ export class RecorderService implements RecordingObserver {
     await Promise.all(sinks.map((sink) => this.finish(sink)));
     await Promise.all(this.chains.values());
     await this.encoders.close();
+  }
+
+  /** The process is about to die: what each unfinished file has queued is written out, for its salvage. */
+  async persist(): Promise<void> {
+    clearInterval(this.timer);
+    const sinks = [...this.engines.values()].flatMap((engine) => engine.allSinks());
+    await Promise.all(sinks.map((sink) => sink.persist().catch(() => undefined)));
   }
 
   // ---- media streams ----

@@ -99,6 +99,11 @@ export class RecordingSink {
     return { bytes, durationMs: (this.writtenSamples * 1000) / this.encoder.sampleRate };
   }
 
+  /** Writes out what storage has queued of the file, which stays unfinished (the process is about to die). */
+  persist(): Promise<void> {
+    return this.writer.persist();
+  }
+
   abort(): Promise<void> {
     this.stopped = true;
     this.encoder.discard();

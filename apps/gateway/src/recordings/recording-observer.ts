@@ -5,6 +5,8 @@ export interface RecordingChange {
   recording: RecordingRow;
   event: RecordingEventKind;
   at: Date;
+  /** For a start: the MPC's friendly name, which places it on a media shard. */
+  mpcName?: string;
   /** For a participant recording's start: the participant's call, whose stream it records. */
   callUuid?: string;
   /** For a participant recording's start: the MPC's max_participants, the channels of one track per member. */
@@ -36,4 +38,12 @@ export class ChangeLog {
     if (this.recordings.length > 0) observer.recordingsChanged(this.recordings);
     for (const [mpcUuid, { present, ended }] of this.participants) observer.participantsChanged(mpcUuid, present, ended);
   }
+}
+
+/** The live media plane as the rest of the gateway sees it: the recorder in this process, or the media shards. */
+export interface MediaPlane extends RecordingObserver {
+  stats(): object | Promise<object>;
+  resetTickLag(): void;
+  /** Closes its streams and finishes every file as far as it got. */
+  stop(): Promise<void>;
 }

@@ -196,7 +196,7 @@ export class RecordingsService {
       ...next,
     });
     if (!recording) return undefined;
-    log.recordings.push({ recording, event, at: now, callUuid: participant?.callUuid, maxParticipants: mpc.maxParticipants });
+    log.recordings.push({ recording, event, at: now, mpcName: mpc.friendlyName, callUuid: participant?.callUuid, maxParticipants: mpc.maxParticipants });
     await this.writeCallback(tx, log, recording, event, now, mpc);
     return recording;
   }
@@ -216,23 +216,32 @@ export class RecordingsService {
    */
   async recoverAfterRestart(): Promise<{ completed: number; failed: number }> {
     const counts = { completed: 0, failed: 0 };
-    for (const recording of await this.recordings.unfinished(this.db)) {
-      const partial = await this.storage.partial(storageKey(recording));
-      const usable = partial && salvage(recording.fileFormat, partial.head, partial.size);
-      if (!partial || !usable) {
-        await partial?.discard();
-        await this.fail(recording.recordingId, 'the gateway stopped while recording, and no usable audio of this recording could be recovered from storage');
-        counts.failed += 1;
-        continue;
-      }
-      await partial.publish(usable.header, usable.keep);
-      await this.inTransaction(async (tx, log) => {
-        if (isLive(recording.status)) await this.transition(tx, recording, 'stop', log);
-        await this.finishFile(tx, log, recording.recordingId, { bytes: usable.keep, durationMs: usable.durationMs, sampleRate: usable.sampleRate });
-      });
-      counts.completed += 1;
-    }
+    for (const recording of await this.recordings.unfinished(this.db)) counts[await this.recover(recording)] += 1;
     return counts;
+  }
+
+  /** A media shard that held this recording died: it is finished from storage, as after a restart. */
+  async salvage(recordingId: string): Promise<void> {
+    const [recording] = await this.recordings.byIds(this.db, [recordingId]);
+    const unfinished = recording && (isLive(recording.status) || (recording.status === 'completed' && recording.fileBytes === null));
+    if (unfinished) await this.recover(recording);
+  }
+
+  /** Publishes what storage holds of an unfinished recording, or fails it when nothing there is usable. */
+  private async recover(recording: RecordingRow): Promise<'completed' | 'failed'> {
+    const partial = await this.storage.partial(storageKey(recording));
+    const usable = partial && salvage(recording.fileFormat, partial.head, partial.size);
+    if (!partial || !usable) {
+      await partial?.discard();
+      await this.fail(recording.recordingId, 'the gateway stopped while recording, and no usable audio of this recording could be recovered from storage');
+      return 'failed';
+    }
+    await partial.publish(usable.header, usable.keep);
+    await this.inTransaction(async (tx, log) => {
+      if (isLive(recording.status)) await this.transition(tx, recording, 'stop', log);
+      await this.finishFile(tx, log, recording.recordingId, { bytes: usable.keep, durationMs: usable.durationMs, sampleRate: usable.sampleRate });
+    });
+    return 'completed';
   }
 
   /** The recorder finished the file: its true duration and size are now known. */

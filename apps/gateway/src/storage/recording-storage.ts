@@ -19,6 +19,8 @@ export interface RecordingWriter {
   append(chunk: Uint8Array): void;
   /** The first write error, if one happened. */
   readonly failure: Error | undefined;
+  /** Writes out what is queued, where storage keeps a partial file (the process is about to die). */
+  persist(): Promise<void>;
   /** Writes `header` over the start of the file (a WAV header once sizes are known) and publishes it. */
   finish(header?: Uint8Array): Promise<{ bytes: number }>;
   /** Drops what was written. */
@@ -117,6 +119,10 @@ export class FsRecordingStorage implements RecordingStorage {
       append: (chunk) => {
         if (chunk.length === 0 || failure) return;
         if (pending.add(chunk)) flush();
+      },
+      persist: async () => {
+        flush();
+        await writing;
       },
       finish: async (header) => {
         flush();

@@ -202,6 +202,9 @@ class MultipartWriter implements RecordingWriter {
     }
   }
 
+  /** Nothing to do: an unfinished S3 recording cannot be salvaged, since its first part waits in memory for the header. */
+  async persist(): Promise<void> {}
+
   async finish(header?: Uint8Array): Promise<{ bytes: number }> {
     await this.uploading;
     if (this.error) throw this.error;

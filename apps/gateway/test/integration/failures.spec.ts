@@ -26,6 +26,7 @@ function fullDiskAfter(limit: number, root: string): RecordingStorage {
           if (written > limit) failure ??= Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
           else writer.append(chunk);
         },
+        persist: () => writer.persist(),
         finish: (header) => (failure ? Promise.reject(failure) : writer.finish(header)),
         abort: () => writer.abort(),
       };

@@ -1,0 +1,217 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { MpcIdSchema } from '@mpc/contracts';
+import { ApiError } from '../common/error-catalog.js';
+import type { Logger } from '../common/logger.js';
+import { parseStreamPath, refuseUpgrade, type StreamControl } from '../media-ingress/media-ingress.js';
+import type { ParticipantRow } from '../persistence/schema.js';
+import type { RecorderStats, RecordingFiles } from '../recorder/recorder.service.js';
+import type { RecordingChange, RecordingObserver } from '../recordings/recording-observer.js';
+import { Channel } from './channel.js';
+import { shardIndex } from './shard-placement.js';
+import type { GatewaySide, ShardSettings, ShardSide } from './shard-protocol.js';
+
+/** How long a shard has to finish its files when the gateway shuts down. */
+const STOP_TIMEOUT_MS = 30_000;
+
+interface Shard {
+  index: number;
+  process: ChildProcess;
+  channel: Channel<ShardSide>;
+  /** Recordings live on this shard, and the participants streaming into it: what its crash would leave behind. */
+  recordings: Set<string>;
+  streams: Map<string, { mpcUuid: string; memberId: number }>;
+}
+
+export interface MediaShardsOptions {
+  count: number;
+  settings: ShardSettings['config'];
+  logger: Logger;
+}
+
+/** What the shards need of this process: the control plane for their streams, and where their files go. */
+export interface ShardServices {
+  control: StreamControl & { mpcNameOf(authId: string, mpcUuid: string): Promise<string | undefined> };
+  files: RecordingFiles & { salvage(recordingId: string): Promise<void> };
+}
+
+/**
+ * The live media plane spread over child processes ("media shards"), so mixing uses every core and
+ * the API's work never delays a mixing tick. Each MPC is mixed on one shard: streams are routed by
+ * the MPC their URL names (the socket moves to the shard before the WebSocket handshake), and
+ * recording changes follow the MPC.
+ */
+export class MediaShards implements RecordingObserver {
+  private readonly shards: Shard[] = [];
+  /** The shards of MPCs with media or recordings, by uuid, for what names an MPC only by its uuid. */
+  private readonly placed = new Map<string, Shard>();
+  private stopping = false;
+  /** Set by start. */
+  private services!: ShardServices;
+
+  constructor(private readonly options: MediaShardsOptions) {}
+
+  async start(services: ShardServices): Promise<void> {
+    this.services = services;
+    await Promise.all(Array.from({ length: this.options.count }, (_, index) => this.spawn(index)));
+  }
+
+  /** Routes each stream's upgrade request to the shard of its MPC. */
+  attach(http: Server): void {
+    http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      void this.route(request, socket as Socket, head).catch((error: unknown) => {
+        this.options.logger.error({ err: error }, 'media stream routing failed');
+        socket.destroy();
+      });
+    });
+  }
+
+  recordingsChanged(changes: readonly RecordingChange[]): void {
+    const byShard = new Map<Shard, RecordingChange[]>();
+    for (const change of changes) {
+      const { mpcUuid, authId, recordingId } = change.recording;
+      let shard = this.placed.get(mpcUuid);
+      if (!shard && change.mpcName !== undefined) {
+        shard = this.shardOfName(authId, change.mpcName);
+        this.placed.set(mpcUuid, shard);
+      }
+      // Only a start places an MPC; a change of a recording no shard has is nobody's to follow.
+      if (!shard) continue;
+      if (change.event === 'Initiated') shard.recordings.add(recordingId);
+      byShard.set(shard, [...(byShard.get(shard) ?? []), change]);
+    }
+    for (const [shard, batch] of byShard) shard.channel.notify('recordingsChanged', batch);
+  }
+
+  participantsChanged(mpcUuid: string, present: readonly ParticipantRow[], ended: boolean): void {
+    const shard = this.placed.get(mpcUuid);
+    if (!shard) return;
+    shard.channel.notify('participantsChanged', mpcUuid, present, ended);
+    if (ended) this.placed.delete(mpcUuid);
+  }
+
+  /** Every shard's figures, and the totals; the tick lag is the worst shard's, as each mixes on its own. */
+  async stats(): Promise<RecorderStats & { shards: (RecorderStats & { pid: number })[] }> {
+    const each = await Promise.all(this.shards.map((shard) => shard.channel.call('stats')));
+    const worst = each.reduce((a, b) => (b.tick_lag_ms.p99 > a.tick_lag_ms.p99 ? b : a), each[0]!);
+    const sum = (key: 'calls' | 'sources' | 'recordings' | 'late_frames') => each.reduce((total, stats) => total + stats[key], 0);
+    return {
+      calls: sum('calls'),
+      sources: sum('sources'),
+      recordings: sum('recordings'),
+      late_frames: sum('late_frames'),
+      tick_ms: worst.tick_ms,
+      tick_lag_ms: worst.tick_lag_ms,
+      shards: each,
+    };
+  }
+
+  resetTickLag(): void {
+    for (const shard of this.shards) shard.channel.notify('resetTickLag');
+  }
+
+  /** Closes every stream and finishes every file, then ends the shards. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await Promise.all(
+      this.shards.map(async (shard) => {
+        const timeout = new Promise<void>((resolve) => setTimeout(resolve, STOP_TIMEOUT_MS).unref());
+        await Promise.race([shard.channel.call('stop').catch(() => undefined), timeout]);
+        shard.process.disconnect();
+        if (shard.process.exitCode === null) await new Promise((resolve) => shard.process.once('exit', resolve));
+      }),
+    );
+  }
+
+  private async route(request: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
+    const path = parseStreamPath(request.url);
+    if (!path) {
+      refuseUpgrade(socket);
+      return;
+    }
+    const shard = await this.shardOfStream(path.authId, path.mpcId);
+    if (socket.destroyed) return;
+    // A well-behaved client sends nothing before the handshake's answer; anything early goes along.
+    const early = socket.read() as Buffer | null;
+    shard.channel.notifyWithSocket('stream', socket, { method: request.method, url: request.url, headers: request.headers }, early ? Buffer.concat([head, early]) : head);
+  }
+
+  /** The shard of the MPC a stream's path names. One that names nothing goes anywhere, to be refused there. */
+  private async shardOfStream(authId: string, mpcId: string): Promise<Shard> {
+    const ref = MpcIdSchema.safeParse(mpcId);
+    if (!ref.success) return this.shards[0]!;
+    if ('friendlyName' in ref.data) return this.shardOfName(authId, ref.data.friendlyName);
+    const placed = this.placed.get(ref.data.uuid);
+    if (placed) return placed;
+    const name = await this.services.control.mpcNameOf(authId, ref.data.uuid);
+    return name === undefined ? this.shards[0]! : this.shardOfName(authId, name);
+  }
+
+  /**
+   * Where an MPC is mixed: the hash of its account and name, which every stream URL and every
+   * recording start can tell, including a stream that names an MPC not made yet.
+   */
+  private shardOfName(authId: string, friendlyName: string): Shard {
+    return this.shards[shardIndex(`${authId}/${friendlyName}`, this.shards.length)]!;
+  }
+
+  private async spawn(index: number): Promise<void> {
+    const { logger } = this.options;
+    const child = fork(new URL('./shard-main.js', import.meta.url), [], { serialization: 'advanced' });
+    const shard: Shard = { index, process: child, channel: undefined!, recordings: new Set(), streams: new Map() };
+    shard.channel = new Channel<ShardSide>(child, this.gatewaySide(shard), (error, method) => logger.error({ err: error, method, shard: index }, 'media shard call failed'));
+    this.shards[index] = shard;
+    child.once('exit', (code, signal) => {
+      shard.channel.close(new Error(`media shard ${index} exited`));
+      if (!this.stopping) void this.replace(shard, code, signal);
+    });
+    const { pid } = await shard.channel.call('start', { index, config: this.options.settings });
+    logger.info({ shard: index, pid }, 'media shard started');
+  }
+
+  /**
+   * A shard died: its recordings are finished from what storage holds, as after a restart, its
+   * participants have hung up, and a new shard takes its place for what comes next.
+   */
+  private async replace(shard: Shard, code: number | null, signal: NodeJS.Signals | null): Promise<void> {
+    const { logger } = this.options;
+    const { files, control } = this.services;
+    logger.error({ shard: shard.index, code, signal, recordings: shard.recordings.size, streams: shard.streams.size }, 'media shard exited; starting another');
+    for (const [mpcUuid, placedOn] of this.placed) if (placedOn === shard) this.placed.delete(mpcUuid);
+    await this.spawn(shard.index).catch((error: unknown) => logger.error({ err: error, shard: shard.index }, 'media shard could not be started again'));
+    for (const recordingId of shard.recordings) await files.salvage(recordingId).catch((error: unknown) => logger.error({ err: error, recording_id: recordingId }, 'salvage failed'));
+    for (const { mpcUuid, memberId } of shard.streams.values()) await control.hangup(mpcUuid, memberId).catch(() => undefined);
+  }
+
+  /** The gateway's answers to one shard; they also keep track of what lives on it. */
+  private gatewaySide(shard: Shard): GatewaySide {
+    const { control, files } = this.services;
+    const forget = (recordingId: string) => shard.recordings.delete(recordingId);
+    return {
+      findAccount: (authId) => control.findAccount(authId),
+      authenticate: (credentials) => control.authenticate(credentials),
+      joinStream: async (account, ref, callUuid, params) => {
+        const joined = await control.joinStream(account, ref, callUuid, params);
+        const { mpcUuid, authId, friendlyName } = joined.mpc;
+        if (this.shardOfName(authId, friendlyName) !== shard) throw new ApiError('invalid_state', 'the stream reached another media shard than its multiparty call');
+        this.placed.set(mpcUuid, shard);
+        shard.streams.set(joined.participant.callUuid, { mpcUuid: joined.mpc.mpcUuid, memberId: joined.participant.memberId });
+        return joined;
+      },
+      hangup: async (mpcUuid, memberId) => {
+        for (const [callUuid, stream] of shard.streams) if (stream.memberId === memberId && stream.mpcUuid === mpcUuid) shard.streams.delete(callUuid);
+        await control.hangup(mpcUuid, memberId);
+      },
+      fileFinished: async (recordingId, file) => {
+        forget(recordingId);
+        await files.fileFinished(recordingId, file);
+      },
+      fail: async (recordingId, reason) => {
+        forget(recordingId);
+        await files.fail(recordingId, reason);
+      },
+    };
+  }
+}

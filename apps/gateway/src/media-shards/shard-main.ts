@@ -1,0 +1,68 @@
+/**
+ * A media shard: a child process of the gateway that owns the live media of the MPCs placed on it.
+ * The gateway hands it each stream's socket before the WebSocket handshake; the shard reads the
+ * frames, mixes, encodes and writes the files, and asks the gateway (over the IPC channel) for
+ * everything that needs the database: accounts, joining a participant, hangups, finished files.
+ */
+import { createLogger, type Logger } from '../common/logger.js';
+import { MediaIngress } from '../media-ingress/media-ingress.js';
+import { createRecorder } from '../recorder/create-recorder.js';
+import type { RecorderService } from '../recorder/recorder.service.js';
+import { configuredStorage } from '../storage/configured-storage.js';
+import { Channel } from './channel.js';
+import type { GatewaySide, ShardSide, ShardSettings } from './shard-protocol.js';
+
+let logger: Logger = createLogger('info');
+let running: { recorder: RecorderService; ingress: MediaIngress } | undefined;
+
+const shard: ShardSide = {
+  async start({ index, config }: ShardSettings) {
+    logger = createLogger(config.logLevel).child({ shard: index });
+    const recorder = createRecorder(configuredStorage(config), logger, config);
+    recorder.bindFiles({
+      fileFinished: (recordingId, file) => gateway.call('fileFinished', recordingId, file),
+      fail: (recordingId, reason) => gateway.call('fail', recordingId, reason),
+    });
+    const ingress = new MediaIngress(
+      {
+        findAccount: (authId) => gateway.call('findAccount', authId),
+        authenticate: (credentials) => gateway.call('authenticate', credentials),
+        joinStream: (account, ref, callUuid, params) => gateway.call('joinStream', account, ref, callUuid, params),
+        hangup: (mpcUuid, memberId) => gateway.call('hangup', mpcUuid, memberId),
+      },
+      recorder,
+      logger,
+    );
+    recorder.start();
+    running = { recorder, ingress };
+    return { pid: process.pid };
+  },
+  stream: (socket, request, head) => started().ingress.accept(request, socket, Buffer.from(head)),
+  recordingsChanged: (changes) => started().recorder.recordingsChanged(changes),
+  participantsChanged: (mpcUuid, present, ended) => started().recorder.participantsChanged(mpcUuid, present, ended),
+  stats: () => ({ ...started().recorder.stats(), pid: process.pid }),
+  resetTickLag: () => started().recorder.resetTickLag(),
+  async stop() {
+    if (!running) return;
+    running.ingress.close();
+    await running.recorder.stop();
+  },
+};
+
+function started(): NonNullable<typeof running> {
+  if (!running) throw new Error('the media shard has not started');
+  return running;
+}
+
+const gateway = new Channel<GatewaySide>(process, shard, (error, method) => logger.error({ err: error, method }, 'media shard message failed'));
+
+/** How long a shard whose gateway died takes to write out what its files have queued. */
+const PERSIST_TIMEOUT_MS = 2000;
+
+// The gateway's end of the channel is gone (it died): what the files have queued is written out for
+// the salvage at its restart, and this process ends.
+process.on('disconnect', () => {
+  const persisted = running?.recorder.persist() ?? Promise.resolve();
+  const timeout = new Promise((resolve) => setTimeout(resolve, PERSIST_TIMEOUT_MS).unref());
+  void Promise.race([persisted, timeout]).finally(() => process.exit(0));
+});

@@ -1,0 +1,26 @@
+import type { Socket } from 'node:net';
+import type { Config } from '../config/config.js';
+import type { StreamControl, StreamRequest } from '../media-ingress/media-ingress.js';
+import type { ParticipantRow } from '../persistence/schema.js';
+import type { RecorderStats, RecordingFiles } from '../recorder/recorder.service.js';
+import type { RecordingChange } from '../recordings/recording-observer.js';
+
+/** What the gateway answers a media shard: the control plane its streams and files need. */
+export type GatewaySide = StreamControl & RecordingFiles;
+
+/** What a media shard does for the gateway: it owns the live mix of the MPCs placed on it. */
+export interface ShardSide {
+  start(settings: ShardSettings): Promise<{ pid: number }>;
+  stream(socket: Socket, request: StreamRequest, head: Uint8Array): void;
+  recordingsChanged(changes: readonly RecordingChange[]): void;
+  participantsChanged(mpcUuid: string, present: readonly ParticipantRow[], ended: boolean): void;
+  stats(): RecorderStats & { pid: number };
+  resetTickLag(): void;
+  /** Closes its streams and finishes every file as far as it got. */
+  stop(): Promise<void>;
+}
+
+export interface ShardSettings {
+  index: number;
+  config: Pick<Config, 'dataDir' | 'storage' | 'jitterMs' | 'encoderThreads' | 'logLevel'>;
+}
