@@ -22,7 +22,7 @@ import { withGateway } from './lib/gateway.mjs';
 import { summarise } from './lib/load.mjs';
 import { fmt, machine, table } from './lib/report.mjs';
 import { selfTimeByArea, topSelfTime } from './media/cpuprofile.mjs';
-import { collectGarbage, cpuProfile, INSPECT_ARG, inspectorUrl } from './media/inspector.mjs';
+import { collectGarbage, cpuProfile, INSPECT_ARG, inspectors } from './media/inspector.mjs';
 import { mapLimit } from './lib/pool.mjs';
 import { gatewayApi } from './media/mpc.mjs';
 import { cpuMeter, loadAverage, machineMeter } from './media/proc.mjs';
@@ -143,8 +143,9 @@ export async function run({ log, command }) {
       const profileDir = process.env.BENCH_MEDIA_CPU_PROF_DIR;
       await withGateway({ logLevel: 'warn', env: { RATE_LIMIT_REQUESTS: '0', LOG_LEVEL: 'warn' }, nodeArgs: [INSPECT_ARG], log }, async (gateway) => {
         const api = gatewayApi(gateway.url);
-        const inspector = inspectorUrl(gateway);
-        if (!inspector) throw new Error(`the gateway's inspector URL is not in its output:\n${gateway.outputTail()}`);
+        // The media shards start before the gateway listens, so their inspectors are known by now.
+        const inspector = await inspectors(gateway);
+        if (inspector.length === 0) throw new Error(`the gateway's inspector URL is not in its output:\n${gateway.outputTail()}`);
         const stamp = startedAt.getTime().toString(36);
         await withStreamer(async (streamer) => {
           log(`load generator: pid ${streamer.pid}; gateway pid ${gateway.child.pid}`);
@@ -154,7 +155,7 @@ export async function run({ log, command }) {
           );
         });
         // What the gateway logged at warn, less its banner and the inspector's own lines.
-        const logged = gateway.outputTail().split('\n').filter((line) => line && !/Debugger|inspector|For help, see|MPC recording gateway on/.test(line));
+        const logged = gateway.outputTail().split('\n').filter((line) => line && !/Debugger|inspector|For help, see|MPC recording gateway on|media shard started/.test(line));
         report.gatewayOutput = { ...gateway.output(), warnings: logged.slice(-10) };
       });
     });
@@ -228,7 +229,8 @@ async function capacityRamp({ api, streamer, gateway, inspector, stamp, log, pro
   const pid = gateway.child.pid;
 
   // Idle: after the end-to-end runs (so the encoder module, pools and JIT are warm), after a full GC.
-  await collectGarbage(inspector);
+  const collectAll = () => Promise.all(inspector.map(({ url }) => collectGarbage(url)));
+  await collectAll();
   const idleMetrics = await api.metrics();
   const idle = { ...memoryOf(idleMetrics), calls: idleMetrics.recorder.calls };
   log(`capacity: idle gateway RSS ${fmt(idle.rss / MiB)} MiB after a full GC (heap ${fmt(idle.heapUsed / MiB, 1)} MiB, external ${fmt(idle.external / MiB)} MiB)`);
@@ -318,8 +320,8 @@ async function capacityRamp({ api, streamer, gateway, inspector, stamp, log, pro
     await sleep(SETTLE_SECONDS * 1000);
     const m0 = await api.metrics({ resetTickLag: true });
     const s0 = await streamer.stats(true);
-    const cpu = cpuMeter(pid);
-    const mainCpu = cpuMeter(pid, { mainThread: true });
+    const cpu = processesMeter(pidsOf(m0));
+    const mainCpu = mainThreadsMeter(m0);
     const machineCpu = machineMeter();
     const benchCpu0 = process.cpuUsage();
     const load0 = loadAverage();
@@ -340,7 +342,7 @@ async function capacityRamp({ api, streamer, gateway, inspector, stamp, log, pro
     }
     const m1 = await api.metrics();
     const gatewayCpuPercent = cpu.percent();
-    const mainThreadCpu = mainCpu.split();
+    const { mixing: mainThreadCpu, gateway: gatewayThreadCpu } = mainCpu.split();
     const mainThreadCpuPercent = mainThreadCpu?.total ?? null;
     const machine = machineCpu.cores();
     const benchCpu = process.cpuUsage(benchCpu0);
@@ -352,7 +354,7 @@ async function capacityRamp({ api, streamer, gateway, inspector, stamp, log, pro
       : Math.max(0, round(machine.busy - gatewayCpuPercent / 100 - st.cpuPercent / 100 - (benchCpu.user + benchCpu.system) / 1e6 / holdSeconds));
     const loadDuring = loadAverage();
     // Memory without the garbage: a full GC, after the window.
-    await collectGarbage(inspector);
+    await collectAll();
     const m2 = await api.metrics();
 
     const streams = level * PARTICIPANTS;
@@ -397,7 +399,9 @@ async function capacityRamp({ api, streamer, gateway, inspector, stamp, log, pro
         cpuPercent: gatewayCpuPercent,
         mainThreadCpuPercent,
         mainThreadCpu,
-        rss: m1.memory.rss,
+        gatewayThreadCpu,
+        shards: m1.recorder.shards?.length ?? 0,
+        rss: memoryOf(m1).rss,
         afterGc: memoryOf(m2),
         calls: m1.recorder.calls,
         sources: m1.recorder.sources,
@@ -410,8 +414,8 @@ async function capacityRamp({ api, streamer, gateway, inspector, stamp, log, pro
     };
     log(
       `capacity ${level} MPCs (${streams} streams): ${verdict}${result.reasons.length ? ` (${result.reasons.join('; ')})` : ''}; ` +
-        `tick lag p50/p99/max ${fmt(lag.p50, 1)}/${fmt(lag.p99, 1)}/${fmt(lag.max, 1)} ms, late ${lateFrames}, gateway CPU ${fmt(gatewayCpuPercent)}% (main thread ${fmt(mainThreadCpuPercent)}%), ` +
-        `RSS ${fmt(m1.memory.rss / MiB)} MiB (${fmt(m2.memory.rss / MiB)} after GC), generator lag p99 ${fmt(st.lagMs.p99, 1)} ms at ${fmt(st.cpuPercent)}% CPU; ` +
+        `tick lag p50/p99/max ${fmt(lag.p50, 1)}/${fmt(lag.p99, 1)}/${fmt(lag.max, 1)} ms, late ${lateFrames}, gateway CPU ${fmt(gatewayCpuPercent)}% (busiest mixing thread ${fmt(mainThreadCpuPercent)}%, API thread ${fmt(gatewayThreadCpu?.total)}%), ` +
+        `RSS ${fmt(memoryOf(m1).rss / MiB)} MiB (${fmt(memoryOf(m2).rss / MiB)} after GC), generator lag p99 ${fmt(st.lagMs.p99, 1)} ms at ${fmt(st.cpuPercent)}% CPU; ` +
         `machine ${fmt(machine?.busy, 2)} of ${CORES} cores busy (others ${fmt(othersCores, 2)}, steal ${fmt(machine?.steal, 2)}); load ${load0[0]}→${loadDuring[0]}`,
     );
     return result;
@@ -492,11 +496,16 @@ async function capacityRamp({ api, streamer, gateway, inspector, stamp, log, pro
     // (ticks seconds late while the profile is taken and serialised), so no measurement follows it.
     if (process.env.BENCH_MEDIA_PROFILE !== '0' && mpcs.length > 0) {
       const at = { mpcs: mpcs.length, recording: mpcs.filter((mpc) => !mpc.recording.stopped).length };
-      const cpu = cpuMeter(pid);
-      const mainCpu = cpuMeter(pid, { mainThread: true });
-      const raw = await cpuProfile(inspector, PROFILE_SECONDS * 1000, 1000);
+      // One process that mixes: the busiest media shard, or the gateway itself without shards.
+      const metrics = await api.metrics();
+      const shards = metrics.recorder.shards ?? [];
+      const busiest = shards.length ? shards.reduce((a, b) => (b.sources > a.sources ? b : a)).pid : pid;
+      const target = inspector.find((entry) => entry.pid === busiest) ?? inspector[0];
+      const cpu = processesMeter(pidsOf(metrics));
+      const mainCpu = cpuMeter(target.pid, { mainThread: true });
+      const raw = await cpuProfile(target.url, PROFILE_SECONDS * 1000, 1000);
       const main = mainCpu.split();
-      const profile = { mpcs: at.mpcs, recording: at.recording, seconds: PROFILE_SECONDS, gatewayCpuPercent: cpu.percent(), mainThreadCpuPercent: main?.total ?? null, mainThreadCpu: main, top: topSelfTime(raw, 15), byArea: selfTimeByArea(raw) };
+      const profile = { mpcs: at.mpcs, recording: at.recording, seconds: PROFILE_SECONDS, pid: target.pid, shard: target.pid !== pid, mpcsOnProcess: shards.find((s) => s.pid === target.pid)?.calls ?? at.mpcs, gatewayCpuPercent: cpu.percent(), mainThreadCpuPercent: main?.total ?? null, mainThreadCpu: main, top: topSelfTime(raw, 15), byArea: selfTimeByArea(raw) };
       if (profileDir) {
         await mkdir(profileDir, { recursive: true });
         profile.file = join(profileDir, `gateway-media-${at.mpcs}mpcs.cpuprofile`);
@@ -569,9 +578,43 @@ async function capacityRamp({ api, streamer, gateway, inspector, stamp, log, pro
   };
 }
 
+/** The gateway's memory: its own process and its media shards' together (heap figures are the gateway process's). */
 function memoryOf(metrics) {
   const { rss, heap_used: heapUsed, external, array_buffers: arrayBuffers } = metrics.memory;
-  return { rss, heapUsed, external, arrayBuffers };
+  const shardsRss = (metrics.recorder.shards ?? []).reduce((sum, shard) => sum + shard.rss, 0);
+  return { rss: rss + shardsRss, heapUsed, external, arrayBuffers };
+}
+
+/** The gateway's processes: its own and its media shards'. */
+function pidsOf(metrics) {
+  return [metrics.pid, ...(metrics.recorder.shards ?? []).map((shard) => shard.pid)];
+}
+
+/** CPU of several processes over a window, summed, in percent of one core. */
+function processesMeter(pids) {
+  const meters = pids.map((p) => cpuMeter(p));
+  return {
+    percent() {
+      const each = meters.map((meter) => meter.percent());
+      return each.includes(null) ? null : round(each.reduce((a, b) => a + b, 0), 1);
+    },
+  };
+}
+
+/**
+ * The event loops over a window: `mixing` is the busiest of those that mix (each media shard's, or
+ * the gateway's when it has none), `gateway` the gateway's own (API, database, callbacks).
+ */
+function mainThreadsMeter(metrics) {
+  const gateway = cpuMeter(metrics.pid, { mainThread: true });
+  const shards = (metrics.recorder.shards ?? []).map((shard) => cpuMeter(shard.pid, { mainThread: true }));
+  return {
+    split() {
+      const own = gateway.split();
+      const mixing = shards.map((meter) => meter.split()).reduce((a, b) => (b !== null && (a === null || b.total > a.total) ? b : a), null);
+      return { gateway: own, mixing: shards.length ? mixing : own };
+    },
+  };
 }
 
 // ---- targets ----
@@ -668,11 +711,11 @@ One hour of deterministic speech-like 8 kHz mono audio (\`packages/media/bench/e
 
 Ramp of ${report.settings.levels.join(', ')} MPCs (stopping at the first level that does not pass; a level whose main-thread CPU, extrapolated from the last pass, would exceed ${PREDICT_LIMIT_PERCENT}% of a core is preceded by a smaller step, and after a failure one level halfway back is tried), each with ${PARTICIPANTS} participants (added with \`stay_alone\`) streaming speech-like 8 kHz PCM in real time from the load generator, and every MPC recording mp3. MPCs accumulate from level to level. Set-up (${SETUP_CONCURRENCY} API requests in flight, ${OPEN_CONCURRENCY} WebSocket handshakes) is outside the window; then ${SETTLE_SECONDS} s to settle, the tick-lag sample is reset (\`?reset=tick_lag\`), and the level is held ${HOLD_SECONDS} s (ended after ${EARLY_END_SECONDS} s once frames were late). A level passes with 0 late frames, tick lag p99 < ${TICK_P99_LIMIT_MS} ms, every source and recording live, and the generator keeping pace (send lag p99 ≤ ${STREAMER_LAG_P99_LIMIT_MS} ms, half the gateway's ${JITTER_MS} ms jitter window, so every frame still reached the mix in real time; ≥ 98% of the frames due sent). A tick-lag miss fails the level whatever the generator did (it is the gateway's own event loop), and so do late frames when no frame was sent ${JITTER_MS} ms or more late; otherwise a level where the generator fell behind is *generator-bound*, not a gateway failure. A level that did not pass while other work on the machine kept ≥ ${RETRY_OTHERS_CORES} cores busy is held for a second window, whose verdict counts.
 
-**Sustained: ${fmt(capacity.sustainedMpcs)} MPCs (${fmt(capacity.sustainedStreams)} streams).** Ramp ended: ${capacity.stopReason}.${capacity.notAttempted.length ? ` Not attempted: ${capacity.notAttempted.map((l) => `${l.mpcs} MPCs${l.predictedMainThreadCpuPercent === null ? '' : ` (would need ~${fmt(l.predictedMainThreadCpuPercent)}% of the gateway's main thread at the last pass's rate)`}`).join(', ')}.` : ''}
+**Sustained: ${fmt(capacity.sustainedMpcs)} MPCs (${fmt(capacity.sustainedStreams)} streams).** Ramp ended: ${capacity.stopReason}.${capacity.notAttempted.length ? ` Not attempted: ${capacity.notAttempted.map((l) => `${l.mpcs} MPCs${l.predictedMainThreadCpuPercent === null ? '' : ` (would need ~${fmt(l.predictedMainThreadCpuPercent)}% of the busiest mixing thread at the last pass's rate)`}`).join(', ')}.` : ''}
 `);
     lines.push(
       table(
-        ['MPCs', 'Streams', 'Verdict', 'Tick lag p50 / p99 / max (ms)', 'Ticks run / due in the window', 'Late frames', 'Gateway CPU: process / main thread', 'Gateway RSS (after GC)', 'Generator send lag p99 / max', 'Generator CPU', 'Machine: cores busy / others / steal', 'Load avg 1 min', 'Set-up'],
+        ['MPCs', 'Streams', 'Verdict', 'Tick lag p50 / p99 / max (ms)', 'Ticks run / due in the window', 'Late frames', 'Gateway CPU: all processes / busiest mixing thread / API thread', 'Gateway RSS, all processes (after GC)', 'Generator send lag p99 / max', 'Generator CPU', 'Machine: cores busy / others / steal', 'Load avg 1 min', 'Set-up'],
         capacity.levels.map((l) => [
           `${l.mpcs}${l.refinement ? ' (back down)' : ''}${l.superseded ? ' (1st window)' : ''}${l.retry ? ' (2nd window)' : ''}`,
           l.streams,
@@ -680,7 +723,7 @@ Ramp of ${report.settings.levels.join(', ')} MPCs (stopping at the first level t
           `${fmt(l.tickLagMs.p50, 1)} / ${fmt(l.tickLagMs.p99, 1)} / ${fmt(l.tickLagMs.max, 1)}`,
           `${l.tickLagMs.samples} / ${l.tickLagMs.expected} in ${fmt(l.holdSeconds, 1)} s${l.endedEarly ? ' (ended early)' : ''}`,
           fmt(l.lateFrames),
-          `${fmt(l.gateway.cpuPercent)}% / ${fmt(l.gateway.mainThreadCpuPercent)}% (user ${fmt(l.gateway.mainThreadCpu?.user)}% + kernel ${fmt(l.gateway.mainThreadCpu?.system)}%; ${fmt(l.gateway.mainThreadCpuPercent / l.mpcs, 2)}% per MPC)`,
+          `${fmt(l.gateway.cpuPercent)}% / ${fmt(l.gateway.mainThreadCpuPercent)}% (user ${fmt(l.gateway.mainThreadCpu?.user)}% + kernel ${fmt(l.gateway.mainThreadCpu?.system)}%) / ${fmt(l.gateway.gatewayThreadCpu?.total)}%`,
           `${mib(l.gateway.rss)} (${mib(l.gateway.afterGc.rss)})`,
           `${fmt(l.generator.sendLagMs.p99, 1)} / ${fmt(l.generator.sendLagMs.max, 1)} ms`,
           `${fmt(l.generator.cpuPercent)}%`,
@@ -691,13 +734,13 @@ Ramp of ${report.settings.levels.join(', ')} MPCs (stopping at the first level t
       ),
     );
     lines.push(`
-CPU is of one core (100% = a core busy), from /proc/<pid>/stat over the window; "main thread" is the gateway's event loop (/proc/<pid>/task/<pid>/stat), which runs the API, the database (PGlite), the WebSocket ingress, the mixer and the encoders, and cannot use more than one core; the machine has ${m.cpuCount} cores shared by the gateway, the generator and anything else running. "Machine" is from /proc/stat over the window, in cores: all busy time, what is left after the gateway, the generator and the bench process ("others": other work on the shared machine, plus the kernel's share of networking), and steal (time the hypervisor gave elsewhere). "Ticks run / due": the recorder's ${capacity.levels[0]?.tickLagMs?.tickMs ?? "?"} ms ticks that ran in the window, against the window's length ÷ the tick.
+CPU is of one core (100% = a core busy), from /proc/<pid>/stat over the window, for the gateway process and its ${capacity.levels[0]?.gateway?.shards ?? 0} media shards together (MEDIA_SHARDS, its default on this machine). The "busiest mixing thread" is the event loop (/proc/<pid>/task/<pid>/stat) of the busiest media shard: it reads that shard's WebSockets and runs its mixer and recorders, and the tick lag is the worst shard's; the "API thread" is the gateway process's event loop (API, PGlite, callbacks), which mixes nothing. The machine has ${m.cpuCount} cores shared by the gateway, the generator and anything else running. "Machine" is from /proc/stat over the window, in cores: all busy time, what is left after the gateway, the generator and the bench process ("others": other work on the shared machine, plus the kernel's share of networking), and steal (time the hypervisor gave elsewhere). "Ticks run / due": the recorder's ${capacity.levels[0]?.tickLagMs?.tickMs ?? "?"} ms ticks that ran in the window, against the window's length ÷ the tick.
 
 ${capacity.backTo ? `After the ramp the gateway was brought back to ${capacity.backTo.mpcs} MPCs (the last level that passed): ${capacity.backTo.removedMpcs} MPCs removed in ${fmt(capacity.backTo.seconds, 1)} s, of which ${fmt(capacity.backTo.recoverySeconds, 1)} s waiting for the event loop to keep time again.\n\n` : ''}${capacity.stopUnderLoad ? `Stop → file with ${capacity.stopUnderLoad.mpcs} MPCs live (${capacity.stopUnderLoad.passed ? 'a level that passed' : 'a level that did not pass'}), ${capacity.stopUnderLoad.runs.length} recordings stopped one after another while the others kept recording: p50 ${fmt(capacity.stopUnderLoad.ms.p50, 1)} ms, max ${fmt(capacity.stopUnderLoad.ms.max, 1)} ms.` : ''} ${capacity.verification.length ? `Files checked afterwards: ${capacity.verification.map((c) => `${c.status}, ${fmt(c.durationMs / 1000, 1)} s, ${fmt(c.bytes)} B${c.ok ? '' : ' (WRONG)'}`).join('; ')}.` : ''}${capacity.afterRampError ? `\n\n**After the ramp:** ${capacity.afterRampError}` : ''}`);
     if (capacity.profile) {
       const p = capacity.profile;
       lines.push(`
-Gateway CPU profile (inspector, 1 ms sampling), ${p.seconds} s at the end of the ramp: ${p.mpcs} MPCs streaming, ${p.recording} of them recording; the gateway used ${fmt(p.gatewayCpuPercent)}% CPU (main thread ${fmt(p.mainThreadCpuPercent)}%: user ${fmt(p.mainThreadCpu?.user)}%, kernel ${fmt(p.mainThreadCpu?.system)}%) while sampled. Top self time of the main thread's JavaScript and WebAssembly, as a share of the samples not reported as \`(idle)\` (Node marks the isolate idle around libuv's I/O phase, so native and kernel work there, such as reading sockets, is left out: compare the kernel share above); the profiler itself weighs on the gateway, so read it as a ranking:
+CPU profile (inspector, 1 ms sampling) of ${p.shard ? `the busiest media shard (pid ${p.pid}, ${fmt(p.mpcsOnProcess)} MPCs)` : 'the gateway process'}, ${p.seconds} s at the end of the ramp: ${p.mpcs} MPCs streaming, ${p.recording} of them recording; the gateway's processes used ${fmt(p.gatewayCpuPercent)}% CPU (that process's main thread ${fmt(p.mainThreadCpuPercent)}%: user ${fmt(p.mainThreadCpu?.user)}%, kernel ${fmt(p.mainThreadCpu?.system)}%) while sampled. Top self time of the main thread's JavaScript and WebAssembly, as a share of the samples not reported as \`(idle)\` (Node marks the isolate idle around libuv's I/O phase, so native and kernel work there, such as reading sockets, is left out: compare the kernel share above); the profiler itself weighs on the gateway, so read it as a ranking:
 `);
       lines.push(table(['Function', 'Where', 'Self ms', 'Self %'], p.top.map((f) => [f.function, f.where, fmt(f.selfMs, 1), `${fmt(f.selfPercent, 1)}%`])));
       lines.push(`\nThe same profile by area (self time of every function, grouped by where it lives):\n`);

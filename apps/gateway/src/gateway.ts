@@ -144,7 +144,7 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
     close: async () => {
       clearInterval(durationSweep);
       clearInterval(maintenance);
-      ingress?.close();
+      await ingress?.close();
       await plane.stop();
       await dispatcher.stop();
       await app.close();

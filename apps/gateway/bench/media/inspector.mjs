@@ -9,9 +9,24 @@ import WebSocket from 'ws';
 export const INSPECT_ARG = '--inspect=127.0.0.1:0';
 const LISTENING = /Debugger listening on (ws:\/\/127\.0\.0\.1:\d+\/[\w-]+)/;
 
-/** The inspector's WebSocket URL, read from the gateway's stderr; null when it is not there. */
-export function inspectorUrl(gateway) {
-  return LISTENING.exec(gateway.outputTail())?.[1] ?? null;
+/**
+ * The inspectors of the gateway's processes, read from its stderr: the gateway's own, then its media
+ * shards' (they inherit its --inspect flag), each with the pid it answers for.
+ */
+export async function inspectors(gateway) {
+  const urls = [...gateway.outputTail().matchAll(new RegExp(LISTENING.source, 'g'))].map((match) => match[1]);
+  return Promise.all([...new Set(urls)].map(async (url) => ({ url, pid: await pidOf(url) })));
+}
+
+/** The pid of the process behind an inspector. */
+async function pidOf(url) {
+  const cdp = await session(url);
+  try {
+    const { result } = await cdp.send('Runtime.evaluate', { expression: 'process.pid', returnByValue: true });
+    return result.value;
+  } finally {
+    cdp.close();
+  }
 }
 
 /** A Chrome DevTools Protocol session over the inspector WebSocket at `url`. */

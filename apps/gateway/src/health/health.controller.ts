@@ -16,7 +16,7 @@ export class HealthController {
   async metrics(@Query('reset') reset?: string) {
     if (reset === 'tick_lag') this.media.resetTickLag();
     const memory = process.memoryUsage();
-    return { recorder: await this.media.stats(), memory: { rss: memory.rss, heap_used: memory.heapUsed, external: memory.external, array_buffers: memory.arrayBuffers } };
+    return { pid: process.pid, recorder: await this.media.stats(), memory: { rss: memory.rss, heap_used: memory.heapUsed, external: memory.external, array_buffers: memory.arrayBuffers } };
   }
 
   /** The process is up and serving HTTP. */

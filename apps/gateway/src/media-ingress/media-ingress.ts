@@ -75,6 +75,9 @@ export class MediaIngress {
     handleProtocols: (protocols) => protocols.values().next().value ?? false,
   });
 
+  /** Hangups being recorded, which a shutdown waits for. */
+  private readonly hangups = new Set<Promise<void>>();
+
   constructor(
     private readonly control: StreamControl,
     private readonly recorder: StreamRecorder,
@@ -101,9 +104,14 @@ export class MediaIngress {
     this.server.handleUpgrade(request as IncomingMessage, socket, head, (ws) => ws.close(code, reason));
   }
 
-  close(): void {
+  /** Closes every stream, and waits (up to `timeoutMs`) until their participants' hangups are recorded. */
+  async close(timeoutMs = 5000): Promise<void> {
     for (const client of this.server.clients) client.close(1001, 'gateway shutting down');
     this.server.close();
+    const deadline = performance.now() + timeoutMs;
+    while ((this.server.clients.size > 0 || this.hangups.size > 0) && performance.now() < deadline) {
+      await Promise.race([Promise.all(this.hangups), new Promise((resolve) => setTimeout(resolve, 10))]);
+    }
   }
 
   private serve(ws: WebSocket, request: StreamRequest, { authId, mpcId, token }: StreamPath): void {
@@ -156,7 +164,9 @@ export class MediaIngress {
       const stats = this.recorder.sourceStats(mpcUuid, sourceId);
       this.recorder.streamEnded(mpcUuid, sourceId);
       this.logger.info({ mpc_uuid: mpcUuid, member_id: memberId, ...counts, ...stats }, 'media stream ended');
-      void this.control.hangup(mpcUuid, memberId).catch((error: unknown) => this.logger.error({ err: error }, 'hangup failed'));
+      const hangup = this.control.hangup(mpcUuid, memberId).catch((error: unknown) => this.logger.error({ err: error }, 'hangup failed'));
+      this.hangups.add(hangup);
+      void hangup.finally(() => this.hangups.delete(hangup));
     };
 
     /** Handles one message; answers a promise only for the work that cannot be done at once. */

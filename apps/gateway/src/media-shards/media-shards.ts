@@ -11,7 +11,7 @@ import type { RecorderStats, RecordingFiles } from '../recorder/recorder.service
 import type { RecordingChange, RecordingObserver } from '../recordings/recording-observer.js';
 import { Channel } from './channel.js';
 import { shardIndex } from './shard-placement.js';
-import type { GatewaySide, ShardSettings, ShardSide } from './shard-protocol.js';
+import type { GatewaySide, ShardSettings, ShardSide, ShardStats } from './shard-protocol.js';
 
 /** How long a shard has to finish its files when the gateway shuts down. */
 const STOP_TIMEOUT_MS = 30_000;
@@ -93,17 +93,19 @@ export class MediaShards implements RecordingObserver {
   }
 
   /** Every shard's figures, and the totals; the tick lag is the worst shard's, as each mixes on its own. */
-  async stats(): Promise<RecorderStats & { shards: (RecorderStats & { pid: number })[] }> {
-    const each = await Promise.all(this.shards.map((shard) => shard.channel.call('stats')));
-    const worst = each.reduce((a, b) => (b.tick_lag_ms.p99 > a.tick_lag_ms.p99 ? b : a), each[0]!);
+  async stats(): Promise<RecorderStats & { shards: ShardStats[] }> {
+    // A shard that has just died is left out until its successor answers.
+    const answers = await Promise.all(this.shards.map((shard) => shard.channel.call('stats').catch(() => undefined)));
+    const each = answers.filter((stats) => stats !== undefined);
+    const worst = each.reduce<ShardStats | undefined>((a, b) => (a && a.tick_lag_ms.p99 >= b.tick_lag_ms.p99 ? a : b), undefined);
     const sum = (key: 'calls' | 'sources' | 'recordings' | 'late_frames') => each.reduce((total, stats) => total + stats[key], 0);
     return {
       calls: sum('calls'),
       sources: sum('sources'),
       recordings: sum('recordings'),
       late_frames: sum('late_frames'),
-      tick_ms: worst.tick_ms,
-      tick_lag_ms: worst.tick_lag_ms,
+      tick_ms: worst?.tick_ms ?? 0,
+      tick_lag_ms: worst?.tick_lag_ms ?? { p50: 0, p99: 0, max: 0, samples: 0 },
       shards: each,
     };
   }
@@ -134,7 +136,10 @@ export class MediaShards implements RecordingObserver {
     const shard = await this.shardOfStream(path.authId, path.mpcId);
     if (socket.destroyed) return;
     // A well-behaved client sends nothing before the handshake's answer; anything early goes along.
-    const early = socket.read() as Buffer | null;
+    const early = socket.readableLength > 0 ? (socket.read(socket.readableLength) as Buffer | null) : null;
+    // This process keeps the socket open until the shard has it, and must not read what arrives for
+    // the shard meanwhile (the first message, once the shard has answered the handshake).
+    (socket as unknown as { _handle?: { readStop(): number } })._handle?.readStop();
     shard.channel.notifyWithSocket('stream', socket, { method: request.method, url: request.url, headers: request.headers }, early ? Buffer.concat([head, early]) : head);
   }
 

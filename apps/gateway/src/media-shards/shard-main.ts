@@ -40,11 +40,11 @@ const shard: ShardSide = {
   stream: (socket, request, head) => started().ingress.accept(request, socket, Buffer.from(head)),
   recordingsChanged: (changes) => started().recorder.recordingsChanged(changes),
   participantsChanged: (mpcUuid, present, ended) => started().recorder.participantsChanged(mpcUuid, present, ended),
-  stats: () => ({ ...started().recorder.stats(), pid: process.pid }),
+  stats: () => ({ ...started().recorder.stats(), pid: process.pid, rss: process.memoryUsage().rss }),
   resetTickLag: () => started().recorder.resetTickLag(),
   async stop() {
     if (!running) return;
-    running.ingress.close();
+    await running.ingress.close();
     await running.recorder.stop();
   },
 };

@@ -14,11 +14,13 @@ export interface ShardSide {
   stream(socket: Socket, request: StreamRequest, head: Uint8Array): void;
   recordingsChanged(changes: readonly RecordingChange[]): void;
   participantsChanged(mpcUuid: string, present: readonly ParticipantRow[], ended: boolean): void;
-  stats(): RecorderStats & { pid: number };
+  stats(): ShardStats;
   resetTickLag(): void;
   /** Closes its streams and finishes every file as far as it got. */
   stop(): Promise<void>;
 }
+
+export type ShardStats = RecorderStats & { pid: number; rss: number };
 
 export interface ShardSettings {
   index: number;

@@ -1,0 +1,150 @@
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiOf } from '../support/api.js';
+import { decodeRecording, toneProfile } from '../support/audio.js';
+import { AUTH_ID, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { ToneStream } from '../support/stream-sender.js';
+
+let gateway: TestGateway;
+
+beforeAll(async () => {
+  gateway = await startTestGateway({ MEDIA_SHARDS: '2' });
+});
+afterAll(() => gateway?.stop());
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const call = apiOf(() => gateway);
+
+async function api(method: string, path: string, body?: unknown) {
+  const answer = await call(method, path, body);
+  if (answer.status >= 300) throw new Error(`${method} ${path}: ${answer.status} ${JSON.stringify(answer.body)}`);
+  return answer.body;
+}
+
+interface ShardStats {
+  pid: number;
+  calls: number;
+  sources: number;
+  recordings: number;
+}
+
+async function shards(): Promise<ShardStats[]> {
+  const metrics = await fetch(`${gateway.url}/health/metrics`).then((response) => response.json());
+  return metrics.recorder.shards;
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+async function recordingFile(recordingId: string, format: 'wav' | 'mp3') {
+  const recording = await until(`recording ${recordingId} to finish`, async () => {
+    const body = await api('GET', `Recording/${recordingId}/`);
+    return body.recording_status === 'completed' || body.recording_status === 'failed' ? body : undefined;
+  });
+  const response = await until('its file', async () => {
+    const file = await fetch(`${gateway.api}/Recording/${recordingId}.${format}`);
+    return file.status === 200 ? file : undefined;
+  });
+  return { recording, audio: decodeRecording(Buffer.from(await response.arrayBuffer()), format) };
+}
+
+/** A participant streaming a steady tone to its stream URL, which names the MPC by uuid with a token. */
+async function toneParticipant(mpc: string, frequency: number) {
+  const added = await api('POST', `MultiPartyCall/name_${mpc}/Participant/`, { role: 'Agent', from: '+14155550100', to: '+14155550101', stay_alone: true });
+  const stream = new ToneStream({ url: added.calls[0].stream_url, framing: 'plivo-mulaw', frequency });
+  await stream.start();
+  return { stream, callUuid: added.calls[0].call_uuid as string };
+}
+
+describe('media shards', () => {
+  it('mixes each MPC on one shard, spreading MPCs over both, each recording holding its own tone only', async () => {
+    const tones = [440, 560, 660, 780, 880, 1000];
+    const mpcs = tones.map((frequency, index) => ({ name: `shards_${index}`, frequency }));
+    const streams = await Promise.all(mpcs.map(({ name, frequency }) => toneParticipant(name, frequency)));
+    await until('every stream on a shard', async () => ((await shards()).reduce((sum, shard) => sum + shard.sources, 0) === mpcs.length ? true : undefined));
+    const recordings = await Promise.all(mpcs.map(({ name }) => api('POST', `MultiPartyCall/name_${name}/Record/`, { file_format: 'wav' })));
+    await sleep(1200);
+    const placed = await shards();
+    expect(placed).toHaveLength(2);
+    expect(placed.every((shard) => shard.calls > 0 && shard.recordings > 0)).toBe(true);
+    expect(placed.reduce((sum, shard) => sum + shard.recordings, 0)).toBe(mpcs.length);
+    await Promise.all(mpcs.map(({ name }) => api('DELETE', `MultiPartyCall/name_${name}/Record/`)));
+    for (const { stream } of streams) await stream.hangup();
+
+    for (const [index, { frequency }] of mpcs.entries()) {
+      const { recording, audio } = await recordingFile(recordings[index].recording_id, 'wav');
+      expect(recording.recording_status).toBe('completed');
+      const own = toneProfile(audio, frequency).slice(5, -5);
+      expect(own.every((level) => level > 0.12), `${frequency} Hz`).toBe(true);
+      for (const other of tones.filter((tone) => tone !== frequency)) {
+        expect(toneProfile(audio, other).slice(5, -5).every((level) => level < 0.05), `${other} Hz in the ${frequency} Hz recording`).toBe(true);
+      }
+    }
+  });
+
+  it('hands streams opened all at once to their shards without losing a first message', async () => {
+    const count = 300;
+    const sockets = await Promise.all(
+      Array.from({ length: count }, (_, index) => new Promise<WebSocket>((resolve, reject) => {
+        const ws = new WebSocket(`${gateway.url.replace('http', 'ws')}/v1/Account/${AUTH_ID}/MultiPartyCall/name_burst_${index % 60}/Stream/`, { headers: { authorization: gateway.auth } });
+        ws.once('open', () => {
+          // The start message right after the handshake, then audio at once, as media servers do.
+          ws.send(JSON.stringify({ event: 'start', call_uuid: `burst-${index}`, sample_rate: 8000 }));
+          for (let frame = 0; frame < 3; frame += 1) ws.send(Buffer.alloc(320));
+          resolve(ws);
+        });
+        ws.once('error', reject);
+      })),
+    );
+    await until(`${count} live sources`, async () => ((await shards()).reduce((sum, shard) => sum + shard.sources, 0) === count ? true : undefined));
+    expect(sockets.every((ws) => ws.readyState === WebSocket.OPEN)).toBe(true);
+    await Promise.all(sockets.map((ws) => new Promise((resolve) => {
+      ws.once('close', resolve);
+      ws.close();
+    })));
+  });
+
+  it('when a shard dies, finishes its recording from storage, hangs its participant up and starts another shard', async () => {
+    const { stream, callUuid } = await toneParticipant('shards_crash', 440);
+    const started = await api('POST', 'MultiPartyCall/name_shards_crash/Record/', { file_format: 'wav' });
+    // Its last participant's hangup ends the MPC, which its name no longer finds then.
+    const { mpc_uuid: mpcUuid } = await api('GET', 'MultiPartyCall/name_shards_crash/');
+    const before = await until('the recording on a shard', async () => (await shards()).find((shard) => shard.recordings > 0));
+    // Longer than a write batch, so storage holds audio when the shard dies.
+    await sleep(2500);
+    process.kill(before.pid, 'SIGKILL');
+
+    const { recording, audio } = await recordingFile(started.recording_id, 'wav');
+    stream.stop();
+    expect(recording.recording_status).toBe('completed');
+    expect(audio.durationMs).toBeGreaterThan(1000);
+    expect(toneProfile(audio, 440).slice(5, -5).every((level) => level > 0.12)).toBe(true);
+    const left = await until('the participant to hang up', async () => {
+      const { objects } = await api('GET', `MultiPartyCall/uuid_${mpcUuid}/Participant/?call_uuid=${callUuid}`);
+      return objects[0]?.exit_time ? objects[0] : undefined;
+    });
+    expect(left.exit_cause).toBe('Participant Call Hangup');
+    const after = await until('a new shard', async () => {
+      const now = await shards().catch(() => undefined);
+      return now?.length === 2 && !now.some((shard) => shard.pid === before.pid) ? now : undefined;
+    });
+    expect(after).toHaveLength(2);
+
+    // The MPC's next recording, on the new shard, records again.
+    const again = await toneParticipant('shards_after_crash', 660);
+    const next = await api('POST', 'MultiPartyCall/name_shards_after_crash/Record/', { file_format: 'wav' });
+    await sleep(1200);
+    await api('DELETE', 'MultiPartyCall/name_shards_after_crash/Record/');
+    await again.stream.hangup();
+    const second = await recordingFile(next.recording_id, 'wav');
+    expect(second.recording.recording_status).toBe('completed');
+    expect(toneProfile(second.audio, 660).slice(5, -5).every((level) => level > 0.12)).toBe(true);
+  });
+});
