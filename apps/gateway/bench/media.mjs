@@ -49,6 +49,8 @@ const E2E_RECORDINGS = 20;
 const E2E_SECONDS = 2;
 const E2E_STAGGER_MS = 150;
 const STOP_UNDER_LOAD = 10;
+const DRAIN_PROBES = 6;
+const DRAIN_TIMEOUT_MS = 180_000;
 const PROFILE_SECONDS = 5;
 const RETRY_OTHERS_CORES = 0.25; // a failed level is measured again when other work used this much CPU meanwhile
 const BUDGET_SECONDS = 345; // the whole scenario, roughly; sink-level runs shrink to fit
@@ -483,9 +485,21 @@ async function capacityRamp({ api, streamer, gateway, inspector, stamp, log, pro
       log(`capacity: back to ${lastPass} MPCs, the last level that passed`);
       out.backTo = { mpcs: lastPass, ...(await shrink(lastPass)) };
     }
+    // A level that did not pass may leave the encoder threads behind (at nice 10, a saturated machine
+    // starves them), and a stop's file waits for its thread to catch up: first wait for that, with a
+    // few recordings stopped at once (they land on every media shard) and their files awaited.
+    if (stoppedAt !== null) {
+      const probes = mpcs.slice(0, DRAIN_PROBES);
+      const since = performance.now();
+      await mapLimit(probes, DRAIN_PROBES, (mpc) => api.stopRecording(mpc.name));
+      const files = await mapLimit(probes, DRAIN_PROBES, (mpc) => api.waitForFile(mpc.recording.url, { since, everyMs: 100, timeoutMs: DRAIN_TIMEOUT_MS }));
+      for (const mpc of probes) mpc.recording.stopped = true;
+      out.drain = { recordings: probes.length, seconds: round(Math.max(...files.map((file) => file.ms)) / 1000, 1) };
+      log(`capacity: the encoders caught up in ${out.drain.seconds} s (${probes.length} recordings stopped at once, their files awaited)`);
+    }
     const stopUnderLoad = [];
     const underLoadMpcs = mpcs.length;
-    for (const mpc of mpcs.slice(0, STOP_UNDER_LOAD)) {
+    for (const mpc of mpcs.filter((candidate) => !candidate.recording.stopped).slice(0, STOP_UNDER_LOAD)) {
       await api.stopRecording(mpc.name);
       const file = await api.waitForFile(mpc.recording.url, { since: performance.now(), everyMs: 10, timeoutMs: 30_000 });
       stopUnderLoad.push(round(file.ms));
@@ -569,6 +583,7 @@ async function capacityRamp({ api, streamer, gateway, inspector, stamp, log, pro
     stopReason,
     notAttempted,
     backTo: after.backTo,
+    drain: after.drain ?? null,
     profile: after.profile,
     stopUnderLoad: after.stopUnderLoad,
     verification: after.verification,
@@ -736,7 +751,7 @@ Ramp of ${report.settings.levels.join(', ')} MPCs (stopping at the first level t
     lines.push(`
 CPU is of one core (100% = a core busy), from /proc/<pid>/stat over the window, for the gateway process and its ${capacity.levels[0]?.gateway?.shards ?? 0} media shards together (MEDIA_SHARDS, its default on this machine). The "busiest mixing thread" is the event loop (/proc/<pid>/task/<pid>/stat) of the busiest media shard: it reads that shard's WebSockets and runs its mixer and recorders, and the tick lag is the worst shard's; the "API thread" is the gateway process's event loop (API, PGlite, callbacks), which mixes nothing. The machine has ${m.cpuCount} cores shared by the gateway, the generator and anything else running. "Machine" is from /proc/stat over the window, in cores: all busy time, what is left after the gateway, the generator and the bench process ("others": other work on the shared machine, plus the kernel's share of networking), and steal (time the hypervisor gave elsewhere). "Ticks run / due": the recorder's ${capacity.levels[0]?.tickLagMs?.tickMs ?? "?"} ms ticks that ran in the window, against the window's length ÷ the tick.
 
-${capacity.backTo ? `After the ramp the gateway was brought back to ${capacity.backTo.mpcs} MPCs (the last level that passed): ${capacity.backTo.removedMpcs} MPCs removed in ${fmt(capacity.backTo.seconds, 1)} s, of which ${fmt(capacity.backTo.recoverySeconds, 1)} s waiting for the event loop to keep time again.\n\n` : ''}${capacity.stopUnderLoad ? `Stop → file with ${capacity.stopUnderLoad.mpcs} MPCs live (${capacity.stopUnderLoad.passed ? 'a level that passed' : 'a level that did not pass'}), ${capacity.stopUnderLoad.runs.length} recordings stopped one after another while the others kept recording: p50 ${fmt(capacity.stopUnderLoad.ms.p50, 1)} ms, max ${fmt(capacity.stopUnderLoad.ms.max, 1)} ms.` : ''} ${capacity.verification.length ? `Files checked afterwards: ${capacity.verification.map((c) => `${c.status}, ${fmt(c.durationMs / 1000, 1)} s, ${fmt(c.bytes)} B${c.ok ? '' : ' (WRONG)'}`).join('; ')}.` : ''}${capacity.afterRampError ? `\n\n**After the ramp:** ${capacity.afterRampError}` : ''}`);
+${capacity.backTo ? `After the ramp the gateway was brought back to ${capacity.backTo.mpcs} MPCs (the last level that passed): ${capacity.backTo.removedMpcs} MPCs removed in ${fmt(capacity.backTo.seconds, 1)} s, of which ${fmt(capacity.backTo.recoverySeconds, 1)} s waiting for the event loop to keep time again.\n\n` : ''}${capacity.drain ? `The levels that did not pass left the encoder threads behind: ${capacity.drain.recordings} recordings stopped at once had their files ${fmt(capacity.drain.seconds, 1)} s later, before the stops below were measured.\n\n` : ''}${capacity.stopUnderLoad ? `Stop → file with ${capacity.stopUnderLoad.mpcs} MPCs live (${capacity.stopUnderLoad.passed ? 'a level that passed' : 'a level that did not pass'}), ${capacity.stopUnderLoad.runs.length} recordings stopped one after another while the others kept recording: p50 ${fmt(capacity.stopUnderLoad.ms.p50, 1)} ms, max ${fmt(capacity.stopUnderLoad.ms.max, 1)} ms.` : ''} ${capacity.verification.length ? `Files checked afterwards: ${capacity.verification.map((c) => `${c.status}, ${fmt(c.durationMs / 1000, 1)} s, ${fmt(c.bytes)} B${c.ok ? '' : ' (WRONG)'}`).join('; ')}.` : ''}${capacity.afterRampError ? `\n\n**After the ramp:** ${capacity.afterRampError}` : ''}`);
     if (capacity.profile) {
       const p = capacity.profile;
       lines.push(`
