@@ -11,7 +11,7 @@
 //     while one recording grows to two hours (sink level).
 // The scenario keeps to ~6 minutes: the ramp stops at the first level that does not pass, and
 // the sink-level runs take what time is left (at least 2 one-hour recordings per format).
-// Environment: BENCH_MEDIA_PROFILE=0 skips the gateway CPU profile at the end of the ramp;
+// Environment: BENCH_MEDIA_LEVELS=25,50,100 sets the capacity ramp's levels; BENCH_MEDIA_PROFILE=0 skips the gateway CPU profile at the end of the ramp;
 // BENCH_MEDIA_CPU_PROF_DIR=<dir> also writes that profile there as a .cpuprofile file.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeFile, mkdir } from 'node:fs/promises';
@@ -32,7 +32,8 @@ import { killStreamersSync, withStreamer } from './media/streamer-client.mjs';
 export const description = 'MP3 encoder vs lame, live recording capacity (streams from a separate load generator), stop → file latency, memory per MPC and over a 2-hour recording';
 
 // ---- settings ----
-const LEVELS = [25, 50, 100, 200, 300]; // concurrent MPCs, 4 streams each, every MPC recording mp3
+// Concurrent MPCs, 4 streams each, every MPC recording mp3; BENCH_MEDIA_LEVELS=25,50,... sets others.
+const LEVELS = process.env.BENCH_MEDIA_LEVELS ? process.env.BENCH_MEDIA_LEVELS.split(',').map(Number) : [25, 50, 100, 200, 300];
 const PARTICIPANTS = 4;
 const HOLD_SECONDS = 15; // measured window per level, once every stream and recording is up
 const SETTLE_SECONDS = 2; // after set-up, before the window

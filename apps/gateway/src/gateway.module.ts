@@ -29,7 +29,7 @@ export interface GatewayParts {
   storage: RecordingStorage;
   logger: Logger;
   /** The media plane's settings; with shards, the recorder runs in each of them instead of here. */
-  media: { shards: number; jitterMs: number; encoderThreads: number; settings: ShardSettings['config'] };
+  media: { shards: number; settings: ShardSettings['config'] };
   callbacks: { access: PrivateAccess; concurrency: number };
 }
 
@@ -41,7 +41,7 @@ export class GatewayModule {
     const accounts = new AccountsService(new AccountsRepository(database.db));
     const outbox = new OutboxRepository();
     const dispatcher = new CallbackDispatcher(database.db, outbox, accounts, logger, { pollMs: 250, ...callbacks });
-    const plane = media.shards > 0 ? new MediaShards({ count: media.shards, settings: media.settings, logger }) : createRecorder(storage, logger, media);
+    const plane = media.shards > 0 ? new MediaShards({ count: media.shards, settings: media.settings, logger }) : createRecorder(storage, logger, media.settings);
     const callbackOutbox: CallbackOutbox = {
       outbox,
       wake: () => dispatcher.wake(),

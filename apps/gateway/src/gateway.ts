@@ -71,8 +71,6 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
   const storage = overrides.storage ?? configuredStorage(config);
   const media = {
     shards: overrides.storage ? 0 : config.mediaShards,
-    jitterMs: config.jitterMs,
-    encoderThreads: config.encoderThreads,
     settings: { dataDir: config.dataDir, storage: config.storage, jitterMs: config.jitterMs, encoderThreads: config.encoderThreads, logLevel: config.logLevel },
   };
   const app = await NestFactory.create<NestExpressApplication>(GatewayModule.create({ database, urls, storage, logger, media, callbacks: config.callbacks }), {

@@ -98,12 +98,6 @@ export class MediaIngress {
     this.server.handleUpgrade(request as IncomingMessage, socket, head, (ws) => this.serve(ws, request, path));
   }
 
-  /** Completes the handshake only to close the stream at once with `code`, as a refused stream is. */
-  refuse(request: StreamRequest, socket: Duplex, head: Buffer, code: number, reason: string): void {
-    this.logger.warn({ code, reason }, 'media stream refused');
-    this.server.handleUpgrade(request as IncomingMessage, socket, head, (ws) => ws.close(code, reason));
-  }
-
   /** Closes every stream, and waits (up to `timeoutMs`) until their participants' hangups are recorded. */
   async close(timeoutMs = 5000): Promise<void> {
     for (const client of this.server.clients) client.close(1001, 'gateway shutting down');
