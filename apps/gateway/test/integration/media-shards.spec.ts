@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiOf } from '../support/api.js';
+import { okApiOf } from '../support/api.js';
 import { decodeRecording, toneProfile } from '../support/audio.js';
 import { AUTH_ID, startTestGateway, type TestGateway } from '../support/gateway.js';
 import { ToneStream } from '../support/stream-sender.js';
@@ -13,13 +13,7 @@ beforeAll(async () => {
 afterAll(() => gateway?.stop());
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const call = apiOf(() => gateway);
-
-async function api(method: string, path: string, body?: unknown) {
-  const answer = await call(method, path, body);
-  if (answer.status >= 300) throw new Error(`${method} ${path}: ${answer.status} ${JSON.stringify(answer.body)}`);
-  return answer.body;
-}
+const api = okApiOf(() => gateway);
 
 interface ShardStats {
   pid: number;

@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiOf } from '../support/api.js';
+import { okApiOf } from '../support/api.js';
 import { canDecodeMp3, channelOf, decodeRecording, toneProfile, type DecodedAudio } from '../support/audio.js';
 import { AUTH_ID, AUTH_TOKEN, OTHER_AUTH_ID, OTHER_AUTH_TOKEN, startTestGateway, type TestGateway } from '../support/gateway.js';
 import { ToneStream } from '../support/stream-sender.js';
@@ -14,14 +14,7 @@ afterAll(() => gateway?.stop());
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const call = apiOf(() => gateway);
-
-/** The body of a successful call; anything else fails the test with the gateway's error. */
-async function api(method: string, path: string, body?: unknown) {
-  const answer = await call(method, path, body);
-  if (answer.status >= 300) throw new Error(`${method} ${path}: ${answer.status} ${JSON.stringify(answer.body)}`);
-  return answer.body;
-}
+const api = okApiOf(() => gateway);
 
 /** Calls the API and answers the moment it took effect, as well as the client can tell: the middle of the call. */
 async function timed(method: string, path: string, body?: unknown): Promise<{ at: number; result: any }> {

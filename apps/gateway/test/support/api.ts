@@ -1,6 +1,16 @@
 import type { TestGateway } from './gateway.js';
 
 /** Calls the gateway's API as the test account; answers the status and the parsed body. */
+/** Like apiOf, but answers only a successful call's body; anything else fails the test with the gateway's error. */
+export function okApiOf(gateway: () => TestGateway) {
+  const call = apiOf(gateway);
+  return async (method: string, path: string, body?: unknown): Promise<any> => {
+    const answer = await call(method, path, body);
+    if (answer.status >= 300) throw new Error(`${method} ${path}: ${answer.status} ${JSON.stringify(answer.body)}`);
+    return answer.body;
+  };
+}
+
 export function apiOf(gateway: () => TestGateway) {
   return async (method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> => {
     const response = await fetch(`${gateway().api}/${path}`, {
