@@ -20,7 +20,7 @@ interface Shard {
   index: number;
   process: ChildProcess;
   channel: Channel<ShardSide>;
-  /** Recordings live on this shard, and the participants streaming into it: what its crash would leave behind. */
+  /** Recordings live on this shard, and the participants streaming into it (by streamKey): what its crash would leave behind. */
   recordings: Set<string>;
   streams: Map<string, { mpcUuid: string; memberId: number }>;
 }
@@ -80,7 +80,9 @@ export class MediaShards implements RecordingObserver {
       // Only a start places an MPC; a change of a recording no shard has is nobody's to follow.
       if (!shard) continue;
       if (change.event === 'Initiated') shard.recordings.add(recordingId);
-      byShard.set(shard, [...(byShard.get(shard) ?? []), change]);
+      const batch = byShard.get(shard);
+      if (batch) batch.push(change);
+      else byShard.set(shard, [change]);
     }
     for (const [shard, batch] of byShard) shard.channel.notify('recordingsChanged', batch);
   }
@@ -122,7 +124,8 @@ export class MediaShards implements RecordingObserver {
         const timeout = new Promise<void>((resolve) => setTimeout(resolve, STOP_TIMEOUT_MS).unref());
         await Promise.race([shard.channel.call('stop').catch(() => undefined), timeout]);
         shard.process.disconnect();
-        if (shard.process.exitCode === null) await new Promise((resolve) => shard.process.once('exit', resolve));
+        const { exitCode, signalCode } = shard.process;
+        if (exitCode === null && signalCode === null) await new Promise((resolve) => shard.process.once('exit', resolve));
       }),
     );
   }
@@ -202,11 +205,12 @@ export class MediaShards implements RecordingObserver {
         const { mpcUuid, authId, friendlyName } = joined.mpc;
         if (this.shardOfName(authId, friendlyName) !== shard) throw new ApiError('invalid_state', 'the stream reached another media shard than its multiparty call');
         this.placed.set(mpcUuid, shard);
-        shard.streams.set(joined.participant.callUuid, { mpcUuid: joined.mpc.mpcUuid, memberId: joined.participant.memberId });
+        const { memberId } = joined.participant;
+        shard.streams.set(streamKey(mpcUuid, memberId), { mpcUuid, memberId });
         return joined;
       },
       hangup: async (mpcUuid, memberId) => {
-        for (const [callUuid, stream] of shard.streams) if (stream.memberId === memberId && stream.mpcUuid === mpcUuid) shard.streams.delete(callUuid);
+        shard.streams.delete(streamKey(mpcUuid, memberId));
         await control.hangup(mpcUuid, memberId);
       },
       fileFinished: async (recordingId, file) => {
@@ -220,3 +224,5 @@ export class MediaShards implements RecordingObserver {
     };
   }
 }
+
+const streamKey = (mpcUuid: string, memberId: number) => `${mpcUuid}/${memberId}`;

@@ -69,8 +69,7 @@ export class RecorderService implements RecordingObserver {
   /** Stops the clock and finishes every file as far as it got. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    const sinks = [...this.engines.values()].flatMap((engine) => engine.allSinks());
-    await Promise.all(sinks.map((sink) => this.finish(sink)));
+    await Promise.all(this.allSinks().map((sink) => this.finish(sink)));
     await Promise.all(this.chains.values());
     await this.encoders.close();
   }
@@ -78,8 +77,11 @@ export class RecorderService implements RecordingObserver {
   /** The process is about to die: what each unfinished file has queued is written out, for its salvage. */
   async persist(): Promise<void> {
     clearInterval(this.timer);
-    const sinks = [...this.engines.values()].flatMap((engine) => engine.allSinks());
-    await Promise.all(sinks.map((sink) => sink.persist().catch(() => undefined)));
+    await Promise.all(this.allSinks().map((sink) => sink.persist().catch(() => undefined)));
+  }
+
+  private allSinks(): RecordingSink[] {
+    return [...this.engines.values()].flatMap((engine) => engine.allSinks());
   }
 
   // ---- media streams ----

@@ -22,6 +22,10 @@ export interface Transition {
 
 export const isLive = (status: RecordingStatus) => status === 'recording' || status === 'paused';
 
+/** Live, or stopped with no file yet: what a crash leaves to salvage (the rule of RecordingsRepository.unfinished). */
+export const isUnfinished = (recording: { status: RecordingStatus; fileBytes: number | null }) =>
+  isLive(recording.status) || (recording.status === 'completed' && recording.fileBytes === null);
+
 export function startRecording(now: Date): Transition {
   return { next: { status: 'recording', recordedMs: 0, segmentStartedAt: now, endedAt: null }, event: 'Initiated' };
 }

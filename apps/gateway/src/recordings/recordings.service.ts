@@ -11,7 +11,7 @@ import type { AccountRow, MpcRow, ParticipantRow, RecordingRow } from '../persis
 import { salvage } from '../recorder/salvage.js';
 import { storageKey, type RecordingStorage, type StoredFile } from '../storage/recording-storage.js';
 import { ChangeLog, NO_OBSERVER, type RecordingObserver } from './recording-observer.js';
-import { applyCommand, isLive, recordedMs, startRecording, type RecordingCommand, type RecordingEventKind } from './recording-state.js';
+import { applyCommand, isLive, isUnfinished, recordedMs, startRecording, type RecordingCommand, type RecordingEventKind } from './recording-state.js';
 import { presentRecording } from './recordings.presenter.js';
 import type { RecordingsRepository } from './recordings.repository.js';
 
@@ -223,8 +223,7 @@ export class RecordingsService {
   /** A media shard that held this recording died: it is finished from storage, as after a restart. */
   async salvage(recordingId: string): Promise<void> {
     const [recording] = await this.recordings.byIds(this.db, [recordingId]);
-    const unfinished = recording && (isLive(recording.status) || (recording.status === 'completed' && recording.fileBytes === null));
-    if (unfinished) await this.recover(recording);
+    if (recording && isUnfinished(recording)) await this.recover(recording);
   }
 
   /** Publishes what storage holds of an unfinished recording, or fails it when nothing there is usable. */
