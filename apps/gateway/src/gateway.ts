@@ -66,7 +66,7 @@ const DATABASE_MAINTENANCE_MS = 60_000;
 /** Opens the database, applies migrations and accounts, and serves the API on the configured port. */
 export async function startGateway(config: Config, overrides: GatewayOverrides = {}): Promise<RunningGateway> {
   const logger = overrides.logger ?? createLogger(config.logLevel);
-  const database = await openDatabase(config);
+  const database = await openDatabase({ ...config, logger });
   const urls = new PublicUrls();
   const storage = overrides.storage ?? configuredStorage(config);
   const media = {

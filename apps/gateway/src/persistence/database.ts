@@ -7,6 +7,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
+import type { Logger } from '../common/logger.js';
 import { maintainTables, type MaintenanceDone } from './maintenance.js';
 import { PreparedPglite } from './prepared-pglite.js';
 import * as schema from './schema.js';
@@ -33,9 +34,13 @@ export interface OpenDatabase {
 const migrationsFolder = fileURLToPath(new URL('../../drizzle', import.meta.url));
 
 /** PostgreSQL when a URL is given, otherwise PGlite (the same engine, embedded) in `dataDir`. */
-export async function openDatabase(options: { databaseUrl?: string; dataDir: string }): Promise<OpenDatabase> {
+export async function openDatabase(options: { databaseUrl?: string; dataDir: string; logger?: Logger }): Promise<OpenDatabase> {
   if (options.databaseUrl) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
+    // An idle connection the server drops (a restart, a terminated backend, a reset) is an 'error'
+    // event on the pool, and an unheard one ends the process. The pool has already discarded that
+    // connection and opens a new one for the next query, so it is only worth a line in the log.
+    pool.on('error', (error) => options.logger?.warn({ err: error }, 'database connection lost while idle; the next query opens a new one'));
     const db = drizzlePg(pool, { schema });
     await migratePg(db, { migrationsFolder });
     const url = new URL(options.databaseUrl);
