@@ -117,8 +117,11 @@ export async function startGateway({ logLevel = 'warn', env = {}, nodeArgs = [],
     url: undefined,
     logLevel,
     outputTail: () => tail.join('\n'),
-    /** CPU seconds (user+system) the gateway process has used so far; null where /proc is missing. */
-    cpuSeconds: () => processCpuSeconds(child.pid),
+    /**
+     * CPU seconds (user+system) the gateway has used so far, its media shards (child processes)
+     * included; null where /proc is missing. A shard that has exited takes its share with it.
+     */
+    cpuSeconds: () => treeCpuSeconds(child.pid),
     /** How much the gateway wrote to stdout+stderr so far (log volume at its LOG_LEVEL). */
     output: () => ({ ...output }),
     stop() {
@@ -185,6 +188,20 @@ async function waitReady(url, deadline) {
     await sleep(100);
   }
   throw new Error(`GET /health/ready never answered 200 (last: ${last})`);
+}
+
+function treeCpuSeconds(pid) {
+  const own = processCpuSeconds(pid);
+  if (own === null) return null;
+  return childrenOf(pid).reduce((sum, child) => sum + (processCpuSeconds(child) ?? 0), own);
+}
+
+function childrenOf(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
 }
 
 /** utime+stime of a process from /proc/<pid>/stat (Linux; USER_HZ is 100 there), else null. */
