@@ -14,7 +14,7 @@ import { DATABASE, MEDIA_PLANE } from './gateway.tokens.js';
 import { MediaShards } from './media-shards/media-shards.js';
 import type { ShardSettings } from './media-shards/shard-protocol.js';
 import { createRecorder } from './recorder/create-recorder.js';
-import { RecorderService } from './recorder/recorder.service.js';
+import { InProcessMediaPlane } from './media-ingress/in-process-media-plane.js';
 import type { RecordingStorage } from './storage/recording-storage.js';
 import { HealthController } from './health/health.controller.js';
 import type { OpenDatabase } from './persistence/database.js';
@@ -41,7 +41,10 @@ export class GatewayModule {
     const accounts = new AccountsService(new AccountsRepository(database.db));
     const outbox = new OutboxRepository();
     const dispatcher = new CallbackDispatcher(database.db, outbox, accounts, logger, { pollMs: 250, ...callbacks });
-    const plane = media.shards > 0 ? new MediaShards({ count: media.shards, settings: media.settings, logger }) : createRecorder(storage, logger, media.settings);
+    const plane =
+      media.shards > 0
+        ? new MediaShards({ count: media.shards, settings: media.settings, logger })
+        : new InProcessMediaPlane(createRecorder(storage, logger, media.settings), logger);
     const callbackOutbox: CallbackOutbox = {
       outbox,
       wake: () => dispatcher.wake(),
@@ -54,7 +57,6 @@ export class GatewayModule {
       },
     };
     const recordings = new RecordingsService(database.db, new RecordingsRepository(), callsRepository, urls, storage, callbackOutbox, plane);
-    if (plane instanceof RecorderService) plane.bindFiles(recordings);
     const calls = new CallsService(database.db, callsRepository, recordings, urls);
     return {
       module: GatewayModule,

@@ -6,9 +6,6 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AccountsService } from './accounts/accounts.service.js';
 import { CallbackDispatcher } from './callbacks/callback-dispatcher.js';
 import { CallsService } from './calls/calls.service.js';
-import { MediaIngress, type StreamControl } from './media-ingress/media-ingress.js';
-import { MediaShards } from './media-shards/media-shards.js';
-import { RecorderService } from './recorder/recorder.service.js';
 import type { MediaPlane } from './recordings/recording-observer.js';
 import { RecordingsService } from './recordings/recordings.service.js';
 import { configuredStorage } from './storage/configured-storage.js';
@@ -89,24 +86,20 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
 
   const calls = app.get(CallsService);
   const recordings = app.get(RecordingsService);
-  const control: StreamControl = {
-    findAccount: (authId) => accounts.find(authId),
-    authenticate: (credentials) => accounts.authenticate(credentials),
-    joinStream: (account, ref, callUuid, params) => calls.joinStream(account, ref, callUuid, params),
-    hangup: (mpcUuid, memberId) => calls.hangup(mpcUuid, memberId),
-  };
   const plane = app.get<MediaPlane>(MEDIA_PLANE);
-  let ingress: MediaIngress | undefined;
-  if (plane instanceof MediaShards) {
-    await plane.start({ control: { ...control, mpcNameOf: (authId, mpcUuid) => calls.mpcNameOf(authId, mpcUuid) }, files: recordings });
-  } else if (plane instanceof RecorderService) {
-    plane.start();
-    ingress = new MediaIngress(control, plane, logger);
-  }
+  await plane.start({
+    control: {
+      findAccount: (authId) => accounts.find(authId),
+      authenticate: (credentials) => accounts.authenticate(credentials),
+      joinStream: (account, ref, callUuid, params) => calls.joinStream(account, ref, callUuid, params),
+      hangup: (mpcUuid, memberId) => calls.hangup(mpcUuid, memberId),
+      mpcNameOf: (authId, mpcUuid) => calls.mpcNameOf(authId, mpcUuid),
+    },
+    files: recordings,
+  });
 
   await app.listen(config.port, config.host);
-  if (plane instanceof MediaShards) plane.attach(app.getHttpServer());
-  else ingress?.attach(app.getHttpServer());
+  plane.attach(app.getHttpServer());
   const dispatcher = app.get(CallbackDispatcher);
   const address = app.getHttpServer().address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -142,7 +135,6 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
     close: async () => {
       clearInterval(durationSweep);
       clearInterval(maintenance);
-      await ingress?.close();
       await plane.stop();
       await dispatcher.stop();
       await app.close();

@@ -5,10 +5,10 @@ import type { Duplex } from 'node:stream';
 import { MpcIdSchema } from '@mpc/contracts';
 import { ApiError } from '../common/error-catalog.js';
 import type { Logger } from '../common/logger.js';
-import { parseStreamPath, refuseUpgrade, type StreamControl } from '../media-ingress/media-ingress.js';
+import { parseStreamPath, refuseUpgrade } from '../media-ingress/media-ingress.js';
 import type { ParticipantRow } from '../persistence/schema.js';
-import type { RecorderStats, RecordingFiles } from '../recorder/recorder.service.js';
-import type { RecordingChange, RecordingObserver } from '../recordings/recording-observer.js';
+import type { RecorderStats } from '../recorder/recorder.service.js';
+import type { MediaPlane, MediaServices, RecordingChange } from '../recordings/recording-observer.js';
 import { Channel } from './channel.js';
 import { shardIndex } from './shard-placement.js';
 import type { GatewaySide, ShardSettings, ShardSide, ShardStats } from './shard-protocol.js';
@@ -31,29 +31,23 @@ export interface MediaShardsOptions {
   logger: Logger;
 }
 
-/** What the shards need of this process: the control plane for their streams, and where their files go. */
-export interface ShardServices {
-  control: StreamControl & { mpcNameOf(authId: string, mpcUuid: string): Promise<string | undefined> };
-  files: RecordingFiles & { salvage(recordingId: string): Promise<void> };
-}
-
 /**
  * The live media plane spread over child processes ("media shards"), so mixing uses every core and
  * the API's work never delays a mixing tick. Each MPC is mixed on one shard: streams are routed by
  * the MPC their URL names (the socket moves to the shard before the WebSocket handshake), and
  * recording changes follow the MPC.
  */
-export class MediaShards implements RecordingObserver {
+export class MediaShards implements MediaPlane {
   private readonly shards: Shard[] = [];
   /** The shards of MPCs with media or recordings, by uuid, for what names an MPC only by its uuid. */
   private readonly placed = new Map<string, Shard>();
   private stopping = false;
   /** Set by start. */
-  private services!: ShardServices;
+  private services!: MediaServices;
 
   constructor(private readonly options: MediaShardsOptions) {}
 
-  async start(services: ShardServices): Promise<void> {
+  async start(services: MediaServices): Promise<void> {
     this.services = services;
     await Promise.all(Array.from({ length: this.options.count }, (_, index) => this.spawn(index)));
   }

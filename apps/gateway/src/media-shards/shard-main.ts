@@ -5,51 +5,43 @@
  * everything that needs the database: accounts, joining a participant, hangups, finished files.
  */
 import { createLogger, type Logger } from '../common/logger.js';
-import { MediaIngress } from '../media-ingress/media-ingress.js';
+import { InProcessMediaPlane } from '../media-ingress/in-process-media-plane.js';
 import { createRecorder } from '../recorder/create-recorder.js';
-import type { RecorderService } from '../recorder/recorder.service.js';
 import { configuredStorage } from '../storage/configured-storage.js';
 import { Channel } from './channel.js';
 import type { GatewaySide, ShardSide, ShardSettings } from './shard-protocol.js';
 
 let logger: Logger = createLogger('info');
-let running: { recorder: RecorderService; ingress: MediaIngress } | undefined;
+let running: InProcessMediaPlane | undefined;
 
 const shard: ShardSide = {
   async start({ index, config }: ShardSettings) {
     logger = createLogger(config.logLevel).child({ shard: index });
-    const recorder = createRecorder(configuredStorage(config), logger, config);
-    recorder.bindFiles({
-      fileFinished: (recordingId, file) => gateway.call('fileFinished', recordingId, file),
-      fail: (recordingId, reason) => gateway.call('fail', recordingId, reason),
-    });
-    const ingress = new MediaIngress(
-      {
+    const plane = new InProcessMediaPlane(createRecorder(configuredStorage(config), logger, config), logger);
+    await plane.start({
+      control: {
         findAccount: (authId) => gateway.call('findAccount', authId),
         authenticate: (credentials) => gateway.call('authenticate', credentials),
         joinStream: (account, ref, callUuid, params) => gateway.call('joinStream', account, ref, callUuid, params),
         hangup: (mpcUuid, memberId) => gateway.call('hangup', mpcUuid, memberId),
       },
-      recorder,
-      logger,
-    );
-    recorder.start();
-    running = { recorder, ingress };
+      files: {
+        fileFinished: (recordingId, file) => gateway.call('fileFinished', recordingId, file),
+        fail: (recordingId, reason) => gateway.call('fail', recordingId, reason),
+      },
+    });
+    running = plane;
     return { pid: process.pid };
   },
-  stream: (socket, request, head) => started().ingress.accept(request, socket, Buffer.from(head)),
-  recordingsChanged: (changes) => started().recorder.recordingsChanged(changes),
-  participantsChanged: (mpcUuid, present, ended) => started().recorder.participantsChanged(mpcUuid, present, ended),
-  stats: () => ({ ...started().recorder.stats(), pid: process.pid, rss: process.memoryUsage().rss }),
-  resetTickLag: () => started().recorder.resetTickLag(),
-  async stop() {
-    if (!running) return;
-    await running.ingress.close();
-    await running.recorder.stop();
-  },
+  stream: (socket, request, head) => started().accept(request, socket, Buffer.from(head)),
+  recordingsChanged: (changes) => started().recordingsChanged(changes),
+  participantsChanged: (mpcUuid, present, ended) => started().participantsChanged(mpcUuid, present, ended),
+  stats: () => ({ ...started().stats(), pid: process.pid, rss: process.memoryUsage().rss }),
+  resetTickLag: () => started().resetTickLag(),
+  stop: async () => running?.stop(),
 };
 
-function started(): NonNullable<typeof running> {
+function started(): InProcessMediaPlane {
   if (!running) throw new Error('the media shard has not started');
   return running;
 }

@@ -1,4 +1,7 @@
+import type { Server } from 'node:http';
+import type { StreamControl } from '../media-ingress/media-ingress.js';
 import type { ParticipantRow, RecordingRow } from '../persistence/schema.js';
+import type { RecordingFiles } from '../recorder/recorder.service.js';
 import type { RecordingEventKind } from './recording-state.js';
 
 export interface RecordingChange {
@@ -40,8 +43,17 @@ export class ChangeLog {
   }
 }
 
+/** What the media plane needs of the gateway: the control plane for its streams, and where its files go. */
+export interface MediaServices {
+  control: StreamControl & { mpcNameOf(authId: string, mpcUuid: string): Promise<string | undefined> };
+  files: RecordingFiles & { salvage(recordingId: string): Promise<void> };
+}
+
 /** The live media plane as the rest of the gateway sees it: the recorder in this process, or the media shards. */
 export interface MediaPlane extends RecordingObserver {
+  start(services: MediaServices): Promise<void>;
+  /** Takes the streams' upgrade requests, once the server listens. */
+  attach(http: Server): void;
   stats(): object | Promise<object>;
   resetTickLag(): void;
   /** Closes its streams and finishes every file as far as it got. */
