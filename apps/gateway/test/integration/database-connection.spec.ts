@@ -1,6 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +13,7 @@ describe.skipIf(!onServer)('a PostgreSQL server dropping idle connections', () =
 
   beforeAll(async () => {
     const logger = pino({ level: 'warn' }, { write: (line: string) => void logged.push(JSON.parse(line)) });
-    gateway = await startTestGateway({}, mkdtempSync(join(tmpdir(), 'mpc-gw-')), { logger });
+    gateway = await startTestGateway({}, undefined, { logger });
   });
   afterAll(() => gateway?.stop());
 

@@ -1,6 +1,5 @@
 import type { TestGateway } from './gateway.js';
 
-/** Calls the gateway's API as the test account; answers the status and the parsed body. */
 /** Like apiOf, but answers only a successful call's body; anything else fails the test with the gateway's error. */
 export function okApiOf(gateway: () => TestGateway) {
   const call = apiOf(gateway);
@@ -11,6 +10,7 @@ export function okApiOf(gateway: () => TestGateway) {
   };
 }
 
+/** Calls the gateway's API as the test account; answers the status and the parsed body. */
 export function apiOf(gateway: () => TestGateway) {
   return async (method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> => {
     const response = await fetch(`${gateway().api}/${path}`, {
