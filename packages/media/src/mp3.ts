@@ -5,9 +5,12 @@
  * Costs worth knowing: each LAME instance lives in its own WebAssembly
  * instance with 16 MiB of linear memory. The compiled module is cached after
  * the first `create()`, and up to {@link MP3_POOL_SIZE} finished instances are
- * kept and reconfigured for the next recordings instead of instantiating anew.
+ * kept for the next recordings instead of instantiating anew. A finished
+ * instance gets the state of a freshly configured one copied in (see
+ * lame-snapshot.ts) rather than being configured again.
  */
-import { createEncoder, createMp3Encoder, type WasmMediaEncoder } from 'wasm-media-encoders';
+import { createEncoder, createMp3Encoder } from 'wasm-media-encoders';
+import { restoreLame, snapshotLame, type Lame, type LameSettings, type LameSnapshot } from './lame-snapshot.js';
 import { mp3FrameBytes, mp3InfoFrame } from './mp3-info-tag.js';
 import type { TelephonyRate } from './resample.js';
 
@@ -24,8 +27,6 @@ export interface Mp3EncoderOptions {
 
 /** Finished LAME instances kept for reuse. */
 export const MP3_POOL_SIZE = 32;
-
-type Lame = WasmMediaEncoder<'audio/mpeg'>;
 
 /** WebAssembly.Module; @types/node 20 does not declare the WebAssembly namespace. */
 type CompiledWasm = object;
@@ -81,6 +82,34 @@ export function prewarmMp3Encoders(count: number): Promise<void> {
 
 let warming: Promise<void> | undefined;
 
+/** Per setting, its proven snapshot, or null where configuring is the only way. */
+const snapshots = new Map<string, LameSnapshot | null>();
+
+/** A LAME instance in the state `settings` give it; throws what LAME's configure throws. */
+async function configuredLame(settings: LameSettings): Promise<Lame> {
+  const key = `${settings.sampleRate}/${settings.channels}/${settings.bitrate}`;
+  if (!snapshots.has(key)) {
+    const fresh = await newLame();
+    // Another create() may have taken the snapshot while this one waited for its instance.
+    if (snapshots.has(key)) idle.push(fresh);
+    else {
+      const snapshot = snapshotLame(fresh, settings);
+      snapshots.set(key, snapshot ?? null);
+      if (snapshot) return fresh;
+    }
+  }
+  const lame = await acquireLame();
+  const snapshot = snapshots.get(key);
+  if (snapshot && restoreLame(lame, snapshot)) return lame;
+  try {
+    lame.configure(settings);
+  } catch (error) {
+    idle.push(lame);
+    throw error;
+  }
+  return lame;
+}
+
 const EMPTY = new Uint8Array(0);
 
 export class Mp3Encoder {
@@ -106,11 +135,10 @@ export class Mp3Encoder {
     if (sampleRate !== 8000 && sampleRate !== 16000) throw new RangeError(`unsupported sample rate ${sampleRate}`);
     const channels = options.channels ?? 1;
     const bitrate = options.bitrate ?? (((sampleRate === 8000 ? 32 : 48) * channels) as Mp3Bitrate);
-    const lame = await acquireLame();
+    let lame: Lame;
     try {
-      lame.configure({ channels, sampleRate, bitrate, outputSampleRate: sampleRate });
+      lame = await configuredLame({ channels, sampleRate, bitrate, outputSampleRate: sampleRate });
     } catch (error) {
-      idle.push(lame);
       throw new RangeError(`LAME refused ${sampleRate} Hz at ${bitrate} kbit/s: ${(error as Error).message}`);
     }
     return new Mp3Encoder(lame, sampleRate, bitrate, channels);
