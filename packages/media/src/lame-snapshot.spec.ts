@@ -63,7 +63,7 @@ describe('LAME snapshots', () => {
   it('restore a used instance to an encoder that writes the very bytes of a freshly configured one', async () => {
     for (const settings of SETTINGS) {
       const used = await createMp3Encoder();
-      const snapshot = snapshotLame(used, settings);
+      const snapshot = snapshotLame(used, await createMp3Encoder(), settings);
       expect(snapshot, `snapshot of ${JSON.stringify(settings)}`).toBeDefined();
       // The stack's depths are left out: most of what would be copied.
       expect(snapshot!.skipped[1] - snapshot!.skipped[0]).toBeGreaterThan(4_000_000);

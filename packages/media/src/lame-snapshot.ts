@@ -90,18 +90,18 @@ export function unwritten(untouched: Uint8Array, configured: Uint8Array, heapSta
 /**
  * Configures `fresh` (an instance never used before) with `settings` and keeps its state, once the
  * restore has proven to give the same encoder: `fresh` is then left in that state. Otherwise answers
- * undefined, and `fresh` must not be used again.
+ * undefined, and `fresh` must not be used again. `untouched`, another instance never used, shows
+ * what configuring changed (it is only read: copying 16 MiB would cost more than the rest).
  */
-export function snapshotLame(fresh: Lame, settings: LameSettings): LameSnapshot | undefined {
-  const untouched = memoryOf(fresh).slice();
+export function snapshotLame(fresh: Lame, untouched: Lame, settings: LameSettings): LameSnapshot | undefined {
   fresh.configure(settings);
   const configured = memoryOf(fresh);
-  const end = heapBreak(untouched, configured);
+  const end = heapBreak(memoryOf(untouched), configured);
   if (end === undefined) return undefined;
   const memory = configured.slice(0, end);
   // The encoder's handle is the first allocation: the heap starts there.
   const { ref } = internals(fresh);
-  const snapshot = { memory, skipped: unwritten(untouched, memory, Math.min(ref, end)), ref, channels: settings.channels };
+  const snapshot = { memory, skipped: unwritten(memoryOf(untouched), memory, Math.min(ref, end)), ref, channels: settings.channels };
   const expected = encodeProbe(fresh, settings);
   if (!restoreLame(fresh, snapshot)) return undefined;
   const restored = encodeProbe(fresh, settings);
@@ -110,11 +110,11 @@ export function snapshotLame(fresh: Lame, settings: LameSettings): LameSnapshot 
   return same ? snapshot : undefined;
 }
 
-/** A second of two tones, in 20 ms calls, flushed: the MP3 bytes. */
+/** Half a second of two tones, in 20 ms calls, flushed: the MP3 bytes. */
 function encodeProbe(lame: Lame, { sampleRate, channels }: LameSettings): Uint8Array {
   const chunk = sampleRate / 50;
   const out: number[] = [];
-  for (let start = 0; start < sampleRate; start += chunk) {
+  for (let start = 0; start < sampleRate / 2; start += chunk) {
     const pcm = Array.from({ length: channels }, (_, c) =>
       Float32Array.from({ length: chunk }, (_, i) => {
         const t = (start + i) / sampleRate;

@@ -89,11 +89,12 @@ const snapshots = new Map<string, LameSnapshot | null>();
 async function configuredLame(settings: LameSettings): Promise<Lame> {
   const key = `${settings.sampleRate}/${settings.channels}/${settings.bitrate}`;
   if (!snapshots.has(key)) {
-    const fresh = await newLame();
-    // Another create() may have taken the snapshot while this one waited for its instance.
+    const [fresh, untouched] = await Promise.all([newLame(), newLame()]);
+    idle.push(untouched);
+    // Another create() may have taken the snapshot while this one waited for its instances.
     if (snapshots.has(key)) idle.push(fresh);
     else {
-      const snapshot = snapshotLame(fresh, settings);
+      const snapshot = snapshotLame(fresh, untouched, settings);
       snapshots.set(key, snapshot ?? null);
       if (snapshot) return fresh;
     }

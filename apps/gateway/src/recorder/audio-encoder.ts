@@ -80,6 +80,14 @@ export async function createFormatEncoder({ format, sampleRate, channels }: Enco
   };
 }
 
+/**
+ * Makes and drops one MP3 encoder of each mono rate, so the first recordings find LAME's configured
+ * states ready to copy (taking one costs ~0.2 s, once per thread and setting: see lame-snapshot.ts).
+ */
+export async function prewarmMp3Settings(): Promise<void> {
+  for (const sampleRate of [8000, 16000] as const) (await createFormatEncoder({ format: 'mp3', sampleRate, channels: 1 })).release();
+}
+
 /** Encodes on the calling thread: for tests, and where a worker thread would only add copying. */
 export const inlineEncoders: EncoderFactory = {
   async create(spec, output) {

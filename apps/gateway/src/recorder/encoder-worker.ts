@@ -2,7 +2,7 @@ import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { prewarmMp3Encoders } from '@mpc/media';
-import { createFormatEncoder, type FormatEncoder } from './audio-encoder.js';
+import { createFormatEncoder, prewarmMp3Settings, type FormatEncoder } from './audio-encoder.js';
 import { packViews, type EncoderReply, type EncoderRequest } from './encoder-protocol.js';
 
 /**
@@ -26,9 +26,12 @@ try {
 }
 const encoders = new Map<number, Promise<FormatEncoder | undefined>>();
 
-// LAME instances made before the first recordings need them; more as the pool runs low.
+// LAME instances, and their configured states, made before the first recordings need them; more
+// instances as the pool runs low. A failure here shows again, and is reported, on a recording.
 const SPARE_LAME = 8;
-void prewarmMp3Encoders(SPARE_LAME);
+void prewarmMp3Settings()
+  .catch(() => undefined)
+  .then(() => prewarmMp3Encoders(SPARE_LAME));
 
 /** Replies go back in batches too, once the requests at hand are done. */
 let replies: EncoderReply[] = [];
