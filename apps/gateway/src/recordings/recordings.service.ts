@@ -216,23 +216,23 @@ export class RecordingsService {
    */
   async recoverAfterRestart(): Promise<{ completed: number; failed: number }> {
     const counts = { completed: 0, failed: 0 };
-    for (const recording of await this.recordings.unfinished(this.db)) counts[await this.recover(recording)] += 1;
+    for (const recording of await this.recordings.unfinished(this.db)) counts[await this.recover(recording, 'the gateway stopped while recording')] += 1;
     return counts;
   }
 
   /** A media shard that held this recording died: it is finished from storage, as after a restart. */
   async salvage(recordingId: string): Promise<void> {
     const [recording] = await this.recordings.byIds(this.db, [recordingId]);
-    if (recording && isUnfinished(recording)) await this.recover(recording);
+    if (recording && isUnfinished(recording)) await this.recover(recording, 'the media shard that held this recording stopped');
   }
 
   /** Publishes what storage holds of an unfinished recording, or fails it when nothing there is usable. */
-  private async recover(recording: RecordingRow): Promise<'completed' | 'failed'> {
+  private async recover(recording: RecordingRow, cause: string): Promise<'completed' | 'failed'> {
     const partial = await this.storage.partial(storageKey(recording));
     const usable = partial && salvage(recording.fileFormat, partial.head, partial.size);
     if (!partial || !usable) {
       await partial?.discard();
-      await this.fail(recording.recordingId, 'the gateway stopped while recording, and no usable audio of this recording could be recovered from storage');
+      await this.fail(recording.recordingId, `${cause}, and no usable audio of this recording could be recovered from storage`);
       return 'failed';
     }
     await partial.publish(usable.header, usable.keep);

@@ -131,6 +131,20 @@ describe('media shards', () => {
     });
     expect(after).toHaveLength(2);
 
+    // A recording whose shard dies before storage holds any of its audio fails, and says why.
+    const early = await toneParticipant('shards_early_crash', 550);
+    const doomed = await api('POST', 'MultiPartyCall/name_shards_early_crash/Record/', { file_format: 'wav' });
+    const holder = await until('the early recording on a shard', async () => (await shards()).find((shard) => shard.recordings > 0));
+    process.kill(holder.pid, 'SIGKILL');
+    const failed = await until('the early recording to end', async () => {
+      const body = await api('GET', `Recording/${doomed.recording_id}/`);
+      return body.recording_status === 'recording' ? undefined : body;
+    });
+    early.stream.stop();
+    expect(failed.recording_status).toBe('failed');
+    expect(failed.failure_reason).toMatch(/^the media shard that held this recording stopped, and no usable audio/);
+    await until('two shards again', async () => ((await shards().catch(() => undefined))?.length === 2 ? true : undefined));
+
     // The MPC's next recording, on the new shard, records again.
     const again = await toneParticipant('shards_after_crash', 660);
     const next = await api('POST', 'MultiPartyCall/name_shards_after_crash/Record/', { file_format: 'wav' });
