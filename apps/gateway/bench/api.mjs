@@ -17,6 +17,11 @@ export const description = 'bare route vs recording start/stop cycles (throughpu
 
 const CONNECTIONS = 10;
 const WARMUP_SECONDS = 2;
+// Cycles warm up longer: under load V8 optimizes the gateway's JavaScript and, in tiers, the embedded
+// database's WebAssembly, for ~10 s running partly on baseline code and paying for the optimizing
+// compiler on the same two cores (~6 ms CPU per request in the first 4 s, under 3 ms from the ninth
+// second; with the WebAssembly compiled eagerly, 4.3 ms in the first 4 s).
+const CYCLE_WARMUP_SECONDS = 10;
 const BARE_SECONDS = 8;
 const CYCLE_SECONDS = 8;
 const RATE_SECONDS = 10;
@@ -86,9 +91,9 @@ export async function run({ log, command }) {
         },
       };
     };
-    log(`start+stop cycles: ${WARMUP_SECONDS} s warm-up + ${CYCLE_SECONDS} s, ${CONNECTIONS} connections`);
-    const warm = await load({ ...cycles(), duration: WARMUP_SECONDS, title: 'cycles warm-up' }, gateway);
-    problems.push(...problemsOf('cycles warm-up', warm));
+    log(`start+stop cycles: ${CYCLE_WARMUP_SECONDS} s warm-up + ${CYCLE_SECONDS} s, ${CONNECTIONS} connections`);
+    runs.cyclesWarmUp = await load({ ...cycles(), duration: CYCLE_WARMUP_SECONDS, title: 'cycles warm-up' }, gateway);
+    problems.push(...problemsOf('cycles warm-up', runs.cyclesWarmUp));
     runs.cycles = await load({ ...cycles(), duration: CYCLE_SECONDS, title: 'cycles' }, gateway);
     problems.push(...problemsOf('start+stop cycles', runs.cycles));
 
@@ -129,7 +134,7 @@ export async function run({ log, command }) {
     command,
     machine: host,
     gateway: { logLevel, rateLimit: 'disabled (RATE_LIMIT_REQUESTS=0)', process: 'separate child process', output: gatewayOutput },
-    settings: { connections: CONNECTIONS, warmupSeconds: WARMUP_SECONDS, bareSeconds: BARE_SECONDS, cycleSeconds: CYCLE_SECONDS, fixedRateSeconds: RATE_SECONDS, fixedRate: FIXED_RATE, pacedLanes: PACED_LANES, sweepRates: SWEEP_RATES, sweepSeconds: SWEEP_SECONDS },
+    settings: { connections: CONNECTIONS, warmupSeconds: WARMUP_SECONDS, cycleWarmupSeconds: CYCLE_WARMUP_SECONDS, bareSeconds: BARE_SECONDS, cycleSeconds: CYCLE_SECONDS, fixedRateSeconds: RATE_SECONDS, fixedRate: FIXED_RATE, pacedLanes: PACED_LANES, sweepRates: SWEEP_RATES, sweepSeconds: SWEEP_SECONDS },
     summary: {
       bareRequestsPerSecond: bare.requestsPerSecond,
       cycleRequestsPerSecond: cycles.requestsPerSecond,
@@ -201,7 +206,7 @@ function markdown(report) {
 - Reproduce: \`${report.command}\` (from the repository root, after \`pnpm build\`)
 - Machine: ${m.cpu} × ${m.cpuCount}, ${m.memoryGiB} GiB, ${m.platform}, Node ${m.node}; 1-min load average before the run: ${m.loadAverage1m}
 - Gateway: \`node apps/gateway/dist/main.js\` in a child process, fresh PGlite DATA_DIR, LOG_LEVEL=${report.gateway.logLevel} (it wrote ${fmt(report.gateway.output?.lines)} log lines during the bench), rate limit off; load from autocannon and bench/lib/paced.mjs in the bench process over 127.0.0.1
-- Load: bare and cycles from autocannon, ${s.connections} connections, as fast as the gateway answers: bare ${s.warmupSeconds} s warm-up + ${s.bareSeconds} s; cycles ${s.warmupSeconds} s warm-up + ${s.cycleSeconds} s, each connection cycling POST then DELETE \`…/MultiPartyCall/name_X/Record/\` on its own MPC. Fixed rate: ${s.fixedRate} requests/s for ${s.fixedRateSeconds} s, evenly spaced (request k due at start + k / rate, sent on keep-alive connections whether or not earlier ones were answered), the same cycles taking turns over ${s.pacedLanes} MPCs.
+- Load: bare and cycles from autocannon, ${s.connections} connections, as fast as the gateway answers: bare ${s.warmupSeconds} s warm-up + ${s.bareSeconds} s; cycles ${s.cycleWarmupSeconds} s warm-up + ${s.cycleSeconds} s, each connection cycling POST then DELETE \`…/MultiPartyCall/name_X/Record/\` on its own MPC. Fixed rate: ${s.fixedRate} requests/s for ${s.fixedRateSeconds} s, evenly spaced (request k due at start + k / rate, sent on keep-alive connections whether or not earlier ones were answered), the same cycles taking turns over ${s.pacedLanes} MPCs.
 
 ${summary}
 
@@ -227,6 +232,7 @@ ${perMethod}
 
 Notes:
 - Requests/s = completed responses ÷ elapsed seconds; cycles/s = requests/s ÷ 2.
+- The cycles warm up for ${s.cycleWarmupSeconds} s because V8 optimizes the gateway's JavaScript and the embedded database's WebAssembly under load: the warm-up itself made ${fmt(runs.cyclesWarmUp.requestsPerSecond)} req/s at ${fmt(runs.cyclesWarmUp.cpu.gatewayMsPerRequest, 2)} ms of gateway CPU per request, a gateway that has just started answers at that pace.
 - Gateway CPU per request = the user+system CPU time of the gateway process and its media shards (its child processes, which create and finish the recordings' files) during the run (from /proc) ÷ completed requests. Other work on the machine (see the load average above) inflates it too, but it shows how much of a core one request costs; the gateway used ${fmt(bare.cpu.gatewayCoreUtilisation, 2)} / ${fmt(cycles.cpu.gatewayCoreUtilisation, 2)} / ${fmt(fixedRate.cpu.gatewayCoreUtilisation, 2)} cores in the bare / cycles / fixed-rate runs.
 - Latencies come from every response time measured in the bench (0.01 ms precision); the figures in brackets are autocannon's (1 ms resolution). At the fixed rate a request's latency runs from its due time, not from when it was sent, so a gateway that falls behind is charged for the queue it causes (no coordinated omission); the send-time figure is beside it. The generator sent requests at most ${fmt(fixedRate.maxLateSendMs, 1)} ms after they were due.
 - The fixed rate is not autocannon's \`overallRate\`: that gives each connection a budget per second which it spends back to back at the start of the second, so the load arrives in bursts of every connection at once rather than at a rate.
