@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+// Where a recording start+stop cycle's CPU goes: runs the `api` bench's cycles against a built gateway
+// (10 connections, each on its own MPC; 10 s warm-up, then 8 s measured) and prints the CPU time of
+// every thread of the gateway and of its media shards, per request, with its page faults (minor:
+// memory the kernel maps on first touch), from /proc (Linux only).
+//
+//   node apps/gateway/bench/thread-cpu.mjs [mp3|wav]
+//
+// A thread whose id is its process's id is that process's event loop; the others are its encoder
+// thread, V8's compiler and garbage-collector helpers and libuv's pool.
+import { readdirSync, readFileSync } from 'node:fs';
+import { BENCH_ACCOUNT, withGateway } from './lib/gateway.mjs';
+import { load } from './lib/load.mjs';
+
+const FORMAT = process.argv[2] ?? 'mp3';
+const CONNECTIONS = 10;
+const { authId, authToken } = BENCH_ACCOUNT;
+const HEADERS = { authorization: `Basic ${Buffer.from(`${authId}:${authToken}`).toString('base64')}`, 'content-type': 'application/json' };
+const mpcPath = (name) => `/v1/Account/${authId}/MultiPartyCall/name_${name}`;
+
+/** CPU milliseconds (user + system) and minor page faults of every thread of `pid` and of its children, keyed `process/thread`. */
+function threadCpu(pid) {
+  const children = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry) && statOf(`/proc/${entry}/stat`)?.[1] === String(pid));
+  const out = new Map();
+  for (const [role, id] of [['gateway', String(pid)], ...children.map((child) => ['shard', child])]) {
+    for (const tid of readdirSync(`/proc/${id}/task`, { withFileTypes: false })) {
+      const fields = statOf(`/proc/${id}/task/${tid}/stat`);
+      if (fields) out.set(`${role} ${id}/${tid === id ? 'event loop' : `thread ${tid}`}`, { ms: (Number(fields[11]) + Number(fields[12])) * 10, faults: Number(fields[7]) });
+    }
+  }
+  return out;
+}
+
+/** The fields of a stat file after the command name: state, ppid, …; undefined once the process is gone. */
+function statOf(path) {
+  try {
+    const text = readFileSync(path, 'utf8');
+    return text.slice(text.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+await withGateway({}, async (gateway) => {
+  const names = Array.from({ length: CONNECTIONS }, (_, i) => `threads_${i}`);
+  for (const [i, name] of names.entries()) {
+    for (const role of ['Agent', 'Customer']) {
+      const response = await fetch(`${gateway.url}${mpcPath(name)}/Participant/`, {
+        method: 'POST',
+        headers: HEADERS,
+        body: JSON.stringify({ role, from: '+14155550100', to: `+1415556${String(i).padStart(4, '0')}` }),
+      });
+      if (response.status !== 201) throw new Error(`add participant answered ${response.status}: ${await response.text()}`);
+    }
+  }
+  const body = JSON.stringify({ file_format: FORMAT });
+  const cycles = (duration) => {
+    let next = 0;
+    return {
+      url: gateway.url,
+      connections: CONNECTIONS,
+      duration,
+      setupClient(client) {
+        const path = `${mpcPath(names[next++ % CONNECTIONS])}/Record/`;
+        client.setRequests([
+          { method: 'POST', path, headers: HEADERS, body },
+          { method: 'DELETE', path, headers: HEADERS, body: '{}' },
+        ]);
+      },
+    };
+  };
+  await load(cycles(10), gateway);
+  const before = threadCpu(gateway.child.pid);
+  const run = await load(cycles(8), gateway);
+  const after = threadCpu(gateway.child.pid);
+  const rows = [...after]
+    .map(([thread, { ms, faults }]) => [thread, ms - (before.get(thread)?.ms ?? 0), faults - (before.get(thread)?.faults ?? 0)])
+    .filter(([, ms, faults]) => ms > 0 || faults > 0)
+    .sort((a, b) => b[1] - a[1]);
+  const perRequest = (value, digits) => (value / run.completedRequests).toFixed(digits);
+  process.stdout.write(`${FORMAT} cycles: ${run.requestsPerSecond.toFixed(0)} req/s, ${run.non2xx} non-2xx; per request, by thread:\n  CPU ms  faults\n`);
+  for (const [thread, ms, faults] of rows) process.stdout.write(`${perRequest(ms, 3).padStart(8)} ${perRequest(faults, 1).padStart(7)}  ${thread}\n`);
+  const sum = (i) => rows.reduce((total, row) => total + row[i], 0);
+  process.stdout.write(`${perRequest(sum(1), 3).padStart(8)} ${perRequest(sum(2), 1).padStart(7)}  all\n`);
+});
