@@ -82,25 +82,23 @@ export function prewarmMp3Encoders(count: number): Promise<void> {
 
 let warming: Promise<void> | undefined;
 
-/** Per setting, its proven snapshot, or null where configuring is the only way. */
-const snapshots = new Map<string, LameSnapshot | null>();
+/**
+ * Per setting, its proven snapshot, or null where configuring is the only way; a promise, so the
+ * recordings that start while it is being taken wait for it instead of each taking their own.
+ */
+const snapshots = new Map<string, Promise<LameSnapshot | null>>();
 
 /** A LAME instance in the state `settings` give it; throws what LAME's configure throws. */
 async function configuredLame(settings: LameSettings): Promise<Lame> {
   const key = `${settings.sampleRate}/${settings.channels}/${settings.bitrate}`;
-  if (!snapshots.has(key)) {
-    const [fresh, untouched] = await Promise.all([newLame(), newLame()]);
-    idle.push(untouched);
-    // Another create() may have taken the snapshot while this one waited for its instances.
-    if (snapshots.has(key)) idle.push(fresh);
-    else {
-      const snapshot = snapshotLame(fresh, untouched, settings);
-      snapshots.set(key, snapshot ?? null);
-      if (snapshot) return fresh;
-    }
+  let taking = snapshots.get(key);
+  if (!taking) {
+    taking = takeSnapshot(settings);
+    snapshots.set(key, taking);
+    taking.catch(() => snapshots.delete(key)); // the next recording tries again
   }
+  const snapshot = await taking;
   const lame = await acquireLame();
-  const snapshot = snapshots.get(key);
   if (snapshot && restoreLame(lame, snapshot)) return lame;
   try {
     lame.configure(settings);
@@ -109,6 +107,20 @@ async function configuredLame(settings: LameSettings): Promise<Lame> {
     throw error;
   }
   return lame;
+}
+
+/** Takes the snapshot of `settings` on two new instances, which then join the pool. */
+async function takeSnapshot(settings: LameSettings): Promise<LameSnapshot | null> {
+  const [fresh, untouched] = await Promise.all([newLame(), newLame()]);
+  idle.push(untouched);
+  let snapshot: LameSnapshot | undefined;
+  try {
+    snapshot = snapshotLame(fresh, untouched, settings);
+  } catch {
+    // LAME refused the settings: configuring says so to the caller.
+  }
+  if (snapshot) idle.push(fresh);
+  return snapshot ?? null;
 }
 
 const EMPTY = new Uint8Array(0);
