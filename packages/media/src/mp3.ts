@@ -109,7 +109,7 @@ async function configuredLame(settings: LameSettings): Promise<Lame> {
   return lame;
 }
 
-/** Takes the snapshot of `settings` on two new instances, which then join the pool. */
+/** Takes the snapshot of `settings` on two new instances, which then join the pool (the configured one only once its snapshot is proven). */
 async function takeSnapshot(settings: LameSettings): Promise<LameSnapshot | null> {
   const [fresh, untouched] = await Promise.all([newLame(), newLame()]);
   idle.push(untouched);
