@@ -14,6 +14,8 @@
  * not the one expected, that setting is configured the ordinary way.
  */
 import type { WasmMediaEncoder } from 'wasm-media-encoders';
+import type { TelephonyRate } from './resample.js';
+import { generateTone } from './tone.js';
 
 export type Lame = WasmMediaEncoder<'audio/mpeg'>;
 export type LameSettings = Parameters<Lame['configure']>[0];
@@ -110,19 +112,15 @@ export function snapshotLame(fresh: Lame, untouched: Lame, settings: LameSetting
   return same ? snapshot : undefined;
 }
 
-/** Half a second of two tones, in 20 ms calls, flushed: the MP3 bytes. */
+/** Half a second of a tone per channel, in 20 ms calls, flushed: the MP3 bytes. */
 function encodeProbe(lame: Lame, { sampleRate, channels }: LameSettings): Uint8Array {
+  const rate = sampleRate as TelephonyRate;
+  const pcm = Array.from({ length: channels }, (_, c) =>
+    Float32Array.from(generateTone({ frequency: 440 + 110 * c, sampleRate: rate, durationMs: 500, amplitude: 0.5 }), (sample) => sample / 32768),
+  );
   const chunk = sampleRate / 50;
   const out: number[] = [];
-  for (let start = 0; start < sampleRate / 2; start += chunk) {
-    const pcm = Array.from({ length: channels }, (_, c) =>
-      Float32Array.from({ length: chunk }, (_, i) => {
-        const t = (start + i) / sampleRate;
-        return 0.4 * Math.sin(2 * Math.PI * (440 + 110 * c) * t) + 0.2 * Math.sin(2 * Math.PI * 1234 * t);
-      }),
-    );
-    out.push(...lame.encode(pcm));
-  }
+  for (let start = 0; start < pcm[0]!.length; start += chunk) out.push(...lame.encode(pcm.map((channel) => channel.subarray(start, start + chunk))));
   out.push(...lame.finalize());
   return Uint8Array.from(out);
 }
