@@ -6,6 +6,8 @@ interface Statement {
   name: string;
   /** Parameter type OIDs, which pick each value's serializer as PGlite's own query does. */
   paramTypes: number[];
+  /** The columns of its rows, described once when it was prepared; undefined when it returns none. */
+  columns: Messages[number] | undefined;
 }
 
 /** How long database work may run back to back before it lets the event loop take a turn. */
@@ -21,7 +23,7 @@ export interface PgliteClient {
  * The part of PGlite that drizzle uses (query, exec, transaction), over prepared statements.
  * PGlite's own query parses and plans every statement afresh, in six calls into Postgres; most
  * of the database's cost was that. Here a statement's SQL is prepared once under a name, and each
- * run is one call: bind, describe, execute, sync. Statements and transactions run one at a time,
+ * run is one call: bind, execute, sync. Statements and transactions run one at a time,
  * as on PGlite.
  */
 export class PreparedPglite implements PgliteClient {
@@ -140,12 +142,15 @@ export class PreparedPglite implements PgliteClient {
         const serialize = options?.serializers?.[oid] ?? this.pg.serializers[oid];
         return serialize ? serialize(param) : String(param);
       });
+      // No Describe: the columns are those described at Parse, which cannot change under a prepared
+      // statement (Postgres refuses to run it if they would). Describing each run cost more than some
+      // statements themselves: the description is built in Postgres and parsed here, field by field.
       const messages = await this.send([
         protocol.serialize.bind({ statement: statement.name, values }),
-        protocol.serialize.describe({ type: 'P' }),
         protocol.serialize.execute({}),
         protocol.serialize.sync(),
       ]);
+      if (statement.columns) messages.splice(messages.findIndex((message) => message.name === 'bindComplete') + 1, 0, statement.columns);
       // PGlite's parseResults copies every parser (hundreds, with the array types) into options.parsers on
       // each call: defaults reached through the prototype instead.
       const parsers = options?.parsers ? Object.assign(Object.create(this.pg.parsers) as PGlite['parsers'], options.parsers) : this.pg.parsers;
@@ -177,7 +182,11 @@ export class PreparedPglite implements PgliteClient {
       parts.unshift(protocol.serialize.close({ type: 'S', name: oldest.name }));
     }
     const messages = await this.send([...parts, protocol.serialize.sync()]);
-    const statement = { name, paramTypes: parse.parseDescribeStatementResults(messages) };
+    const statement = {
+      name,
+      paramTypes: parse.parseDescribeStatementResults(messages),
+      columns: messages.find((message) => message.name === 'rowDescription'),
+    };
     this.statements.set(text, statement);
     return statement;
   }
