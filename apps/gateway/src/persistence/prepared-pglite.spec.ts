@@ -31,6 +31,38 @@ describe('PGlite over prepared statements', () => {
     expect((await client.query('select id from items order by id', [], { rowMode: 'array' })).rows).toEqual([[1], [2]]);
   });
 
+  it('reads every kind of value, null, empty and multi-byte text, and rows as arrays, as PGlite does', async () => {
+    await client.query('insert into items values ($1, $2, $3, $4)', [1, ['ü', '', 'a"b,c'], { emoji: '🎙', nested: [1, null] }, new Date(0)]);
+    await client.query('insert into items values ($1, $2, $3, $4)', [2, null, null, null]);
+    const select = `select id, tags, data, at, id::text || 'é' as label, '' as empty, null::int as nothing, 1.5::float8 as ratio, true as yes from items order by id`;
+    expect(await client.query(select)).toEqual(await pglite.query(select));
+    expect(await client.query(select, [], { rowMode: 'array' })).toEqual(await pglite.query(select, [], { rowMode: 'array' }));
+    const update = 'update items set tags = null where id > $1';
+    expect(await client.query(update, [0])).toEqual(await pglite.query(update, [0]));
+    const none = 'select id from items where id < $1';
+    expect(await client.query(none, [0])).toEqual(await pglite.query(none, [0]));
+  });
+
+  it('reads a result larger than one chunk of the backend output', async () => {
+    const many = `select n, repeat('x', 100) as filler from generate_series(1, $1::int) as n`;
+    const ours = await client.query<{ n: number; filler: string }>(many, [50_000]);
+    expect(ours.rows).toHaveLength(50_000);
+    expect(ours.rows.at(-1)).toEqual({ n: 50_000, filler: 'x'.repeat(100) });
+    expect(ours).toEqual(await pglite.query(many, [50_000]));
+  });
+
+  it('fails with the DatabaseError PGlite gives, every field of it', async () => {
+    const insert = 'insert into items (id) values ($1)';
+    await client.query(insert, [1]);
+    const ours = await client.query(insert, [1]).catch((error: unknown) => error);
+    const theirs = await pglite.query(insert, [1]).catch((error: unknown) => error);
+    expect(ours).toBeInstanceOf(Error);
+    expect(ours).toMatchObject({ code: '23505', constraint: 'items_pkey', table: 'items', detail: 'Key (id)=(1) already exists.' });
+    const fields = ['message', 'name', 'length', 'severity', 'code', 'detail', 'hint', 'position', 'where', 'schema', 'table', 'column', 'dataType', 'constraint', 'file', 'routine'];
+    const pick = (error: unknown) => Object.fromEntries(fields.map((field) => [field, (error as Record<string, unknown>)[field]]));
+    expect(pick(ours)).toEqual(pick(theirs));
+  });
+
   it('keeps a statement usable after it failed on its values', async () => {
     const insert = 'insert into items (id) values ($1)';
     await client.query(insert, [1]);

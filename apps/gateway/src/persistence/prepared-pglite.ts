@@ -1,4 +1,5 @@
 import { parse, protocol, type PGlite, type QueryOptions, type Results } from '@electric-sql/pglite';
+import { readResults, type Column } from './wire-results.js';
 
 type Messages = Awaited<ReturnType<PGlite['execProtocolStream']>>;
 
@@ -7,7 +8,7 @@ interface Statement {
   /** Parameter type OIDs, which pick each value's serializer as PGlite's own query does. */
   paramTypes: number[];
   /** The columns of its rows, described once when it was prepared; undefined when it returns none. */
-  columns: Messages[number] | undefined;
+  columns: Column[] | undefined;
 }
 
 /** How long database work may run back to back before it lets the event loop take a turn. */
@@ -126,11 +127,23 @@ export class PreparedPglite implements PgliteClient {
 
   /** Sends messages in one call into Postgres, after the BEGIN of a transaction not yet begun. */
   private send(messages: Uint8Array[]): Promise<Messages> {
+    return this.pg.execProtocolStream(this.withBegin(messages), { syncToFs: false });
+  }
+
+  /** As send, answering the backend's bytes unparsed. */
+  private async sendRaw(messages: Uint8Array[]): Promise<Uint8Array> {
+    const chunks: Uint8Array[] = [];
+    // A chunk is a view into the database's memory, reused for the next one.
+    await this.pg.execProtocolRawStream(this.withBegin(messages), { syncToFs: false, onRawData: (chunk) => chunks.push(chunk.slice()) });
+    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+  }
+
+  private withBegin(messages: Uint8Array[]): Uint8Array {
     if (this.beginPending) {
       messages.unshift(protocol.serialize.query('begin'));
       this.beginPending = false;
     }
-    return this.pg.execProtocolStream(Buffer.concat(messages), { syncToFs: false });
+    return Buffer.concat(messages);
   }
 
   private async run<T>(text: string, params: unknown[], options?: QueryOptions): Promise<Results<T>> {
@@ -145,17 +158,15 @@ export class PreparedPglite implements PgliteClient {
       // No Describe: the columns are those described at Parse, which cannot change under a prepared
       // statement (Postgres refuses to run it if they would). Describing each run cost more than some
       // statements themselves: the description is built in Postgres and parsed here, field by field.
-      const messages = await this.send([
+      const bytes = await this.sendRaw([
         protocol.serialize.bind({ statement: statement.name, values }),
         protocol.serialize.execute({}),
         protocol.serialize.sync(),
       ]);
-      if (statement.columns) messages.splice(messages.findIndex((message) => message.name === 'bindComplete') + 1, 0, statement.columns);
-      // PGlite's parseResults copies every parser (hundreds, with the array types) into options.parsers on
-      // each call: defaults reached through the prototype instead.
+      // The options' parsers over PGlite's, reached through the prototype rather than copied (hundreds, with the array types).
       const parsers = options?.parsers ? Object.assign(Object.create(this.pg.parsers) as PGlite['parsers'], options.parsers) : this.pg.parsers;
       // The last result: the first is BEGIN's when the transaction began in this call.
-      return parse.parseResults(messages, parsers, { rowMode: options?.rowMode }).at(-1) as Results<T>;
+      return readResults(bytes, statement.columns, parsers, options?.rowMode).at(-1) as Results<T>;
     } catch (error) {
       // As PGlite's query does: the error names its statement.
       if (error instanceof Error) Object.assign(error, { query: text, params, queryOptions: options });
@@ -185,7 +196,7 @@ export class PreparedPglite implements PgliteClient {
     const statement = {
       name,
       paramTypes: parse.parseDescribeStatementResults(messages),
-      columns: messages.find((message) => message.name === 'rowDescription'),
+      columns: (messages.find((message) => message.name === 'rowDescription') as { fields: Column[] } | undefined)?.fields.map(({ name, dataTypeID }) => ({ name, dataTypeID })),
     };
     this.statements.set(text, statement);
     return statement;
