@@ -1,5 +1,5 @@
 import type { MpcRef } from '@mpc/contracts';
-import { and, desc, eq, gt, gte, inArray, isNull, lt, lte, ne, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gt, gte, inArray, isNull, lt, lte, ne, sql, type Placeholder, type SQL } from 'drizzle-orm';
 import type { TimeRange } from '../common/time-range.js';
 import type { Queryable } from '../persistence/database.js';
 import { mpcs, participants, type MpcRow, type ParticipantRow } from '../persistence/schema.js';
@@ -20,8 +20,8 @@ export interface MpcListFilter {
 // A constant, not a parameter, so that prepared statements can keep a plan on the partial index mpcs_live_name.
 const notEnded = sql`${mpcs.status} <> 'Ended'`;
 
-/** The account's MPC a path names: by UUID any of them, by friendly name only a live one. */
-export function mpcNamed(authId: string, ref: MpcRef): SQL | undefined {
+/** The account's MPC a path names: by UUID any of them, by friendly name only a live one. Values may be placeholders. */
+export function mpcNamed(authId: string | Placeholder, ref: MpcRef | { uuid: Placeholder } | { friendlyName: Placeholder }): SQL | undefined {
   return 'uuid' in ref
     ? and(eq(mpcs.authId, authId), eq(mpcs.mpcUuid, ref.uuid))
     : and(eq(mpcs.authId, authId), eq(mpcs.friendlyName, ref.friendlyName), notEnded);

@@ -6,6 +6,7 @@ import { pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { drizzle } from 'drizzle-orm/pglite';
 import { migrate } from 'drizzle-orm/pglite/migrator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RenderedSql, renderedPerShape } from './rendered-sql.js';
 import { RowReader, rowsOf } from './row-reader.js';
 import * as schema from './schema.js';
 
@@ -55,7 +56,8 @@ describe('RowReader: hand-written statements read as the query builder reads the
 
   it('inserts with the columns given (defaults for the rest) and reads RETURNING as the builder does', async () => {
     const values = recording();
-    const [written] = rowsOf(await db.execute(sql`insert into ${recordings} ${recordingRow.valuesOf(values)} returning ${recordingRow.returning}`));
+    const { keys, encoded } = recordingRow.encode(values);
+    const [written] = await new RenderedSql(sql`insert into ${recordings} ${recordingRow.valuesOf(keys)} returning ${recordingRow.returning}`).rows(db, encoded);
     const [built] = await db.select().from(recordings).where(eq(recordings.recordingId, values.recordingId));
     expect(recordingRow.read(written!)).toEqual(built);
     expect(built).toMatchObject({ callbackSequence: 0, fileBytes: null, trackType: null, recordedMs: 9_007_199_254 });
@@ -64,9 +66,21 @@ describe('RowReader: hand-written statements read as the query builder reads the
   it('updates the columns given', async () => {
     const values = recording({ status: 'completed', segmentStartedAt: null });
     await db.insert(recordings).values(values);
-    await db.execute(sql`update ${recordings} set ${recordingRow.assignments({ fileBytes: 1234, sampleRate: 16000, endedAt: new Date('2026-11-25T11:00:00Z') })} where ${recordings.recordingId} = ${values.recordingId}`);
+    const update = renderedPerShape(
+      (keys: string[]) => keys.join(),
+      (keys) => sql`update ${recordings} set ${recordingRow.assignments(keys)} where ${recordings.recordingId} = ${sql.placeholder('target')}`,
+    );
+    const { keys, encoded } = recordingRow.encode({ fileBytes: 1234, sampleRate: 16000, endedAt: new Date('2026-11-25T11:00:00Z'), failureReason: undefined });
+    expect(keys).toEqual(['endedAt', 'fileBytes', 'sampleRate']);
+    await update(keys).rows(db, { ...encoded, target: values.recordingId });
     const [row] = await db.select().from(recordings).where(eq(recordings.recordingId, values.recordingId));
     expect(row).toMatchObject({ fileBytes: 1234, sampleRate: 16000, endedAt: new Date('2026-11-25T11:00:00Z'), status: 'completed' });
+    // The same shape is the same statement; null is a value, not a column left out.
+    expect(update(keys)).toBe(update(['endedAt', 'fileBytes', 'sampleRate']));
+    const cleared = recordingRow.encode({ fileBytes: null, sampleRate: 8000, endedAt: null });
+    await update(cleared.keys).rows(db, { ...cleared.encoded, target: values.recordingId });
+    const [after] = await db.select().from(recordings).where(eq(recordings.recordingId, values.recordingId));
+    expect(after).toMatchObject({ fileBytes: null, sampleRate: 8000, endedAt: null });
   });
 
   it('reads both sides of a join, and null for the side that found nothing', async () => {

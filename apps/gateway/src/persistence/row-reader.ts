@@ -10,7 +10,8 @@ export function rowsOf(result: unknown): Record<string, unknown>[] {
  * recordings), where building them with the query builder and mapping their rows back cost more
  * than Postgres took to run them. `columns` selects every column as "<prefix><name>", so two
  * tables can share a row; `read` turns such a row into the table's row type with the conversions
- * the query builder applies (the drivers answer the same raw values to both).
+ * the query builder applies (the drivers answer the same raw values to both). Values go in through
+ * placeholders, so that each statement is rendered once (see RenderedSql).
  */
 export class RowReader<T extends Table> {
   /** The select list: "<table>"."<column>" as "<prefix><column>", for every column. */
@@ -46,30 +47,43 @@ export class RowReader<T extends Table> {
   }
 
   /**
-   * `(columns) values (values)` for an INSERT of `values`, each encoded as the query builder
-   * encodes it; columns left out take their defaults.
+   * The columns `values` gives, by key, and each value encoded as the query builder encodes it,
+   * to fill the placeholders of valuesOf and assignments. Columns left out take their defaults.
    */
-  valuesOf(values: Partial<InferInsertModel<T>>): SQL {
-    const given = this.given(values);
-    const names = sql.raw(given.map(({ column }) => `"${column.name}"`).join(', '));
-    const params = sql.join(
-      given.map(({ param }) => param),
-      sql.raw(', '),
-    );
-    return sql`(${names}) values (${params})`;
-  }
-
-  /** `column = value, …` for an UPDATE's SET, each value encoded as the query builder encodes it. */
-  assignments(values: Partial<InferInsertModel<T>>): SQL {
-    return sql.join(
-      this.given(values).map(({ column, param }) => sql`${sql.identifier(column.name)} = ${param}`),
-      sql.raw(', '),
-    );
-  }
-
-  /** The columns `values` gives, each with its value as a parameter encoded for that column. */
-  private given(values: Partial<InferInsertModel<T>>): { column: Column; param: ReturnType<typeof sql.param> }[] {
+  encode(values: Partial<InferInsertModel<T>>): { keys: string[]; encoded: Record<string, unknown> } {
     const byKey = values as Record<string, unknown>;
-    return this.fields.filter(({ key }) => byKey[key] !== undefined).map(({ key, column }) => ({ column, param: sql.param(byKey[key], column) }));
+    const encoded: Record<string, unknown> = {};
+    for (const { key, column } of this.fields) {
+      const value = byKey[key];
+      if (value !== undefined) encoded[key] = value === null ? null : column.mapToDriverValue(value);
+    }
+    return { keys: Object.keys(encoded), encoded };
+  }
+
+  /** `(columns) values (…)` for an INSERT of the columns `keys` names, each value the placeholder named by its key. */
+  valuesOf(keys: readonly string[]): SQL {
+    const given = this.named(keys);
+    const names = sql.raw(given.map(({ column }) => `"${column.name}"`).join(', '));
+    const values = sql.join(
+      given.map(({ key }) => sql.placeholder(key)),
+      sql.raw(', '),
+    );
+    return sql`(${names}) values (${values})`;
+  }
+
+  /** `column = …, …` for an UPDATE's SET of the columns `keys` names, each value the placeholder named by its key. */
+  assignments(keys: readonly string[]): SQL {
+    return sql.join(
+      this.named(keys).map(({ key, column }) => sql`${sql.identifier(column.name)} = ${sql.placeholder(key)}`),
+      sql.raw(', '),
+    );
+  }
+
+  private named(keys: readonly string[]): { key: string; column: Column }[] {
+    return keys.map((key) => {
+      const field = this.fields.find((candidate) => candidate.key === key);
+      if (!field) throw new Error(`RowReader: no column ${key}`);
+      return field;
+    });
   }
 }

@@ -1,7 +1,8 @@
 import type { MpcRef } from '@mpc/contracts';
 import { and, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../persistence/database.js';
-import { RowReader, rowsOf } from '../persistence/row-reader.js';
+import { renderedPerShape } from '../persistence/rendered-sql.js';
+import { RowReader } from '../persistence/row-reader.js';
 import { equalsIfGiven, mpcNamed, rangeConditions } from '../calls/calls.repository.js';
 import type { TimeRange } from '../common/time-range.js';
 import { mpcs, participants, recordings, type MpcRow, type ParticipantRow, type RecordingRow } from '../persistence/schema.js';
@@ -32,9 +33,33 @@ const live = sql`${recordings.status} in ('recording', 'paused')`;
 const mpcScope = sql`${recordings.scope} = 'mpc'`;
 const participantScope = sql`${recordings.scope} = 'participant'`;
 
-// Start and stop run these statements on every call, written out rather than built each time.
+// Start and stop run these statements on every call: written out rather than built by the query
+// builder, and rendered once (per shape) rather than on every run.
 const mpcRow = new RowReader(mpcs, 'm_');
 const recordingRow = new RowReader(recordings, 'r_');
+
+const insertRecording = renderedPerShape(
+  (keys: string[]) => keys.join(),
+  (keys) => sql`insert into ${recordings} ${recordingRow.valuesOf(keys)} on conflict do nothing returning ${recordingRow.returning}`,
+);
+const updateRecording = renderedPerShape(
+  (keys: string[]) => keys.join(),
+  (keys) => sql`update ${recordings} set ${recordingRow.assignments(keys)} where ${recordings.recordingId} = ${sql.placeholder('target')}`,
+);
+const setFileOfCompleted = renderedPerShape(
+  (keys: string[]) => keys.join(),
+  (keys) =>
+    sql`update ${recordings} set ${recordingRow.assignments(keys)}
+        where ${recordings.recordingId} = ${sql.placeholder('target')} and ${recordings.status} = 'completed' returning ${recordingRow.returning}`,
+);
+const lockMpcWithLiveRecording = renderedPerShape(
+  (by: 'uuid' | 'friendlyName') => by,
+  (by) =>
+    sql`select ${mpcRow.columns}, ${recordingRow.columns} from ${mpcs}
+        left join ${recordings} on ${recordings.mpcUuid} = ${mpcs.mpcUuid} and ${mpcScope} and ${live}
+        where ${mpcNamed(sql.placeholder('authId'), by === 'uuid' ? { uuid: sql.placeholder('mpc') } : { friendlyName: sql.placeholder('mpc') })}
+        for update of ${mpcs}`,
+);
 
 const viewColumns = {
   recording: recordings,
@@ -49,13 +74,14 @@ export class RecordingsRepository {
    * race here; the partial unique indexes let exactly one win.
    */
   async insertUnlessLive(db: Queryable, recording: NewRecording): Promise<RecordingRow | undefined> {
-    const result = await db.execute(sql`insert into ${recordings} ${recordingRow.valuesOf(recording)} on conflict do nothing returning ${recordingRow.returning}`);
-    const [row] = rowsOf(result);
+    const { keys, encoded } = recordingRow.encode(recording);
+    const [row] = await insertRecording(keys).rows(db, encoded);
     return row && recordingRow.read(row);
   }
 
   async update(db: Queryable, recordingId: string, patch: Partial<NewRecording>): Promise<void> {
-    await db.execute(sql`update ${recordings} set ${recordingRow.assignments(patch)} where ${recordings.recordingId} = ${recordingId}`);
+    const { keys, encoded } = recordingRow.encode(patch);
+    await updateRecording(keys).rows(db, { ...encoded, target: recordingId });
   }
 
   /** Sets the file of the recording if it is completed, in one statement; answers the recording so changed. */
@@ -64,11 +90,8 @@ export class RecordingsRepository {
     recordingId: string,
     file: Required<Pick<NewRecording, 'recordedMs' | 'fileBytes' | 'sampleRate'>>,
   ): Promise<RecordingRow | undefined> {
-    const result = await db.execute(
-      sql`update ${recordings} set ${recordingRow.assignments(file)}
-          where ${recordings.recordingId} = ${recordingId} and ${recordings.status} = 'completed' returning ${recordingRow.returning}`,
-    );
-    const [row] = rowsOf(result);
+    const { keys, encoded } = recordingRow.encode(file);
+    const [row] = await setFileOfCompleted(keys).rows(db, { ...encoded, target: recordingId });
     return row && recordingRow.read(row);
   }
 
@@ -81,12 +104,8 @@ export class RecordingsRepository {
    * statement on the hot path of start, stop, pause and resume.
    */
   async lockMpcWithLiveRecording(db: Queryable, authId: string, ref: MpcRef): Promise<{ mpc: MpcRow; live: RecordingRow | null } | undefined> {
-    const result = await db.execute(
-      sql`select ${mpcRow.columns}, ${recordingRow.columns} from ${mpcs}
-          left join ${recordings} on ${recordings.mpcUuid} = ${mpcs.mpcUuid} and ${mpcScope} and ${live}
-          where ${mpcNamed(authId, ref)} for update of ${mpcs}`,
-    );
-    const [row] = rowsOf(result);
+    const by = 'uuid' in ref ? 'uuid' : 'friendlyName';
+    const [row] = await lockMpcWithLiveRecording(by).rows(db, { authId, mpc: 'uuid' in ref ? ref.uuid : ref.friendlyName });
     return row && { mpc: mpcRow.read(row), live: recordingRow.readJoined(row) };
   }
 
