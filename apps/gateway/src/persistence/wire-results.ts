@@ -76,7 +76,13 @@ export function readResults(bytes: Uint8Array, columns: Column[] | undefined, pa
           const parser = parsers[typeId];
           values[i] = parser ? parser(text, typeId) : text;
         }
-        rows.push(rowMode === 'array' ? values : Object.fromEntries(fields.map((field, i) => [field.name, values[i]])));
+        if (rowMode === 'array') {
+          rows.push(values);
+        } else {
+          const row: Record<string, unknown> = {};
+          for (let i = 0; i < count; i++) row[fields[i]!.name] = values[i];
+          rows.push(row);
+        }
         break;
       }
       case 0x43 /* C: CommandComplete */: {
