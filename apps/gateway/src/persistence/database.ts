@@ -56,7 +56,8 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
   mkdirSync(dir, { recursive: true });
   const pglite = await PGlite.create(dir);
   await migratePglite(drizzlePglite(pglite), { migrationsFolder });
-  const client = new PreparedPglite(pglite);
+  // NodeFS: every write goes to the data directory's files as Postgres makes it.
+  const client = new PreparedPglite(pglite, { syncToFs: false });
   const db = drizzlePglite(client as unknown as PGlite, { schema });
   return {
     db: db as unknown as Database,

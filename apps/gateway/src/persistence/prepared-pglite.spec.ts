@@ -14,7 +14,7 @@ describe('PGlite over prepared statements', () => {
 
   beforeEach(async () => {
     await pglite.exec(`deallocate all; drop table if exists items; create table items (id integer primary key, tags text[], data jsonb, at timestamptz)`);
-    client = new PreparedPglite(pglite, 3);
+    client = new PreparedPglite(pglite, { maxStatements: 3 });
   });
 
   afterAll(() => pglite.close());

@@ -35,10 +35,21 @@ export class PreparedPglite implements PgliteClient {
   /** Since when operations have run without the event loop getting a timer turn (see giveWayIfBusy). */
   private busySince: number | undefined;
 
+  private readonly maxStatements: number;
+  private readonly syncsToFs: boolean;
+
+  /**
+   * `syncToFs: false` where the filesystem writes through as Postgres writes (a data directory in
+   * Node): PGlite's syncToFs then does nothing, and asking still takes a lock and several promise
+   * turns per operation, about a tenth of what start and stop cost the database.
+   */
   constructor(
     readonly pg: PGlite,
-    private readonly maxStatements = 256,
-  ) {}
+    { maxStatements = 256, syncToFs = true }: { maxStatements?: number; syncToFs?: boolean } = {},
+  ) {
+    this.maxStatements = maxStatements;
+    this.syncsToFs = syncToFs;
+  }
 
   query<T>(text: string, params: unknown[] = [], options?: QueryOptions): Promise<Results<T>> {
     return this.exclusive(() => this.run<T>(text, params, options));
@@ -96,7 +107,7 @@ export class PreparedPglite implements PgliteClient {
       try {
         return await work();
       } finally {
-        await this.pg.syncToFs();
+        if (this.syncsToFs) await this.pg.syncToFs();
       }
     });
     this.tail = result.catch(() => undefined);
