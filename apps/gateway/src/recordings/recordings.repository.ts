@@ -38,21 +38,20 @@ const participantScope = sql`${recordings.scope} = 'participant'`;
 const mpcRow = new RowReader(mpcs, 'm_');
 const recordingRow = new RowReader(recordings, 'r_');
 
-const insertRecording = renderedPerShape(
-  (keys: string[]) => keys.join(),
-  (keys) => sql`insert into ${recordings} ${recordingRow.valuesOf(keys)} on conflict do nothing returning ${recordingRow.returning}`,
-);
-const updateRecording = renderedPerShape(
-  (keys: string[]) => keys.join(),
+// Their shape is the columns they set, or what names the MPC.
+const byColumns = (keys: string[]) => keys.join();
+const insertStatement = renderedPerShape(byColumns, (keys) => sql`insert into ${recordings} ${recordingRow.valuesOf(keys)} on conflict do nothing returning ${recordingRow.returning}`);
+const updateStatement = renderedPerShape(
+  byColumns,
   (keys) => sql`update ${recordings} set ${recordingRow.assignments(keys)} where ${recordings.recordingId} = ${sql.placeholder('target')}`,
 );
-const setFileOfCompleted = renderedPerShape(
-  (keys: string[]) => keys.join(),
+const fileStatement = renderedPerShape(
+  byColumns,
   (keys) =>
     sql`update ${recordings} set ${recordingRow.assignments(keys)}
         where ${recordings.recordingId} = ${sql.placeholder('target')} and ${recordings.status} = 'completed' returning ${recordingRow.returning}`,
 );
-const lockMpcWithLiveRecording = renderedPerShape(
+const lockStatement = renderedPerShape(
   (by: 'uuid' | 'friendlyName') => by,
   (by) =>
     sql`select ${mpcRow.columns}, ${recordingRow.columns} from ${mpcs}
@@ -75,13 +74,13 @@ export class RecordingsRepository {
    */
   async insertUnlessLive(db: Queryable, recording: NewRecording): Promise<RecordingRow | undefined> {
     const { keys, encoded } = recordingRow.encode(recording);
-    const [row] = await insertRecording(keys).rows(db, encoded);
+    const [row] = await insertStatement(keys).rows(db, encoded);
     return row && recordingRow.read(row);
   }
 
   async update(db: Queryable, recordingId: string, patch: Partial<NewRecording>): Promise<void> {
     const { keys, encoded } = recordingRow.encode(patch);
-    await updateRecording(keys).rows(db, { ...encoded, target: recordingId });
+    await updateStatement(keys).rows(db, { ...encoded, target: recordingId });
   }
 
   /** Sets the file of the recording if it is completed, in one statement; answers the recording so changed. */
@@ -91,7 +90,7 @@ export class RecordingsRepository {
     file: Required<Pick<NewRecording, 'recordedMs' | 'fileBytes' | 'sampleRate'>>,
   ): Promise<RecordingRow | undefined> {
     const { keys, encoded } = recordingRow.encode(file);
-    const [row] = await setFileOfCompleted(keys).rows(db, { ...encoded, target: recordingId });
+    const [row] = await fileStatement(keys).rows(db, { ...encoded, target: recordingId });
     return row && recordingRow.read(row);
   }
 
@@ -104,8 +103,8 @@ export class RecordingsRepository {
    * statement on the hot path of start, stop, pause and resume.
    */
   async lockMpcWithLiveRecording(db: Queryable, authId: string, ref: MpcRef): Promise<{ mpc: MpcRow; live: RecordingRow | null } | undefined> {
-    const by = 'uuid' in ref ? 'uuid' : 'friendlyName';
-    const [row] = await lockMpcWithLiveRecording(by).rows(db, { authId, mpc: 'uuid' in ref ? ref.uuid : ref.friendlyName });
+    const [by, mpc] = 'uuid' in ref ? (['uuid', ref.uuid] as const) : (['friendlyName', ref.friendlyName] as const);
+    const [row] = await lockStatement(by).rows(db, { authId, mpc });
     return row && { mpc: mpcRow.read(row), live: recordingRow.readJoined(row) };
   }
 
