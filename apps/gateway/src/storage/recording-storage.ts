@@ -97,8 +97,13 @@ export class FsRecordingStorage implements RecordingStorage {
   async create(key: string): Promise<RecordingWriter> {
     const path = this.pathOf(key);
     const partial = `${path}.part`;
-    await mkdir(dirname(path), { recursive: true });
-    const handle: FileHandle = await open(partial, 'w');
+    // The account's directory is made by its first recording only: each file operation is a round
+    // trip to libuv's thread pool, which costs a media shard more than the operation itself.
+    const handle: FileHandle = await open(partial, 'w').catch(async (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+      await mkdir(dirname(path), { recursive: true });
+      return open(partial, 'w');
+    });
     let bytes = 0;
     let failure: Error | undefined;
     let writing = Promise.resolve();

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
@@ -115,6 +115,24 @@ function behavesAsRecordingStorage(name: string, open: () => Promise<OpenStorage
 behavesAsRecordingStorage('fs', async () => {
   const root = mkdtempSync(join(tmpdir(), 'mpc-storage-'));
   return { storage: new FsRecordingStorage(root), close: async () => rmSync(root, { recursive: true, force: true }) };
+});
+
+describe('fs recording storage directories', () => {
+  it("makes an account's directory with its first file, and again when it was removed", async () => {
+    const root = mkdtempSync(join(tmpdir(), 'mpc-storage-'));
+    try {
+      const storage = new FsRecordingStorage(root);
+      for (const round of [1, 2]) {
+        const writer = await storage.create(`MAFRESH/${round}.mp3`);
+        writer.append(Buffer.from('audio'));
+        await writer.finish();
+        expect(readFileSync(join(root, 'MAFRESH', `${round}.mp3`), 'utf8')).toBe('audio');
+        rmSync(join(root, 'MAFRESH'), { recursive: true });
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
 });
 
 let s3: TestS3;
