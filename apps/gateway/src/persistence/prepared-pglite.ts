@@ -79,16 +79,16 @@ export class PreparedPglite implements PgliteClient {
         const result = await work(tx);
         open = false;
         if (this.beginPending) return result; // it ran no statement
-        const committed = await this.simple('commit');
+        const [committed] = await this.control('commit');
         // COMMIT of a transaction a failed statement aborted answers ROLLBACK.
-        if (committed.some((message) => message.name === 'commandComplete' && (message as { text?: string }).text === 'ROLLBACK')) {
+        if (committed?.command === 'ROLLBACK') {
           throw new Error('the transaction was rolled back instead of committed: one of its statements failed');
         }
         return result;
       } catch (error) {
         if (open) {
           open = false;
-          if (!this.beginPending) await this.simple('rollback');
+          if (!this.beginPending) await this.control('rollback');
         }
         throw error;
       } finally {
@@ -130,6 +130,11 @@ export class PreparedPglite implements PgliteClient {
       // Runs at the next timer turn, which ends the busy stretch.
       setTimeout(() => (this.busySince = undefined), 0);
     }
+  }
+
+  /** COMMIT or ROLLBACK, read as statements' results are (see run). */
+  private async control(text: 'commit' | 'rollback'): Promise<Results[]> {
+    return readResults(await this.sendRaw([protocol.serialize.query(text)]), undefined, this.pg.parsers);
   }
 
   private simple(text: string): Promise<Messages> {
