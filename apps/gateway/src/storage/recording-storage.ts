@@ -130,10 +130,19 @@ export class FsRecordingStorage implements RecordingStorage {
         await writing;
       },
       finish: async (header) => {
-        flush();
-        await writing;
-        if (failure) throw failure;
-        if (header && header.length > 0) await handle.write(header, 0, header.length, 0);
+        const inHand = bytes === 0 && header && header.length > 0 ? pending.take() : undefined;
+        if (inHand) {
+          // Nothing written yet, as for a short recording: the file goes out in one write, its header
+          // already over its start, rather than a write and then the header's.
+          bytes = inHand.length;
+          const file = Buffer.concat([header!, inHand.subarray(header!.length)]);
+          await handle.write(file, 0, file.length, 0);
+        } else {
+          flush();
+          await writing;
+          if (failure) throw failure;
+          if (header && header.length > 0) await handle.write(header, 0, header.length, 0);
+        }
         await handle.sync();
         await handle.close();
         await rename(partial, path);

@@ -60,6 +60,21 @@ function behavesAsRecordingStorage(name: string, open: () => Promise<OpenStorage
       await expectStored(storage, key, patched(body, header), [[0, 0], [0, 99], [10, 12_345], [50_000, 99_999], [99_999, 99_999]]);
     });
 
+    it('publishes a short file, still all in hand at finish, with its header over its start', async () => {
+      for (const [size, header] of [
+        [5000, Buffer.from('RIFF....WAVEfmt header known last')],
+        [10, Buffer.from('a header longer than what was appended')],
+      ] as const) {
+        const key = newKey();
+        const body = randomBytes(size);
+        const writer = await storage.create(key);
+        writeAll(writer, body, 997);
+        expect(await writer.finish(header)).toEqual({ bytes: body.length });
+        const expected = patched(body, header);
+        await expectStored(storage, key, expected, [[0, expected.length - 1]]);
+      }
+    });
+
     it('publishes a file without a header as appended', async () => {
       const key = newKey('mp3');
       const body = randomBytes(5000);
