@@ -26,8 +26,7 @@ const authId = 'MADBCYCLE00000000001';
 const dataDir = mkdtempSync(join(tmpdir(), 'mpc-db-cycle-'));
 const database = await openDatabase({ dataDir });
 try {
-  await database.db.insert(accounts).values({ authId, authToken: 'db-cycle-token-0000000001' });
-  const account = { authId, authToken: 'db-cycle-token-0000000001', createdAt: new Date() };
+  const [account] = await database.db.insert(accounts).values({ authId, authToken: 'db-cycle-token-0000000001' }).returning();
   const names = Array.from({ length: MPCS }, (_, i) => `db_cycle_${i}`);
   for (const friendlyName of names) {
     await database.db.insert(mpcs).values({

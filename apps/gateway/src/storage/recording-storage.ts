@@ -130,12 +130,12 @@ export class FsRecordingStorage implements RecordingStorage {
         await writing;
       },
       finish: async (header) => {
-        const inHand = bytes === 0 && header && header.length > 0 ? pending.take() : undefined;
-        if (inHand) {
+        const inHand = bytes === 0 && header?.length ? pending.take() : undefined;
+        if (inHand && header) {
           // Nothing written yet, as for a short recording: the file goes out in one write, its header
           // already over its start, rather than a write and then the header's.
           bytes = inHand.length;
-          const file = Buffer.concat([header!, inHand.subarray(header!.length)]);
+          const file = Buffer.concat([header, inHand.subarray(header.length)]);
           await handle.write(file, 0, file.length, 0);
         } else {
           flush();
