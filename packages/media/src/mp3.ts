@@ -3,13 +3,12 @@
  * `wasm-media-encoders` package.
  *
  * Costs worth knowing: each LAME instance lives in its own WebAssembly
- * instance with 16 MiB of linear memory. The compiled module is cached after
- * the first `create()`, and up to {@link MP3_POOL_SIZE} finished instances are
- * kept for the next recordings instead of instantiating anew. A finished
+ * instance with 16 MiB of linear memory. Finished instances are kept for the
+ * next recordings instead of instantiating anew (lame-pool.ts). A finished
  * instance gets the state of a freshly configured one copied in (see
  * lame-snapshot.ts) rather than being configured again.
  */
-import { createEncoder, createMp3Encoder } from 'wasm-media-encoders';
+import { acquireLame, newLame, releaseLame } from './lame-pool.js';
 import { restoreLame, snapshotLame, type Lame, type LameSettings, type LameSnapshot } from './lame-snapshot.js';
 import { mp3FrameBytes, mp3InfoFrame } from './mp3-info-tag.js';
 import type { TelephonyRate } from './resample.js';
@@ -24,63 +23,6 @@ export interface Mp3EncoderOptions {
   /** 1 (the default) or 2; stereo samples come interleaved. */
   channels?: 1 | 2;
 }
-
-/** Finished LAME instances kept for reuse. */
-export const MP3_POOL_SIZE = 32;
-
-/** WebAssembly.Module; @types/node 20 does not declare the WebAssembly namespace. */
-type CompiledWasm = object;
-const WasmModule = (globalThis as unknown as { WebAssembly: { Module: abstract new (...args: never[]) => CompiledWasm } }).WebAssembly.Module;
-
-/** The compiled LAME module, once the first encoder has compiled it; undefined if it could not be read off. */
-let compiled: Promise<CompiledWasm | undefined> | undefined;
-const idle: Lame[] = [];
-
-async function acquireLame(): Promise<Lame> {
-  return idle.pop() ?? newLame();
-}
-
-async function newLame(): Promise<Lame> {
-  if (!compiled) {
-    // The first one compiles the inlined wasm, and every encoder asked for meanwhile waits for it
-    // rather than compiling its own. The package hands the compiled module only to
-    // createEncoder()'s callback, so it is read off the instance, to skip decoding and compiling
-    // ~1 MB of base64 for every later encoder; when that field is not there, every encoder
-    // compiles its own (slower, correct).
-    const first = createMp3Encoder();
-    compiled = first.then(
-      (encoder) => {
-        const module = (encoder as unknown as { module?: { module?: unknown } }).module?.module;
-        return module instanceof WasmModule ? module : undefined;
-      },
-      () => {
-        compiled = undefined;
-        return undefined;
-      },
-    );
-    return first;
-  }
-  const module = await compiled;
-  if (module) return createEncoder('audio/mpeg', module as Parameters<typeof createEncoder>[1]);
-  return createMp3Encoder();
-}
-
-/**
- * Makes LAME instances ahead of need, up to `count` idle ones, so starting a recording does not
- * wait for one: instantiating the module takes a few milliseconds.
- */
-export function prewarmMp3Encoders(count: number): Promise<void> {
-  warming ??= (async () => {
-    try {
-      while (idle.length < Math.min(count, MP3_POOL_SIZE)) idle.push(await newLame());
-    } finally {
-      warming = undefined;
-    }
-  })();
-  return warming;
-}
-
-let warming: Promise<void> | undefined;
 
 /**
  * Per setting, its proven snapshot, or null where configuring is the only way; a promise, so the
@@ -103,7 +45,7 @@ async function configuredLame(settings: LameSettings): Promise<Lame> {
   try {
     lame.configure(settings);
   } catch (error) {
-    idle.push(lame);
+    releaseLame(lame);
     throw error;
   }
   return lame;
@@ -112,14 +54,14 @@ async function configuredLame(settings: LameSettings): Promise<Lame> {
 /** Takes the snapshot of `settings` on two new instances, which then join the pool (the configured one only once its snapshot is proven). */
 async function takeSnapshot(settings: LameSettings): Promise<LameSnapshot | null> {
   const [fresh, untouched] = await Promise.all([newLame(), newLame()]);
-  idle.push(untouched);
+  releaseLame(untouched);
   let snapshot: LameSnapshot | undefined;
   try {
     snapshot = snapshotLame(fresh, untouched, settings);
   } catch {
     // LAME refused the settings: configuring says so to the caller.
   }
-  if (snapshot) idle.push(fresh);
+  if (snapshot) releaseLame(fresh);
   return snapshot ?? null;
 }
 
@@ -200,7 +142,7 @@ export class Mp3Encoder {
     const out = lame.finalize();
     this.bytesOut += out.length;
     const tail = out.length ? out.slice() : EMPTY;
-    if (idle.length < MP3_POOL_SIZE) idle.push(lame);
+    releaseLame(lame);
     return tail;
   }
 }
