@@ -10,6 +10,16 @@ const dataDir = mkdtempSync(join(tmpdir(), 'mpc-db-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 describe('the embedded database', () => {
+  it('makes new WAL segments without zero-filling them on the event loop', async () => {
+    const database = await openDatabase({ dataDir });
+    try {
+      expect(rowsOf(await database.db.execute(sql`show wal_init_zero`))).toEqual([{ wal_init_zero: 'off' }]);
+      expect(rowsOf(await database.db.execute(sql`show search_path`))).toEqual([{ search_path: 'public' }]); // PGlite's own settings stay
+    } finally {
+      await database.close();
+    }
+  });
+
   it('is vacuumed and analysed by maintain(), table by table and only where autovacuum would, as nothing else does it', async () => {
     const database = await openDatabase({ dataDir });
     try {

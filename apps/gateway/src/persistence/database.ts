@@ -33,6 +33,14 @@ export interface OpenDatabase {
 
 const migrationsFolder = fileURLToPath(new URL('../../drizzle', import.meta.url));
 
+/**
+ * Settings of the embedded engine, on top of PGlite's. A new 16 MiB WAL segment is not filled with
+ * zeros first: PGlite writes on the event loop, and zero-filling one (every 16 MB of WAL, about
+ * 13,000 recording cycles) held it up for 20-35 ms. Postgres finds the end of WAL by its records'
+ * checksums, not by zeros, so this costs nothing but the early reservation of the segment's space.
+ */
+const EMBEDDED_SETTINGS = ['-c', 'wal_init_zero=off'];
+
 /** PostgreSQL when a URL is given, otherwise PGlite (the same engine, embedded) in `dataDir`. */
 export async function openDatabase(options: { databaseUrl?: string; dataDir: string; logger?: Logger }): Promise<OpenDatabase> {
   if (options.databaseUrl) {
@@ -54,7 +62,7 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
   }
   const dir = `${options.dataDir}/pgdata`;
   mkdirSync(dir, { recursive: true });
-  const pglite = await PGlite.create(dir);
+  const pglite = await PGlite.create(dir, { startParams: [...PGlite.defaultStartParams, ...EMBEDDED_SETTINGS] });
   await migratePglite(drizzlePglite(pglite), { migrationsFolder });
   // NodeFS: every write goes to the data directory's files as Postgres makes it.
   const client = new PreparedPglite(pglite, { syncToFs: false });
