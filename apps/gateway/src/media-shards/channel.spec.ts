@@ -8,9 +8,9 @@ function pair(): [IpcEndpoint & EventEmitter, IpcEndpoint & EventEmitter] {
   const a = new EventEmitter() as IpcEndpoint & EventEmitter;
   const b = new EventEmitter() as IpcEndpoint & EventEmitter;
   const link = (from: typeof a, to: typeof b) => {
-    from.send = (message, _handle, _options, callback) => {
+    from.send = (message, handle, _options, callback) => {
       setImmediate(() => {
-        to.emit('message', structuredClone(message));
+        to.emit('message', structuredClone(message), handle);
         callback(null);
       });
       return true;
@@ -78,6 +78,31 @@ describe('Channel', () => {
     await channel.call('add', 0, 0);
     expect(notes).toEqual(['one', 'two']);
     expect(errors).toContain('note: bad note');
+  });
+
+  it('sends what one turn posts as one message, in order, and a socket after what was posted before it', async () => {
+    const [near, far] = pair();
+    const sent: unknown[] = [];
+    const send = near.send!.bind(near);
+    near.send = (message, handle, options, callback) => {
+      sent.push(handle ? 'with a socket' : message);
+      return send(message, handle, options, callback);
+    };
+    const received: string[] = [];
+    new Channel<object>(far, { note: (text: string) => void received.push(text), take: (_socket: unknown, text: string) => void received.push(`socket ${text}`) }, () => undefined);
+    const channel = new Channel<Remote & { take(socket: unknown, text: string): void }>(near, {}, () => undefined);
+    channel.notify('note', 'one');
+    channel.notify('note', 'two');
+    const sum = channel.call('add', 1, 2);
+    channel.notifyWithSocket('take', { destroy: () => undefined } as never, 'three');
+    channel.notify('note', 'four');
+    await sum.catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(sent).toHaveLength(3);
+    expect(sent[0]).toMatchObject({ kind: 'batch', messages: [{ method: 'note' }, { method: 'note' }, { method: 'add' }] });
+    expect(sent[1]).toBe('with a socket');
+    expect(sent[2]).toMatchObject({ kind: 'notify', method: 'note', args: ['four'] });
+    expect(received).toEqual(['one', 'two', 'socket three', 'four']);
   });
 
   it('fails calls still waiting when the other side goes, and refuses new ones', async () => {
