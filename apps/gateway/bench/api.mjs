@@ -8,9 +8,10 @@
 //     over PACED_LANES MPCs;
 //  5. the ratio cycle requests/s ÷ bare requests/s.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BENCH_ACCOUNT, withGateway } from './lib/gateway.mjs';
+import { withGateway } from './lib/gateway.mjs';
 import { load, problemsOf } from './lib/load.mjs';
 import { paced } from './lib/paced.mjs';
+import { createActiveMpcs, cycleRequests, expectStatus, mpcPath } from './lib/recording-cycles.mjs';
 import { fmt, machine, table } from './lib/report.mjs';
 
 export const description = 'bare route vs recording start/stop cycles (throughput, latency, fixed-rate p99)';
@@ -33,10 +34,6 @@ const SETTLE_MS = 2000; // between paced runs, for the recordings of the last on
 const TARGET_P99_MS = 20;
 const TARGET_RATIO = 1 / 3;
 
-const { authId, authToken } = BENCH_ACCOUNT;
-const AUTH = `Basic ${Buffer.from(`${authId}:${authToken}`).toString('base64')}`;
-const JSON_HEADERS = { authorization: AUTH, 'content-type': 'application/json' };
-const mpcPath = (name) => `/v1/Account/${authId}/MultiPartyCall/name_${name}`;
 const START_BODY = JSON.stringify({ file_format: 'mp3', recording_callback_method: 'POST' });
 
 /** @param {{ log: (line: string) => void, command: string }} context */
@@ -54,14 +51,7 @@ export async function run({ log, command }) {
 
     // One MPC per connection (and per lane of the fixed-rate run), each with an Agent and a Customer, so it is active.
     const names = Array.from({ length: Math.max(CONNECTIONS, PACED_LANES) }, (_, i) => `bench_api_${startedAt.getTime()}_${i}`);
-    for (const [i, name] of names.entries()) {
-      for (const [role, from, to] of [
-        ['Agent', '+14155550100', `+1415556${String(i).padStart(4, '0')}`],
-        ['Customer', '+14155550200', `+1415557${String(i).padStart(4, '0')}`],
-      ]) {
-        await expectStatus(url, 'POST', `${mpcPath(name)}/Participant/`, { role, from, to }, 201);
-      }
-    }
+    await createActiveMpcs(url, names);
     // One checked cycle before the load, so a broken API fails with a readable message.
     const started = await expectStatus(url, 'POST', `${mpcPath(names[0])}/Record/`, JSON.parse(START_BODY), 202);
     for (const field of ['api_id', 'message', 'recording_id', 'recording_url']) {
@@ -70,10 +60,7 @@ export async function run({ log, command }) {
     await expectStatus(url, 'DELETE', `${mpcPath(names[0])}/Record/`, {}, 204);
     log(`created ${names.length} MPCs with 2 participants each`);
 
-    const cycleOf = (name) => [
-      { method: 'POST', path: `${mpcPath(name)}/Record/`, headers: JSON_HEADERS, body: START_BODY },
-      { method: 'DELETE', path: `${mpcPath(name)}/Record/`, headers: JSON_HEADERS, body: '{}' },
-    ];
+    const cycleOf = (name) => cycleRequests(name, START_BODY);
     const bare = { url: `${url}/health/live`, connections: CONNECTIONS };
     log(`bare route: ${WARMUP_SECONDS} s warm-up + ${BARE_SECONDS} s, ${CONNECTIONS} connections`);
     await load({ ...bare, duration: WARMUP_SECONDS, title: 'bare warm-up' }, gateway);
@@ -148,20 +135,6 @@ export async function run({ log, command }) {
     problems,
   };
   return { json, markdown: markdown(json), problems };
-}
-
-async function expectStatus(base, method, path, body, expected) {
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: JSON_HEADERS,
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const text = await response.text();
-  if (response.status !== expected) {
-    throw new Error(`${method} ${path} answered ${response.status} (expected ${expected}): ${text}`);
-  }
-  return text ? JSON.parse(text) : undefined;
 }
 
 const status = (met) => (met ? 'met' : 'missed');

@@ -9,14 +9,12 @@
 // A thread whose id is its process's id is that process's event loop; the others are its encoder
 // thread, V8's compiler and garbage-collector helpers and libuv's pool.
 import { readdirSync, readFileSync } from 'node:fs';
-import { BENCH_ACCOUNT, withGateway } from './lib/gateway.mjs';
+import { withGateway } from './lib/gateway.mjs';
 import { load } from './lib/load.mjs';
+import { createActiveMpcs, cycleRequests } from './lib/recording-cycles.mjs';
 
 const FORMAT = process.argv[2] ?? 'mp3';
 const CONNECTIONS = 10;
-const { authId, authToken } = BENCH_ACCOUNT;
-const HEADERS = { authorization: `Basic ${Buffer.from(`${authId}:${authToken}`).toString('base64')}`, 'content-type': 'application/json' };
-const mpcPath = (name) => `/v1/Account/${authId}/MultiPartyCall/name_${name}`;
 
 /** CPU milliseconds (user + system) and minor page faults of every thread of `pid` and of its children, keyed `process/thread`. */
 function threadCpu(pid) {
@@ -43,16 +41,7 @@ function statOf(path) {
 
 await withGateway({}, async (gateway) => {
   const names = Array.from({ length: CONNECTIONS }, (_, i) => `threads_${i}`);
-  for (const [i, name] of names.entries()) {
-    for (const role of ['Agent', 'Customer']) {
-      const response = await fetch(`${gateway.url}${mpcPath(name)}/Participant/`, {
-        method: 'POST',
-        headers: HEADERS,
-        body: JSON.stringify({ role, from: '+14155550100', to: `+1415556${String(i).padStart(4, '0')}` }),
-      });
-      if (response.status !== 201) throw new Error(`add participant answered ${response.status}: ${await response.text()}`);
-    }
-  }
+  await createActiveMpcs(gateway.url, names);
   const body = JSON.stringify({ file_format: FORMAT });
   const cycles = (duration) => {
     let next = 0;
@@ -61,11 +50,7 @@ await withGateway({}, async (gateway) => {
       connections: CONNECTIONS,
       duration,
       setupClient(client) {
-        const path = `${mpcPath(names[next++ % CONNECTIONS])}/Record/`;
-        client.setRequests([
-          { method: 'POST', path, headers: HEADERS, body },
-          { method: 'DELETE', path, headers: HEADERS, body: '{}' },
-        ]);
+        client.setRequests(cycleRequests(names[next++ % CONNECTIONS], body));
       },
     };
   };
