@@ -8,10 +8,10 @@
 //     over PACED_LANES MPCs;
 //  5. the ratio cycle requests/s ÷ bare requests/s.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { withGateway } from './lib/gateway.mjs';
+import { benchMpcPath as mpcPath, withGateway } from './lib/gateway.mjs';
 import { load, problemsOf } from './lib/load.mjs';
 import { paced } from './lib/paced.mjs';
-import { createActiveMpcs, cycleRequests, expectStatus, mpcPath } from './lib/recording-cycles.mjs';
+import { createActiveMpcs, cycleRequests, expectStatus } from './lib/recording-cycles.mjs';
 import { fmt, machine, table } from './lib/report.mjs';
 
 export const description = 'bare route vs recording start/stop cycles (throughput, latency, fixed-rate p99)';

@@ -3,14 +3,12 @@
 // timestamps: when the request was sent and when the whole answer had come back.
 import { Agent, request as httpRequest } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { BENCH_ACCOUNT } from '../lib/gateway.mjs';
+import { BENCH_ACCOUNT, BENCH_AUTH, benchMpcPath as mpcPath } from '../lib/gateway.mjs';
 import { mapLimit } from '../lib/pool.mjs';
 
-const { authId, authToken } = BENCH_ACCOUNT;
-const AUTH = `Basic ${Buffer.from(`${authId}:${authToken}`).toString('base64')}`;
+const { authId } = BENCH_ACCOUNT;
 const REQUEST_TIMEOUT_MS = 30_000;
 
-export const mpcPath = (name) => `/v1/Account/${authId}/MultiPartyCall/name_${name}`;
 export const callbacksPath = (recordingId) => `/v1/Account/${authId}/Recording/${recordingId}/Callback/`;
 
 export class ApiClient {
@@ -30,7 +28,7 @@ export class ApiClient {
    */
   call(method, path, body) {
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const headers = { authorization: AUTH, accept: 'application/json' };
+    const headers = { authorization: BENCH_AUTH, accept: 'application/json' };
     if (payload !== undefined) {
       headers['content-type'] = 'application/json';
       headers['content-length'] = Buffer.byteLength(payload);

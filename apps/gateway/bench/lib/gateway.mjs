@@ -15,6 +15,10 @@ export const BENCH_ACCOUNT = Object.freeze({
   authId: 'MABENCH0000000000001',
   authToken: 'bench-token-000000000000000001',
 });
+/** The Authorization header of the bench account's API calls. */
+export const BENCH_AUTH = `Basic ${Buffer.from(`${BENCH_ACCOUNT.authId}:${BENCH_ACCOUNT.authToken}`).toString('base64')}`;
+/** The API path of the bench account's MPC `name`. */
+export const benchMpcPath = (name) => `/v1/Account/${BENCH_ACCOUNT.authId}/MultiPartyCall/name_${name}`;
 
 const STARTUP_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 10_000;

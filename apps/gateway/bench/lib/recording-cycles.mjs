@@ -1,13 +1,8 @@
 // What the API benches share: MPCs made active for recording, and the requests of one start+stop
 // cycle on an MPC, all as the bench account.
-import { BENCH_ACCOUNT } from './gateway.mjs';
+import { BENCH_AUTH, benchMpcPath as mpcPath } from './gateway.mjs';
 
-const { authId, authToken } = BENCH_ACCOUNT;
-export const JSON_HEADERS = {
-  authorization: `Basic ${Buffer.from(`${authId}:${authToken}`).toString('base64')}`,
-  'content-type': 'application/json',
-};
-export const mpcPath = (name) => `/v1/Account/${authId}/MultiPartyCall/name_${name}`;
+const JSON_HEADERS = { authorization: BENCH_AUTH, 'content-type': 'application/json' };
 
 /** Sends `body` as JSON and answers the parsed reply; throws unless the status is `expected`. */
 export async function expectStatus(base, method, path, body, expected) {

@@ -1,16 +1,14 @@
 // The gateway API as the media bench uses it: MPCs with streaming participants, recordings and
 // metrics.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BENCH_ACCOUNT } from '../lib/gateway.mjs';
+import { BENCH_ACCOUNT, BENCH_AUTH, benchMpcPath as mpcPath } from '../lib/gateway.mjs';
 
-const { authId, authToken } = BENCH_ACCOUNT;
-const AUTH = `Basic ${Buffer.from(`${authId}:${authToken}`).toString('base64')}`;
-const HEADERS = { authorization: AUTH, 'content-type': 'application/json' };
+const { authId } = BENCH_ACCOUNT;
+const HEADERS = { authorization: BENCH_AUTH, 'content-type': 'application/json' };
 const ROLES = ['Agent', 'Customer', 'Customer', 'Customer'];
 
 export function gatewayApi(baseUrl) {
   if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(baseUrl)) throw new Error(`refusing a gateway not on 127.0.0.1: ${baseUrl}`);
-  const mpcPath = (name) => `/v1/Account/${authId}/MultiPartyCall/name_${name}`;
 
   /** fetch, retrying a GET once when the connection fails (a keep-alive socket the server just closed). */
   async function send(url, init) {
