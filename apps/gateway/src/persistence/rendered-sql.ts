@@ -1,9 +1,25 @@
-import type { Query, SQL } from 'drizzle-orm';
+import { types } from '@electric-sql/pglite';
+import { fillPlaceholders, is, type Query, type SQL } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
+import { PgliteSession } from 'drizzle-orm/pglite';
+import type { PgliteClient } from './prepared-pglite.js';
 import type { Queryable } from './database.js';
 import { rowsOf } from './row-reader.js';
 
 const dialect = new PgDialect();
+
+const asWritten = (value: string) => value;
+
+/**
+ * How drizzle's PGlite driver asks for rows (its prepared query's rawQueryConfig): dates, times,
+ * intervals and numeric arrays as Postgres writes them, for the columns' mapFromDriverValue to read.
+ */
+export const PGLITE_ROWS = {
+  rowMode: 'object',
+  parsers: Object.fromEntries(
+    [types.TIMESTAMP, types.TIMESTAMPTZ, types.INTERVAL, types.DATE, 1231, 1115, 1185, 1187, 1182].map((oid) => [oid, asWritten]),
+  ),
+} as const;
 
 /**
  * A statement rendered to SQL text once, its values left as named placeholders (`sql.placeholder`)
@@ -19,7 +35,15 @@ export class RenderedSql {
   }
 
   async rows(db: Queryable, values: Record<string, unknown>): Promise<Record<string, unknown>[]> {
-    return rowsOf(await db._.session.prepareQuery(this.query, undefined, undefined, false).execute(values));
+    const { session } = db._;
+    // On PGlite the client is asked directly, as drizzle's driver would ask it: the driver builds a
+    // prepared query, with two fresh sets of parsers, on every run (a tenth of start and stop's
+    // database time). Its client is that of the transaction when `db` is one.
+    if (is(session, PgliteSession)) {
+      const { client } = session as unknown as { client: PgliteClient };
+      return (await client.query<Record<string, unknown>>(this.query.sql, fillPlaceholders(this.query.params, values), PGLITE_ROWS)).rows;
+    }
+    return rowsOf(await session.prepareQuery(this.query, undefined, undefined, false).execute(values));
   }
 }
 
