@@ -11,6 +11,15 @@ interface Statement {
   columns: Column[] | undefined;
 }
 
+/** Messages that never change, serialized once rather than on every statement. */
+const MESSAGES = {
+  begin: protocol.serialize.query('begin'),
+  commit: protocol.serialize.query('commit'),
+  rollback: protocol.serialize.query('rollback'),
+  execute: protocol.serialize.execute({}),
+  sync: protocol.serialize.sync(),
+};
+
 /** How long database work may run back to back before it lets the event loop take a turn. */
 const BUSY_TURN_MS = 5;
 
@@ -136,7 +145,7 @@ export class PreparedPglite implements PgliteClient {
 
   /** COMMIT or ROLLBACK, read as statements' results are (see run). */
   private async control(text: 'commit' | 'rollback'): Promise<Results[]> {
-    return readResults(await this.sendRaw([protocol.serialize.query(text)]), undefined, this.pg.parsers);
+    return readResults(await this.sendRaw([MESSAGES[text]]), undefined, this.pg.parsers);
   }
 
   private simple(text: string): Promise<Messages> {
@@ -158,7 +167,7 @@ export class PreparedPglite implements PgliteClient {
 
   private withBegin(messages: Uint8Array[]): Uint8Array {
     if (this.beginPending) {
-      messages.unshift(protocol.serialize.query('begin'));
+      messages.unshift(MESSAGES.begin);
       this.beginPending = false;
     }
     return Buffer.concat(messages);
@@ -178,8 +187,8 @@ export class PreparedPglite implements PgliteClient {
       // statements themselves: the description is built in Postgres and parsed here, field by field.
       const bytes = await this.sendRaw([
         protocol.serialize.bind({ statement: statement.name, values }),
-        protocol.serialize.execute({}),
-        protocol.serialize.sync(),
+        MESSAGES.execute,
+        MESSAGES.sync,
       ]);
       const parsers = options?.parsers ? this.parsersWith(options.parsers) : this.pg.parsers;
       // The last result: the first is BEGIN's when the transaction began in this call.
@@ -217,7 +226,7 @@ export class PreparedPglite implements PgliteClient {
       this.statements.delete(oldestText);
       parts.unshift(protocol.serialize.close({ type: 'S', name: oldest.name }));
     }
-    const messages = await this.send([...parts, protocol.serialize.sync()]);
+    const messages = await this.send([...parts, MESSAGES.sync]);
     const statement = {
       name,
       paramTypes: parse.parseDescribeStatementResults(messages),
