@@ -105,6 +105,9 @@ export async function run({ log, command }) {
 
   const { bare, cycles, fixedRate } = runs;
   const ratio = cycles.requestsPerSecond / bare.requestsPerSecond;
+  // The event loop is one thread: where both runs keep it busy, this is the ratio it allows.
+  const eventLoopMs = (run) => run.cpu.gatewayMsPerRequestByPlace?.eventLoop ?? null;
+  const eventLoopRatio = eventLoopMs(bare) && eventLoopMs(cycles) ? eventLoopMs(bare) / eventLoopMs(cycles) : null;
   // Counted from each request's due time, so time spent queued behind a slow gateway counts too.
   const fixedP99 = fixedRate.latencyMs.p99;
   const withinTarget = runs.sweep.filter((run) => run.latencyMs.p99 < TARGET_P99_MS).map((run) => run.rate);
@@ -127,6 +130,7 @@ export async function run({ log, command }) {
       cycleRequestsPerSecond: cycles.requestsPerSecond,
       cyclesPerSecond: cycles.requestsPerSecond / 2,
       ratio,
+      eventLoopRatio,
       fixedRateP99Ms: fixedP99,
       highestRateWithinP99Target: withinTarget.length ? Math.max(...withinTarget) : null,
     },
@@ -157,6 +161,8 @@ function markdown(report) {
       [`Highest evenly paced rate with p99 < ${TARGET_P99_MS} ms (of ${s.sweepRates.join(', ')} req/s)`, report.summary.highestRateWithinP99Target === null ? 'none' : `${fmt(report.summary.highestRateWithinP99Target)} req/s`, '—', '—'],
       ['Ratio: cycle req/s ÷ bare req/s', fmt(targets.ratio.value, 3), targets.ratio.target, status(targets.ratio.met)],
       ['Gateway CPU per request: bare / cycle request', `${fmt(bare.cpu.gatewayMsPerRequest, 2)} / ${fmt(cycles.cpu.gatewayMsPerRequest, 2)} ms`, '—', '—'],
+      ["A cycle request's CPU by where it ran: gateway event loop / its other threads / media shards", byPlace(cycles), '—', '—'],
+      ['Gateway event loop CPU per request: bare / cycle request (the ratio it allows)', `${fmt(byPlaceOf(bare)?.eventLoop, 2)} / ${fmt(byPlaceOf(cycles)?.eventLoop, 2)} ms (${fmt(report.summary.eventLoopRatio, 3)})`, '—', '—'],
     ],
   );
   const perMethod = table(
@@ -207,9 +213,17 @@ Notes:
 - Requests/s = completed responses ÷ elapsed seconds; cycles/s = requests/s ÷ 2.
 - The cycles warm up for ${s.cycleWarmupSeconds} s because V8 optimizes the gateway's JavaScript and the embedded database's WebAssembly under load: the warm-up itself made ${fmt(runs.cyclesWarmUp.requestsPerSecond)} req/s at ${fmt(runs.cyclesWarmUp.cpu.gatewayMsPerRequest, 2)} ms of gateway CPU per request, a gateway that has just started answers at that pace.
 - Gateway CPU per request = the user+system CPU time of the gateway process and its media shards (its child processes, which create and finish the recordings' files) during the run (from /proc) ÷ completed requests. Other work on the machine (see the load average above) inflates it too, but it shows how much of a core one request costs; the gateway used ${fmt(bare.cpu.gatewayCoreUtilisation, 2)} / ${fmt(cycles.cpu.gatewayCoreUtilisation, 2)} / ${fmt(fixedRate.cpu.gatewayCoreUtilisation, 2)} cores in the bare / cycles / fixed-rate runs.
+- The gateway's event loop is one thread, and both the bare route and the cycles keep it busy when run as fast as it answers: the ratio of its CPU per request (bare ÷ cycle) is the throughput ratio it allows, whatever the other threads and processes do. Those share the machine's ${m.cpuCount} cores with the load generator (${fmt(cycles.cpu.benchMsPerRequest, 2)} ms per cycle request).
 - Latencies come from every response time measured in the bench (0.01 ms precision); the figures in brackets are autocannon's (1 ms resolution). At the fixed rate a request's latency runs from its due time, not from when it was sent, so a gateway that falls behind is charged for the queue it causes (no coordinated omission); the send-time figure is beside it. The generator sent requests at most ${fmt(fixedRate.maxLateSendMs, 1)} ms after they were due.
 - The fixed rate is not autocannon's \`overallRate\`: that gives each connection a budget per second which it spends back to back at the start of the second, so the load arrives in bursts of every connection at once rather than at a rate.
 ${report.problems.length ? `\n**ERRORS** (the bench failed):\n${report.problems.map((p) => `- ${p}`).join('\n')}\n` : ''}`;
+}
+
+const byPlaceOf = (run) => run.cpu.gatewayMsPerRequestByPlace;
+
+function byPlace(run) {
+  const places = byPlaceOf(run);
+  return places ? `${fmt(places.eventLoop, 2)} / ${fmt(places.otherThreads, 2)} / ${fmt(places.shards, 2)} ms` : 'n/a (no /proc)';
 }
 
 function latencyCells(latency) {

@@ -126,6 +126,12 @@ export async function startGateway({ logLevel = 'warn', env = {}, nodeArgs = [],
      * included; null where /proc is missing. A shard that has exited takes its share with it.
      */
     cpuSeconds: () => treeCpuSeconds(child.pid),
+    /**
+     * The same, by where it ran: the gateway's event loop (its main thread), its other threads
+     * (V8's compiler and garbage-collector helpers, libuv's pool), and its media shards; null where
+     * /proc is missing.
+     */
+    cpuSecondsByPlace: () => cpuByPlace(child.pid),
     /** How much the gateway wrote to stdout+stderr so far (log volume at its LOG_LEVEL). */
     output: () => ({ ...output }),
     stop() {
@@ -200,6 +206,14 @@ function treeCpuSeconds(pid) {
   return childrenOf(pid).reduce((sum, child) => sum + (processCpuSeconds(child) ?? 0), own);
 }
 
+function cpuByPlace(pid) {
+  const whole = processCpuSeconds(pid);
+  const eventLoop = cpuSecondsOfStat(`/proc/${pid}/task/${pid}/stat`);
+  if (whole === null || eventLoop === null) return null;
+  const shards = childrenOf(pid).reduce((sum, child) => sum + (processCpuSeconds(child) ?? 0), 0);
+  return { eventLoop, otherThreads: whole - eventLoop, shards };
+}
+
 function childrenOf(pid) {
   try {
     return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
@@ -210,8 +224,13 @@ function childrenOf(pid) {
 
 /** utime+stime of a process from /proc/<pid>/stat (Linux; USER_HZ is 100 there), else null. */
 function processCpuSeconds(pid) {
+  return cpuSecondsOfStat(`/proc/${pid}/stat`);
+}
+
+/** utime+stime from a process's or a thread's stat file, else null. */
+function cpuSecondsOfStat(path) {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(path, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {

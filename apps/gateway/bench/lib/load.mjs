@@ -6,11 +6,10 @@ import autocannon from 'autocannon';
 /**
  * Runs one autocannon load and summarises it.
  * @param {import('autocannon').Options} options autocannon options (url, connections, duration, ...)
- * @param {{ cpuSeconds?: () => number | null }} [server] the target, to charge it CPU time per request
+ * @param {Parameters<typeof cpuMeter>[0]} [server] the target, to charge it CPU time per request (see cpuMeter)
  */
 export async function load(options, server = {}) {
-  const serverCpuBefore = server.cpuSeconds?.() ?? null;
-  const benchCpuBefore = process.cpuUsage();
+  const cpu = cpuMeter(server);
   const samples = new Map(); // method -> number[] (ms)
   const statuses = new Map(); // `${method} ${status}` -> count
   const instance = autocannon({ timeout: 5, ...options });
@@ -24,8 +23,6 @@ export async function load(options, server = {}) {
     statuses.set(key, (statuses.get(key) ?? 0) + 1);
   });
   const result = await instance;
-  const serverCpuAfter = server.cpuSeconds?.() ?? null;
-  const benchCpu = process.cpuUsage(benchCpuBefore);
   const all = [...samples.values()].flat();
   const completed = result.requests.total;
   return {
@@ -48,19 +45,37 @@ export async function load(options, server = {}) {
     latencyMs: summarise(all),
     latencyByMethodMs: Object.fromEntries([...samples].map(([method, list]) => [method, summarise(list)])),
     statuses: Object.fromEntries([...statuses].sort()),
-    cpu: {
-      // Gateway CPU per completed request: unlike throughput, barely moved by other work on the machine.
-      gatewayMsPerRequest: serverCpuBefore === null || serverCpuAfter === null || completed === 0
-        ? null
-        : round(((serverCpuAfter - serverCpuBefore) * 1000) / completed),
-      gatewayCoreUtilisation: serverCpuBefore === null || serverCpuAfter === null
-        ? null
-        : round((serverCpuAfter - serverCpuBefore) / result.duration),
-      benchMsPerRequest: completed === 0 ? null : round((benchCpu.user + benchCpu.system) / 1000 / completed),
-    },
+    cpu: cpu(completed, result.duration),
     non2xx: result.non2xx,
     errors: result.errors,
     timeouts: result.timeouts,
+  };
+}
+
+/**
+ * Starts counting the CPU time of the gateway (its processes and threads, where `server` can tell)
+ * and of this process; the function it answers gives what they used since, per completed request.
+ * Gateway CPU per completed request is, unlike throughput, barely moved by other work on the machine.
+ * @param {{ cpuSeconds?: () => number | null, cpuSecondsByPlace?: () => Record<string, number> | null }} server
+ */
+export function cpuMeter(server) {
+  const total = server.cpuSeconds?.() ?? null;
+  const places = server.cpuSecondsByPlace?.() ?? null;
+  const bench = process.cpuUsage();
+  return (completed, seconds) => {
+    const totalAfter = server.cpuSeconds?.() ?? null;
+    const placesAfter = server.cpuSecondsByPlace?.() ?? null;
+    const benchUsed = process.cpuUsage(bench);
+    const perRequest = (cpuSeconds) => (completed === 0 ? null : round((cpuSeconds * 1000) / completed));
+    const used = total === null || totalAfter === null ? null : totalAfter - total;
+    return {
+      gatewayMsPerRequest: used === null ? null : perRequest(used),
+      gatewayCoreUtilisation: used === null ? null : round(used / seconds),
+      // The gateway's event loop, its other threads and its media shards.
+      gatewayMsPerRequestByPlace:
+        places === null || placesAfter === null ? null : Object.fromEntries(Object.keys(places).map((place) => [place, perRequest(placesAfter[place] - places[place])])),
+      benchMsPerRequest: perRequest((benchUsed.user + benchUsed.system) / 1e6),
+    };
   };
 }
 

@@ -8,7 +8,7 @@
 // then its stop), and a lane has at most one request in flight. Due requests go to the lanes in
 // turn; a request whose lane is still busy waits for it, and that wait is part of its latency.
 import http from 'node:http';
-import { summarise } from './load.mjs';
+import { cpuMeter, summarise } from './load.mjs';
 
 const TIMER_MS = 1;
 const TIMEOUT_MS = 5000;
@@ -16,7 +16,7 @@ const TIMEOUT_MS = 5000;
 /**
  * @param {{ url: string, rate: number, seconds: number, lanes: Array<Array<{ method: string, path: string, headers?: Record<string,string>, body?: string }>>, sockets?: number }} options
  *   each lane's requests repeat in order for as long as the run lasts.
- * @param {{ cpuSeconds?: () => number | null }} [server] the target, to charge it CPU time per request
+ * @param {Parameters<typeof cpuMeter>[0]} [server] the target, to charge it CPU time per request (see cpuMeter)
  */
 export async function paced({ url, rate, seconds, lanes, sockets = 64 }, server = {}) {
   const target = new URL(url);
@@ -31,8 +31,7 @@ export async function paced({ url, rate, seconds, lanes, sockets = 64 }, server 
   let maxLateSendMs = 0;
   const laneState = lanes.map((requests) => ({ requests, next: 0, busy: false, queue: [] }));
 
-  const serverCpuBefore = server.cpuSeconds?.() ?? null;
-  const benchCpuBefore = process.cpuUsage();
+  const cpu = cpuMeter(server);
   const start = performance.now();
 
   const send = (lane, dueAt) => {
@@ -93,8 +92,6 @@ export async function paced({ url, rate, seconds, lanes, sockets = 64 }, server 
   const elapsed = (performance.now() - start) / 1000;
   agent.destroy();
 
-  const serverCpuAfter = server.cpuSeconds?.() ?? null;
-  const benchCpu = process.cpuUsage(benchCpuBefore);
   const all = [...samples.values()].flat();
   return {
     rate,
@@ -107,11 +104,7 @@ export async function paced({ url, rate, seconds, lanes, sockets = 64 }, server 
     serviceLatencyMs: summarise(service),
     maxLateSendMs: Math.round(maxLateSendMs * 100) / 100,
     statuses: Object.fromEntries([...statuses].sort()),
-    cpu: {
-      gatewayMsPerRequest: serverCpuBefore === null || serverCpuAfter === null ? null : Math.round((serverCpuAfter - serverCpuBefore) * 1e5 / completed) / 100,
-      gatewayCoreUtilisation: serverCpuBefore === null || serverCpuAfter === null ? null : Math.round(((serverCpuAfter - serverCpuBefore) / elapsed) * 100) / 100,
-      benchMsPerRequest: Math.round(((benchCpu.user + benchCpu.system) / 1000 / completed) * 100) / 100,
-    },
+    cpu: cpu(completed, elapsed),
     non2xx: [...statuses].filter(([key]) => !/ 2\d\d$/.test(key)).reduce((sum, [, n]) => sum + n, 0),
     errors,
     timeouts,
