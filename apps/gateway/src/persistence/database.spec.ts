@@ -31,14 +31,37 @@ describe('the embedded database', () => {
       await database.db.execute(sql`insert into churn select g, 0 from generate_series(1, 500) g`);
       await database.db.execute(sql`update churn set n = n + 1`);
       expect(await statistics()).toBe(-1); // never analysed
-      expect(await database.maintain()).toEqual({ vacuumed: ['churn'], analyzed: ['churn'] });
+      expect(await database.maintain()).toEqual({ vacuumed: ['churn'], analyzed: ['churn'], checkpointed: false });
       expect(await statistics()).toBe(500);
       expect(await deadRows()).toBe(0);
       // Nothing changed since: nothing to do.
-      expect(await database.maintain()).toEqual({ vacuumed: [], analyzed: [] });
+      expect(await database.maintain()).toEqual({ vacuumed: [], analyzed: [], checkpointed: false });
       // A few changes stay under the thresholds (50 rows and a fifth, or a tenth, of the table).
       await database.db.execute(sql`update churn set n = n + 1 where id <= 40`);
-      expect(await database.maintain()).toEqual({ vacuumed: [], analyzed: [] });
+      expect(await database.maintain()).toEqual({ vacuumed: [], analyzed: [], checkpointed: false });
+    } finally {
+      await database.close();
+    }
+  });
+
+  it('checkpoints in maintain() once the WAL since the last checkpoint reaches its threshold, as nothing else does', async () => {
+    const threshold = 1024 * 1024;
+    const database = await openDatabase({ dataDir, checkpointWalBytes: threshold });
+    try {
+      const one = async <T>(query: ReturnType<typeof sql>) => rowsOf(await database.db.execute(query))[0] as T;
+      const walSinceCheckpoint = async () =>
+        Number((await one<{ bytes: string }>(sql`select pg_wal_lsn_diff(pg_current_wal_lsn(), redo_lsn) as bytes from pg_control_checkpoint()`)).bytes);
+      await database.db.execute(sql`create table journal (id integer primary key, note text)`);
+      await database.db.execute(sql`checkpoint`);
+      await database.db.execute(sql`insert into journal select g, repeat('x', 100) from generate_series(1, 1000) g`);
+      expect(await walSinceCheckpoint()).toBeLessThan(threshold);
+      expect((await database.maintain()).checkpointed).toBe(false);
+      // Nothing but this maintenance would ever checkpoint: the WAL only grows.
+      await database.db.execute(sql`insert into journal select g, repeat('x', 100) from generate_series(1001, 20000) g`);
+      expect(await walSinceCheckpoint()).toBeGreaterThanOrEqual(threshold);
+      expect((await database.maintain()).checkpointed).toBe(true);
+      expect(await walSinceCheckpoint()).toBeLessThan(64 * 1024);
+      expect((await database.maintain()).checkpointed).toBe(false);
     } finally {
       await database.close();
     }

@@ -8,7 +8,7 @@ import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import type { Logger } from '../common/logger.js';
-import { maintainTables, type MaintenanceDone } from './maintenance.js';
+import { maintainDatabase, type MaintenanceDone } from './maintenance.js';
 import { PreparedPglite } from './prepared-pglite.js';
 import * as schema from './schema.js';
 
@@ -23,9 +23,10 @@ export interface OpenDatabase {
   location: string;
   ping(): Promise<void>;
   /**
-   * Reclaims dead rows and refreshes the planner's statistics where nothing else does: the
-   * embedded PGlite runs no autovacuum, and without it the live-recording lookups slow down as
-   * recordings come and go. A PostgreSQL server vacuums itself. Answers the tables it worked on.
+   * Reclaims dead rows, refreshes the planner's statistics and checkpoints where nothing else
+   * does: the embedded PGlite runs no autovacuum, without which the live-recording lookups slow
+   * down as recordings come and go, and no checkpointer, without which its WAL only grows. A
+   * PostgreSQL server does both itself. Answers the tables it worked on, and whether it checkpointed.
    */
   maintain(): Promise<MaintenanceDone>;
   close(): Promise<void>;
@@ -42,7 +43,13 @@ const migrationsFolder = fileURLToPath(new URL('../../drizzle', import.meta.url)
 const EMBEDDED_SETTINGS = ['-c', 'wal_init_zero=off'];
 
 /** PostgreSQL when a URL is given, otherwise PGlite (the same engine, embedded) in `dataDir`. */
-export async function openDatabase(options: { databaseUrl?: string; dataDir: string; logger?: Logger }): Promise<OpenDatabase> {
+export async function openDatabase(options: {
+  databaseUrl?: string;
+  dataDir: string;
+  logger?: Logger;
+  /** For the embedded database: the WAL since the last checkpoint at which maintain() checkpoints (CHECKPOINT_WAL_BYTES). */
+  checkpointWalBytes?: number;
+}): Promise<OpenDatabase> {
   if (options.databaseUrl) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
     // An idle connection the server drops (a restart, a terminated backend, a reset) is an 'error'
@@ -56,7 +63,7 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
       db: db as unknown as Database,
       location: `postgresql://${url.host}${url.pathname}`,
       ping: async () => void (await pool.query('select 1')),
-      maintain: async () => ({ vacuumed: [], analyzed: [] }),
+      maintain: async () => ({ vacuumed: [], analyzed: [], checkpointed: false }),
       close: () => pool.end(),
     };
   }
@@ -71,7 +78,7 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
     db: db as unknown as Database,
     location: dir,
     ping: async () => void (await client.query('select 1')),
-    maintain: () => maintainTables(client),
+    maintain: () => maintainDatabase(client, options.checkpointWalBytes),
     close: () => client.close(),
   };
 }

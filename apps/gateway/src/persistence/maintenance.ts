@@ -18,26 +18,38 @@ interface TableActivity {
   n_mod_since_analyze: number;
 }
 
+/**
+ * WAL since the last checkpoint that makes the next maintenance checkpoint. PGlite runs Postgres in
+ * single-user mode, which has no checkpointer: without one, the WAL grows for as long as the gateway
+ * runs (about 1.2 KB per recording started and stopped), and a restart after a crash replays all of
+ * it. A checkpoint runs on the event loop and writes the pages changed since the last one: 16 MiB
+ * of WAL apart, that takes a few milliseconds.
+ */
+export const CHECKPOINT_WAL_BYTES = 16 * 1024 * 1024;
+
 export interface MaintenanceDone {
   vacuumed: string[];
   analyzed: string[];
+  checkpointed: boolean;
 }
 
 /**
- * What autovacuum would do, for the embedded PGlite, which has none: each table whose dead or
- * changed rows passed autovacuum's thresholds is vacuumed or analysed, one statement per table.
+ * What autovacuum and the checkpointer would do, for the embedded PGlite, which has neither: each
+ * table whose dead or changed rows passed autovacuum's thresholds is vacuumed or analysed, one
+ * statement per table, and a checkpoint follows once the WAL since the last one reaches
+ * `checkpointWalBytes`.
  * PGlite runs on the event loop, so a statement holds up the media streams and the mix while it
  * runs: a whole-database VACUUM ANALYZE (the catalogs included) took 150 ms and more once the
  * recordings table held 200,000 rows, longer than the media jitter window; one table at a time,
  * and only when due, takes tens of milliseconds, and the client gives the event loop a turn
  * between statements that run long (PreparedPglite).
  */
-export async function maintainTables(client: PgliteClient): Promise<MaintenanceDone> {
+export async function maintainDatabase(client: PgliteClient, checkpointWalBytes = CHECKPOINT_WAL_BYTES): Promise<MaintenanceDone> {
   // Activity counts reach the statistics views when a statement ends, at most once a second
   // unless forced: forced here, so the next statement reads them up to date.
   await client.query('select pg_stat_force_next_flush()');
   const { rows } = await client.query<TableActivity>('select relname, n_live_tup, n_dead_tup, n_mod_since_analyze from pg_stat_user_tables');
-  const done: MaintenanceDone = { vacuumed: [], analyzed: [] };
+  const done: MaintenanceDone = { vacuumed: [], analyzed: [], checkpointed: false };
   const over = (changed: number, live: number, threshold: { rows: number; share: number }) => changed > threshold.rows + threshold.share * live;
   for (const table of rows) {
     const name = `"${table.relname.replaceAll('"', '""')}"`;
@@ -50,5 +62,15 @@ export async function maintainTables(client: PgliteClient): Promise<MaintenanceD
       done.analyzed.push(table.relname);
     }
   }
+  if ((await walSinceCheckpoint(client)) >= checkpointWalBytes) {
+    await client.exec('CHECKPOINT');
+    done.checkpointed = true;
+  }
   return done;
+}
+
+/** Bytes of WAL written since the redo point of the last checkpoint. */
+export async function walSinceCheckpoint(client: PgliteClient): Promise<number> {
+  const { rows } = await client.query<{ bytes: string }>('select pg_wal_lsn_diff(pg_current_wal_lsn(), redo_lsn) as bytes from pg_control_checkpoint()');
+  return Number(rows[0]!.bytes);
 }
