@@ -117,7 +117,12 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
     const started = performance.now();
     database
       .maintain()
-      .then((done) => logger.debug({ ...done, ms: Math.round(performance.now() - started) }, 'database maintained'))
+      .then((done) => {
+        const fields = { ...done, ms: Math.round(performance.now() - started) };
+        // Freezing comes once per 200 million transactions, and holds the event loop while it scans.
+        if (done.frozen.length > 0) logger.info(fields, 'database maintained: old transaction ids frozen');
+        else logger.debug(fields, 'database maintained');
+      })
       .catch((error: unknown) => logger.error({ err: error }, 'database maintenance failed'));
   }, DATABASE_MAINTENANCE_MS);
   maintenance.unref();

@@ -31,14 +31,14 @@ describe('the embedded database', () => {
       await database.db.execute(sql`insert into churn select g, 0 from generate_series(1, 500) g`);
       await database.db.execute(sql`update churn set n = n + 1`);
       expect(await statistics()).toBe(-1); // never analysed
-      expect(await database.maintain()).toEqual({ vacuumed: ['churn'], analyzed: ['churn'], checkpointed: false });
+      expect(await database.maintain()).toEqual({ vacuumed: ['churn'], analyzed: ['churn'], frozen: [], checkpointed: false });
       expect(await statistics()).toBe(500);
       expect(await deadRows()).toBe(0);
       // Nothing changed since: nothing to do.
-      expect(await database.maintain()).toEqual({ vacuumed: [], analyzed: [], checkpointed: false });
+      expect(await database.maintain()).toEqual({ vacuumed: [], analyzed: [], frozen: [], checkpointed: false });
       // A few changes stay under the thresholds (50 rows and a fifth, or a tenth, of the table).
       await database.db.execute(sql`update churn set n = n + 1 where id <= 40`);
-      expect(await database.maintain()).toEqual({ vacuumed: [], analyzed: [], checkpointed: false });
+      expect(await database.maintain()).toEqual({ vacuumed: [], analyzed: [], frozen: [], checkpointed: false });
     } finally {
       await database.close();
     }
@@ -46,7 +46,7 @@ describe('the embedded database', () => {
 
   it('checkpoints in maintain() once the WAL since the last checkpoint reaches its threshold, as nothing else does', async () => {
     const threshold = 1024 * 1024;
-    const database = await openDatabase({ dataDir, checkpointWalBytes: threshold });
+    const database = await openDatabase({ dataDir, maintenance: { checkpointWalBytes: threshold } });
     try {
       const one = async <T>(query: ReturnType<typeof sql>) => rowsOf(await database.db.execute(query))[0] as T;
       const walSinceCheckpoint = async () =>
@@ -62,6 +62,31 @@ describe('the embedded database', () => {
       expect((await database.maintain()).checkpointed).toBe(true);
       expect(await walSinceCheckpoint()).toBeLessThan(64 * 1024);
       expect((await database.maintain()).checkpointed).toBe(false);
+    } finally {
+      await database.close();
+    }
+  });
+
+  it('freezes in maintain() every table whose oldest transaction id is past the freeze age, the catalogs too, as autovacuum would', async () => {
+    const freezeMaxAge = 500;
+    const database = await openDatabase({ dataDir, maintenance: { freezeMaxAge } });
+    try {
+      const oldest = async () =>
+        rowsOf(await database.db.execute(sql`select c.oid::regclass::text as name, age(c.relfrozenxid)::int as age from pg_class c where c.relkind = 'r' order by 2 desc, 1`)) as { name: string; age: number }[];
+      await database.db.execute(sql`create table ledger (id integer primary key)`);
+      // Each statement on its own is a transaction, and takes a transaction id.
+      for (let id = 1; id <= freezeMaxAge + 100; id++) await database.db.execute(sql`insert into ledger values (${id})`);
+      const before = await oldest();
+      expect(before.map((table) => table.name)).toContain('ledger');
+      expect(before.map((table) => table.name)).toContain('pg_class');
+      const due = before.filter((table) => table.age > freezeMaxAge).map((table) => table.name);
+      expect(due.length).toBeGreaterThan(10);
+      const done = await database.maintain();
+      expect(done.frozen.toSorted()).toEqual(due.toSorted());
+      expect((await oldest())[0]!.age).toBeLessThan(freezeMaxAge);
+      const [database_] = rowsOf(await database.db.execute(sql`select age(datfrozenxid)::int as age from pg_database where datname = current_database()`));
+      expect((database_ as { age: number }).age).toBeLessThan(freezeMaxAge);
+      expect((await database.maintain()).frozen).toEqual([]);
     } finally {
       await database.close();
     }

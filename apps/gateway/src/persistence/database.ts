@@ -8,7 +8,7 @@ import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import type { Logger } from '../common/logger.js';
-import { maintainDatabase, type MaintenanceDone } from './maintenance.js';
+import { maintainDatabase, type MaintenanceDone, type MaintenancePolicy } from './maintenance.js';
 import { PreparedPglite } from './prepared-pglite.js';
 import * as schema from './schema.js';
 
@@ -23,10 +23,11 @@ export interface OpenDatabase {
   location: string;
   ping(): Promise<void>;
   /**
-   * Reclaims dead rows, refreshes the planner's statistics and checkpoints where nothing else
-   * does: the embedded PGlite runs no autovacuum, without which the live-recording lookups slow
-   * down as recordings come and go, and no checkpointer, without which its WAL only grows. A
-   * PostgreSQL server does both itself. Answers the tables it worked on, and whether it checkpointed.
+   * Reclaims dead rows, refreshes the planner's statistics, freezes old transaction ids and
+   * checkpoints where nothing else does: the embedded PGlite runs no autovacuum, without which the
+   * live-recording lookups slow down as recordings come and go and the database would one day stop
+   * taking writes, and no checkpointer, without which its WAL only grows. A PostgreSQL server does
+   * all of it itself. Answers the tables it worked on, and whether it checkpointed.
    */
   maintain(): Promise<MaintenanceDone>;
   close(): Promise<void>;
@@ -47,8 +48,8 @@ export async function openDatabase(options: {
   databaseUrl?: string;
   dataDir: string;
   logger?: Logger;
-  /** For the embedded database: the WAL since the last checkpoint at which maintain() checkpoints (CHECKPOINT_WAL_BYTES). */
-  checkpointWalBytes?: number;
+  /** For the embedded database: when maintain() checkpoints and freezes, if not as PostgreSQL's settings say. */
+  maintenance?: MaintenancePolicy;
 }): Promise<OpenDatabase> {
   if (options.databaseUrl) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
@@ -63,7 +64,7 @@ export async function openDatabase(options: {
       db: db as unknown as Database,
       location: `postgresql://${url.host}${url.pathname}`,
       ping: async () => void (await pool.query('select 1')),
-      maintain: async () => ({ vacuumed: [], analyzed: [], checkpointed: false }),
+      maintain: async () => ({ vacuumed: [], analyzed: [], frozen: [], checkpointed: false }),
       close: () => pool.end(),
     };
   }
@@ -78,7 +79,7 @@ export async function openDatabase(options: {
     db: db as unknown as Database,
     location: dir,
     ping: async () => void (await client.query('select 1')),
-    maintain: () => maintainDatabase(client, options.checkpointWalBytes),
+    maintain: () => maintainDatabase(client, options.maintenance),
     close: () => client.close(),
   };
 }

@@ -27,29 +27,50 @@ interface TableActivity {
  */
 export const CHECKPOINT_WAL_BYTES = 16 * 1024 * 1024;
 
+/** When maintenance checkpoints, and when it freezes a table; what PostgreSQL's settings say unless given. */
+export interface MaintenancePolicy {
+  /** WAL since the last checkpoint that makes the next checkpoint: CHECKPOINT_WAL_BYTES. */
+  checkpointWalBytes?: number;
+  /** Age of a table's oldest unfrozen transaction id that makes it frozen: autovacuum_freeze_max_age. */
+  freezeMaxAge?: number;
+  /** The same for multixact ids: autovacuum_multixact_freeze_max_age. */
+  multixactFreezeMaxAge?: number;
+}
+
 export interface MaintenanceDone {
   vacuumed: string[];
   analyzed: string[];
+  /** Tables, catalogs included, vacuumed with FREEZE against transaction id wraparound. */
+  frozen: string[];
   checkpointed: boolean;
 }
 
 /**
  * What autovacuum and the checkpointer would do, for the embedded PGlite, which has neither: each
  * table whose dead or changed rows passed autovacuum's thresholds is vacuumed or analysed, one
- * statement per table, and a checkpoint follows once the WAL since the last one reaches
- * `checkpointWalBytes`.
+ * statement per table; each table, the catalogs included, whose oldest transaction id nears
+ * wraparound is frozen; and a checkpoint follows once the WAL since the last one is large enough.
+ *
+ * Every write transaction takes a transaction id, and ids are compared modulo 2^32: a row whose id
+ * is 2^31 transactions old would seem to come from the future, and vanish. A server refuses writes
+ * before that; Postgres in single-user mode, which PGlite is, does not (it is where a DBA vacuums by
+ * hand), so the rows would be lost. Autovacuum freezes every table whose oldest id is 200 million old, the
+ * catalogs too; the dead-row thresholds alone never reach a table that is only inserted into (the
+ * accounts, most catalogs). Freezing scans a table whole, on the event loop, once per 200 million
+ * transactions (a recording with its participants and callbacks takes about fifteen).
+ *
  * PGlite runs on the event loop, so a statement holds up the media streams and the mix while it
  * runs: a whole-database VACUUM ANALYZE (the catalogs included) took 150 ms and more once the
  * recordings table held 200,000 rows, longer than the media jitter window; one table at a time,
  * and only when due, takes tens of milliseconds, and the client gives the event loop a turn
  * between statements that run long (PreparedPglite).
  */
-export async function maintainDatabase(client: PgliteClient, checkpointWalBytes = CHECKPOINT_WAL_BYTES): Promise<MaintenanceDone> {
+export async function maintainDatabase(client: PgliteClient, policy: MaintenancePolicy = {}): Promise<MaintenanceDone> {
   // Activity counts reach the statistics views when a statement ends, at most once a second
   // unless forced: forced here, so the next statement reads them up to date.
   await client.query('select pg_stat_force_next_flush()');
   const { rows } = await client.query<TableActivity>('select relname, n_live_tup, n_dead_tup, n_mod_since_analyze from pg_stat_user_tables');
-  const done: MaintenanceDone = { vacuumed: [], analyzed: [], checkpointed: false };
+  const done: MaintenanceDone = { vacuumed: [], analyzed: [], frozen: [], checkpointed: false };
   const over = (changed: number, live: number, threshold: { rows: number; share: number }) => changed > threshold.rows + threshold.share * live;
   for (const table of rows) {
     const name = `"${table.relname.replaceAll('"', '""')}"`;
@@ -62,15 +83,33 @@ export async function maintainDatabase(client: PgliteClient, checkpointWalBytes 
       done.analyzed.push(table.relname);
     }
   }
-  if ((await walSinceCheckpoint(client)) >= checkpointWalBytes) {
+  for (const table of await nearingWraparound(client, policy)) {
+    await client.exec(`VACUUM (FREEZE) ${table}`);
+    done.frozen.push(table);
+  }
+  if ((await walSinceCheckpoint(client)) >= (policy.checkpointWalBytes ?? CHECKPOINT_WAL_BYTES)) {
     await client.exec('CHECKPOINT');
     done.checkpointed = true;
   }
   return done;
 }
 
+/** Tables and materialized views, as names to write in SQL, whose oldest unfrozen transaction or multixact id (their TOAST table's too) is past the policy's age. */
+async function nearingWraparound(client: PgliteClient, policy: MaintenancePolicy): Promise<string[]> {
+  const { rows } = await client.query<{ name: string }>(
+    `select c.oid::regclass::text as name
+       from pg_class c left join pg_class t on t.oid = c.reltoastrelid
+      where c.relkind in ('r', 'm')
+        and (greatest(age(c.relfrozenxid), age(t.relfrozenxid)) > coalesce($1::bigint, current_setting('autovacuum_freeze_max_age')::bigint)
+          or greatest(mxid_age(c.relminmxid), mxid_age(t.relminmxid)) > coalesce($2::bigint, current_setting('autovacuum_multixact_freeze_max_age')::bigint))
+      order by c.oid`,
+    [policy.freezeMaxAge ?? null, policy.multixactFreezeMaxAge ?? null],
+  );
+  return rows.map((row) => row.name);
+}
+
 /** Bytes of WAL written since the redo point of the last checkpoint. */
-export async function walSinceCheckpoint(client: PgliteClient): Promise<number> {
+async function walSinceCheckpoint(client: PgliteClient): Promise<number> {
   const { rows } = await client.query<{ bytes: string }>('select pg_wal_lsn_diff(pg_current_wal_lsn(), redo_lsn) as bytes from pg_control_checkpoint()');
   return Number(rows[0]!.bytes);
 }
