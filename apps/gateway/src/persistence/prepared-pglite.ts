@@ -1,4 +1,5 @@
 import { parse, protocol, type PGlite, type QueryOptions, type Results } from '@electric-sql/pglite';
+import { bindText } from './wire-bind.js';
 import { readResults, type Column } from './wire-results.js';
 
 type Messages = Awaited<ReturnType<PGlite['execProtocolStream']>>;
@@ -186,7 +187,7 @@ export class PreparedPglite implements PgliteClient {
       // statement (Postgres refuses to run it if they would). Describing each run cost more than some
       // statements themselves: the description is built in Postgres and parsed here, field by field.
       const bytes = await this.sendRaw([
-        protocol.serialize.bind({ statement: statement.name, values }),
+        bindText(statement.name, values),
         MESSAGES.execute,
         MESSAGES.sync,
       ]);
