@@ -25,9 +25,10 @@ export interface OpenDatabase {
   /**
    * Reclaims dead rows, refreshes the planner's statistics, freezes old transaction ids and
    * checkpoints where nothing else does: the embedded PGlite runs no autovacuum, without which the
-   * live-recording lookups slow down as recordings come and go and the database would one day stop
-   * taking writes, and no checkpointer, without which its WAL only grows. A PostgreSQL server does
-   * all of it itself. Answers the tables it worked on, and whether it checkpointed.
+   * live-recording lookups slow down as recordings come and go and old rows would one day vanish as
+   * transaction ids wrap around, and no checkpointer, without which its WAL only grows. A
+   * PostgreSQL server does all of it itself. Answers the tables it worked on, and whether it
+   * checkpointed.
    */
   maintain(): Promise<MaintenanceDone>;
   close(): Promise<void>;

@@ -53,11 +53,12 @@ export interface MaintenanceDone {
  *
  * Every write transaction takes a transaction id, and ids are compared modulo 2^32: a row whose id
  * is 2^31 transactions old would seem to come from the future, and vanish. A server refuses writes
- * before that; Postgres in single-user mode, which PGlite is, does not (it is where a DBA vacuums by
- * hand), so the rows would be lost. Autovacuum freezes every table whose oldest id is 200 million old, the
- * catalogs too; the dead-row thresholds alone never reach a table that is only inserted into (the
- * accounts, most catalogs). Freezing scans a table whole, on the event loop, once per 200 million
- * transactions (a recording with its participants and callbacks takes about fifteen).
+ * before that; Postgres in single-user mode, which PGlite is, does not (it is where a DBA vacuums
+ * by hand), so the rows would be lost. Autovacuum freezes every table whose oldest id is 200
+ * million old, the catalogs too; the dead-row thresholds alone never reach a table that is only
+ * inserted into (the accounts, most catalogs). Freezing scans a table whole, on the event loop,
+ * once per 200 million transactions (a recording with its participants and callbacks takes about
+ * fifteen).
  *
  * PGlite runs on the event loop, so a statement holds up the media streams and the mix while it
  * runs: a whole-database VACUUM ANALYZE (the catalogs included) took 150 ms and more once the
@@ -94,7 +95,10 @@ export async function maintainDatabase(client: PgliteClient, policy: Maintenance
   return done;
 }
 
-/** Tables and materialized views, as names to write in SQL, whose oldest unfrozen transaction or multixact id (their TOAST table's too) is past the policy's age. */
+/**
+ * Tables and materialized views, as names to write in SQL, whose oldest unfrozen transaction or
+ * multixact id (their TOAST table's included) is past the policy's age.
+ */
 async function nearingWraparound(client: PgliteClient, policy: MaintenancePolicy): Promise<string[]> {
   const { rows } = await client.query<{ name: string }>(
     `select c.oid::regclass::text as name
