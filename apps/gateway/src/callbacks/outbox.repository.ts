@@ -69,6 +69,14 @@ export class OutboxRepository {
       from input where event.id = input.event_id`);
   }
 
+  /**
+   * Deletes the recording's events that are done with, delivered or failed, and their attempts.
+   * Pending ones stay: they may be on their way now, and their attempt is recorded when it ends.
+   */
+  async deleteFinished(db: Queryable, recordingId: string): Promise<void> {
+    await db.delete(callbackEvents).where(and(eq(callbackEvents.recordingId, recordingId), sql`${callbackEvents.status} <> 'pending'`));
+  }
+
   async ofRecording(db: Queryable, authId: string, recordingId: string) {
     const events = await db
       .select()

@@ -371,6 +371,8 @@ export class RecordingsService {
         throw new ApiError('invalid_state', 'the recording is in progress; stop it before deleting it');
       }
       await this.recordings.delete(tx, recordingId);
+      // Its callback history goes with it (its deliveries route answers 404 from now on).
+      await this.callbacks.outbox.deleteFinished(tx, recordingId);
       return view;
     });
     await this.storage.delete(storageKey({ authId: account.authId, recordingId, fileFormat: view.recording.fileFormat }));

@@ -82,6 +82,31 @@ describe('recording callbacks', () => {
     expect(deliveries.body.objects[0].attempts[0]).toMatchObject({ http_status: 200, error: null });
   });
 
+  it('deletes a recording\'s callback events and their attempts with the recording, and no other\'s', async () => {
+    const record = async () => {
+      const name = await liveMpc();
+      const started = await api('POST', `MultiPartyCall/name_${name}/Record/`, { recording_callback_url: `${receiverUrl}/deleted` });
+      await sleep(200);
+      await api('DELETE', `MultiPartyCall/name_${name}/Record/`, {});
+      const id: string = started.body.recording_id;
+      await receiver.waitFor(2, id);
+      await expect.poll(async () => (await api('GET', `Recording/${id}/Callback/`)).body.objects.map((d: { status: string }) => d.status)).toEqual(['delivered', 'delivered']);
+      return id;
+    };
+    const count = async (query: string, id: string) =>
+      Number(((await gateway.database.db.execute(query.replace('$id', `'${id}'`))) as unknown as { rows: { n: string }[] }).rows[0]!.n);
+    const rowsOf = async (id: string) => ({
+      events: await count('select count(*) as n from callback_events where recording_id = $id', id),
+      attempts: await count('select count(*) as n from callback_attempts a join callback_events e on e.id = a.event_id where e.recording_id = $id', id),
+    });
+    const [deleted, kept] = [await record(), await record()];
+    expect(await rowsOf(deleted)).toEqual({ events: 2, attempts: 2 });
+    expect((await api('DELETE', `Recording/${deleted}/`, {})).status).toBe(204);
+    expect(await rowsOf(deleted)).toEqual({ events: 0, attempts: 0 });
+    expect(await rowsOf(kept)).toEqual({ events: 2, attempts: 2 });
+    expect((await api('GET', `Recording/${deleted}/Callback/`)).status).toBe(404);
+  });
+
   it('sends participant events with MemberID', async () => {
     const name = await liveMpc();
     const { body } = await api('GET', `MultiPartyCall/name_${name}/Participant/`);
