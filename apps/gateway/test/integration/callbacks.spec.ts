@@ -107,6 +107,24 @@ describe('recording callbacks', () => {
     expect((await api('GET', `Recording/${deleted}/Callback/`)).status).toBe(404);
   });
 
+  it('keeps, when a recording is deleted, its callback events still pending, for them to be delivered', async () => {
+    const down = new CallbackReceiver(AUTH_TOKEN);
+    const url = await down.start();
+    await down.stop();
+    const name = await liveMpc();
+    const started = await api('POST', `MultiPartyCall/name_${name}/Record/`, { recording_callback_url: `${url}/down#rc=5&rt=10000` });
+    await api('DELETE', `MultiPartyCall/name_${name}/Record/`, {});
+    const id: string = started.body.recording_id;
+    const statuses = async () =>
+      ((await gateway.database.db.execute(`select status from callback_events where recording_id = '${id}' order by sequence_number`)) as unknown as { rows: { status: string }[] }).rows.map(
+        (row) => row.status,
+      );
+    // Initiated, and Completed once the file is finished: neither can reach the receiver.
+    await expect.poll(statuses).toEqual(['pending', 'pending']);
+    expect((await api('DELETE', `Recording/${id}/`, {})).status).toBe(204);
+    expect(await statuses()).toEqual(['pending', 'pending']);
+  });
+
   it('sends participant events with MemberID', async () => {
     const name = await liveMpc();
     const { body } = await api('GET', `MultiPartyCall/name_${name}/Participant/`);
