@@ -8,9 +8,10 @@
 //
 // A thread whose id is its process's id is that process's event loop; the others are its encoder
 // thread, V8's compiler and garbage-collector helpers and libuv's pool.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { withGateway } from './lib/gateway.mjs';
 import { load } from './lib/load.mjs';
+import { childrenOf, statFields } from './lib/proc.mjs';
 import { createActiveMpcs, cycleRequests } from './lib/recording-cycles.mjs';
 
 const FORMAT = process.argv[2] ?? 'mp3';
@@ -18,25 +19,15 @@ const CONNECTIONS = 10;
 
 /** CPU milliseconds (user + system) and minor page faults of every thread of `pid` and of its children, keyed `process/thread`. */
 function threadCpu(pid) {
-  const children = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry) && statOf(`/proc/${entry}/stat`)?.[1] === String(pid));
+  const children = childrenOf(pid).map(String);
   const out = new Map();
   for (const [role, id] of [['gateway', String(pid)], ...children.map((child) => ['shard', child])]) {
     for (const tid of readdirSync(`/proc/${id}/task`, { withFileTypes: false })) {
-      const fields = statOf(`/proc/${id}/task/${tid}/stat`);
+      const fields = statFields(`${id}/task/${tid}`);
       if (fields) out.set(`${role} ${id}/${tid === id ? 'event loop' : `thread ${tid}`}`, { ms: (Number(fields[11]) + Number(fields[12])) * 10, faults: Number(fields[7]) });
     }
   }
   return out;
-}
-
-/** The fields of a stat file after the command name: state, ppid, …; undefined once the process is gone. */
-function statOf(path) {
-  try {
-    const text = readFileSync(path, 'utf8');
-    return text.slice(text.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return undefined;
-  }
 }
 
 await withGateway({}, async (gateway) => {

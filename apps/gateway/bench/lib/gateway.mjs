@@ -1,12 +1,13 @@
 // Starts the built gateway (apps/gateway/dist/main.js) as a child process on 127.0.0.1 with a
 // throw-away DATA_DIR, waits until it is ready, and always tears both down again.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { childrenOf, cpuSecondsOf } from './proc.mjs';
 
 export const GATEWAY_DIR = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const MAIN_JS = join(GATEWAY_DIR, 'dist', 'main.js');
@@ -201,39 +202,15 @@ async function waitReady(url, deadline) {
 }
 
 function treeCpuSeconds(pid) {
-  const own = processCpuSeconds(pid);
+  const own = cpuSecondsOf(pid);
   if (own === null) return null;
-  return childrenOf(pid).reduce((sum, child) => sum + (processCpuSeconds(child) ?? 0), own);
+  return childrenOf(pid).reduce((sum, child) => sum + (cpuSecondsOf(child) ?? 0), own);
 }
 
 function cpuByPlace(pid) {
-  const whole = processCpuSeconds(pid);
-  const eventLoop = cpuSecondsOfStat(`/proc/${pid}/task/${pid}/stat`);
+  const whole = cpuSecondsOf(pid);
+  const eventLoop = cpuSecondsOf(`${pid}/task/${pid}`);
   if (whole === null || eventLoop === null) return null;
-  const shards = childrenOf(pid).reduce((sum, child) => sum + (processCpuSeconds(child) ?? 0), 0);
+  const shards = childrenOf(pid).reduce((sum, child) => sum + (cpuSecondsOf(child) ?? 0), 0);
   return { eventLoop, otherThreads: whole - eventLoop, shards };
-}
-
-function childrenOf(pid) {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
-
-/** utime+stime of a process from /proc/<pid>/stat (Linux; USER_HZ is 100 there), else null. */
-function processCpuSeconds(pid) {
-  return cpuSecondsOfStat(`/proc/${pid}/stat`);
-}
-
-/** utime+stime from a process's or a thread's stat file, else null. */
-function cpuSecondsOfStat(path) {
-  try {
-    const stat = readFileSync(path, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return null;
-  }
 }

@@ -1,33 +1,7 @@
-// Process figures from /proc (Linux; null elsewhere) and the machine's load average.
+// CPU meters from /proc (Linux; null elsewhere) and the machine's load average.
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-
-/** { user, system } CPU seconds of /proc/<path>/stat (USER_HZ is 100 on Linux), or null. */
-function cpuTimesOf(path) {
-  try {
-    const stat = readFileSync(`/proc/${path}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
-  } catch {
-    return null;
-  }
-}
-
-/** utime+stime of a process in seconds, or null. */
-export function cpuSecondsOf(pid) {
-  const times = cpuTimesOf(pid);
-  return times && times.user + times.system;
-}
-
-/** Resident set size of a process in bytes, or null. */
-export function rssOf(pid) {
-  try {
-    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) * 1024 : null;
-  } catch {
-    return null;
-  }
-}
+import { cpuTimesOf } from '../lib/proc.mjs';
 
 /** [1, 5, 15]-minute load averages, rounded. */
 export const loadAverage = () => loadavg().map((v) => Math.round(v * 100) / 100);
