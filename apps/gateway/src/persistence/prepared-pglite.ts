@@ -39,8 +39,6 @@ export interface PgliteClient {
  */
 export class PreparedPglite implements PgliteClient {
   private readonly statements = new Map<string, Statement>();
-  /** The parsers last asked for, over PGlite's: callers on the hot path pass the same ones every time. */
-  private lastParsers: { given: object; merged: PGlite['parsers'] } | undefined;
   private tail: Promise<unknown> = Promise.resolve();
   private counter = 0;
   private beginPending = false;
@@ -191,22 +189,13 @@ export class PreparedPglite implements PgliteClient {
         MESSAGES.execute,
         MESSAGES.sync,
       ]);
-      const parsers = options?.parsers ? this.parsersWith(options.parsers) : this.pg.parsers;
       // The last result: the first is BEGIN's when the transaction began in this call.
-      return readResults(bytes, statement.columns, parsers, options?.rowMode).at(-1) as Results<T>;
+      return readResults(bytes, statement.columns, this.pg.parsers, options?.rowMode, options?.parsers).at(-1) as Results<T>;
     } catch (error) {
       // As PGlite's query does: the error names its statement.
       if (error instanceof Error) Object.assign(error, { query: text, params, queryOptions: options });
       throw error;
     }
-  }
-
-  /** `given` over PGlite's parsers, reached through the prototype rather than copied (hundreds, with the array types). */
-  private parsersWith(given: NonNullable<QueryOptions['parsers']>): PGlite['parsers'] {
-    if (this.lastParsers?.given !== given) {
-      this.lastParsers = { given, merged: Object.assign(Object.create(this.pg.parsers) as PGlite['parsers'], given) };
-    }
-    return this.lastParsers.merged;
   }
 
   /** The statement prepared for `text`, now the most recently used. */

@@ -1,4 +1,4 @@
-import { messages, type Results } from '@electric-sql/pglite';
+import { messages, type ParserOptions, type Results } from '@electric-sql/pglite';
 
 /** A column of a statement's rows, as its RowDescription gives it. */
 export interface Column {
@@ -36,13 +36,21 @@ const COUNTED_COMMANDS = new Set(['INSERT', 'UPDATE', 'DELETE', 'COPY', 'MERGE']
  * prepared statements answer. PGlite builds a message object, and copies a buffer, for every
  * value; on the hot statements that parsing cost about as much as Postgres took to run them.
  * `columns` are those of the rows, as described when the statement was parsed: a Bind and Execute
- * answer no RowDescription. Throws the first error the backend answered.
+ * answer no RowDescription. A column's values are read by its type's parser in `overrides`, else
+ * in `parsers`. Throws the first error the backend answered.
  */
-export function readResults(bytes: Uint8Array, columns: Column[] | undefined, parsers: Parsers, rowMode: 'array' | 'object' = 'object'): Results[] {
+export function readResults(
+  bytes: Uint8Array,
+  columns: Column[] | undefined,
+  parsers: Parsers,
+  rowMode: 'array' | 'object' = 'object',
+  overrides?: ParserOptions,
+): Results[] {
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const results: Results[] = [];
   let error: messages.DatabaseError | undefined;
   const fields = columns ?? [];
+  const parserOf = fields.map(({ dataTypeID }) => overrides?.[dataTypeID] ?? parsers[dataTypeID]);
   let rows: unknown[] = [];
   let affectedRows = 0;
   let at = 0;
@@ -70,11 +78,10 @@ export function readResults(bytes: Uint8Array, columns: Column[] | undefined, pa
             values[i] = null;
             continue;
           }
-          const typeId = fields[i]!.dataTypeID;
           const text = buffer.toString('utf8', at, at + size);
           at += size;
-          const parser = parsers[typeId];
-          values[i] = parser ? parser(text, typeId) : text;
+          const parser = parserOf[i];
+          values[i] = parser ? parser(text, fields[i]!.dataTypeID) : text;
         }
         if (rowMode === 'array') {
           rows.push(values);
