@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, lte, ne, sql } from 'drizzle-orm';
 import type { Queryable } from '../persistence/database.js';
 import { callbackAttempts, callbackEvents, recordings, type CallbackEventRow } from '../persistence/schema.js';
 
@@ -74,7 +74,7 @@ export class OutboxRepository {
    * Pending ones stay: they may be on their way now, and their attempt is recorded when it ends.
    */
   async deleteFinished(db: Queryable, recordingId: string): Promise<void> {
-    await db.delete(callbackEvents).where(and(eq(callbackEvents.recordingId, recordingId), sql`${callbackEvents.status} <> 'pending'`));
+    await db.delete(callbackEvents).where(and(eq(callbackEvents.recordingId, recordingId), ne(callbackEvents.status, 'pending')));
   }
 
   async ofRecording(db: Queryable, authId: string, recordingId: string) {

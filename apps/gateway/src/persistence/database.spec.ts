@@ -3,11 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openDatabase } from './database.js';
+import { openDatabase, type OpenDatabase } from './database.js';
 import { rowsOf } from './row-reader.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'mpc-db-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+const firstRow = async <T>(database: OpenDatabase, query: ReturnType<typeof sql>) => rowsOf(await database.db.execute(query))[0] as T;
 
 describe('the embedded database', () => {
   it('makes new WAL segments without zero-filling them on the event loop', async () => {
@@ -23,7 +25,7 @@ describe('the embedded database', () => {
   it('is vacuumed and analysed by maintain(), table by table and only where autovacuum would, as nothing else does it', async () => {
     const database = await openDatabase({ dataDir });
     try {
-      const one = async <T>(query: ReturnType<typeof sql>) => rowsOf(await database.db.execute(query))[0] as T;
+      const one = <T>(query: ReturnType<typeof sql>) => firstRow<T>(database, query);
       const statistics = async () => Number((await one<{ reltuples: number }>(sql`select reltuples from pg_class where relname = 'churn'`)).reltuples);
       const deadRows = async () =>
         Number((await one<{ n_dead_tup: number }>(sql`select n_dead_tup from pg_stat_user_tables where relname = 'churn'`)).n_dead_tup);
@@ -48,9 +50,8 @@ describe('the embedded database', () => {
     const threshold = 1024 * 1024;
     const database = await openDatabase({ dataDir, maintenance: { checkpointWalBytes: threshold } });
     try {
-      const one = async <T>(query: ReturnType<typeof sql>) => rowsOf(await database.db.execute(query))[0] as T;
       const walSinceCheckpoint = async () =>
-        Number((await one<{ bytes: string }>(sql`select pg_wal_lsn_diff(pg_current_wal_lsn(), redo_lsn) as bytes from pg_control_checkpoint()`)).bytes);
+        Number((await firstRow<{ bytes: string }>(database, sql`select pg_wal_lsn_diff(pg_current_wal_lsn(), redo_lsn) as bytes from pg_control_checkpoint()`)).bytes);
       await database.db.execute(sql`create table journal (id integer primary key, note text)`);
       await database.db.execute(sql`checkpoint`);
       await database.db.execute(sql`insert into journal select g, repeat('x', 100) from generate_series(1, 1000) g`);
@@ -84,8 +85,8 @@ describe('the embedded database', () => {
       const done = await database.maintain();
       expect(done.frozen.toSorted()).toEqual(due.toSorted());
       expect((await oldest())[0]!.age).toBeLessThan(freezeMaxAge);
-      const [database_] = rowsOf(await database.db.execute(sql`select age(datfrozenxid)::int as age from pg_database where datname = current_database()`));
-      expect((database_ as { age: number }).age).toBeLessThan(freezeMaxAge);
+      const frozenDatabase = await firstRow<{ age: number }>(database, sql`select age(datfrozenxid)::int as age from pg_database where datname = current_database()`);
+      expect(frozenDatabase.age).toBeLessThan(freezeMaxAge);
       expect((await database.maintain()).frozen).toEqual([]);
     } finally {
       await database.close();

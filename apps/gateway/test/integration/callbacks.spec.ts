@@ -22,6 +22,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const api = apiOf(() => gateway);
 
+/** The rows a query of the gateway's own database answers. */
+const rowsOf = async <T>(query: string) => ((await gateway.database.db.execute(query)) as unknown as { rows: T[] }).rows;
+
 async function liveMpc(): Promise<string> {
   const name = `cb_${++mpcCounter}`;
   await api('POST', `MultiPartyCall/name_${name}/Participant/`, { role: 'Agent', from: '1', to: '2', stay_alone: true });
@@ -93,17 +96,16 @@ describe('recording callbacks', () => {
       await expect.poll(async () => (await api('GET', `Recording/${id}/Callback/`)).body.objects.map((d: { status: string }) => d.status)).toEqual(['delivered', 'delivered']);
       return id;
     };
-    const count = async (query: string, id: string) =>
-      Number(((await gateway.database.db.execute(query.replace('$id', `'${id}'`))) as unknown as { rows: { n: string }[] }).rows[0]!.n);
-    const rowsOf = async (id: string) => ({
-      events: await count('select count(*) as n from callback_events where recording_id = $id', id),
-      attempts: await count('select count(*) as n from callback_attempts a join callback_events e on e.id = a.event_id where e.recording_id = $id', id),
+    const count = async (query: string) => Number((await rowsOf<{ n: string }>(query))[0]!.n);
+    const callbackRows = async (id: string) => ({
+      events: await count(`select count(*) as n from callback_events where recording_id = '${id}'`),
+      attempts: await count(`select count(*) as n from callback_attempts a join callback_events e on e.id = a.event_id where e.recording_id = '${id}'`),
     });
     const [deleted, kept] = [await record(), await record()];
-    expect(await rowsOf(deleted)).toEqual({ events: 2, attempts: 2 });
+    expect(await callbackRows(deleted)).toEqual({ events: 2, attempts: 2 });
     expect((await api('DELETE', `Recording/${deleted}/`, {})).status).toBe(204);
-    expect(await rowsOf(deleted)).toEqual({ events: 0, attempts: 0 });
-    expect(await rowsOf(kept)).toEqual({ events: 2, attempts: 2 });
+    expect(await callbackRows(deleted)).toEqual({ events: 0, attempts: 0 });
+    expect(await callbackRows(kept)).toEqual({ events: 2, attempts: 2 });
     expect((await api('GET', `Recording/${deleted}/Callback/`)).status).toBe(404);
   });
 
@@ -116,9 +118,7 @@ describe('recording callbacks', () => {
     await api('DELETE', `MultiPartyCall/name_${name}/Record/`, {});
     const id: string = started.body.recording_id;
     const statuses = async () =>
-      ((await gateway.database.db.execute(`select status from callback_events where recording_id = '${id}' order by sequence_number`)) as unknown as { rows: { status: string }[] }).rows.map(
-        (row) => row.status,
-      );
+      (await rowsOf<{ status: string }>(`select status from callback_events where recording_id = '${id}' order by sequence_number`)).map((row) => row.status);
     // Initiated, and Completed once the file is finished: neither can reach the receiver.
     await expect.poll(statuses).toEqual(['pending', 'pending']);
     expect((await api('DELETE', `Recording/${id}/`, {})).status).toBe(204);
