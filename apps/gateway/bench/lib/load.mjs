@@ -6,10 +6,10 @@ import autocannon from 'autocannon';
 /**
  * Runs one autocannon load and summarises it.
  * @param {import('autocannon').Options} options autocannon options (url, connections, duration, ...)
- * @param {Parameters<typeof cpuMeter>[0]} [server] the target, to charge it CPU time per request (see cpuMeter)
+ * @param {Parameters<typeof gatewayCpuMeter>[0]} [server] the target, to charge it CPU time per request (see gatewayCpuMeter)
  */
 export async function load(options, server = {}) {
-  const cpu = cpuMeter(server);
+  const cpu = gatewayCpuMeter(server);
   const samples = new Map(); // method -> number[] (ms)
   const statuses = new Map(); // `${method} ${status}` -> count
   const instance = autocannon({ timeout: 5, ...options });
@@ -58,7 +58,7 @@ export async function load(options, server = {}) {
  * Gateway CPU per completed request is, unlike throughput, barely moved by other work on the machine.
  * @param {{ cpuSeconds?: () => number | null, cpuSecondsByPlace?: () => Record<string, number> | null }} server
  */
-export function cpuMeter(server) {
+export function gatewayCpuMeter(server) {
   const total = server.cpuSeconds?.() ?? null;
   const places = server.cpuSecondsByPlace?.() ?? null;
   const bench = process.cpuUsage();

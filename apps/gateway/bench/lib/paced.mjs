@@ -8,7 +8,7 @@
 // then its stop), and a lane has at most one request in flight. Due requests go to the lanes in
 // turn; a request whose lane is still busy waits for it, and that wait is part of its latency.
 import http from 'node:http';
-import { cpuMeter, summarise } from './load.mjs';
+import { gatewayCpuMeter, summarise } from './load.mjs';
 
 const TIMER_MS = 1;
 const TIMEOUT_MS = 5000;
@@ -16,7 +16,7 @@ const TIMEOUT_MS = 5000;
 /**
  * @param {{ url: string, rate: number, seconds: number, lanes: Array<Array<{ method: string, path: string, headers?: Record<string,string>, body?: string }>>, sockets?: number }} options
  *   each lane's requests repeat in order for as long as the run lasts.
- * @param {Parameters<typeof cpuMeter>[0]} [server] the target, to charge it CPU time per request (see cpuMeter)
+ * @param {Parameters<typeof gatewayCpuMeter>[0]} [server] the target, to charge it CPU time per request (see gatewayCpuMeter)
  */
 export async function paced({ url, rate, seconds, lanes, sockets = 64 }, server = {}) {
   const target = new URL(url);
@@ -31,7 +31,7 @@ export async function paced({ url, rate, seconds, lanes, sockets = 64 }, server 
   let maxLateSendMs = 0;
   const laneState = lanes.map((requests) => ({ requests, next: 0, busy: false, queue: [] }));
 
-  const cpu = cpuMeter(server);
+  const cpu = gatewayCpuMeter(server);
   const start = performance.now();
 
   const send = (lane, dueAt) => {
