@@ -15,6 +15,7 @@ import type { BasicCredentials } from './accounts/credentials.js';
 import { RateLimiter } from './accounts/rate-limiter.js';
 import { ApiIdInterceptor } from './common/api-id.interceptor.js';
 import { bodyParsers, requestLog } from './common/http-pipeline.js';
+import { ExpressServerAdapter } from './common/express-server.js';
 import { createLogger, type Logger } from './common/logger.js';
 import { PlivoExceptionFilter } from './common/plivo-exception.filter.js';
 import { PublicUrls } from './common/public-urls.js';
@@ -70,7 +71,7 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
     shards: overrides.storage ? 0 : config.mediaShards,
     settings: { dataDir: config.dataDir, storage: config.storage, jitterMs: config.jitterMs, encoderThreads: config.encoderThreads, logLevel: config.logLevel },
   };
-  const app = await NestFactory.create<NestExpressApplication>(GatewayModule.create({ database, urls, storage, logger, media, callbacks: config.callbacks }), {
+  const app = await NestFactory.create<NestExpressApplication>(GatewayModule.create({ database, urls, storage, logger, media, callbacks: config.callbacks }), new ExpressServerAdapter(), {
     bodyParser: false,
     logger: nestLogger(logger),
   });
