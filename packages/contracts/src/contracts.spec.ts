@@ -77,10 +77,11 @@ describe('wire spellings', () => {
 describe('identifiers', () => {
   it('parses name_ and uuid_ MPC ids', () => {
     expect(MpcIdSchema.parse('name_my mpc')).toEqual({ friendlyName: 'my mpc' });
-    expect(MpcIdSchema.parse('uuid_8742D531-292a')).toEqual({ uuid: '8742d531-292a' });
+    expect(MpcIdSchema.parse('uuid_8742D531-292A-4bd6-9c1e-0123456789ab')).toEqual({ uuid: '8742d531-292a-4bd6-9c1e-0123456789ab' });
   });
 
-  it.each(['name_', 'name_a/b', 'mpc_x', 'uuid_not-hex!'])('refuses %s', (raw) => {
+  // A uuid_ that is no UUID names no MPC; Postgres would refuse it as a uuid, so it is refused here.
+  it.each(['name_', 'name_a/b', 'mpc_x', 'uuid_not-hex!', 'uuid_abc', 'uuid_8742d531-292a'])('refuses %s', (raw) => {
     expect(MpcIdSchema.safeParse(raw).success).toBe(false);
   });
 

@@ -14,6 +14,11 @@ export const FriendlyNameSchema = z
 
 export type MpcRef = { friendlyName: string } | { uuid: string };
 
+/** A UUID as the gateway issues them (MPC uuids, recording ids): 8-4-4-4-12 hex digits, either case. */
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+export const UuidSchema = z.string().regex(UUID, 'is not a UUID');
+
 export const MpcIdSchema = z
   .string()
   .transform((raw, ctx): MpcRef => {
@@ -23,8 +28,11 @@ export const MpcIdSchema = z
       ctx.addIssue({ code: 'custom', message: `friendly name ${parsed.error.issues[0]?.message ?? 'is invalid'}` });
       return z.NEVER;
     }
-    if (raw.startsWith('uuid_') && /^[0-9a-fA-F-]{1,64}$/.test(raw.slice('uuid_'.length))) {
-      return { uuid: raw.slice('uuid_'.length).toLowerCase() };
+    if (raw.startsWith('uuid_')) {
+      const uuid = raw.slice('uuid_'.length);
+      if (UUID.test(uuid)) return { uuid: uuid.toLowerCase() };
+      ctx.addIssue({ code: 'custom', message: 'uuid_<mpc_uuid> takes the MPC\'s UUID' });
+      return z.NEVER;
     }
     ctx.addIssue({ code: 'custom', message: 'must be name_<friendly_name> or uuid_<mpc_uuid>' });
     return z.NEVER;
@@ -53,5 +61,5 @@ export const MemberSelectorSchema = z
 
 export const RecordingIdSchema = z
   .string()
-  .regex(/^[0-9a-fA-F-]{1,64}$/, 'is not a recording id')
+  .regex(UUID, 'is not a recording id (a UUID)')
   .meta({ description: 'Identifier of the recording.', example: 'e06ac332-45dc-11eb-94fe-06dd7f581a50' });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CallbackUrlSchema, HttpMethodSchema, timeFilters, wireEnum, wireInt } from './wire.js';
-import { FriendlyNameSchema } from './ids.js';
+import { FriendlyNameSchema, UuidSchema } from './ids.js';
 import { PageQuerySchema } from './mpc.js';
 
 export const FILE_FORMATS = ['mp3', 'wav'] as const;
@@ -91,10 +91,10 @@ const storageDuration = (suffix: string) =>
 
 export const ListRecordingsQuerySchema = PageQuerySchema.extend({
   call_uuid: z.string().optional().meta({ description: 'Only recordings of this call leg.' }),
-  mpc_uuid: z.string().optional().meta({ description: 'Only recordings of this MPC.' }),
+  mpc_uuid: UuidSchema.optional().meta({ description: 'Only recordings of this MPC.' }),
   mpc_name: FriendlyNameSchema.optional().meta({ description: 'Only recordings of MPCs with this friendly name.' }),
   conference_name: z.string().optional().meta({ description: 'Same as mpc_name.' }),
-  conference_uuid: z.string().optional().meta({ description: 'Same as mpc_uuid.' }),
+  conference_uuid: UuidSchema.optional().meta({ description: 'Same as mpc_uuid.' }),
   from_number: z.string().optional(),
   to_number: z.string().optional(),
   subaccount: z.string().optional().meta({ description: 'Accepted for compatibility; subaccounts are not modelled.' }),

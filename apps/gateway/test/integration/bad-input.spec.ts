@@ -54,6 +54,11 @@ const cases: BadRequest[] = [
   { name: 'bad role', method: 'POST', path: () => 'MultiPartyCall/name_bad/Participant/', body: '{"role":"boss","from":"1","to":"2"}', status: 400, error: /role: must be one of Agent, Supervisor, Customer/ },
   { name: 'bad list limit', method: 'GET', path: () => 'Recording/?limit=50', status: 400, error: /limit/ },
   { name: 'unknown recording', method: 'GET', path: () => 'Recording/00000000-0000-4000-8000-000000000000/', status: 404, error: /recording 00000000-0000-4000-8000-000000000000 not found/ },
+  // Ids that are no UUIDs name nothing, and the database would refuse to compare them with its uuid columns.
+  { name: 'a recording id that is no UUID', method: 'GET', path: () => 'Recording/abc/', status: 400, error: /recording_id: is not a recording id \(a UUID\)/ },
+  { name: 'the file of a recording id that is no UUID', method: 'GET', path: () => 'Recording/a-b.mp3', status: 400, error: /recording_id: is not a recording id/ },
+  { name: 'a uuid_ MPC id that is no UUID', method: 'POST', path: () => 'MultiPartyCall/uuid_abc/Record/', body: '{}', status: 400, error: /uuid_<mpc_uuid> takes the MPC's UUID/ },
+  { name: 'a recordings filter by an mpc_uuid that is no UUID', method: 'GET', path: () => 'Recording/?mpc_uuid=abc', status: 400, error: /mpc_uuid: is not a UUID/ },
   { name: 'unsupported method', method: 'PUT', path: () => 'MultiPartyCall/name_bad/Record/', body: '{}', status: 405, error: /method PUT not allowed/ },
   { name: 'unknown path', method: 'GET', path: () => 'Nothing/Here/', status: 404, error: /no resource at/ },
 ];
