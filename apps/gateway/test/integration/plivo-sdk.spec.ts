@@ -163,7 +163,7 @@ describe('participants through the official SDK', () => {
   });
 
   it('startParticipantRecording, pause, resume and stop', async () => {
-    const { friendlyName, memberIds } = await liveMpc();
+    const { friendlyName, memberIds, agent } = await liveMpc();
     const started = await client.multiPartyCalls.startParticipantRecording(memberIds[0], { friendlyName, fileFormat: 'wav', recordTrackType: 'participant' });
     expect(started.message).toBe(`MPC: ${friendlyName} participant record started`);
     expect(started.recordingUrl.endsWith(`${started.recordingId}.wav`)).toBe(true);
@@ -171,7 +171,19 @@ describe('participants through the official SDK', () => {
     expect(await client.multiPartyCalls.resumeParticipantRecording(memberIds[0], { friendlyName, recordTrackType: 'participant' })).toEqual({});
     expect(await client.multiPartyCalls.stopParticipantRecording(memberIds[0], { friendlyName, recordTrackType: 'participant' })).toEqual({});
     const recording = await client.recordings.get(started.recordingId);
-    expect(recording).toMatchObject({ recordingFormat: 'wav', recordingType: 'participant' });
+    // The member recorded is the Agent, whose call leg and numbers the recording carries.
+    const { mpcUuid } = await client.multiPartyCalls.get({ friendlyName });
+    expect(recording).toMatchObject({
+      recordingFormat: 'wav',
+      recordingType: 'participant',
+      callUuid: agent.calls[0].callUuid,
+      fromNumber: '+14155550100',
+      toNumber: '+14155550101',
+      conferenceName: friendlyName,
+    });
+    // The SDK's object leaves the MPC's uuid out; the wire carries it.
+    const wire = await fetch(`${gateway.api}/Recording/${started.recordingId}/`, { headers: { authorization: gateway.auth } });
+    expect(await wire.json()).toMatchObject({ mpc_uuid: mpcUuid, conference_uuid: mpcUuid, call_uuid: agent.calls[0].callUuid });
   });
 
   it('participant recording with the SDK defaults (record_track_type all)', async () => {
