@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { renderOpenApiDocument } from './openapi/document.js';
 import {
   AddParticipantBodySchema,
+  FilterTimeSchema,
   MemberSelectorSchema,
   MpcIdSchema,
   MpcRecordingCallbackSchema,
@@ -66,6 +67,15 @@ describe('wire spellings', () => {
     expect(AddParticipantBodySchema.safeParse({ role: 'Agent' }).success).toBe(false);
     expect(AddParticipantBodySchema.safeParse({ role: 'Agent', call_uuid: 'abc', from: '1', to: '2' }).success).toBe(false);
     expect(AddParticipantBodySchema.safeParse({ role: 'Agent', call_uuid: 'abc' }).success).toBe(true);
+  });
+
+  it.each(['2026-01-05 09:20', '2024-02-29 23:59:59.123456', '0001-01-01 00:00'])('takes the time filter %s', (time) => {
+    expect(FilterTimeSchema.safeParse(time).success).toBe(true);
+  });
+
+  // Shaped right, yet no moment: a date parser would roll 2021-02-29 over to March 1.
+  it.each(['2021-02-29 10:00', '2020-13-45 99:99', '2020-01-01 24:00', '2020-01-01 00:00:60', '2026-01-05T09:20'])('refuses the time filter %s', (time) => {
+    expect(FilterTimeSchema.safeParse(time).success).toBe(false);
   });
 
   it('requires one of mute, hold or coach_mode to update', () => {

@@ -62,9 +62,16 @@ export const PlivoTimestampSchema = z
   .meta({ description: 'Timestamp, `YYYY-MM-DD HH:mm:ss+hh:mm`.', example: '2026-01-05 09:20:03+00:00' });
 
 /** Filter timestamps Plivo accepts in list queries: `YYYY-MM-DD HH:MM[:ss[.uuuuuu]]`, UTC. */
+/** Whether a time of that shape names a moment: a date parser rolls 2021-02-29 over to March, or gives up on month 13. */
+function isRealTime(value: string): boolean {
+  const date = new Date(`${value.replace(' ', 'T')}Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 16) === value.slice(0, 16).replace(' ', 'T');
+}
+
 export const FilterTimeSchema = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?$/, 'must be YYYY-MM-DD HH:MM[:ss[.uuuuuu]]')
+  .refine(isRealTime, 'is not a real date and time')
   .meta({ description: 'UTC time, `YYYY-MM-DD HH:MM[:ss[.uuuuuu]]`, e.g. `2026-01-05 09:20`.' });
 
 type Comparison = 'gt' | 'gte' | 'lt' | 'lte';

@@ -59,6 +59,7 @@ const cases: BadRequest[] = [
   { name: 'the file of a recording id that is no UUID', method: 'GET', path: () => 'Recording/a-b.mp3', status: 400, error: /recording_id: is not a recording id/ },
   { name: 'a uuid_ MPC id that is no UUID', method: 'POST', path: () => 'MultiPartyCall/uuid_abc/Record/', body: '{}', status: 400, error: /uuid_<mpc_uuid> takes the MPC's UUID/ },
   { name: 'a recordings filter by an mpc_uuid that is no UUID', method: 'GET', path: () => 'Recording/?mpc_uuid=abc', status: 400, error: /mpc_uuid: is not a UUID/ },
+  { name: 'a time filter that names no moment', method: 'GET', path: () => 'Recording/?add_time__gt=2021-02-29%2010:00', status: 400, error: /add_time__gt: is not a real date and time/ },
   { name: 'unsupported method', method: 'PUT', path: () => 'MultiPartyCall/name_bad/Record/', body: '{}', status: 405, error: /method PUT not allowed/ },
   { name: 'unknown path', method: 'GET', path: () => 'Nothing/Here/', status: 404, error: /no resource at/ },
 ];
