@@ -246,7 +246,7 @@ export const operations = {
     tag: 'Recording',
     summary: 'Download a recording file',
     description: 'Serves the audio at recording_url, with Range support, once the recording is complete.',
-    params: recording.extend({ format: z.enum(FILE_FORMATS).meta({ description: 'File format: mp3 or wav.' }) }),
+    params: recording.extend({ format: z.enum(FILE_FORMATS, { error: 'must be one of mp3, wav' }).meta({ description: 'File format: mp3 or wav.' }) }),
     success: { status: 200, media: true, description: 'The audio file.' },
     errors: [400, 404],
   },
