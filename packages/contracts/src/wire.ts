@@ -61,13 +61,13 @@ export const PlivoTimestampSchema = z
   .regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$/)
   .meta({ description: 'Timestamp, `YYYY-MM-DD HH:mm:ss+hh:mm`.', example: '2026-01-05 09:20:03+00:00' });
 
-/** Filter timestamps Plivo accepts in list queries: `YYYY-MM-DD HH:MM[:ss[.uuuuuu]]`, UTC. */
 /** Whether a time of that shape names a moment: a date parser rolls 2021-02-29 over to March, or gives up on month 13. */
 function isRealTime(value: string): boolean {
   const date = new Date(`${value.replace(' ', 'T')}Z`);
   return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 16) === value.slice(0, 16).replace(' ', 'T');
 }
 
+/** Filter timestamps Plivo accepts in list queries: `YYYY-MM-DD HH:MM[:ss[.uuuuuu]]`, UTC. */
 export const FilterTimeSchema = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?$/, 'must be YYYY-MM-DD HH:MM[:ss[.uuuuuu]]')
