@@ -72,6 +72,33 @@ describe('wire compatibility', () => {
     expect(list.meta.total_count).toBe(1);
   });
 
+  it('answers a burst of conflicting commands on one MPC without a 5xx, and ends it', async () => {
+    const statuses: number[] = [];
+    const send = async (method: string, path: string, body: unknown) => statuses.push((await call(method, `MultiPartyCall/name_burst/${path}`, JSON.stringify(body))).status);
+    // More joins at once than the MPC takes (max_participants defaults to 10).
+    await Promise.all(Array.from({ length: 12 }, (_, i) => send('POST', 'Participant/', { role: i % 2 ? 'Customer' : 'Agent', from: '1', to: `2${i}` })));
+    const listed = (await (await call('GET', 'MultiPartyCall/name_burst/Participant/')).json()) as { objects: { member_id: string }[] };
+    const members = listed.objects.map((participant) => participant.member_id);
+    expect(members.length).toBeLessThanOrEqual(10);
+    await Promise.all([
+      ...Array.from({ length: 6 }, () => send('POST', 'Record/', {})),
+      ...Array.from({ length: 3 }, () => send('POST', 'Record/Pause/', {})),
+      ...Array.from({ length: 3 }, () => send('POST', 'Record/Resume/', {})),
+      ...Array.from({ length: 3 }, () => send('DELETE', 'Record/', {})),
+      ...members.slice(0, 4).map((member) => send('POST', `Participant/${member}/Record/`, { record_track_type: 'both' })),
+      ...members.slice(0, 4).map((member) => send('POST', `Participant/${member}/`, { mute: true, hold: true })),
+      ...members.slice(4, 8).map((member) => send('DELETE', `Member/${member}/`, {})),
+      send('POST', 'Participant/all/', { mute: false }),
+      send('DELETE', '', {}),
+      send('POST', 'Participant/', { role: 'Customer', from: '1', to: '3' }),
+    ]);
+    expect(statuses.filter((status) => status >= 500)).toEqual([]);
+    // Whatever order they ran in, the MPC ended; a join that came after its end made a new one.
+    const { objects } = (await (await call('GET', 'MultiPartyCall/?friendly_name=burst')).json()) as { objects: { status: string }[] };
+    expect(objects.filter((mpc) => mpc.status === 'Ended')).toHaveLength(1);
+    expect(objects.filter((mpc) => mpc.status !== 'Ended').length).toBeLessThanOrEqual(1);
+  });
+
   it('pages lists with meta links', async () => {
     for (const name of ['page_a', 'page_b', 'page_c']) await call('POST', `MultiPartyCall/name_${name}/Participant/`, '{"role":"Agent","from":"1","to":"2"}');
     const page = (await (await call('GET', 'MultiPartyCall/?limit=2&offset=1')).json()) as { meta: Record<string, unknown>; objects: unknown[] };
