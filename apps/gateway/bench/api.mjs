@@ -106,7 +106,7 @@ export async function run({ log, command }) {
   const { bare, cycles, fixedRate } = runs;
   const ratio = cycles.requestsPerSecond / bare.requestsPerSecond;
   // The event loop is one thread: where both runs keep it busy, this is the ratio it allows.
-  const eventLoopMs = (run) => run.cpu.gatewayMsPerRequestByPlace?.eventLoop ?? null;
+  const eventLoopMs = (run) => byPlaceOf(run)?.eventLoop ?? null;
   const eventLoopRatio = eventLoopMs(bare) && eventLoopMs(cycles) ? eventLoopMs(bare) / eventLoopMs(cycles) : null;
   // Counted from each request's due time, so time spent queued behind a slow gateway counts too.
   const fixedP99 = fixedRate.latencyMs.p99;

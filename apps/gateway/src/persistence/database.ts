@@ -8,7 +8,7 @@ import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import type { Logger } from '../common/logger.js';
-import { maintainDatabase, type MaintenanceDone, type MaintenancePolicy } from './maintenance.js';
+import { maintainDatabase, nothingDone, type MaintenanceDone, type MaintenancePolicy } from './maintenance.js';
 import { PreparedPglite } from './prepared-pglite.js';
 import * as schema from './schema.js';
 
@@ -65,7 +65,7 @@ export async function openDatabase(options: {
       db: db as unknown as Database,
       location: `postgresql://${url.host}${url.pathname}`,
       ping: async () => void (await pool.query('select 1')),
-      maintain: async () => ({ vacuumed: [], analyzed: [], frozen: [], checkpointed: false }),
+      maintain: async () => nothingDone(),
       close: () => pool.end(),
     };
   }

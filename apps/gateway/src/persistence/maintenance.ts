@@ -45,6 +45,9 @@ export interface MaintenanceDone {
   checkpointed: boolean;
 }
 
+/** What maintenance did when there was nothing to do, or nothing for it to do (a PostgreSQL server maintains itself). */
+export const nothingDone = (): MaintenanceDone => ({ vacuumed: [], analyzed: [], frozen: [], checkpointed: false });
+
 /**
  * What autovacuum and the checkpointer would do, for the embedded PGlite, which has neither: each
  * table whose dead or changed rows passed autovacuum's thresholds is vacuumed or analysed, one
@@ -71,7 +74,7 @@ export async function maintainDatabase(client: PgliteClient, policy: Maintenance
   // unless forced: forced here, so the next statement reads them up to date.
   await client.query('select pg_stat_force_next_flush()');
   const { rows } = await client.query<TableActivity>('select relname, n_live_tup, n_dead_tup, n_mod_since_analyze from pg_stat_user_tables');
-  const done: MaintenanceDone = { vacuumed: [], analyzed: [], frozen: [], checkpointed: false };
+  const done = nothingDone();
   const over = (changed: number, live: number, threshold: { rows: number; share: number }) => changed > threshold.rows + threshold.share * live;
   for (const table of rows) {
     const name = `"${table.relname.replaceAll('"', '""')}"`;

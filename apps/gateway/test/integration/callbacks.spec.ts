@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rowsOf } from '../../dist/persistence/row-reader.js';
 import { AUTH_TOKEN, startTestGateway, type TestGateway } from '../support/gateway.js';
 import { apiOf } from '../support/api.js';
 import { CallbackReceiver } from '../support/callback-receiver.js';
@@ -23,7 +24,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const api = apiOf(() => gateway);
 
 /** The rows a query of the gateway's own database answers. */
-const rowsOf = async <T>(query: string) => ((await gateway.database.db.execute(query)) as unknown as { rows: T[] }).rows;
+const queryRows = async <T>(query: string) => rowsOf(await gateway.database.db.execute(query)) as T[];
 
 async function liveMpc(): Promise<string> {
   const name = `cb_${++mpcCounter}`;
@@ -96,7 +97,7 @@ describe('recording callbacks', () => {
       await expect.poll(async () => (await api('GET', `Recording/${id}/Callback/`)).body.objects.map((d: { status: string }) => d.status)).toEqual(['delivered', 'delivered']);
       return id;
     };
-    const count = async (query: string) => Number((await rowsOf<{ n: string }>(query))[0]!.n);
+    const count = async (query: string) => Number((await queryRows<{ n: string }>(query))[0]!.n);
     const callbackRows = async (id: string) => ({
       events: await count(`select count(*) as n from callback_events where recording_id = '${id}'`),
       attempts: await count(`select count(*) as n from callback_attempts a join callback_events e on e.id = a.event_id where e.recording_id = '${id}'`),
@@ -118,7 +119,7 @@ describe('recording callbacks', () => {
     await api('DELETE', `MultiPartyCall/name_${name}/Record/`, {});
     const id: string = started.body.recording_id;
     const statuses = async () =>
-      (await rowsOf<{ status: string }>(`select status from callback_events where recording_id = '${id}' order by sequence_number`)).map((row) => row.status);
+      (await queryRows<{ status: string }>(`select status from callback_events where recording_id = '${id}' order by sequence_number`)).map((row) => row.status);
     // Initiated, and Completed once the file is finished: neither can reach the receiver.
     await expect.poll(statuses).toEqual(['pending', 'pending']);
     expect((await api('DELETE', `Recording/${id}/`, {})).status).toBe(204);
