@@ -12,11 +12,12 @@ const asWritten = (value: string) => value;
 
 /**
  * How drizzle's PGlite driver asks for rows (its prepared query's rawQueryConfig): dates, times,
- * intervals and numeric arrays as Postgres writes them, for the columns' mapFromDriverValue to read.
+ * intervals, and arrays of those and of numerics, as Postgres writes them, for the columns' mapFromDriverValue to read.
  */
 export const PGLITE_ROWS = {
   rowMode: 'object',
   parsers: Object.fromEntries(
+    // The array oids: numeric[], timestamp[], timestamptz[], interval[], date[].
     [types.TIMESTAMP, types.TIMESTAMPTZ, types.INTERVAL, types.DATE, 1231, 1115, 1185, 1187, 1182].map((oid) => [oid, asWritten]),
   ),
 } as const;
