@@ -114,9 +114,12 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
   const durationSweep = setInterval(() => {
     calls.endOverdue().catch((error: unknown) => logger.error({ err: error }, 'ending overdue MPCs failed'));
   }, 1000);
+  // A pass takes up to a second, its heavy statements apart; closing waits for the one under way.
+  let maintaining: Promise<void> | undefined;
   const maintenance = setInterval(() => {
+    if (maintaining) return;
     const started = performance.now();
-    database
+    maintaining = database
       .maintain()
       .then((done) => {
         const fields = { ...done, ms: Math.round(performance.now() - started) };
@@ -124,7 +127,8 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
         if (done.frozen.length > 0) logger.info(fields, 'database maintained: old transaction ids frozen');
         else logger.debug(fields, 'database maintained');
       })
-      .catch((error: unknown) => logger.error({ err: error }, 'database maintenance failed'));
+      .catch((error: unknown) => logger.error({ err: error }, 'database maintenance failed'))
+      .finally(() => (maintaining = undefined));
   }, DATABASE_MAINTENANCE_MS);
   maintenance.unref();
   logger.info({ url, database: database.location, public_url: urls.base }, 'gateway listening');
@@ -144,6 +148,7 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
       await plane.stop();
       await dispatcher.stop();
       await app.close();
+      await maintaining;
       await database.close();
     },
   };
