@@ -99,6 +99,30 @@ describe('wire compatibility', () => {
     expect(objects.filter((mpc) => mpc.status !== 'Ended').length).toBeLessThanOrEqual(1);
   });
 
+  it('counts in a recordings list\'s meta what its filter selects, whichever table the filter reads', async () => {
+    const json = async (method: string, path: string, body?: string) => (await call(method, path, body)).json() as Promise<Record<string, any>>;
+    const joined = await json('POST', 'MultiPartyCall/name_counted/Participant/', '{"role":"Agent","from":"+15550001001","to":"+15550002001"}');
+    await call('POST', 'MultiPartyCall/name_counted/Participant/', '{"role":"Customer","from":"+15550001002","to":"+15550002002"}');
+    const callUuid = joined.calls[0].call_uuid as string;
+    const { objects: present } = await json('GET', `MultiPartyCall/name_counted/Participant/?call_uuid=${callUuid}`);
+    const { mpc_uuid: mpcUuid } = await json('GET', 'MultiPartyCall/name_counted');
+    for (let i = 0; i < 2; i++) {
+      expect((await call('POST', 'MultiPartyCall/name_counted/Record/', '{}')).status).toBe(202);
+      expect((await call('DELETE', 'MultiPartyCall/name_counted/Record/', '{}')).status).toBe(204);
+    }
+    expect((await call('POST', `MultiPartyCall/name_counted/Participant/${present[0].member_id}/Record/`, '{}')).status).toBe(200);
+    const counted = async (filter: string) => {
+      const { meta, objects } = await json('GET', `Recording/?limit=20&${filter}`);
+      expect(objects, filter).toHaveLength(meta.total_count);
+      return meta.total_count as number;
+    };
+    expect(await counted('mpc_name=counted')).toBe(3);
+    expect(await counted(`mpc_uuid=${mpcUuid}`)).toBe(3);
+    expect(await counted(`call_uuid=${callUuid}`)).toBe(1);
+    expect(await counted('from_number=%2B15550001001')).toBe(1);
+    expect(await counted(`to_number=%2B15550002002&mpc_uuid=${mpcUuid}`)).toBe(0);
+  });
+
   it('pages lists with meta links', async () => {
     for (const name of ['page_a', 'page_b', 'page_c']) await call('POST', `MultiPartyCall/name_${name}/Participant/`, '{"role":"Agent","from":"1","to":"2"}');
     const page = (await (await call('GET', 'MultiPartyCall/?limit=2&offset=1')).json()) as { meta: Record<string, unknown>; objects: unknown[] };
