@@ -101,14 +101,15 @@ export class CallsRepository {
       ...rangeConditions(mpcs.createdAt, filter.creation),
       ...rangeConditions(mpcs.endedAt, filter.end),
     );
+    // The page first, then its live recordings: an offset passes MPCs without looking theirs up.
+    const newestFirst = [desc(mpcs.createdAt), desc(mpcs.mpcUuid)];
+    const page = db.select({ mpcUuid: mpcs.mpcUuid }).from(mpcs).where(condition).orderBy(...newestFirst).limit(filter.limit).offset(filter.offset).as('page');
     const [rows, total] = await Promise.all([
       db
         .select({ mpc: mpcs, recording: liveRecordingStatus })
-        .from(mpcs)
-        .where(condition)
-        .orderBy(desc(mpcs.createdAt), desc(mpcs.mpcUuid))
-        .limit(filter.limit)
-        .offset(filter.offset),
+        .from(page)
+        .innerJoin(mpcs, eq(mpcs.mpcUuid, page.mpcUuid))
+        .orderBy(...newestFirst),
       db.$count(mpcs, condition),
     ]);
     return { rows: rows.map(({ mpc, recording }) => ({ ...mpc, recording })), total };

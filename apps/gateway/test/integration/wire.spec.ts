@@ -121,12 +121,18 @@ describe('wire compatibility', () => {
     expect(await counted(`call_uuid=${callUuid}`)).toBe(1);
     expect(await counted('from_number=%2B15550001001')).toBe(1);
     expect(await counted(`to_number=%2B15550002002&mpc_uuid=${mpcUuid}`)).toBe(0);
+    // A page is the same recordings, in the same order, as that stretch of the whole list.
+    const ids = async (filter: string) => ((await json('GET', `Recording/?${filter}`)).objects as { recording_id: string }[]).map((recording) => recording.recording_id);
+    const all = await ids('mpc_name=counted&limit=20');
+    expect(await ids('mpc_name=counted&limit=2&offset=1')).toEqual(all.slice(1, 3));
   });
 
   it('pages lists with meta links', async () => {
     for (const name of ['page_a', 'page_b', 'page_c']) await call('POST', `MultiPartyCall/name_${name}/Participant/`, '{"role":"Agent","from":"1","to":"2"}');
     const page = (await (await call('GET', 'MultiPartyCall/?limit=2&offset=1')).json()) as { meta: Record<string, unknown>; objects: unknown[] };
     expect(page.objects).toHaveLength(2);
+    const all = (await (await call('GET', 'MultiPartyCall/?limit=20')).json()) as { objects: unknown[] };
+    expect(page.objects).toEqual(all.objects.slice(1, 3));
     expect(page.meta.previous).toMatch(/offset=0/);
     expect(page.meta.offset).toBe(1);
   });
