@@ -6,8 +6,13 @@
 //     target;
 //  4. the same cycles at the fixed offered rate, evenly spaced (bench/lib/paced.mjs), taking turns
 //     over PACED_LANES MPCs;
-//  5. the ratio cycle requests/s ÷ bare requests/s.
+//  5. the ratio cycle requests/s ÷ bare requests/s;
+//  6. with the gateway stopped, the embedded database's own work for a cycle (db-cycle.mjs), beside
+//     the CPU the ratio target leaves a cycle request on this machine.
+import { execFile } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { benchMpcPath as mpcPath, withGateway } from './lib/gateway.mjs';
 import { load, problemsOf } from './lib/load.mjs';
 import { paced } from './lib/paced.mjs';
@@ -35,6 +40,8 @@ const TARGET_P99_MS = 20;
 const TARGET_RATIO = 1 / 3;
 
 const START_BODY = JSON.stringify({ file_format: 'mp3', recording_callback_method: 'POST' });
+const DB_CYCLE_JS = fileURLToPath(new URL('./db-cycle.mjs', import.meta.url));
+const DB_CYCLES = 3000; // measured, after as many to warm up
 
 /** @param {{ log: (line: string) => void, command: string }} context */
 export async function run({ log, command }) {
@@ -103,8 +110,16 @@ export async function run({ log, command }) {
     gatewayOutput = { lines: outputAfter.lines - outputBefore.lines, bytes: outputAfter.bytes - outputBefore.bytes };
   });
 
+  // After the gateway stopped, so that nothing else runs beside it.
+  log(`the embedded database alone: db-cycle.mjs, ${DB_CYCLES} cycles after as many to warm up`);
+  const { stdout } = await promisify(execFile)(process.execPath, [DB_CYCLE_JS, String(DB_CYCLES), '--json']);
+  const databaseAlone = JSON.parse(stdout);
+
   const { bare, cycles, fixedRate } = runs;
   const ratio = cycles.requestsPerSecond / bare.requestsPerSecond;
+  // At the target ratio, the machine's cores would share this much CPU per cycle request among
+  // everything that serves it: the gateway, its media shards and the load generator.
+  const budgetMs = (host.cpuCount * 1000) / (bare.requestsPerSecond * TARGET_RATIO);
   // The event loop is one thread: where both runs keep it busy, this is the ratio it allows.
   const eventLoopMs = (run) => byPlaceOf(run)?.eventLoop ?? null;
   const eventLoopRatio = eventLoopMs(bare) && eventLoopMs(cycles) ? eventLoopMs(bare) / eventLoopMs(cycles) : null;
@@ -133,9 +148,12 @@ export async function run({ log, command }) {
       eventLoopRatio,
       fixedRateP99Ms: fixedP99,
       highestRateWithinP99Target: withinTarget.length ? Math.max(...withinTarget) : null,
+      cpuMsPerCycleRequestAtTargetRatio: budgetMs,
+      databaseAloneMsPerCycleRequest: databaseAlone.cpuUs / 1000 / 2,
     },
     targets,
     runs,
+    databaseAlone,
     problems,
   };
   return { json, markdown: markdown(json), problems };
@@ -163,6 +181,8 @@ function markdown(report) {
       ['Gateway CPU per request: bare / cycle request', `${fmt(bare.cpu.gatewayMsPerRequest, 2)} / ${fmt(cycles.cpu.gatewayMsPerRequest, 2)} ms`, '—', '—'],
       ["A cycle request's CPU by where it ran: gateway event loop / its other threads / media shards", byPlace(cycles), '—', '—'],
       ['Gateway event loop CPU per request: bare / cycle request (the ratio it allows)', `${fmt(byPlaceOf(bare)?.eventLoop, 2)} / ${fmt(byPlaceOf(cycles)?.eventLoop, 2)} ms (${fmt(report.summary.eventLoopRatio, 3)})`, '—', '—'],
+      [`CPU a cycle request could use at the ratio target: ${m.cpuCount} cores ÷ (bare req/s ÷ 3)`, `${fmt(report.summary.cpuMsPerCycleRequestAtTargetRatio, 2)} ms`, '—', '—'],
+      ['… used today by the load generator / by the embedded database alone (db-cycle.mjs) / by the gateway in all', `${fmt(cycles.cpu.benchMsPerRequest, 2)} / ${fmt(report.summary.databaseAloneMsPerCycleRequest, 2)} / ${fmt(cycles.cpu.gatewayMsPerRequest, 2)} ms`, '—', '—'],
     ],
   );
   const perMethod = table(
@@ -214,6 +234,7 @@ Notes:
 - The cycles warm up for ${s.cycleWarmupSeconds} s because V8 optimizes the gateway's JavaScript and the embedded database's WebAssembly under load: the warm-up itself made ${fmt(runs.cyclesWarmUp.requestsPerSecond)} req/s at ${fmt(runs.cyclesWarmUp.cpu.gatewayMsPerRequest, 2)} ms of gateway CPU per request, a gateway that has just started answers at that pace.
 - Gateway CPU per request = the user+system CPU time of the gateway process and its media shards (its child processes, which create and finish the recordings' files) during the run (from /proc) ÷ completed requests. Other work on the machine (see the load average above) inflates it too, but it shows how much of a core one request costs; the gateway used ${fmt(bare.cpu.gatewayCoreUtilisation, 2)} / ${fmt(cycles.cpu.gatewayCoreUtilisation, 2)} / ${fmt(fixedRate.cpu.gatewayCoreUtilisation, 2)} cores in the bare / cycles / fixed-rate runs.
 - The gateway's event loop is one thread, and both the bare route and the cycles keep it busy when run as fast as it answers: the ratio of its CPU per request (bare ÷ cycle) is the throughput ratio it allows, whatever the other threads and processes do. Those share the machine's ${m.cpuCount} cores with the load generator (${fmt(cycles.cpu.benchMsPerRequest, 2)} ms per cycle request).
+- The embedded database alone: after the gateway stopped, \`bench/db-cycle.mjs\` runs the gateway's own RecordingsService on a fresh PGlite, ${fmt(report.databaseAlone.cycles)} cycles after as many to warm up, each the start, stop and file transactions of a cycle, without HTTP or media: ${fmt(report.databaseAlone.cpuUs)} µs of CPU per cycle (${fmt(report.databaseAlone.insideUs)} µs inside PGlite's calls), half of it per request. Where it comes near the CPU the ratio target leaves a request, no gateway that writes each start and stop to this database in a transaction of its own can meet that target on this machine, whatever its HTTP layer and media plane cost.
 - Latencies come from every response time measured in the bench (0.01 ms precision); the figures in brackets are autocannon's (1 ms resolution). At the fixed rate a request's latency runs from its due time, not from when it was sent, so a gateway that falls behind is charged for the queue it causes (no coordinated omission); the send-time figure is beside it. The generator sent requests at most ${fmt(fixedRate.maxLateSendMs, 1)} ms after they were due.
 - The fixed rate is not autocannon's \`overallRate\`: that gives each connection a budget per second which it spends back to back at the start of the second, so the load arrives in bursts of every connection at once rather than at a rate.
 ${report.problems.length ? `\n**ERRORS** (the bench failed):\n${report.problems.map((p) => `- ${p}`).join('\n')}\n` : ''}`;

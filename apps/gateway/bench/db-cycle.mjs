@@ -8,7 +8,9 @@
 // in WebAssembly, its file system, the WAL writes; they run synchronously), the rest being the
 // JavaScript around them.
 //
-//   node apps/gateway/bench/db-cycle.mjs [cycles]      (after pnpm build)
+//   node apps/gateway/bench/db-cycle.mjs [cycles] [--json]      (after pnpm build)
+//
+// --json prints the measured figures as one JSON object instead (the `api` bench reads it).
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,7 +25,8 @@ import { RecordingsRepository } from '../dist/recordings/recordings.repository.j
 import { RecordingsService } from '../dist/recordings/recordings.service.js';
 import { FsRecordingStorage } from '../dist/storage/recording-storage.js';
 
-const CYCLES = Number(process.argv[2] ?? 3000);
+const CYCLES = Number(process.argv.slice(2).find((arg) => !arg.startsWith('--')) ?? 3000);
+const JSON_OUTPUT = process.argv.includes('--json');
 const MPCS = 10;
 const authId = 'MADBCYCLE00000000001';
 
@@ -85,11 +88,15 @@ try {
 
   await run(CYCLES);
   const measured = await run(CYCLES);
-  console.log(
-    `${CYCLES} cycles (start, stop, file: 3 transactions, 8 calls into Postgres each) after as many to warm up: ` +
-      `${measured.wallUs.toFixed(0)} µs per cycle, ${measured.cpuUs.toFixed(0)} µs of CPU; ` +
-      `${measured.insideUs.toFixed(0)} µs of it inside PGlite's calls, ${(measured.cpuUs - measured.insideUs).toFixed(0)} µs around them`,
-  );
+  if (JSON_OUTPUT) {
+    console.log(JSON.stringify({ cycles: CYCLES, ...measured }));
+  } else {
+    console.log(
+      `${CYCLES} cycles (start, stop, file: 3 transactions, 8 calls into Postgres each) after as many to warm up: ` +
+        `${measured.wallUs.toFixed(0)} µs per cycle, ${measured.cpuUs.toFixed(0)} µs of CPU; ` +
+        `${measured.insideUs.toFixed(0)} µs of it inside PGlite's calls, ${(measured.cpuUs - measured.insideUs).toFixed(0)} µs around them`,
+    );
+  }
 } finally {
   await database.close();
   rmSync(dataDir, { recursive: true, force: true });
