@@ -49,7 +49,7 @@ export async function openDatabase(options: {
   databaseUrl?: string;
   dataDir: string;
   logger?: Logger;
-  /** For the embedded database: when maintain() checkpoints and freezes, if not as PostgreSQL's settings say. */
+  /** For the embedded database: how maintain() paces itself, and when it checkpoints and freezes, if not as its defaults say. */
   maintenance?: MaintenancePolicy;
 }): Promise<OpenDatabase> {
   if (options.databaseUrl) {
