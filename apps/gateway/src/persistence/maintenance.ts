@@ -36,7 +36,7 @@ export const CHECKPOINT_WAL_BYTES = 16 * 1024 * 1024;
  */
 export const PAUSE_BETWEEN_STATEMENTS_MS = 200;
 
-/** How far apart maintenance runs its heavy statements, and when it checkpoints and freezes a table: as the defaults below and PostgreSQL's settings say unless given. */
+/** How far apart maintenance runs its heavy statements, and when it checkpoints and freezes a table; each field names its default. */
 export interface MaintenancePolicy {
   /** The pause between two heavy statements: PAUSE_BETWEEN_STATEMENTS_MS. */
   pauseMs?: number;
