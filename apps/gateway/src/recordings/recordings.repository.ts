@@ -62,20 +62,26 @@ const lockStatement = renderedPerShape(
         for update of ${mpcs}`,
 );
 
-// Getting a recording (its GET, its file, its delete) is one row by key: rendered once as well, it
-// costs a quarter of the CPU the query builder's statement did (95 against 395 µs).
+// A recording with its MPC and participant, as `viewOf` reads it: by key for a recording's GET, file
+// and delete, by a page's keys for a list.
+const views = sql`select ${recordingRow.columns}, ${mpcRow.columns}, ${participantRow.columns} from ${recordings}
+  inner join ${mpcs} on ${mpcs.mpcUuid} = ${recordings.mpcUuid}
+  left join ${participants} on ${participants.memberId} = ${recordings.memberId}`;
+
+// Rendered once: it costs a quarter of the CPU the query builder's statement did (95 against 395 µs).
 const findStatement = new RenderedSql(
-  sql`select ${recordingRow.columns}, ${mpcRow.columns}, ${participantRow.columns} from ${recordings}
-      inner join ${mpcs} on ${mpcs.mpcUuid} = ${recordings.mpcUuid}
-      left join ${participants} on ${participants.memberId} = ${recordings.memberId}
-      where ${recordings.authId} = ${sql.placeholder('authId')} and ${recordings.recordingId} = ${sql.placeholder('recordingId')}`,
+  sql`${views} where ${recordings.authId} = ${sql.placeholder('authId')} and ${recordings.recordingId} = ${sql.placeholder('recordingId')}`,
 );
 
-const viewColumns = {
-  recording: recordings,
-  mpc: { friendlyName: mpcs.friendlyName, mpcUuid: mpcs.mpcUuid },
-  participant: { callUuid: participants.callUuid, fromNumber: participants.fromNumber, toNumber: participants.toNumber },
-};
+function viewOf(row: Record<string, unknown>): RecordingView {
+  const mpc = mpcRow.read(row);
+  const participant = participantRow.readJoined(row);
+  return {
+    recording: recordingRow.read(row),
+    mpc: { friendlyName: mpc.friendlyName, mpcUuid: mpc.mpcUuid },
+    participant: participant && { callUuid: participant.callUuid, fromNumber: participant.fromNumber, toNumber: participant.toNumber },
+  };
+}
 
 export class RecordingsRepository {
   /**
@@ -150,14 +156,7 @@ export class RecordingsRepository {
 
   async find(db: Queryable, authId: string, recordingId: string): Promise<RecordingView | undefined> {
     const [row] = await findStatement.rows(db, { authId, recordingId });
-    if (!row) return undefined;
-    const mpc = mpcRow.read(row);
-    const participant = participantRow.readJoined(row);
-    return {
-      recording: recordingRow.read(row),
-      mpc: { friendlyName: mpc.friendlyName, mpcUuid: mpc.mpcUuid },
-      participant: participant && { callUuid: participant.callUuid, fromNumber: participant.fromNumber, toNumber: participant.toNumber },
-    };
+    return row && viewOf(row);
   }
 
   async list(db: Queryable, authId: string, filter: RecordingListFilter): Promise<{ rows: RecordingView[]; total: number }> {
@@ -175,19 +174,12 @@ export class RecordingsRepository {
       .where(condition)
       .orderBy(...newestFirst)
       .limit(filter.limit)
-      .offset(filter.offset)
-      .as('page');
+      .offset(filter.offset);
     const [rows, [count]] = await Promise.all([
-      db
-        .select(viewColumns)
-        .from(page)
-        .innerJoin(recordings, eq(recordings.recordingId, page.recordingId))
-        .innerJoin(mpcs, eq(mpcs.mpcUuid, recordings.mpcUuid))
-        .leftJoin(participants, eq(participants.memberId, recordings.memberId))
-        .orderBy(...newestFirst),
+      new RenderedSql(sql`${views} where ${recordings.recordingId} in ${page} order by ${sql.join(newestFirst, sql`, `)}`).rows(db, {}),
       this.joinedFor(db.select({ total: sql<number>`count(*)`.mapWith(Number) }).from(recordings).$dynamic(), filter).where(condition),
     ]);
-    return { rows, total: count?.total ?? 0 };
+    return { rows: rows.map(viewOf), total: count?.total ?? 0 };
   }
 
   /**
