@@ -20,7 +20,7 @@ import { CallbackReceiver } from './lib/callback-receiver.mjs';
 import { BENCH_ACCOUNT, GATEWAY_DIR, benchMpcPath as mpcPath, withGateway } from './lib/gateway.mjs';
 import { summarise } from './lib/load.mjs';
 import { fmt, machine, table } from './lib/report.mjs';
-import { systemCpuBetween, systemCpuSnapshot } from './lib/system-cpu.mjs';
+import { machineMeter } from './lib/system-cpu.mjs';
 
 export const description = 'recording status callbacks: outbox drain rate (deliveries/s) and event → delivery latency';
 
@@ -62,13 +62,13 @@ async function meter(gateway, api) {
   await api.call('GET', '/health/metrics?reset=tick_lag');
   const gatewayBefore = gateway.cpuSeconds();
   const benchBefore = process.cpuUsage();
-  const systemBefore = systemCpuSnapshot();
+  const machine = machineMeter();
   const started = performance.now();
   return async () => {
     const seconds = (performance.now() - started) / 1000;
     const gatewayAfter = gateway.cpuSeconds();
     const bench = process.cpuUsage(benchBefore);
-    const system = systemCpuBetween(systemBefore, systemCpuSnapshot());
+    const system = machine.cores();
     const metrics = await api.call('GET', '/health/metrics');
     const gatewayCores = gatewayBefore === null || gatewayAfter === null ? null : (gatewayAfter - gatewayBefore) / seconds;
     const benchCores = (bench.user + bench.system) / 1e6 / seconds;
@@ -76,9 +76,9 @@ async function meter(gateway, api) {
       gatewayCores: round2(gatewayCores),
       gatewayCpuSeconds: gatewayBefore === null || gatewayAfter === null ? null : gatewayAfter - gatewayBefore,
       benchCores: round2(benchCores),
-      machineBusyCores: system?.busyCores ?? null,
-      otherCores: system && gatewayCores !== null ? round2(Math.max(0, system.busyCores - gatewayCores - benchCores)) : null,
-      iowaitCores: system?.iowaitCores ?? null,
+      machineBusyCores: system?.busy ?? null,
+      otherCores: system && gatewayCores !== null ? round2(Math.max(0, system.busy - gatewayCores - benchCores)) : null,
+      iowaitCores: system?.iowait ?? null,
       gatewayEventLoopLagMs: metrics.body?.recorder?.tick_lag_ms ?? null,
     };
   };

@@ -25,7 +25,8 @@ import { selfTimeByArea, topSelfTime } from './media/cpuprofile.mjs';
 import { collectGarbage, cpuProfile, INSPECT_ARG, inspectors } from './media/inspector.mjs';
 import { mapLimit } from './lib/pool.mjs';
 import { gatewayApi } from './media/mpc.mjs';
-import { cpuMeter, loadAverage, machineMeter } from './media/proc.mjs';
+import { machineMeter } from './lib/system-cpu.mjs';
+import { cpuMeter, loadAverage } from './media/proc.mjs';
 import { closeSinkEncoders, fitSlope, memorySeries, removeSinkTempDirsSync, stopRuns } from './media/sink.mjs';
 import { killStreamersSync, withStreamer } from './media/streamer-client.mjs';
 

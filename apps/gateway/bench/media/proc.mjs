@@ -1,5 +1,5 @@
-// CPU meters from /proc (Linux; null elsewhere) and the machine's load average.
-import { readFileSync } from 'node:fs';
+// CPU meters from /proc (Linux; null elsewhere) and the machine's load average; the machine's own
+// CPU meter is lib/system-cpu.mjs.
 import { loadavg } from 'node:os';
 import { cpuTimesOf } from '../lib/proc.mjs';
 
@@ -22,32 +22,4 @@ export function cpuMeter(pid, { mainThread = false } = {}) {
     return { user: pct(cpu1.user - cpu0.user), system: pct(cpu1.system - cpu0.system), total: pct(cpu1.user - cpu0.user + cpu1.system - cpu0.system) };
   };
   return { split, percent: () => split()?.total ?? null };
-}
-
-/** Machine-wide CPU time from /proc/stat's first line, in USER_HZ ticks; null where /proc is missing. */
-function machineTicks() {
-  try {
-    const [user, nice, system, idle, iowait, irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    return { busy: user + nice + system + irq + softirq + steal, steal, iowait, idle };
-  } catch {
-    return null;
-  }
-}
-
-/**
- * CPU use of the whole machine over a window, in cores (2 = both cores of a 2-core machine busy):
- * busy (steal included), steal (taken by the hypervisor) and iowait.
- */
-export function machineMeter() {
-  const t0 = machineTicks();
-  const w0 = performance.now();
-  return {
-    cores() {
-      const t1 = machineTicks();
-      if (!t0 || !t1) return null;
-      const seconds = (performance.now() - w0) / 1000;
-      const cores = (ticks) => Math.round((ticks / 100 / seconds) * 100) / 100;
-      return { busy: cores(t1.busy - t0.busy), steal: cores(t1.steal - t0.steal), iowait: cores(t1.iowait - t0.iowait) };
-    },
-  };
 }
