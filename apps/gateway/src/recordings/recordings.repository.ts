@@ -186,8 +186,8 @@ export class RecordingsRepository {
    * The recordings, joined only to the tables the filter reads. Each recording has one MPC and at
    * most one participant, so these joins never change which recordings a filter selects, but they
    * cost a lookup per recording: a count or an offset goes through all the recordings it passes
-   * (100,000 recordings: the count 50 against 16 ms; a page at offset 50,000, 62 against 17 ms).
-   * A page is chosen first and then joined, its twenty rows only.
+   * (100,000 recordings: the count 50 against 16 ms). So a list chooses its page here, and only then
+   * reads the page's recordings by key with their MPC and participant (offset 50,000: 81 against 35 ms).
    */
   private joinedFor<Query extends PgSelect>(query: Query, filter: RecordingListFilter): Query {
     let joined: PgSelect = query;
