@@ -60,6 +60,8 @@ export interface GatewayOverrides {
 
 /** How often the embedded database looks for tables to vacuum or analyse: autovacuum's naptime. */
 const DATABASE_MAINTENANCE_MS = 60_000;
+/** A maintenance statement that holds the event loop this long makes a warning (tens of ms is usual). */
+const SLOW_MAINTENANCE_STATEMENT_MS = 100;
 
 /** Opens the database, applies migrations and accounts, and serves the API on the configured port. */
 export async function startGateway(config: Config, overrides: GatewayOverrides = {}): Promise<RunningGateway> {
@@ -123,9 +125,18 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
       .maintain()
       .then((done) => {
         const fields = { ...done, ms: Math.round(performance.now() - started) };
-        // Freezing comes once per 200 million transactions, and holds the event loop while it scans.
-        if (done.frozen.length > 0) logger.info(fields, 'database maintained: old transaction ids frozen');
-        else logger.debug(fields, 'database maintained');
+        if (done.longestStatementMs >= SLOW_MAINTENANCE_STATEMENT_MS) {
+          logger.warn(
+            fields,
+            `database maintenance held the event loop for ${done.longestStatementMs} ms in one statement, and API requests waited: ` +
+              'its cost grows with the tables; a PostgreSQL server (DATABASE_URL) maintains itself away from the gateway',
+          );
+        } else if (done.frozen.length > 0) {
+          // Freezing comes once per 200 million transactions, and holds the event loop while it scans.
+          logger.info(fields, 'database maintained: old transaction ids frozen');
+        } else {
+          logger.debug(fields, 'database maintained');
+        }
       })
       .catch((error: unknown) => logger.error({ err: error }, 'database maintenance failed'))
       .finally(() => (maintaining = undefined));

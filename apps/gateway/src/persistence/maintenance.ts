@@ -54,10 +54,12 @@ export interface MaintenanceDone {
   /** Tables, catalogs included, vacuumed with FREEZE against transaction id wraparound. */
   frozen: string[];
   checkpointed: boolean;
+  /** How long the longest of its heavy statements held the event loop; 0 when it ran none. */
+  longestStatementMs: number;
 }
 
 /** What maintenance did when there was nothing to do, or nothing for it to do (a PostgreSQL server maintains itself). */
-export const nothingDone = (): MaintenanceDone => ({ vacuumed: [], analyzed: [], frozen: [], checkpointed: false });
+export const nothingDone = (): MaintenanceDone => ({ vacuumed: [], analyzed: [], frozen: [], checkpointed: false, longestStatementMs: 0 });
 
 /**
  * What autovacuum and the checkpointer would do, for the embedded PGlite, which has neither: each
@@ -90,7 +92,9 @@ export async function maintainDatabase(client: PgliteClient, policy: Maintenance
   const heavy = async (statement: string) => {
     if (heavyRun) await sleep(policy.pauseMs ?? PAUSE_BETWEEN_STATEMENTS_MS);
     heavyRun = true;
+    const started = performance.now();
     await client.exec(statement);
+    done.longestStatementMs = Math.max(done.longestStatementMs, Math.round(performance.now() - started));
   };
   const over = (changed: number, live: number, threshold: { rows: number; share: number }) => changed > threshold.rows + threshold.share * live;
   for (const table of rows) {
