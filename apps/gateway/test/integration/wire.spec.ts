@@ -1,6 +1,7 @@
 import { operations, type Operation } from '@mpc/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expressPath } from '../../dist/common/contract-paths.js';
+import { okApiOf } from '../support/api.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 
 let gateway: TestGateway;
@@ -100,19 +101,19 @@ describe('wire compatibility', () => {
   });
 
   it('counts in a recordings list\'s meta what its filter selects, whichever table the filter reads', async () => {
-    const json = async (method: string, path: string, body?: string) => (await call(method, path, body)).json() as Promise<Record<string, any>>;
-    const joined = await json('POST', 'MultiPartyCall/name_counted/Participant/', '{"role":"Agent","from":"+15550001001","to":"+15550002001"}');
-    await call('POST', 'MultiPartyCall/name_counted/Participant/', '{"role":"Customer","from":"+15550001002","to":"+15550002002"}');
+    const ok = okApiOf(() => gateway);
+    const joined = await ok('POST', 'MultiPartyCall/name_counted/Participant/', { role: 'Agent', from: '+15550001001', to: '+15550002001' });
+    await ok('POST', 'MultiPartyCall/name_counted/Participant/', { role: 'Customer', from: '+15550001002', to: '+15550002002' });
     const callUuid = joined.calls[0].call_uuid as string;
-    const { objects: present } = await json('GET', `MultiPartyCall/name_counted/Participant/?call_uuid=${callUuid}`);
-    const { mpc_uuid: mpcUuid } = await json('GET', 'MultiPartyCall/name_counted');
+    const { objects: present } = await ok('GET', `MultiPartyCall/name_counted/Participant/?call_uuid=${callUuid}`);
+    const { mpc_uuid: mpcUuid } = await ok('GET', 'MultiPartyCall/name_counted');
     for (let i = 0; i < 2; i++) {
       expect((await call('POST', 'MultiPartyCall/name_counted/Record/', '{}')).status).toBe(202);
       expect((await call('DELETE', 'MultiPartyCall/name_counted/Record/', '{}')).status).toBe(204);
     }
     expect((await call('POST', `MultiPartyCall/name_counted/Participant/${present[0].member_id}/Record/`, '{}')).status).toBe(200);
     const counted = async (filter: string) => {
-      const { meta, objects } = await json('GET', `Recording/?limit=20&${filter}`);
+      const { meta, objects } = await ok('GET', `Recording/?limit=20&${filter}`);
       expect(objects, filter).toHaveLength(meta.total_count);
       return meta.total_count as number;
     };
@@ -122,7 +123,7 @@ describe('wire compatibility', () => {
     expect(await counted('from_number=%2B15550001001')).toBe(1);
     expect(await counted(`to_number=%2B15550002002&mpc_uuid=${mpcUuid}`)).toBe(0);
     // A page is the same recordings, in the same order, as that stretch of the whole list.
-    const ids = async (filter: string) => ((await json('GET', `Recording/?${filter}`)).objects as { recording_id: string }[]).map((recording) => recording.recording_id);
+    const ids = async (filter: string) => ((await ok('GET', `Recording/?${filter}`)).objects as { recording_id: string }[]).map((recording) => recording.recording_id);
     const all = await ids('mpc_name=counted&limit=20');
     expect(await ids('mpc_name=counted&limit=2&offset=1')).toEqual(all.slice(1, 3));
   });
