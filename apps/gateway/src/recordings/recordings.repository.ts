@@ -3,7 +3,7 @@ import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { PgSelect } from 'drizzle-orm/pg-core';
 import type { Queryable } from '../persistence/database.js';
 import { RenderedSql, renderedPerShape } from '../persistence/rendered-sql.js';
-import { RowReader } from '../persistence/row-reader.js';
+import { RowReader, rowsOf } from '../persistence/row-reader.js';
 import { equalsIfGiven, mpcNamed, rangeConditions } from '../calls/calls.repository.js';
 import type { TimeRange } from '../common/time-range.js';
 import { mpcs, participants, recordings, type MpcRow, type ParticipantRow, type RecordingRow } from '../persistence/schema.js';
@@ -176,7 +176,7 @@ export class RecordingsRepository {
       .limit(filter.limit)
       .offset(filter.offset);
     const [rows, [count]] = await Promise.all([
-      new RenderedSql(sql`${views} where ${recordings.recordingId} in ${page} order by ${sql.join(newestFirst, sql`, `)}`).rows(db, {}),
+      db.execute(sql`${views} where ${recordings.recordingId} in ${page} order by ${sql.join(newestFirst, sql`, `)}`).then(rowsOf),
       this.joinedFor(db.select({ total: sql<number>`count(*)`.mapWith(Number) }).from(recordings).$dynamic(), filter).where(condition),
     ]);
     return { rows: rows.map(viewOf), total: count?.total ?? 0 };
