@@ -25,6 +25,7 @@ import { mountDocs } from './docs/docs.js';
 import { GatewayModule } from './gateway.module.js';
 import { MEDIA_PLANE } from './gateway.tokens.js';
 import { openDatabase, type OpenDatabase } from './persistence/database.js';
+import type { MaintenanceDone } from './persistence/maintenance.js';
 
 export interface RunningGateway {
   url: string;
@@ -62,6 +63,23 @@ export interface GatewayOverrides {
 const DATABASE_MAINTENANCE_MS = 60_000;
 /** A maintenance statement that holds the event loop this long makes a warning (tens of ms is usual). */
 const SLOW_MAINTENANCE_STATEMENT_MS = 100;
+
+/** One line per maintenance pass: a warning when a statement held the event loop long, else at the level of what it did. */
+function logMaintenance(logger: Logger, done: MaintenanceDone, ms: number): void {
+  const fields = { ...done, ms };
+  if (done.longestStatementMs >= SLOW_MAINTENANCE_STATEMENT_MS) {
+    logger.warn(
+      fields,
+      `database maintenance held the event loop for ${done.longestStatementMs} ms in one statement, and API requests waited: ` +
+        'its cost grows with the tables; a PostgreSQL server (DATABASE_URL) maintains itself away from the gateway',
+    );
+  } else if (done.frozen.length > 0) {
+    // Freezing comes once per 200 million transactions, and holds the event loop while it scans.
+    logger.info(fields, 'database maintained: old transaction ids frozen');
+  } else {
+    logger.debug(fields, 'database maintained');
+  }
+}
 
 /** Opens the database, applies migrations and accounts, and serves the API on the configured port. */
 export async function startGateway(config: Config, overrides: GatewayOverrides = {}): Promise<RunningGateway> {
@@ -123,21 +141,7 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
     const started = performance.now();
     maintaining = database
       .maintain()
-      .then((done) => {
-        const fields = { ...done, ms: Math.round(performance.now() - started) };
-        if (done.longestStatementMs >= SLOW_MAINTENANCE_STATEMENT_MS) {
-          logger.warn(
-            fields,
-            `database maintenance held the event loop for ${done.longestStatementMs} ms in one statement, and API requests waited: ` +
-              'its cost grows with the tables; a PostgreSQL server (DATABASE_URL) maintains itself away from the gateway',
-          );
-        } else if (done.frozen.length > 0) {
-          // Freezing comes once per 200 million transactions, and holds the event loop while it scans.
-          logger.info(fields, 'database maintained: old transaction ids frozen');
-        } else {
-          logger.debug(fields, 'database maintained');
-        }
-      })
+      .then((done) => logMaintenance(logger, done, Math.round(performance.now() - started)))
       .catch((error: unknown) => logger.error({ err: error }, 'database maintenance failed'))
       .finally(() => (maintaining = undefined));
   }, DATABASE_MAINTENANCE_MS);
