@@ -74,6 +74,28 @@ export type Participant = z.infer<typeof ParticipantSchema>;
 const method = (what: string, fallback: 'GET' | 'POST') =>
   HttpMethodSchema.default(fallback).meta({ description: `HTTP verb used to invoke ${what}. Defaults to ${fallback}.` });
 
+/** The most destinations one `to` may ring at once, separated by `<` (role Agent only). */
+export const MAX_DESTINATIONS = 20;
+
+export const STATUS_CALLBACK_EVENTS = [
+  'mpc-state-changes',
+  'participant-state-changes',
+  'participant-speak-events',
+  'participant-digit-input-events',
+  'add-participant-api-events',
+] as const;
+
+/** A parameter the gateway validates as Plivo does but has no use for: it never dials nor plays audio. */
+const unused = <T extends z.ZodType>(schema: T, description: string) =>
+  schema.optional().meta({ description: `${description} Validated as Plivo does; the gateway never dials nor plays audio.` });
+
+/** One of a few keywords (any case), or an absolute http(s) URL to fetch audio from. */
+const soundSchema = (keywords: readonly string[]) =>
+  z.string().refine(
+    (value) => keywords.includes(value.toLowerCase()) || CallbackUrlSchema.safeParse(value).success,
+    `must be ${keywords.join(', ')} or an absolute http or https URL`,
+  );
+
 export const AddParticipantBodySchema = z
   .object({
     role: wireEnum(ROLES, 'Role of the participant: Agent, Supervisor or Customer.'),
@@ -91,10 +113,30 @@ export const AddParticipantBodySchema = z
     max_participants: wireInt('Most participants the MPC admits (2–10).', { min: 2, max: 10 }).default(10),
     record: wireBoolean('Start an MPC recording when this participant joins.').default(false),
     record_file_format: wireEnum(['mp3', 'wav'] as const, 'Format of that recording.').default('mp3'),
+    record_min_member_count: wireInt('With `record`, how many participants must be present before the recording starts (1–2).', { min: 1, max: 2 }).default(1),
     recording_callback_url: CallbackUrlSchema.optional().meta({ description: 'URL to which that recording\'s events are sent.' }),
     recording_callback_method: method('recording_callback_url', 'GET'),
     status_callback_url: CallbackUrlSchema.optional().meta({ description: 'Accepted for compatibility; MPC status callbacks are not sent.' }),
     status_callback_method: method('status_callback_url', 'GET'),
+    status_callback_events: unused(
+      z.string().refine(
+        (value) => value.split(',').every((event) => (STATUS_CALLBACK_EVENTS as readonly string[]).includes(event.trim())),
+        `must be a comma-separated list of ${STATUS_CALLBACK_EVENTS.join(', ')}`,
+      ),
+      'Events to send to status_callback_url.',
+    ),
+    confirm_key: unused(z.string().regex(/^[0-9#*]$/, 'must be one of 0-9, # or *'), 'Key the callee presses to accept the call.'),
+    dial_music: unused(soundSchema(['real', 'none']), '`real`, `none` or a URL: what the caller hears while the leg rings.'),
+    enter_sound: unused(soundSchema(['beep:1', 'beep:2', 'none']), '`beep:1`, `beep:2`, `none` or a URL: played when the participant joins.'),
+    exit_sound: unused(soundSchema(['beep:1', 'beep:2', 'none']), '`beep:1`, `beep:2`, `none` or a URL: played when the participant leaves.'),
+  })
+  .refine((body) => body.to === undefined || !body.to.includes('<') || body.role === 'Agent', {
+    message: 'several destinations (separated by <) are allowed for role Agent only',
+    path: ['to'],
+  })
+  .refine((body) => body.to === undefined || body.to.split('<').length <= MAX_DESTINATIONS, {
+    message: `at most ${MAX_DESTINATIONS} destinations`,
+    path: ['to'],
   })
   .refine((body) => body.call_uuid !== undefined || (body.from !== undefined && body.to !== undefined), {
     message: 'from and to are required unless call_uuid is given',

@@ -5,7 +5,7 @@ import { signStreamToken } from '../media-ingress/stream-token.js';
 import type { PublicUrls } from '../common/public-urls.js';
 import { isEmptyRange, timeRangeOf } from '../common/time-range.js';
 import type { Database, Queryable } from '../persistence/database.js';
-import type { AccountRow, MpcRow, ParticipantRow } from '../persistence/schema.js';
+import type { AccountRow, MpcRow, ParticipantRow, RecordOnJoin } from '../persistence/schema.js';
 import type { ChangeLog } from '../recordings/recording-observer.js';
 import type { RecordingsService } from '../recordings/recordings.service.js';
 import { presentMpc, presentParticipant } from './calls.presenter.js';
@@ -59,14 +59,15 @@ export class CallsService {
         await this.calls.updateMpc(tx, mpc.mpcUuid, { status: 'Active', startedAt: now });
         mpc.status = 'Active';
       }
-      if (body.record && mpc.status === 'Active') {
-        await this.recordings.ensureMpcRecording(
-          tx,
-          mpc,
-          { fileFormat: body.record_file_format, callbackUrl: body.recording_callback_url, callbackMethod: body.recording_callback_method },
-          log,
-        );
-      }
+      const recordOnJoin: RecordOnJoin | null = body.record
+        ? {
+            fileFormat: body.record_file_format,
+            callbackUrl: body.recording_callback_url,
+            callbackMethod: body.recording_callback_method,
+            minMembers: body.record_min_member_count,
+          }
+        : mpc.recordOnJoin;
+      await this.recordWhenReady(tx, log, mpc, recordOnJoin, present.length + 1);
       await this.noteParticipants(tx, log, mpc);
       return {
         calls: [
@@ -134,6 +135,9 @@ export class CallsService {
       const mpc = await this.calls.findMpc(tx, account.authId, ref, { lock: true });
       if (!mpc || mpc.status !== 'Initialized') throw new ApiError('not_found', 'no multiparty call in the initialized state found');
       await this.calls.updateMpc(tx, mpc.mpcUuid, { status: 'Active', startedAt: this.now() });
+      mpc.status = 'Active';
+      const present = await this.calls.presentParticipants(tx, mpc.mpcUuid);
+      await this.recordWhenReady(tx, log, mpc, mpc.recordOnJoin, present.length);
     });
   }
 
@@ -237,6 +241,20 @@ export class CallsService {
     await this.recordings.completeLive(tx, log, mpc.mpcUuid);
     await this.calls.updateMpc(tx, mpc.mpcUuid, { status: 'Ended', endedAt: now, terminationCauseCode: code });
     log.participants.set(mpc.mpcUuid, { present: [], ended: true });
+  }
+
+  /**
+   * `record` on add participant asks for an MPC recording once the MPC is active with at least
+   * `record_min_member_count` participants: it starts now if so, or waits on the MPC until it is.
+   */
+  private async recordWhenReady(tx: Queryable, log: ChangeLog, mpc: MpcRow, wish: RecordOnJoin | null, present: number): Promise<void> {
+    if (!wish) return;
+    if (mpc.status === 'Active' && present >= wish.minMembers) {
+      await this.recordings.ensureMpcRecording(tx, mpc, wish, log);
+      if (mpc.recordOnJoin) await this.calls.updateMpc(tx, mpc.mpcUuid, { recordOnJoin: null });
+    } else if (wish !== mpc.recordOnJoin) {
+      await this.calls.updateMpc(tx, mpc.mpcUuid, { recordOnJoin: wish });
+    }
   }
 
   private async noteParticipants(tx: Queryable, log: ChangeLog, mpc: MpcRow): Promise<void> {

@@ -9,6 +9,14 @@ export const accounts = pgTable('accounts', {
   createdAt: moment('created_at').notNull().defaultNow(),
 });
 
+/** A recording asked for with `record` on add participant, waiting for the MPC to be active with enough participants. */
+export interface RecordOnJoin {
+  fileFormat: 'mp3' | 'wav';
+  callbackUrl?: string;
+  callbackMethod: 'GET' | 'POST';
+  minMembers: number;
+}
+
 export const mpcs = pgTable(
   'mpcs',
   {
@@ -25,6 +33,7 @@ export const mpcs = pgTable(
     startedAt: moment('started_at'),
     endedAt: moment('ended_at'),
     terminationCauseCode: integer('termination_cause_code'),
+    recordOnJoin: jsonb('record_on_join').$type<RecordOnJoin>(),
   },
   (table) => [
     // Friendly names are unique per account among live MPCs only.

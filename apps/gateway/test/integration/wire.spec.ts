@@ -139,6 +139,38 @@ describe('wire compatibility', () => {
   });
 });
 
+describe('record on add participant', () => {
+  const ok = okApiOf(() => gateway);
+  const recordingOf = async (name: string) => (await ok('GET', `MultiPartyCall/name_${name}`)).recording as string;
+  const recordingsOf = async (name: string) => (await ok('GET', `Recording/?mpc_name=${name}`)).objects as { recording_format: string }[];
+
+  it('starts the MPC recording when the participant joins an active MPC', async () => {
+    await ok('POST', 'MultiPartyCall/name_rec_join/Participant/', { role: 'Agent', from: '1', to: '2', record: true, record_file_format: 'wav' });
+    expect(await recordingOf('rec_join')).toBe('recording');
+    expect((await recordingsOf('rec_join')).map((recording) => recording.recording_format)).toEqual(['wav']);
+  });
+
+  it('waits for record_min_member_count participants', async () => {
+    await ok('POST', 'MultiPartyCall/name_rec_two/Participant/', { role: 'Agent', from: '1', to: '2', record: 'true', record_min_member_count: '2' });
+    expect(await recordingOf('rec_two')).toBe('not-recording');
+    expect(await recordingsOf('rec_two')).toEqual([]);
+    await ok('POST', 'MultiPartyCall/name_rec_two/Participant/', { role: 'Customer', from: '1', to: '3' });
+    expect(await recordingOf('rec_two')).toBe('recording');
+    // The wish is spent once the recording started: a recording stopped stays stopped as others join.
+    await ok('DELETE', 'MultiPartyCall/name_rec_two/Record/', {});
+    await ok('POST', 'MultiPartyCall/name_rec_two/Participant/', { role: 'Customer', from: '1', to: '4' });
+    expect(await recordingOf('rec_two')).toBe('not-recording');
+    expect(await recordingsOf('rec_two')).toHaveLength(1);
+  });
+
+  it('waits for an MPC that does not start on enter to be activated', async () => {
+    await ok('POST', 'MultiPartyCall/name_rec_later/Participant/', { role: 'Agent', from: '1', to: '2', record: true, start_mpc_on_enter: false });
+    expect(await recordingOf('rec_later')).toBe('not-recording');
+    await ok('POST', 'MultiPartyCall/name_rec_later/', { status: 'active' });
+    expect(await recordingOf('rec_later')).toBe('recording');
+  });
+});
+
 describe('rate limit', () => {
   it('answers 429 in Plivo\'s body once an account is over its limit', async () => {
     const limited = await startTestGateway({ RATE_LIMIT_REQUESTS: '5', RATE_LIMIT_WINDOW_MS: '60000' });

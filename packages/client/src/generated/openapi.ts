@@ -318,8 +318,16 @@ export interface components {
             caller_name?: string;
             /** @description Supervisor coaching mode. The recording includes the supervisor regardless. */
             coach_mode?: boolean | ("true" | "false" | "True" | "False" | "TRUE" | "FALSE");
+            /** @description Key the callee presses to accept the call. Validated as Plivo does; the gateway never dials nor plays audio. */
+            confirm_key?: string;
+            /** @description `real`, `none` or a URL: what the caller hears while the leg rings. Validated as Plivo does; the gateway never dials nor plays audio. */
+            dial_music?: string;
             /** @description End the MPC when this participant leaves. */
             end_mpc_on_exit?: boolean | ("true" | "false" | "True" | "False" | "TRUE" | "FALSE");
+            /** @description `beep:1`, `beep:2`, `none` or a URL: played when the participant joins. Validated as Plivo does; the gateway never dials nor plays audio. */
+            enter_sound?: string;
+            /** @description `beep:1`, `beep:2`, `none` or a URL: played when the participant leaves. Validated as Plivo does; the gateway never dials nor plays audio. */
+            exit_sound?: string;
             /** @description Caller ID for the leg. Required with `to` unless `call_uuid` is given. */
             from?: string;
             /** @description Join on hold. */
@@ -337,6 +345,8 @@ export interface components {
              * @enum {string}
              */
             record_file_format?: "mp3" | "wav";
+            /** @description With `record`, how many participants must be present before the recording starts (1–2). */
+            record_min_member_count?: number | string;
             /**
              * @description HTTP verb used to invoke recording_callback_url. Defaults to GET.
              * @enum {string}
@@ -351,6 +361,8 @@ export interface components {
             role: "Agent" | "Supervisor" | "Customer";
             /** @description Activate the MPC when this participant joins. */
             start_mpc_on_enter?: boolean | ("true" | "false" | "True" | "False" | "TRUE" | "FALSE");
+            /** @description Events to send to status_callback_url. Validated as Plivo does; the gateway never dials nor plays audio. */
+            status_callback_events?: string;
             /**
              * @description HTTP verb used to invoke status_callback_url. Defaults to GET.
              * @enum {string}

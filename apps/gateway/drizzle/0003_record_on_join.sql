@@ -1,0 +1,1 @@
+ALTER TABLE "mpcs" ADD COLUMN "record_on_join" jsonb;
