@@ -176,7 +176,7 @@ export const PageQuerySchema = z.object({
 });
 
 export const ListMpcsQuerySchema = PageQuerySchema.extend({
-  sub_account: z.string().optional().meta({ description: 'Accepted for compatibility; subaccounts are not modelled.' }),
+  sub_account: z.string().optional().meta({ description: 'MPCs of this subaccount. Subaccounts are not modelled: every MPC is the main account\'s, so this filter matches none.' }),
   friendly_name: FriendlyNameSchema.optional().meta({ description: 'Only MPCs with this friendly name.' }),
   status: wireEnum(['initialized', 'active', 'ended'] as const, 'Only MPCs in this state.').optional(),
   termination_cause_code: wireInt('Only MPCs that ended with this code.').optional(),
@@ -204,8 +204,9 @@ export const MpcListSchema = z
 
 export const MpcResponseSchema = MpcSchema.extend({ api_id: z.string() }).meta({ id: 'MultiPartyCallResponse' });
 
-export const ListParticipantsQuerySchema = z
-  .object({ call_uuid: z.string().optional().meta({ description: 'Only the participant on this call leg.' }) })
+export const ListParticipantsQuerySchema = PageQuerySchema.extend({
+  call_uuid: z.string().optional().meta({ description: 'Only the participant on this call leg.' }),
+})
   .meta({ id: 'ListParticipantsQuery' });
 
 export const ParticipantListSchema = z

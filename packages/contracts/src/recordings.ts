@@ -79,6 +79,9 @@ export const RecordingSchema = z
     resource_uri: z.string(),
     sample_rate: z.number().int().nullable().meta({ description: 'Sample rate of the file: 8000, or 16000 when wideband audio was present. Null until the file is written. Beyond Plivo.' }),
     rounded_recording_duration: z.number().int().meta({ description: 'Recorded seconds rounded up to a multiple of 60.' }),
+    recording_storage_duration: z.number().int().meta({ description: 'Whole days since the recording was added: what the recording_storage_duration filters compare.' }),
+    recording_storage_rate: z.null().meta({ description: 'Always null: the gateway bills nothing.' }),
+    monthly_recording_storage_amount: z.null().meta({ description: 'Always null: the gateway bills nothing.' }),
     to_number: z.string().nullable(),
   })
   .meta({ id: 'Recording', description: 'A recording of an MPC or of one participant.' });
@@ -97,7 +100,7 @@ export const ListRecordingsQuerySchema = PageQuerySchema.extend({
   conference_uuid: UuidSchema.optional().meta({ description: 'Same as mpc_uuid.' }),
   from_number: z.string().optional(),
   to_number: z.string().optional(),
-  subaccount: z.string().optional().meta({ description: 'Accepted for compatibility; subaccounts are not modelled.' }),
+  subaccount: z.string().optional().meta({ description: 'Recordings of this subaccount. Subaccounts are not modelled: every recording is the main account\'s, so this filter matches none.' }),
   ...timeFilters('add_time'),
   recording_storage_duration: storageDuration(''),
   recording_storage_duration__gt: storageDuration(', more than'),

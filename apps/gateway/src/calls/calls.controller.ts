@@ -39,9 +39,14 @@ export class CallsController {
   }
 
   @ContractRoute('listParticipants')
-  async listParticipants(@Caller() account: AccountRow, @Input() { params, query }: OperationInput<'listParticipants'>) {
-    const objects = await this.calls.listParticipants(account, params.mpc_id, query.call_uuid);
-    return { meta: { count: objects.length, limit: objects.length, next: null, offset: 0, previous: null }, objects };
+  async listParticipants(@Caller() account: AccountRow, @Input() { params, query }: OperationInput<'listParticipants'>, @Req() request: Request) {
+    // An MPC's participants are few (at most max_participants at a time): paged here, not in the database.
+    const all = await this.calls.listParticipants(account, params.mpc_id, query.call_uuid);
+    const page = { limit: query.limit, offset: query.offset, total: all.length };
+    return {
+      meta: { count: all.length, limit: query.limit, offset: query.offset, ...pageLinks(request.path, request.query, page) },
+      objects: all.slice(query.offset, query.offset + query.limit),
+    };
   }
 
   @ContractRoute('getParticipant')

@@ -156,6 +156,8 @@ export class CallsService {
   }
 
   async list(account: AccountRow, query: OperationInput<'listMpcs'>['query']) {
+    // Subaccounts are not modelled: every MPC is the main account's, none a subaccount's.
+    if (query.sub_account !== undefined) return { rows: [], total: 0 };
     const end = timeRangeOf(query, 'end_time');
     const creation = { ...timeRangeOf(query, 'creation_time', '_'), ...timeRangeOf(query, 'creation_time') };
     // Plivo searches the last 7 days unless an end_time filter says otherwise.

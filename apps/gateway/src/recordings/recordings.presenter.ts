@@ -4,6 +4,8 @@ import type { PublicUrls } from '../common/public-urls.js';
 import type { RecordingView } from './recordings.repository.js';
 import { recordedMs } from './recording-state.js';
 
+const DAY_MS = 86_400_000;
+
 export function presentRecording({ recording, mpc, participant }: RecordingView, urls: PublicUrls, now: Date): Recording {
   const durationMs = recordedMs(recording, now);
   return {
@@ -28,6 +30,9 @@ export function presentRecording({ recording, mpc, participant }: RecordingView,
     resource_uri: urls.recordingPath(recording.authId, recording.recordingId),
     sample_rate: recording.sampleRate,
     rounded_recording_duration: Math.ceil(durationMs / 60_000) * 60,
+    recording_storage_duration: Math.floor((now.getTime() - recording.addedAt.getTime()) / DAY_MS),
+    recording_storage_rate: null,
+    monthly_recording_storage_amount: null,
     to_number: participant?.toNumber ?? null,
   };
 }

@@ -340,6 +340,8 @@ export class RecordingsService {
     } else {
       added.gte = new Date(now.getTime() - 7 * DAY_MS);
     }
+    // Subaccounts are not modelled: every recording is the main account's, none a subaccount's.
+    if (query.subaccount !== undefined) return { rows: [], total: 0 };
     const { rows, total } = await this.recordings.list(this.db, account.authId, {
       callUuid: query.call_uuid,
       mpcUuid: (query.mpc_uuid ?? query.conference_uuid)?.toLowerCase(),

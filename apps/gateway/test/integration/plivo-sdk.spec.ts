@@ -116,6 +116,7 @@ describe('MPC recording through the official SDK', () => {
     expect((await client.multiPartyCalls.get({ friendlyName })).recording).toBe('not-recording');
     const recording = await client.recordings.get(recordingId);
     expect(recording.recordingEndMs).toMatch(/^\d+\.00000$/);
+    expect(recording).toMatchObject({ recordingStorageDuration: 0, recordingStorageRate: null, monthlyRecordingStorageAmount: null });
     await expect(client.multiPartyCalls.stopRecording({ friendlyName })).rejects.toMatchObject({ status: 400 });
   });
 });
@@ -125,7 +126,7 @@ describe('participants through the official SDK', () => {
     const { friendlyName, customer } = await liveMpc();
     const all = await client.multiPartyCalls.listParticipants({ friendlyName });
     expect(all.objects).toHaveLength(2);
-    expect(all.meta).toMatchObject({ count: 2 });
+    expect(all.meta).toMatchObject({ count: 2, limit: 20, offset: 0, next: null, previous: null });
     const one = await client.multiPartyCalls.listParticipants({ friendlyName, callUuid: customer.calls[0].callUuid });
     expect(one.objects).toHaveLength(1);
     expect(one.objects[0]).toMatchObject({ role: 'customer', mute: false, hold: false, exitCause: null });

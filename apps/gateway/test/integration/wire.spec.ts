@@ -128,6 +128,29 @@ describe('wire compatibility', () => {
     expect(await ids('mpc_name=counted&limit=2&offset=1')).toEqual(all.slice(1, 3));
   });
 
+  it('pages an MPC\'s participants as its other lists', async () => {
+    const ok = okApiOf(() => gateway);
+    for (const to of ['2', '3', '4']) await ok('POST', 'MultiPartyCall/name_paged_members/Participant/', { role: 'Agent', from: '1', to });
+    const all = await ok('GET', 'MultiPartyCall/name_paged_members/Participant/');
+    expect(all.meta).toMatchObject({ count: 3, limit: 20, offset: 0, next: null, previous: null });
+    const page = await ok('GET', 'MultiPartyCall/name_paged_members/Participant/?limit=1&offset=1');
+    expect(page.objects).toEqual(all.objects.slice(1, 2));
+    expect(page.meta).toMatchObject({ count: 3, limit: 1, offset: 1 });
+    expect(page.meta.next).toMatch(/limit=1&offset=2$/);
+    expect(page.meta.previous).toMatch(/limit=1&offset=0$/);
+  });
+
+  it('finds no MPC and no recording of a subaccount, since every one is the main account\'s', async () => {
+    const ok = okApiOf(() => gateway);
+    await ok('POST', 'MultiPartyCall/name_main_only/Participant/', { role: 'Agent', from: '1', to: '2', record: true });
+    expect((await ok('GET', 'MultiPartyCall/?friendly_name=main_only')).meta.count).toBe(1);
+    expect((await ok('GET', 'Recording/?mpc_name=main_only')).meta.total_count).toBe(1);
+    const mpcs = await ok('GET', 'MultiPartyCall/?friendly_name=main_only&sub_account=SAXXXXXXXXXXXXXXXXXX');
+    expect(mpcs).toMatchObject({ meta: { count: 0 }, objects: [] });
+    const recordings = await ok('GET', 'Recording/?mpc_name=main_only&subaccount=SAXXXXXXXXXXXXXXXXXX');
+    expect(recordings).toMatchObject({ meta: { total_count: 0 }, objects: [] });
+  });
+
   it('pages lists with meta links', async () => {
     for (const name of ['page_a', 'page_b', 'page_c']) await call('POST', `MultiPartyCall/name_${name}/Participant/`, '{"role":"Agent","from":"1","to":"2"}');
     const page = (await (await call('GET', 'MultiPartyCall/?limit=2&offset=1')).json()) as { meta: Record<string, unknown>; objects: unknown[] };

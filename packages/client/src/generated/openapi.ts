@@ -721,6 +721,8 @@ export interface components {
             from_number: string | null;
             /** @description For a participant recording, the member. Beyond Plivo. */
             member_id: string | null;
+            /** @description Always null: the gateway bills nothing. */
+            monthly_recording_storage_amount: null;
             /** @description Friendly name of the MPC. */
             mpc_name: string | null;
             /** @description UUID of the MPC. */
@@ -741,6 +743,10 @@ export interface components {
              * @enum {string}
              */
             recording_status: "recording" | "paused" | "completed" | "failed";
+            /** @description Whole days since the recording was added: what the recording_storage_duration filters compare. */
+            recording_storage_duration: number;
+            /** @description Always null: the gateway bills nothing. */
+            recording_storage_rate: null;
             /**
              * @description Whether the whole MPC or one participant is recorded.
              * @enum {string}
@@ -781,6 +787,8 @@ export interface components {
             from_number: string | null;
             /** @description For a participant recording, the member. Beyond Plivo. */
             member_id: string | null;
+            /** @description Always null: the gateway bills nothing. */
+            monthly_recording_storage_amount: null;
             /** @description Friendly name of the MPC. */
             mpc_name: string | null;
             /** @description UUID of the MPC. */
@@ -801,6 +809,10 @@ export interface components {
              * @enum {string}
              */
             recording_status: "recording" | "paused" | "completed" | "failed";
+            /** @description Whole days since the recording was added: what the recording_storage_duration filters compare. */
+            recording_storage_duration: number;
+            /** @description Always null: the gateway bills nothing. */
+            recording_storage_rate: null;
             /**
              * @description Whether the whole MPC or one participant is recorded.
              * @enum {string}
@@ -894,7 +906,7 @@ export interface operations {
             query?: {
                 limit?: number | string;
                 offset?: number | string;
-                /** @description Accepted for compatibility; subaccounts are not modelled. */
+                /** @description MPCs of this subaccount. Subaccounts are not modelled: every MPC is the main account's, so this filter matches none. */
                 sub_account?: string;
                 /** @description Only MPCs with this friendly name. */
                 friendly_name?: string;
@@ -1205,6 +1217,8 @@ export interface operations {
     listParticipants: {
         parameters: {
             query?: {
+                limit?: number | string;
+                offset?: number | string;
                 /** @description Only the participant on this call leg. */
                 call_uuid?: string;
             };
@@ -2266,7 +2280,7 @@ export interface operations {
                 conference_uuid?: string;
                 from_number?: string;
                 to_number?: string;
-                /** @description Accepted for compatibility; subaccounts are not modelled. */
+                /** @description Recordings of this subaccount. Subaccounts are not modelled: every recording is the main account's, so this filter matches none. */
                 subaccount?: string;
                 add_time__gt?: string;
                 add_time__gte?: string;
