@@ -22,9 +22,10 @@ export interface StreamPath {
 
 /** The account, MPC and stream token a stream's URL names, or undefined when it is no stream URL. */
 export function parseStreamPath(url: string | undefined): StreamPath | undefined {
-  const match = STREAM_PATH.exec(new URL(url ?? '/', 'http://gateway').pathname);
-  if (!match) return undefined;
   try {
+    // A request target such as `//[::1` is no URL at all: no stream either.
+    const match = STREAM_PATH.exec(new URL(url ?? '/', 'http://gateway').pathname);
+    if (!match) return undefined;
     return { authId: decodeURIComponent(match[1]!), mpcId: decodeURIComponent(match[2]!), token: match[3] === undefined ? undefined : decodeURIComponent(match[3]) };
   } catch {
     return undefined;

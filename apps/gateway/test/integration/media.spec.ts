@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { okApiOf } from '../support/api.js';
@@ -193,7 +194,31 @@ describe('recording live streams', () => {
   });
 });
 
+/** Sends an upgrade request with this raw request target; answers the status line. */
+async function rawUpgrade(url: string, target: string): Promise<string> {
+  const { port } = new URL(url);
+  const socket = connect(Number(port), '127.0.0.1');
+  socket.write(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+  let answer = '';
+  for await (const chunk of socket) answer += String(chunk);
+  return answer.split('\r\n')[0]!;
+}
+
 describe('bad streams', () => {
+  it('answers 404 to an upgrade whose target is no URL, in the gateway or in a media shard, and keeps serving', async () => {
+    const inProcess = await startTestGateway({ MEDIA_SHARDS: '0' });
+    try {
+      for (const { url } of [gateway, inProcess]) {
+        for (const target of ['//[::1', 'http://', '/v1/Account/%zz/MultiPartyCall/name_x/Stream']) {
+          expect(await rawUpgrade(url, target), target).toBe('HTTP/1.1 404 Not Found');
+        }
+        expect((await fetch(`${url}/health/live`)).status).toBe(200);
+      }
+    } finally {
+      await inProcess.stop();
+    }
+  });
+
   it('refuses bad streams and drops bad messages, leaving the other participants\' audio intact', async () => {
     const good = await join('rough', 'Agent');
     const stream = new ToneStream({ url: good.streamUrl, framing: 'plivo-mulaw', frequency: 440 });
