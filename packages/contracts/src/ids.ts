@@ -10,7 +10,10 @@ export const FriendlyNameSchema = z
   .string()
   .min(1)
   .max(64)
-  .regex(/^[^/?#\\]+$/, 'may not contain /, ?, # or \\');
+  .regex(/^[^/?#\\\u0000]+$/, 'may not contain /, ?, #, \\ or a NUL character');
+
+/** A call leg's id: the gateway's are UUIDs, and a bound call may bring its own. */
+export const CallUuidSchema = z.string().regex(/^[0-9A-Za-z-]{1,64}$/, 'is not a call uuid');
 
 export type MpcRef = { friendlyName: string } | { uuid: string };
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CallbackUrlSchema, FilterTimeSchema, HttpMethodSchema, PlivoTimestampSchema, timeFilters, wireBoolean, wireEnum, wireInt } from './wire.js';
-import { FriendlyNameSchema } from './ids.js';
+import { CallUuidSchema, FriendlyNameSchema } from './ids.js';
 
 export const MPC_STATUSES = ['Initialized', 'Active', 'Ended'] as const;
 export const ROLES = ['Agent', 'Supervisor', 'Customer'] as const;
@@ -101,7 +101,7 @@ export const AddParticipantBodySchema = z
     role: wireEnum(ROLES, 'Role of the participant: Agent, Supervisor or Customer.'),
     from: z.string().min(1).max(64).optional().meta({ description: 'Caller ID for the leg. Required with `to` unless `call_uuid` is given.' }),
     to: z.string().min(1).max(1024).optional().meta({ description: 'Destination of the leg. The gateway never dials: it registers the participant and returns a generated call_uuid that the participant\'s media stream must carry.' }),
-    call_uuid: z.string().regex(/^[0-9A-Za-z-]{1,64}$/, 'is not a call uuid').optional().meta({ description: 'An existing call to bind into the MPC; its media stream carries this id.' }),
+    call_uuid: CallUuidSchema.optional().meta({ description: 'An existing call to bind into the MPC; its media stream carries this id.' }),
     caller_name: z.string().min(1).max(50).optional().meta({ description: 'Caller name for the leg.' }),
     coach_mode: wireBoolean('Supervisor coaching mode. The recording includes the supervisor regardless.').default(true),
     mute: wireBoolean('Join muted.').default(false),
@@ -179,7 +179,7 @@ export const ListMpcsQuerySchema = PageQuerySchema.extend({
   sub_account: z.string().optional().meta({ description: 'MPCs of this subaccount. Subaccounts are not modelled: every MPC is the main account\'s, so this filter matches none.' }),
   friendly_name: FriendlyNameSchema.optional().meta({ description: 'Only MPCs with this friendly name.' }),
   status: wireEnum(['initialized', 'active', 'ended'] as const, 'Only MPCs in this state.').optional(),
-  termination_cause_code: wireInt('Only MPCs that ended with this code.').optional(),
+  termination_cause_code: wireInt('Only MPCs that ended with this code (1000, 1010, 2000 or 3000).', { min: 0, max: 9999 }).optional(),
   ...timeFilters('end_time'),
   ...timeFilters('creation_time'),
   // The Node SDK sends creation_time__gt as creation_time_gt (one underscore).

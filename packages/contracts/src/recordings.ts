@@ -90,7 +90,7 @@ export type Recording = z.infer<typeof RecordingSchema>;
 export const RecordingResponseSchema = RecordingSchema.extend({ api_id: z.string() }).meta({ id: 'RecordingResponse' });
 
 const storageDuration = (suffix: string) =>
-  wireInt(`Days the recording has been stored${suffix}.`, { min: 0 }).optional();
+  wireInt(`Days the recording has been stored${suffix} (0–36500).`, { min: 0, max: 36_500 }).optional();
 
 export const ListRecordingsQuerySchema = PageQuerySchema.extend({
   call_uuid: z.string().optional().meta({ description: 'Only recordings of this call leg.' }),

@@ -25,8 +25,21 @@ function describeIssues(error: z.ZodError): string {
     .join('; ');
 }
 
+/**
+ * The parameter whose value holds a NUL character, which no Plivo parameter takes and PostgreSQL
+ * cannot store. Only top-level values (and repeated query keys) are read: the contract's shapes
+ * are flat, and anything deeper is ignored or refused by them.
+ */
+function nulParameterOf(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const hasNul = (item: unknown) => typeof item === 'string' && item.includes('\u0000');
+  return Object.entries(value).find(([, item]) => hasNul(item) || (Array.isArray(item) && item.some(hasNul)))?.[0];
+}
+
 function parsePart(schema: z.ZodType | undefined, value: unknown, part: string): unknown {
   if (!schema) return undefined;
+  const nul = nulParameterOf(value);
+  if (nul !== undefined) throw new ApiError('invalid_parameter', `invalid ${part}: ${nul}: may not contain a NUL character`);
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   throw new ApiError('invalid_parameter', `invalid ${part}: ${describeIssues(result.error)}`);

@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { MpcIdSchema, STREAM_CLOSE_CODES, type MpcRef } from '@mpc/contracts';
+import { CallUuidSchema, MpcIdSchema, STREAM_CLOSE_CODES, type MpcRef } from '@mpc/contracts';
 import { verifyV3 } from '@mpc/client';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { parseBasicAuth, type BasicCredentials } from '../accounts/credentials.js';
@@ -145,6 +145,7 @@ export class MediaIngress {
 
     const onStart = async (auth: StreamAuth, start: StreamStart) => {
       const callUuid = auth.grant?.callUuid ?? start.params.call_uuid ?? start.callUuid;
+      if (!CallUuidSchema.safeParse(callUuid).success) throw new StreamRefused(STREAM_CLOSE_CODES.badStart, 'the start message names no valid call uuid');
       const { mpc, participant } = await this.control.joinStream(auth.account, auth.grant ? { uuid: auth.grant.mpcUuid } : auth.mpc, callUuid, start.params);
       session = { mpcUuid: mpc.mpcUuid, sourceId: participant.callUuid, memberId: participant.memberId };
       this.recorder.streamStarted(mpc.mpcUuid, participant.callUuid, start.sampleRate, !participant.mute && !participant.hold);

@@ -59,6 +59,11 @@ const cases: BadRequest[] = [
   { name: 'bad status_callback_events', method: 'POST', path: () => 'MultiPartyCall/name_bad/Participant/', body: '{"role":"Agent","from":"1","to":"2","status_callback_events":"mpc-state-changes,bogus"}', status: 400, error: /status_callback_events: must be a comma-separated list of mpc-state-changes/ },
   { name: 'bad enter_sound', method: 'POST', path: () => 'MultiPartyCall/name_bad/Participant/', body: '{"role":"Agent","from":"1","to":"2","enter_sound":"beep:3"}', status: 400, error: /enter_sound: must be beep:1, beep:2, none or an absolute http or https URL/ },
   { name: 'bad dial_music', method: 'POST', path: () => 'MultiPartyCall/name_bad/Participant/', body: '{"role":"Agent","from":"1","to":"2","dial_music":"jazz"}', status: 400, error: /dial_music: must be real, none or an absolute http or https URL/ },
+  { name: 'a NUL character in a list filter', method: 'GET', path: () => 'Recording/?mpc_name=a%00b', status: 400, error: /invalid query: mpc_name: may not contain a NUL character/ },
+  { name: 'a NUL character in a body parameter', method: 'POST', path: () => 'MultiPartyCall/name_bad/Participant/', body: '{"role":"Agent","from":"1\\u00002","to":"2"}', status: 400, error: /invalid parameter: from: may not contain a NUL character/ },
+  { name: 'a NUL character in a friendly name', method: 'POST', path: () => 'MultiPartyCall/name_a%00b/Participant/', body: '{"role":"Agent","from":"1","to":"2"}', status: 400, error: /may not contain a NUL character/ },
+  { name: 'a storage duration beyond any date', method: 'GET', path: () => 'Recording/?recording_storage_duration__gt=1000000000', status: 400, error: /recording_storage_duration__gt/ },
+  { name: 'a termination cause code beyond any code', method: 'GET', path: () => 'MultiPartyCall/?termination_cause_code=2147483648', status: 400, error: /termination_cause_code/ },
   { name: 'bad list limit', method: 'GET', path: () => 'Recording/?limit=50', status: 400, error: /limit/ },
   { name: 'unknown recording', method: 'GET', path: () => 'Recording/00000000-0000-4000-8000-000000000000/', status: 404, error: /recording 00000000-0000-4000-8000-000000000000 not found/ },
   // Ids that are no UUIDs name nothing, and the database would refuse to compare them with its uuid columns.

@@ -242,6 +242,8 @@ describe('bad streams', () => {
     expect(await closeOf(`${base}/v1/Account/${OTHER_AUTH_ID}/MultiPartyCall/name_rough/Stream`, basic(AUTH_ID, AUTH_TOKEN), (ws) => ws.send(start))).toBe(4401);
     expect(await closeOf(`${base}${path}`, basic(AUTH_ID, AUTH_TOKEN), (ws) => ['garbage', '{}', '[1]'].forEach((text) => ws.send(text)))).toBe(4400);
     expect(await closeOf(`${base}${path}`, basic(AUTH_ID, AUTH_TOKEN), (ws) => ws.send(Buffer.alloc(70_000)))).toBe(1009);
+    const nulCall = JSON.stringify({ event: 'start', call_uuid: 'a\u0000b', sample_rate: 8000 });
+    expect(await closeOf(`${base}${path}`, basic(AUTH_ID, AUTH_TOKEN), (ws) => ws.send(nulCall))).toBe(4400);
     // Another account's credentials on this account's path, and a stream that stops mid-frame.
     expect(await closeOf(`${base}${path}`, basic(OTHER_AUTH_ID, OTHER_AUTH_TOKEN), (ws) => ws.send(start))).toBe(4401);
     await closeOf(`${base}${path}`, basic(AUTH_ID, AUTH_TOKEN), (ws) => {
