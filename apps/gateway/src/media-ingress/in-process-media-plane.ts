@@ -40,6 +40,7 @@ export class InProcessMediaPlane implements MediaPlane {
 
   participantsChanged(mpcUuid: string, present: readonly ParticipantRow[], ended: boolean): void {
     this.recorder.participantsChanged(mpcUuid, present, ended);
+    this.ingress.participantsChanged(mpcUuid, present, ended);
   }
 
   stats() {

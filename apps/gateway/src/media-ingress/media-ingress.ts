@@ -54,6 +54,13 @@ interface StreamAuth {
   grant?: StreamGrant;
 }
 
+/** A stream that has joined its MPC, as the MPC's participant changes reach it. */
+interface LiveStream {
+  readonly callUuid: string;
+  /** The participant left the MPC: the stream closes, and its audio leaves the mix. */
+  leave(reason: string): void;
+}
+
 class StreamRefused extends Error {
   constructor(
     readonly code: number,
@@ -76,8 +83,10 @@ export class MediaIngress {
     handleProtocols: (protocols) => protocols.values().next().value ?? false,
   });
 
-  /** Hangups being recorded, which a shutdown waits for. */
-  private readonly hangups = new Set<Promise<void>>();
+  /** Hangups being recorded, by call leg: a shutdown waits for them, and a stream of that call waits before it joins. */
+  private readonly hangups = new Map<string, Promise<void>>();
+  /** The streams of each MPC that have joined, by MPC uuid. */
+  private readonly live = new Map<string, Set<LiveStream>>();
 
   constructor(
     private readonly control: StreamControl,
@@ -105,15 +114,40 @@ export class MediaIngress {
     this.server.close();
     const deadline = performance.now() + timeoutMs;
     while ((this.server.clients.size > 0 || this.hangups.size > 0) && performance.now() < deadline) {
-      await Promise.race([Promise.all(this.hangups), new Promise((resolve) => setTimeout(resolve, 10))]);
+      await Promise.race([Promise.all(this.hangups.values()), new Promise((resolve) => setTimeout(resolve, 10))]);
     }
+  }
+
+  /**
+   * Participants left the MPC (kicked, or it ended): their streams are closed, as their calls would
+   * be hung up, and their audio leaves the mix.
+   */
+  participantsChanged(mpcUuid: string, present: readonly ParticipantRow[], ended: boolean): void {
+    const streams = this.live.get(mpcUuid);
+    if (!streams) return;
+    const presentCalls = new Set(present.map((participant) => participant.callUuid));
+    for (const stream of streams) {
+      if (ended) stream.leave('the multiparty call ended');
+      else if (!presentCalls.has(stream.callUuid)) stream.leave('the participant left the multiparty call');
+    }
+  }
+
+  private recordHangup(callUuid: string, hangup: () => Promise<void>): void {
+    const previous = this.hangups.get(callUuid) ?? Promise.resolve();
+    const done: Promise<void> = previous.then(hangup).catch((error: unknown) => this.logger.error({ err: error }, 'hangup failed'));
+    this.hangups.set(callUuid, done);
+    void done.finally(() => {
+      if (this.hangups.get(callUuid) === done) this.hangups.delete(callUuid);
+    });
   }
 
   private serve(ws: WebSocket, request: StreamRequest, { authId, mpcId, token }: StreamPath): void {
     const parser = new StreamParser();
     const counts = { messages: 0, malformed: 0, late: 0 };
-    let session: { mpcUuid: string; sourceId: string; memberId: number } | undefined;
+    let session: { mpcUuid: string; callUuid: string; memberId: number; sourceId?: string } | undefined;
     let ended = false;
+    /** The participant left the MPC before its stream ended: there is no hangup to record. */
+    let left = false;
     let auth: StreamAuth | undefined;
     // Messages are handled one after another, in order. While something asynchronous is under way
     // (the authentication, which messages may arrive before, or a start) they wait in this chain;
@@ -139,16 +173,25 @@ export class MediaIngress {
             : new StreamRefused(1011, 'internal error');
       if (!(error instanceof StreamRefused || error instanceof ApiError)) this.logger.error({ err: error }, 'media stream failed');
       this.logger.warn({ code: refusal.code, reason: refusal.message }, 'media stream refused');
-      ended = true;
+      end();
       ws.close(refusal.code, refusal.message.slice(0, 120));
     };
 
     const onStart = async (auth: StreamAuth, start: StreamStart) => {
       const callUuid = auth.grant?.callUuid ?? start.params.call_uuid ?? start.callUuid;
       if (!CallUuidSchema.safeParse(callUuid).success) throw new StreamRefused(STREAM_CLOSE_CODES.badStart, 'the start message names no valid call uuid');
+      // A stream of this call that just ended may not have hung up yet: join after it, as a new participant.
+      await this.hangups.get(callUuid);
       const { mpc, participant } = await this.control.joinStream(auth.account, auth.grant ? { uuid: auth.grant.mpcUuid } : auth.mpc, callUuid, start.params);
-      session = { mpcUuid: mpc.mpcUuid, sourceId: participant.callUuid, memberId: participant.memberId };
-      this.recorder.streamStarted(mpc.mpcUuid, participant.callUuid, start.sampleRate, !participant.mute && !participant.hold);
+      // One stream per call: a newer one (a client reconnecting before the old socket is seen to close) takes over.
+      for (const other of this.live.get(mpc.mpcUuid) ?? []) {
+        if (other.callUuid === participant.callUuid) other.leave('replaced by a newer stream of this call');
+      }
+      session = { mpcUuid: mpc.mpcUuid, callUuid: participant.callUuid, memberId: participant.memberId };
+      session.sourceId = this.recorder.streamStarted(mpc.mpcUuid, participant.callUuid, start.sampleRate, !participant.mute && !participant.hold);
+      const streams = this.live.get(mpc.mpcUuid) ?? new Set<LiveStream>();
+      streams.add(stream);
+      this.live.set(mpc.mpcUuid, streams);
       this.logger.info({ mpc_uuid: mpc.mpcUuid, member_id: participant.memberId, framing: start.framing, sample_rate: start.sampleRate }, 'media stream started');
     };
 
@@ -156,13 +199,25 @@ export class MediaIngress {
       if (ended) return;
       ended = true;
       if (!session) return;
-      const { mpcUuid, sourceId, memberId } = session;
-      const stats = this.recorder.sourceStats(mpcUuid, sourceId);
-      this.recorder.streamEnded(mpcUuid, sourceId);
-      this.logger.info({ mpc_uuid: mpcUuid, member_id: memberId, ...counts, ...stats }, 'media stream ended');
-      const hangup = this.control.hangup(mpcUuid, memberId).catch((error: unknown) => this.logger.error({ err: error }, 'hangup failed'));
-      this.hangups.add(hangup);
-      void hangup.finally(() => this.hangups.delete(hangup));
+      const { mpcUuid, callUuid, sourceId, memberId } = session;
+      const streams = this.live.get(mpcUuid);
+      streams?.delete(stream);
+      if (streams?.size === 0) this.live.delete(mpcUuid);
+      const stats = sourceId === undefined ? undefined : this.recorder.sourceStats(mpcUuid, sourceId);
+      if (sourceId !== undefined) this.recorder.streamEnded(mpcUuid, sourceId);
+      this.logger.info({ mpc_uuid: mpcUuid, member_id: memberId, ...counts, ...stats, left }, 'media stream ended');
+      if (!left) this.recordHangup(callUuid, () => this.control.hangup(mpcUuid, memberId));
+    };
+
+    const stream: LiveStream = {
+      get callUuid() {
+        return session!.callUuid;
+      },
+      leave(reason: string) {
+        left = true;
+        end();
+        ws.close(STREAM_CLOSE_CODES.normal, reason);
+      },
     };
 
     /** Handles one message; answers a promise only for the work that cannot be done at once. */
@@ -174,7 +229,7 @@ export class MediaIngress {
         case 'start':
           return onStart(auth!, event);
         case 'audio':
-          if (session && this.recorder.streamAudio(session.mpcUuid, session.sourceId, event.timestampMs, event.samples) === 'late') counts.late += 1;
+          if (session?.sourceId !== undefined && this.recorder.streamAudio(session.mpcUuid, session.sourceId, event.timestampMs, event.samples) === 'late') counts.late += 1;
           return undefined;
         case 'stop':
           end();

@@ -40,7 +40,9 @@ class MixHistory {
  */
 class TrackMix {
   private readonly channels: Mixer[];
-  private readonly channelOf = new Map<string, number>();
+  /** The channel of each call leg, and so of each of its streams. */
+  private readonly channelOfCall = new Map<string, number>();
+  private readonly channelOfSource = new Map<string, number>();
   private others = 0;
 
   constructor(
@@ -57,20 +59,21 @@ class TrackMix {
     return this.channels[0]!.cursor;
   }
 
-  addSource(id: string, sampleRate: 8000 | 16000, joinAt: number): void {
-    let channel = this.channelOf.get(id);
+  addSource(id: string, call: string, sampleRate: 8000 | 16000, joinAt: number): void {
+    let channel = this.channelOfCall.get(call);
     if (channel === undefined) {
-      if (id === this.member) channel = 0;
+      if (call === this.member) channel = 0;
       else if (this.channels.length === 1) return;
       else channel = Math.min(this.channels.length - 1, 1 + this.others++);
-      this.channelOf.set(id, channel);
+      this.channelOfCall.set(call, channel);
     }
+    this.channelOfSource.set(id, channel);
     this.channels[channel]!.addSource(id, { sampleRate, joinAt: Math.max(0, joinAt - this.offset) });
   }
 
   /** The mixer that takes this source's audio, if the recording has it. */
   mixerOf(id: string): Mixer | undefined {
-    const channel = this.channelOf.get(id);
+    const channel = this.channelOfSource.get(id);
     return channel === undefined ? undefined : this.channels[channel];
   }
 
@@ -116,8 +119,12 @@ export class CallEngine {
   private readonly sinks = new Map<string, RecordingSink>();
   /** Per recording of separate tracks (participant recordings), its own mixers. */
   private readonly trackMixes = new Map<string, TrackMix>();
-  /** Sources in the order they joined, with their rates. */
-  private readonly sources = new Map<string, 8000 | 16000>();
+  /**
+   * Sources in the order they joined, with their call legs and rates. A source is one stream: a
+   * call whose stream reconnects is a new source, while the old one's last frames are still mixed.
+   */
+  private readonly sources = new Map<string, { call: string; rate: 8000 | 16000 }>();
+  private streamsAdded = 0;
   /** Mute, hold and leave take effect where the mix reaches the moment they happened. */
   private readonly pending: { at: number; apply: () => void }[] = [];
   /** The last seconds of the mix, for a recording whose sink was ready only after its start. */
@@ -156,15 +163,18 @@ export class CallEngine {
    */
   recordingRate(member?: string): 8000 | 16000 {
     if (this.rate === 8000) return 8000;
-    if (member !== undefined) return this.sources.get(member) ?? 8000;
-    return [...this.sources.values()].includes(16000) ? 16000 : 8000;
+    const rates = [...this.sources.values()].filter((source) => member === undefined || source.call === member).map((source) => source.rate);
+    return rates.includes(16000) ? 16000 : 8000;
   }
 
-  addSource(id: string, sampleRate: 8000 | 16000, clockMs: number): void {
+  /** A stream of the call leg `call` joins; answers its source id. */
+  addSource(call: string, sampleRate: 8000 | 16000, clockMs: number): string {
+    const id = `${call}#${++this.streamsAdded}`;
     const joinAt = this.positionAt(clockMs);
-    this.sources.set(id, sampleRate);
+    this.sources.set(id, { call, rate: sampleRate });
     this.mixer.addSource(id, { sampleRate, joinAt });
-    for (const tracks of this.trackMixes.values()) tracks.addSource(id, sampleRate, joinAt);
+    for (const tracks of this.trackMixes.values()) tracks.addSource(id, call, sampleRate, joinAt);
+    return id;
   }
 
   removeSource(id: string, clockMs: number): void {
@@ -175,12 +185,15 @@ export class CallEngine {
     });
   }
 
-  setAudible(id: string, audible: boolean, clockMs: number): void {
-    if (!this.sources.has(id)) return;
-    this.at(clockMs, () => {
-      this.mixer.setAudible(id, audible);
-      for (const tracks of this.trackMixes.values()) tracks.mixerOf(id)?.setAudible(id, audible);
-    });
+  /** Mutes or unmutes every stream of the call leg `call`. */
+  setAudible(call: string, audible: boolean, clockMs: number): void {
+    for (const [id, source] of this.sources) {
+      if (source.call !== call) continue;
+      this.at(clockMs, () => {
+        this.mixer.setAudible(id, audible);
+        for (const tracks of this.trackMixes.values()) tracks.mixerOf(id)?.setAudible(id, audible);
+      });
+    }
   }
 
   private at(clockMs: number, apply: () => void): void {
@@ -210,7 +223,7 @@ export class CallEngine {
     const offset = this.mixer.cursor;
     const sink = new RecordingSink(request.recordingId, this.rate, request.encoder, request.writer, Math.max(0, at - offset));
     const tracks = new TrackMix(sink, offset, this.rate, request.tracks.member, request.tracks.channels);
-    for (const [id, sampleRate] of this.sources) tracks.addSource(id, sampleRate, at);
+    for (const [id, { call, rate }] of this.sources) tracks.addSource(id, call, rate, at);
     this.trackMixes.set(request.recordingId, tracks);
   }
 

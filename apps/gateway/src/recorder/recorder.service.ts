@@ -86,11 +86,13 @@ export class RecorderService implements RecordingObserver {
 
   // ---- media streams ----
 
-  streamStarted(mpcUuid: string, sourceId: string, sampleRate: 8000 | 16000, audible: boolean): void {
+  /** A stream of the call leg `callUuid` started; answers the source id its audio goes to. */
+  streamStarted(mpcUuid: string, callUuid: string, sampleRate: 8000 | 16000, audible: boolean): string {
     const engine = this.engineFor(mpcUuid, sampleRate);
     const now = this.clock();
-    engine.addSource(sourceId, sampleRate, now);
-    engine.setAudible(sourceId, audible, now);
+    const sourceId = engine.addSource(callUuid, sampleRate, now);
+    engine.setAudible(callUuid, audible, now);
+    return sourceId;
   }
 
   streamAudio(mpcUuid: string, sourceId: string, timestampMs: number, samples: Int16Array) {

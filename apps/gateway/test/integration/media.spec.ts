@@ -105,6 +105,63 @@ describe('recording live streams', () => {
     },
   );
 
+  it('closes a kicked participant\'s stream and takes its audio out of the recording at the kick', async () => {
+    const agent = await join('kicked', 'Agent');
+    const customer = await join('kicked', 'Customer');
+    const agentStream = new ToneStream({ url: agent.streamUrl, framing: 'plivo-mulaw', frequency: 440 });
+    const customerStream = new ToneStream({ url: customer.streamUrl, framing: 'plivo-mulaw', frequency: 880 });
+    await Promise.all([agentStream.start(), customerStream.start()]);
+    await sleep(300);
+    const start = await timed('POST', 'MultiPartyCall/name_kicked/Record/', { file_format: 'wav' });
+    await sleep(600);
+    const kick = await timed('DELETE', `MultiPartyCall/name_kicked/Participant/${customer.memberId}/`, {});
+    expect(await customerStream.closed).toEqual({ code: 1000, reason: 'the participant left the multiparty call' });
+    await sleep(600);
+    const stop = await timed('DELETE', 'MultiPartyCall/name_kicked/Record/', {});
+    const audio = decodeRecording(await download(start.result.recording_url), 'wav');
+    await agentStream.hangup();
+    expectTone(audio, 440, [[0, stop.at - start.at]]);
+    expectTone(audio, 880, [[0, kick.at - start.at]]);
+  });
+
+  it('takes a stream that reconnects, or a second stream of the same call, as that call, leaving no participant behind', async () => {
+    const agent = await join('reconnect', 'Agent');
+    const customer = await join('reconnect', 'Customer');
+    const agentStream = new ToneStream({ url: agent.streamUrl, framing: 'plivo-mulaw', frequency: 440 });
+    const first = new ToneStream({ url: customer.streamUrl, framing: 'plivo-mulaw', frequency: 880 });
+    await Promise.all([agentStream.start(), first.start()]);
+    const { mpc_uuid: mpcUuid } = await api('GET', 'MultiPartyCall/name_reconnect');
+    const start = await timed('POST', 'MultiPartyCall/name_reconnect/Record/', { file_format: 'wav' });
+    await sleep(500);
+    // Closed and reconnected at once, within the mix's jitter window, while its hangup is under way.
+    const cut = performance.now();
+    first.stop();
+    first.ws.terminate();
+    const second = new ToneStream({ url: customer.streamUrl, framing: 'plivo-mulaw', frequency: 880 });
+    await second.start();
+    await sleep(500);
+    // A third stream of the call, while the second is open: the newest takes over.
+    const takeOver = performance.now();
+    const third = new ToneStream({ url: customer.streamUrl, framing: 'plivo-mulaw', frequency: 880 });
+    await third.start();
+    expect(await second.closed).toEqual({ code: 1000, reason: 'replaced by a newer stream of this call' });
+    const tookOver = performance.now();
+    await sleep(500);
+    const stop = await timed('DELETE', 'MultiPartyCall/name_reconnect/Record/', {});
+    const { objects } = await api('GET', 'MultiPartyCall/name_reconnect/Participant/');
+    const present = objects.filter((participant: { exit_cause: string | null }) => participant.exit_cause === null);
+    expect(present.map((participant: { role: string }) => participant.role).sort()).toEqual(['agent', 'customer']);
+    const audio = decodeRecording(await download(start.result.recording_url), 'wav');
+    // The tone is there on either side of each change of stream; a reconnect leaves a short gap.
+    const file = (real: number) => real - start.at;
+    expectTone(audio, 880, [[0, file(cut)], [file(cut) + 150, file(takeOver)], [file(tookOver), file(stop.at)]], 100);
+    await Promise.all([agentStream.hangup(), third.hangup()]);
+    // Every stream gone, every participant gone: the MPC ends.
+    const status = async () => (await api('GET', `MultiPartyCall/uuid_${mpcUuid}`)).status as string;
+    for (let attempt = 0; attempt < 50 && (await status()) !== 'Ended'; attempt += 1) await sleep(100);
+    expect(await status()).toBe('Ended');
+  });
+
   it('keeps a 16 kHz participant\'s 5 kHz tone in a 16 kHz recording', async () => {
     const wideband = await join('wideband', 'Agent');
     const stream = new ToneStream({ url: wideband.streamUrl, framing: 'binary', frequency: 5000, sampleRate: 16000 });
