@@ -236,10 +236,7 @@ export class RecordingsService {
       return 'failed';
     }
     await partial.publish(usable.header, usable.keep);
-    await this.inTransaction(async (tx, log) => {
-      if (isLive(recording.status)) await this.transition(tx, recording, 'stop', log);
-      await this.finishFile(tx, log, recording.recordingId, { bytes: usable.keep, durationMs: usable.durationMs, sampleRate: usable.sampleRate });
-    });
+    await this.inTransaction((tx, log) => this.finishFile(tx, log, recording.recordingId, { bytes: usable.keep, durationMs: usable.durationMs, sampleRate: usable.sampleRate }));
     return 'completed';
   }
 
@@ -273,13 +270,20 @@ export class RecordingsService {
     await this.inTransaction((tx, log) => this.finishFile(tx, log, recordingId, file));
   }
 
-  /** Records the file of a completed recording, with its Completed callback; a recording in any other state is left alone. */
+  /**
+   * Records the file of a completed recording, with its Completed callback. A file finished while
+   * its recording is live was cut short by the recorder stopping (the gateway shutting down): the
+   * recording completes there, with that file. A failed recording is left alone.
+   */
   private async finishFile(tx: Queryable, log: ChangeLog, recordingId: string, file: FinishedFile): Promise<void> {
-    const finished = await this.recordings.setFileOfCompleted(tx, recordingId, {
-      recordedMs: Math.round(file.durationMs),
-      fileBytes: file.bytes,
-      sampleRate: file.sampleRate,
-    });
+    const fileOf = { recordedMs: Math.round(file.durationMs), fileBytes: file.bytes, sampleRate: file.sampleRate };
+    let finished = await this.recordings.setFileOfCompleted(tx, recordingId, fileOf);
+    if (!finished) {
+      const [recording] = await this.recordings.byIds(tx, [recordingId]);
+      if (!recording || !isLive(recording.status)) return;
+      await this.transition(tx, recording, 'stop', log);
+      finished = await this.recordings.setFileOfCompleted(tx, recordingId, fileOf);
+    }
     if (finished) await this.writeCallback(tx, log, finished, 'Completed', this.now());
   }
 

@@ -81,4 +81,36 @@ describe.skipIf(process.env.MPC_TEST_DB === 'postgres')('crash recovery', () => 
     expect(levels.slice(5, -5).every((level) => level > 0.12), levels.map((level) => level.toFixed(2)).join(" ")).toBe(true);
     await receiver.stop();
   });
+
+  it('on SIGTERM, completes a live recording with the file it finished, though a silent participant keeps the MPC going', { timeout: 90_000 }, async () => {
+    const receiver = new CallbackReceiver(AUTH_TOKEN);
+    const receiverUrl = await receiver.start();
+    const first = await startChild();
+    const api = `${first.url}/v1/Account/${AUTH_ID}`;
+    const post = (path: string, body: unknown) =>
+      fetch(`${api}/${path}`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((response) => response.json());
+    const added = await post('MultiPartyCall/name_term/Participant/', { role: 'Agent', from: '1', to: '2' });
+    await post('MultiPartyCall/name_term/Participant/', { role: 'Customer', from: '1', to: '3', stay_alone: true }); // never streams
+    const stream = new ToneStream({ url: added.calls[0].stream_url, framing: 'plivo-mulaw', frequency: 440 });
+    await stream.start();
+    await sleep(200);
+    const started = await post('MultiPartyCall/name_term/Record/', { file_format: 'wav', recording_callback_url: `${receiverUrl}/term` });
+    await sleep(1500);
+
+    first.child.kill('SIGTERM');
+    await new Promise((resolve) => first.child.once('exit', resolve));
+    stream.stop();
+    const second = await startChild();
+    const callbacks = await receiver.waitFor(2, started.recording_id, 20000);
+    expect(callbacks.map((callback) => callback.params.EventName)).toEqual(['MPCRecordingInitiated', 'MPCRecordingCompleted']);
+
+    const recording = await fetch(`${second.url}/v1/Account/${AUTH_ID}/Recording/${started.recording_id}/`, { headers: { authorization: auth } }).then((response) => response.json());
+    expect(recording.recording_status).toBe('completed');
+    const file = await fetch(`${second.url}/v1/Account/${AUTH_ID}/Recording/${started.recording_id}.wav`);
+    expect(file.status).toBe(200);
+    const audio = decodeRecording(Buffer.from(await file.arrayBuffer()), 'wav');
+    expect(audio.durationMs).toBeGreaterThan(1000);
+    expect(Math.abs(Number(recording.recording_duration_ms) - audio.durationMs)).toBeLessThan(1);
+    await receiver.stop();
+  });
 });
