@@ -25,6 +25,8 @@ type Track = 'participant' | 'all';
 const tracksOf = (type: RecordTrackType): Track[] => (type === 'both' ? ['participant', 'all'] : [type]);
 
 const DAY_MS = 86_400_000;
+/** Enough of a file's start for its header: WAV's 44 bytes, an MP3 frame header. */
+const PUBLISHED_HEAD_BYTES = 512;
 
 export interface FinishedFile {
   bytes: number;
@@ -229,6 +231,12 @@ export class RecordingsService {
   /** Publishes what storage holds of an unfinished recording, or fails it when nothing there is usable. */
   private async recover(recording: RecordingRow, cause: string): Promise<'completed' | 'failed'> {
     const partial = await this.storage.partial(storageKey(recording));
+    // No unfinished file: it may have been published just before the process died, the database not yet told.
+    const published = partial ? undefined : await this.publishedFile(recording);
+    if (published) {
+      await this.inTransaction((tx, log) => this.finishFile(tx, log, recording.recordingId, published));
+      return 'completed';
+    }
     const usable = partial && salvage(recording.fileFormat, partial.head, partial.size);
     if (!partial || !usable) {
       await partial?.discard();
@@ -240,7 +248,16 @@ export class RecordingsService {
     return 'completed';
   }
 
-  /** The recorder finished the file: its true duration and size are now known. */
+  /** A published file, as its header describes it. */
+  private async publishedFile(recording: RecordingRow): Promise<FinishedFile | undefined> {
+    const file = await this.storage.get(storageKey(recording));
+    if (!file || file.size === 0) return undefined;
+    const head = Buffer.concat(await file.read({ start: 0, end: Math.min(file.size, PUBLISHED_HEAD_BYTES) - 1 }).toArray());
+    const described = salvage(recording.fileFormat, head, file.size);
+    return described && { bytes: file.size, durationMs: described.durationMs, sampleRate: described.sampleRate };
+  }
+
+  /** Refuses a callback URL the gateway may not call (see CALLBACK_ALLOW_PRIVATE). */
   checkCallbackUrl(url: string): Promise<void> {
     return this.callbacks.check(url);
   }
@@ -266,6 +283,7 @@ export class RecordingsService {
     }));
   }
 
+  /** The recorder finished the file: its true duration and size are now known. */
   async fileFinished(recordingId: string, file: FinishedFile): Promise<void> {
     await this.inTransaction((tx, log) => this.finishFile(tx, log, recordingId, file));
   }

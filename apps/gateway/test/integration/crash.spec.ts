@@ -82,6 +82,33 @@ describe.skipIf(process.env.MPC_TEST_DB === 'postgres')('crash recovery', () => 
     await receiver.stop();
   });
 
+  it('after a SIGKILL between a recording\'s stop and the gateway taking its finished file, completes it from the published file', { timeout: 90_000 }, async () => {
+    const first = await startChild();
+    const api = `${first.url}/v1/Account/${AUTH_ID}`;
+    const call = (method: string, path: string, body: unknown) =>
+      fetch(`${api}/${path}`, { method, headers: { authorization: auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const added = await (await call('POST', 'MultiPartyCall/name_published/Participant/', { role: 'Agent', from: '1', to: '2', stay_alone: true })).json();
+    const stream = new ToneStream({ url: added.calls[0].stream_url, framing: 'plivo-mulaw', frequency: 440 });
+    await stream.start();
+    await sleep(200);
+    const started = await (await call('POST', 'MultiPartyCall/name_published/Record/', { file_format: 'mp3' })).json();
+    await sleep(1500);
+    expect((await call('DELETE', 'MultiPartyCall/name_published/Record/', {})).status).toBe(204);
+    // The stop is committed; the media shard finishes and publishes the file while the gateway is frozen, then it dies.
+    first.child.kill('SIGSTOP');
+    await sleep(1500);
+    first.child.kill('SIGKILL');
+    await new Promise((resolve) => first.child.once('exit', resolve));
+    stream.stop();
+
+    const second = await startChild();
+    const recording = await fetch(`${second.url}/v1/Account/${AUTH_ID}/Recording/${started.recording_id}/`, { headers: { authorization: auth } }).then((response) => response.json());
+    expect(recording.recording_status).toBe('completed');
+    const file = await fetch(`${second.url}/v1/Account/${AUTH_ID}/Recording/${started.recording_id}.mp3`);
+    expect(file.status).toBe(200);
+    expect(Number(recording.recording_duration_ms)).toBeGreaterThan(1000);
+  });
+
   it('on SIGTERM, completes a live recording with the file it finished, though a silent participant keeps the MPC going', { timeout: 90_000 }, async () => {
     const receiver = new CallbackReceiver(AUTH_TOKEN);
     const receiverUrl = await receiver.start();
