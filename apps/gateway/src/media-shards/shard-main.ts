@@ -13,6 +13,10 @@ import type { GatewaySide, ShardSide, ShardSettings } from './shard-protocol.js'
 
 let logger: Logger = createLogger('info');
 let running: InProcessMediaPlane | undefined;
+// What the gateway sends while the plane is starting (it may, once it has asked this shard to
+// start, as when it replaces a shard that died) waits for the start, in the order it came.
+let markStarted!: (plane: InProcessMediaPlane) => void;
+const started = new Promise<InProcessMediaPlane>((resolve) => (markStarted = resolve));
 
 const shard: ShardSide = {
   async start({ index, config }: ShardSettings) {
@@ -31,20 +35,16 @@ const shard: ShardSide = {
       },
     });
     running = plane;
+    markStarted(plane);
     return { pid: process.pid };
   },
-  stream: (socket, request, head) => started().accept(request, socket, Buffer.from(head)),
-  recordingsChanged: (changes) => started().recordingsChanged(changes),
-  participantsChanged: (mpcUuid, present, ended) => started().participantsChanged(mpcUuid, present, ended),
-  stats: () => ({ ...started().stats(), pid: process.pid, rss: process.memoryUsage().rss }),
-  resetTickLag: () => started().resetTickLag(),
+  stream: (socket, request, head) => void started.then((plane) => plane.accept(request, socket, Buffer.from(head))),
+  recordingsChanged: (changes) => void started.then((plane) => plane.recordingsChanged(changes)),
+  participantsChanged: (mpcUuid, present, ended) => void started.then((plane) => plane.participantsChanged(mpcUuid, present, ended)),
+  stats: async () => ({ ...(await started).stats(), pid: process.pid, rss: process.memoryUsage().rss }),
+  resetTickLag: () => void started.then((plane) => plane.resetTickLag()),
   stop: async () => running?.stop(),
 };
-
-function started(): InProcessMediaPlane {
-  if (!running) throw new Error('the media shard has not started');
-  return running;
-}
 
 const gateway = new Channel<GatewaySide>(process, shard, (error, method) => logger.error({ err: error, method }, 'media shard message failed'));
 

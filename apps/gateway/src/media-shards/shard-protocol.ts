@@ -14,7 +14,7 @@ export interface ShardSide {
   stream(socket: Socket, request: StreamRequest, head: Uint8Array): void;
   recordingsChanged(changes: readonly RecordingChange[]): void;
   participantsChanged(mpcUuid: string, present: readonly ParticipantRow[], ended: boolean): void;
-  stats(): ShardStats;
+  stats(): Promise<ShardStats>;
   resetTickLag(): void;
   /** Closes its streams and finishes every file as far as it got. */
   stop(): Promise<void>;

@@ -1,5 +1,6 @@
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { shardIndex } from '../../dist/media-shards/shard-placement.js';
 import { okApiOf } from '../support/api.js';
 import { decodeRecording, toneProfile } from '../support/audio.js';
 import { AUTH_ID, startTestGateway, type TestGateway } from '../support/gateway.js';
@@ -154,5 +155,33 @@ describe('media shards', () => {
     const second = await recordingFile(next.recording_id, 'wav');
     expect(second.recording.recording_status).toBe('completed');
     expect(toneProfile(second.audio, 660).slice(5, -5).every((level) => level > 0.12)).toBe(true);
+  });
+
+  it('records what is started on a shard while it is being replaced', async () => {
+    const name = Array.from({ length: 100 }, (_, i) => `shards_restarting_${i}`).find((candidate) => shardIndex(`${AUTH_ID}/${candidate}`, 2) === 0)!;
+    await api('POST', `MultiPartyCall/name_${name}/Participant/`, { role: 'Agent', from: '1', to: '2', stay_alone: true });
+    const [first] = await until('two shards', async () => {
+      const now = await shards().catch(() => undefined);
+      return now?.length === 2 ? now : undefined;
+    });
+    process.kill(first!.pid, 'SIGKILL');
+    await until('the shard to die', async () => {
+      try {
+        process.kill(first!.pid, 0);
+        return undefined;
+      } catch {
+        return true;
+      }
+    });
+    // Its successor is starting now: what it is sent meanwhile waits for its start.
+    const started = await api('POST', `MultiPartyCall/name_${name}/Record/`, { file_format: 'wav' });
+    await sleep(1000);
+    await api('DELETE', `MultiPartyCall/name_${name}/Record/`);
+    const { audio } = await recordingFile(started.recording_id, 'wav');
+    const recording = await api('GET', `Recording/${started.recording_id}/`);
+    expect(recording.recording_status).toBe('completed');
+    // What came before the new shard was up is not there; the rest is, and the API says as much.
+    expect(audio.durationMs).toBeGreaterThan(500);
+    expect(Math.abs(Number(recording.recording_duration_ms) - audio.durationMs)).toBeLessThan(1);
   });
 });
