@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import type { LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -25,6 +26,8 @@ import { mountDocs } from './docs/docs.js';
 import { GatewayModule } from './gateway.module.js';
 import { MEDIA_PLANE } from './gateway.tokens.js';
 import { openDatabase, type OpenDatabase } from './persistence/database.js';
+import { proxyCertificate } from './sdk-proxy/proxy-certificate.js';
+import { attachSdkProxy } from './sdk-proxy/sdk-proxy.js';
 import type { MaintenanceDone } from './persistence/maintenance.js';
 
 export interface RunningGateway {
@@ -32,6 +35,8 @@ export interface RunningGateway {
   database: OpenDatabase;
   /** The account created on this start because none existed; its token is shown only now. */
   createdAccount?: BasicCredentials;
+  /** The CA that official SDKs pointed here through their `proxy` option must trust (SDK_PROXY). */
+  sdkProxyCa?: string;
   logger: Logger;
   /** The HTTP routes the server has, for checking them against the contract. */
   routes(): { method: string; path: string }[];
@@ -121,6 +126,8 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
 
   await app.listen(config.port, config.host);
   plane.attach(app.getHttpServer());
+  const sdkProxy = config.sdkProxy ? await proxyCertificate(join(config.dataDir, 'tls')) : undefined;
+  if (sdkProxy) attachSdkProxy(app.getHttpServer(), sdkProxy, logger);
   const dispatcher = app.get(CallbackDispatcher);
   const address = app.getHttpServer().address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -146,12 +153,13 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
       .finally(() => (maintaining = undefined));
   }, DATABASE_MAINTENANCE_MS);
   maintenance.unref();
-  logger.info({ url, database: database.location, public_url: urls.base }, 'gateway listening');
+  logger.info({ url, database: database.location, public_url: urls.base, sdk_proxy_ca: sdkProxy?.caPath }, 'gateway listening');
 
   return {
     url,
     database,
     createdAccount,
+    sdkProxyCa: sdkProxy?.caPath,
     logger,
     routes: () =>
       (app.getHttpAdapter().getInstance().router.stack as ExpressLayer[]).flatMap((layer) =>

@@ -37,6 +37,9 @@ async function main(): Promise<void> {
     );
   }
   process.stdout.write(`MPC recording gateway on ${gateway.url} (Swagger UI at ${gateway.url}/docs)\n`);
+  if (gateway.sdkProxyCa) {
+    process.stdout.write(`Official SDKs: new plivo.Client(authId, authToken, { proxy: '${gateway.url}' }), run with NODE_EXTRA_CA_CERTS=${gateway.sdkProxyCa}\n`);
+  }
   const stop = async (signal: string) => {
     gateway.logger.info({ signal }, 'shutting down');
     await gateway.close();

@@ -34,6 +34,7 @@ export const ConfigSchema = z
     RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1).default(5000),
     BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
     RECORDING_MEDIA_AUTH: boolean.default(false),
+    SDK_PROXY: boolean.default(true),
     CALLBACK_ALLOW_PRIVATE: z.enum(['none', 'loopback', 'all']).default('none'),
     CALLBACK_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(64),
     MEDIA_JITTER_MS: z.coerce.number().int().min(20).max(1000).default(100),
@@ -68,6 +69,7 @@ export const ConfigSchema = z
     rateLimit: { requests: env.RATE_LIMIT_REQUESTS, windowMs: env.RATE_LIMIT_WINDOW_MS },
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
     recordingMediaAuth: env.RECORDING_MEDIA_AUTH,
+    sdkProxy: env.SDK_PROXY,
     jitterMs: env.MEDIA_JITTER_MS,
     mediaShards: env.MEDIA_SHARDS,
     // Per process that mixes: the cores beside the event loop, shared among the shards when there are several.
