@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../common/error-catalog.js';
-import { applyCommand, recordedMs, startRecording, type RecordingCommand } from './recording-state.js';
+import { applyCommand, endOfRecordedAudio, recordedMs, startRecording, type RecordingCommand } from './recording-state.js';
 
 const at = (seconds: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, seconds));
 
@@ -66,5 +66,14 @@ describe('recording state machine', () => {
     const timeline = startRecording(at(0)).next;
     expect(recordedMs(timeline, at(7))).toBe(7_000);
     expect(recordedMs({ ...timeline, segmentStartedAt: null, recordedMs: 5 }, at(7))).toBe(5);
+  });
+
+  it('ends a recording whose file stopped short where the file\'s audio ends, never later than now', () => {
+    // Recorded 0–4 s, paused, resumed at 10 s: a 9 s file ends at 15 s on the clock.
+    const resumed = { ...startRecording(at(0)).next, recordedMs: 4_000, segmentStartedAt: at(10) };
+    expect(endOfRecordedAudio(resumed, 9_000, at(60))).toEqual(at(15));
+    expect(endOfRecordedAudio(resumed, 3_000, at(60))).toEqual(at(10));
+    expect(endOfRecordedAudio(resumed, 90_000, at(60))).toEqual(at(60));
+    expect(endOfRecordedAudio({ ...resumed, segmentStartedAt: null }, 9_000, at(60))).toEqual(at(60));
   });
 });

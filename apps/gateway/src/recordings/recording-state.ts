@@ -36,6 +36,17 @@ export function recordedMs(timeline: RecordingTimeline, now: Date): number {
   return timeline.recordedMs + open;
 }
 
+/**
+ * When a recording whose file stopped short (a crash, a shutdown) really ended: where the audio
+ * in its file ends on its timeline, not when that was found out. A paused recording keeps no
+ * moment of its pause, so for it that is `now`.
+ */
+export function endOfRecordedAudio(timeline: RecordingTimeline, fileMs: number, now: Date): Date {
+  if (!timeline.segmentStartedAt) return now;
+  const end = timeline.segmentStartedAt.getTime() + Math.max(0, fileMs - timeline.recordedMs);
+  return new Date(Math.min(end, now.getTime()));
+}
+
 const closeSegment = (timeline: RecordingTimeline, now: Date) => ({ recordedMs: recordedMs(timeline, now), segmentStartedAt: null });
 
 /**

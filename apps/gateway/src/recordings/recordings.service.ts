@@ -11,7 +11,7 @@ import type { AccountRow, MpcRow, ParticipantRow, RecordingRow } from '../persis
 import { salvage } from '../recorder/salvage.js';
 import { storageKey, type RecordingStorage, type StoredFile } from '../storage/recording-storage.js';
 import { ChangeLog, NO_OBSERVER, type RecordingObserver } from './recording-observer.js';
-import { applyCommand, isLive, isUnfinished, recordedMs, startRecording, type RecordingCommand, type RecordingEventKind } from './recording-state.js';
+import { applyCommand, endOfRecordedAudio, isLive, isUnfinished, recordedMs, startRecording, type RecordingCommand, type RecordingEventKind } from './recording-state.js';
 import { presentRecording } from './recordings.presenter.js';
 import type { RecordingsRepository } from './recordings.repository.js';
 
@@ -115,7 +115,7 @@ export class RecordingsService {
     await this.inTransaction(async (tx, log) => {
       const { mpc, live } = await this.lockedMpcWithLiveRecording(tx, account, ref);
       if (!live) throw new ApiError('invalid_state', `MPC ${mpc.friendlyName} has no recording in progress`);
-      await this.transition(tx, live, command, log, mpc);
+      await this.transition(tx, live, command, log, { mpc });
     });
   }
 
@@ -162,7 +162,7 @@ export class RecordingsService {
       if (targets.length === 0) {
         throw new ApiError('invalid_state', `member ${memberId} has no recording in progress with record_track_type ${trackType}`);
       }
-      for (const recording of targets) await this.transition(tx, recording, command, log, mpc);
+      for (const recording of targets) await this.transition(tx, recording, command, log, { mpc });
     });
   }
 
@@ -299,7 +299,7 @@ export class RecordingsService {
     if (!finished) {
       const [recording] = await this.recordings.byIds(tx, [recordingId]);
       if (!recording || !isLive(recording.status)) return;
-      await this.transition(tx, recording, 'stop', log);
+      await this.transition(tx, recording, 'stop', log, { at: endOfRecordedAudio(recording, file.durationMs, this.now()) });
       finished = await this.recordings.setFileOfCompleted(tx, recordingId, fileOf);
     }
     if (finished) await this.writeCallback(tx, log, finished, 'Completed', this.now());
@@ -402,8 +402,13 @@ export class RecordingsService {
     await this.storage.delete(storageKey({ authId: account.authId, recordingId, fileFormat: view.recording.fileFormat }));
   }
 
-  private async transition(tx: Queryable, recording: RecordingRow, command: RecordingCommand, log: ChangeLog, mpc?: MpcRow): Promise<void> {
-    const at = this.now();
+  private async transition(
+    tx: Queryable,
+    recording: RecordingRow,
+    command: RecordingCommand,
+    log: ChangeLog,
+    { mpc, at = this.now() }: { mpc?: MpcRow; at?: Date } = {},
+  ): Promise<void> {
     const { next, event } = applyCommand(recording, command, at);
     // Only the timeline changes (next carries the rest of the row too).
     await this.recordings.update(tx, recording.recordingId, {

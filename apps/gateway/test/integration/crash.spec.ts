@@ -77,6 +77,8 @@ describe.skipIf(process.env.MPC_TEST_DB === 'postgres')('crash recovery', () => 
     const audio = decodeRecording(Buffer.from(await file.arrayBuffer()), 'wav');
     expect(audio.durationMs).toBeGreaterThan(1000);
     expect(Math.abs(Number(recording.recording_duration_ms) - audio.durationMs)).toBeLessThan(1);
+    // It ended where its audio ends, not when the restart found it.
+    expect(Math.abs(Number(recording.recording_end_ms) - Number(recording.recording_start_ms) - audio.durationMs)).toBeLessThan(50);
     const levels = toneProfile(audio, 440);
     expect(levels.slice(5, -5).every((level) => level > 0.12), levels.map((level) => level.toFixed(2)).join(" ")).toBe(true);
     await receiver.stop();
