@@ -62,7 +62,11 @@ export const MemberSelectorSchema = z
     example: '355',
   });
 
+/** Recording ids are UUIDs; any other id names no recording, and is answered 404 as Plivo answers an unknown one. */
 export const RecordingIdSchema = z
   .string()
-  .regex(UUID, 'is not a recording id (a UUID)')
-  .meta({ description: 'Identifier of the recording.', example: 'e06ac332-45dc-11eb-94fe-06dd7f581a50' });
+  .min(1)
+  .max(128)
+  .meta({ description: 'Identifier of the recording, a UUID.', example: 'e06ac332-45dc-11eb-94fe-06dd7f581a50' });
+
+export const isUuid = (value: string): boolean => UUID.test(value);

@@ -1,4 +1,4 @@
-import type { MpcRef } from '@mpc/contracts';
+import { isUuid, type MpcRef } from '@mpc/contracts';
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { PgSelect } from 'drizzle-orm/pg-core';
 import type { Queryable } from '../persistence/database.js';
@@ -155,6 +155,8 @@ export class RecordingsRepository {
   }
 
   async find(db: Queryable, authId: string, recordingId: string): Promise<RecordingView | undefined> {
+    // Any other id names no recording, and the database would refuse to compare it with a uuid column.
+    if (!isUuid(recordingId)) return undefined;
     const [row] = await findStatement.rows(db, { authId, recordingId });
     return row && viewOf(row);
   }

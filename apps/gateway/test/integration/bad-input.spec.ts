@@ -66,9 +66,10 @@ const cases: BadRequest[] = [
   { name: 'a termination cause code beyond any code', method: 'GET', path: () => 'MultiPartyCall/?termination_cause_code=2147483648', status: 400, error: /termination_cause_code/ },
   { name: 'bad list limit', method: 'GET', path: () => 'Recording/?limit=50', status: 400, error: /limit/ },
   { name: 'unknown recording', method: 'GET', path: () => 'Recording/00000000-0000-4000-8000-000000000000/', status: 404, error: /recording 00000000-0000-4000-8000-000000000000 not found/ },
-  // Ids that are no UUIDs name nothing, and the database would refuse to compare them with its uuid columns.
-  { name: 'a recording id that is no UUID', method: 'GET', path: () => 'Recording/abc/', status: 400, error: /recording_id: is not a recording id \(a UUID\)/ },
-  { name: 'the file of a recording id that is no UUID', method: 'GET', path: () => 'Recording/a-b.mp3', status: 400, error: /recording_id: is not a recording id/ },
+  // Ids that are no UUIDs name nothing: 404, as for any unknown id (Plivo's own documented example id is no UUID).
+  { name: 'a recording id that is no UUID', method: 'GET', path: () => 'Recording/c2186400-1c8c-11e4-a664-0026b945b52x/', status: 404, error: /recording c2186400-1c8c-11e4-a664-0026b945b52x not found/ },
+  { name: 'deleting a recording id that is no UUID', method: 'DELETE', path: () => 'Recording/abc/', body: '{}', status: 404, error: /recording abc not found/ },
+  { name: 'the file of a recording id that is no UUID', method: 'GET', path: () => 'Recording/a-b.mp3', status: 404, error: /recording a-b\.mp3 not found/ },
   { name: 'a uuid_ MPC id that is no UUID', method: 'POST', path: () => 'MultiPartyCall/uuid_abc/Record/', body: '{}', status: 400, error: /uuid_<mpc_uuid> takes the MPC's UUID/ },
   { name: 'a recordings filter by an mpc_uuid that is no UUID', method: 'GET', path: () => 'Recording/?mpc_uuid=abc', status: 400, error: /mpc_uuid: is not a UUID/ },
   { name: 'a time filter that names no moment', method: 'GET', path: () => 'Recording/?add_time__gt=2021-02-29%2010:00', status: 400, error: /add_time__gt: is not a real date and time/ },

@@ -2355,7 +2355,7 @@ export interface operations {
             path: {
                 /** @description Auth ID of the account. */
                 auth_id: string;
-                /** @description Identifier of the recording. */
+                /** @description Identifier of the recording, a UUID. */
                 recording_id: string;
                 /** @description File format: mp3 or wav. */
                 format: "mp3" | "wav";
@@ -2435,7 +2435,7 @@ export interface operations {
             path: {
                 /** @description Auth ID of the account. */
                 auth_id: string;
-                /** @description Identifier of the recording. */
+                /** @description Identifier of the recording, a UUID. */
                 recording_id: string;
             };
             cookie?: never;
@@ -2505,7 +2505,7 @@ export interface operations {
             path: {
                 /** @description Auth ID of the account. */
                 auth_id: string;
-                /** @description Identifier of the recording. */
+                /** @description Identifier of the recording, a UUID. */
                 recording_id: string;
             };
             cookie?: never;
@@ -2582,7 +2582,7 @@ export interface operations {
             path: {
                 /** @description Auth ID of the account. */
                 auth_id: string;
-                /** @description Identifier of the recording. */
+                /** @description Identifier of the recording, a UUID. */
                 recording_id: string;
             };
             cookie?: never;
