@@ -137,6 +137,8 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
   // pending events from before a restart included.
   const recovered = await recordings.recoverAfterRestart();
   if (recovered.completed + recovered.failed > 0) logger.warn(recovered, 'recordings left unfinished by the last run were finished');
+  const hungUp = await calls.hangUpStreamsCutOff();
+  if (hungUp > 0) logger.warn({ participants: hungUp }, 'participants whose media streams the last run lost have hung up');
   dispatcher.start();
   const durationSweep = setInterval(() => {
     calls.endOverdue().catch((error: unknown) => logger.error({ err: error }, 'ending overdue MPCs failed'));

@@ -1,5 +1,5 @@
 import type { MpcRef } from '@mpc/contracts';
-import { and, desc, eq, gt, gte, inArray, isNull, lt, lte, ne, sql, type Placeholder, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gt, gte, inArray, isNotNull, isNull, lt, lte, ne, sql, type Placeholder, type SQL } from 'drizzle-orm';
 import type { TimeRange } from '../common/time-range.js';
 import type { Queryable } from '../persistence/database.js';
 import { mpcs, participants, type MpcRow, type ParticipantRow } from '../persistence/schema.js';
@@ -150,6 +150,15 @@ export class CallsRepository {
       .from(participants)
       .where(and(eq(participants.callUuid, callUuid), isNull(participants.exitedAt)));
     return row;
+  }
+
+  /** Participants still present whose media stream had joined: after a restart, streams that are gone. */
+  async presentStreamed(db: Queryable): Promise<ParticipantRow[]> {
+    return db
+      .select()
+      .from(participants)
+      .where(and(isNull(participants.exitedAt), isNotNull(participants.streamedAt)))
+      .orderBy(participants.memberId);
   }
 
   async insertParticipant(db: Queryable, participant: NewParticipant): Promise<ParticipantRow> {

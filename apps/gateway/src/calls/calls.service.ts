@@ -100,7 +100,18 @@ export class CallsService {
     if (!participant || !mpc) throw new ApiError('not_found', `call ${callUuid} is not in a multiparty call`);
     const named = await this.calls.findMpc(this.db, account.authId, ref);
     if (named?.mpcUuid !== mpc.mpcUuid) throw new ApiError('invalid_state', `call ${callUuid} is in another multiparty call`);
+    await this.calls.updateParticipants(this.db, [participant.memberId], { streamedAt: this.now() });
     return { mpc, participant };
+  }
+
+  /**
+   * After a restart: the participants whose media streams were open have lost them, as their calls
+   * would have dropped. They hang up, and their MPCs end as the lifecycle says.
+   */
+  async hangUpStreamsCutOff(): Promise<number> {
+    const cutOff = await this.calls.presentStreamed(this.db);
+    for (const participant of cutOff) await this.hangup(participant.mpcUuid, participant.memberId);
+    return cutOff.length;
   }
 
   /** The friendly name of an account's MPC, which places its media on a shard. */

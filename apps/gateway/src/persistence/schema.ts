@@ -62,6 +62,8 @@ export const participants = pgTable(
     joinedAt: moment('joined_at').notNull(),
     exitedAt: moment('exited_at'),
     exitCause: text('exit_cause'),
+    /** When its media stream last joined: a participant present with one had its stream open. */
+    streamedAt: moment('streamed_at'),
   },
   (table) => [
     index('participants_mpc').on(table.mpcUuid),

@@ -55,6 +55,7 @@ describe.skipIf(process.env.MPC_TEST_DB === 'postgres')('crash recovery', () => 
     await sleep(200);
     const started = await post('MultiPartyCall/name_crash/Record/', { file_format: 'wav', recording_callback_url: `${receiverUrl}/crash` });
     await receiver.waitFor(1, started.recording_id);
+    const { mpc_uuid: mpcUuid } = await fetch(`${api}/MultiPartyCall/name_crash/`, { headers: { authorization: auth } }).then((response) => response.json());
     await sleep(1500);
 
     first.child.kill('SIGKILL');
@@ -81,6 +82,12 @@ describe.skipIf(process.env.MPC_TEST_DB === 'postgres')('crash recovery', () => 
     expect(Math.abs(Number(recording.recording_end_ms) - Number(recording.recording_start_ms) - audio.durationMs)).toBeLessThan(50);
     const levels = toneProfile(audio, 440);
     expect(levels.slice(5, -5).every((level) => level > 0.12), levels.map((level) => level.toFixed(2)).join(" ")).toBe(true);
+
+    // The crash cut the participant's stream, as its call would have dropped: it hung up, and its MPC ended.
+    const get = (path: string) => fetch(`${second.url}/v1/Account/${AUTH_ID}/${path}`, { headers: { authorization: auth } }).then((response) => response.json());
+    expect(await get(`MultiPartyCall/uuid_${mpcUuid}/`)).toMatchObject({ status: 'Ended', termination_cause_code: 1000 });
+    const { objects } = await get(`MultiPartyCall/uuid_${mpcUuid}/Participant/`);
+    expect(objects.map((participant: { exit_cause: string }) => participant.exit_cause)).toEqual(['Participant Call Hangup']);
     await receiver.stop();
   });
 
@@ -143,6 +150,12 @@ describe.skipIf(process.env.MPC_TEST_DB === 'postgres')('crash recovery', () => 
     const audio = decodeRecording(Buffer.from(await file.arrayBuffer()), 'wav');
     expect(audio.durationMs).toBeGreaterThan(1000);
     expect(Math.abs(Number(recording.recording_duration_ms) - audio.durationMs)).toBeLessThan(1);
+    // The streaming agent hung up as its stream closed; the customer, who never streamed, is still in the call.
+    const { objects } = await fetch(`${second.url}/v1/Account/${AUTH_ID}/MultiPartyCall/name_term/Participant/`, { headers: { authorization: auth } }).then((response) => response.json());
+    expect(objects.map((participant: { role: string; exit_cause: string | null }) => [participant.role, participant.exit_cause])).toEqual([
+      ['agent', 'Participant Call Hangup'],
+      ['customer', null],
+    ]);
     await receiver.stop();
   });
 });

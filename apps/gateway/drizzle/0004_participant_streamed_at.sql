@@ -1,0 +1,1 @@
+ALTER TABLE "participants" ADD COLUMN "streamed_at" timestamp (6) with time zone;
