@@ -34,6 +34,41 @@ async function startChild(): Promise<{ child: ChildProcess; url: string }> {
   return { child, url };
 }
 
+/** Calls a child gateway's API as the test account; answers the status and the parsed body (if any). */
+function apiOf(url: string) {
+  return async (method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> => {
+    const response = await fetch(`${url}/v1/Account/${AUTH_ID}/${path}`, {
+      method,
+      headers: { authorization: auth, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : undefined };
+  };
+}
+
+/** A completed WAV recording and its decoded file, whose length the API reports exactly. */
+async function completedWav(url: string, recordingId: string) {
+  const api = apiOf(url);
+  const { body: recording } = await api('GET', `Recording/${recordingId}/`);
+  expect(recording.recording_status).toBe('completed');
+  const file = await fetch(`${url}/v1/Account/${AUTH_ID}/Recording/${recordingId}.wav`);
+  expect(file.status).toBe(200);
+  const audio = decodeRecording(Buffer.from(await file.arrayBuffer()), 'wav');
+  expect(audio.durationMs).toBeGreaterThan(1000);
+  expect(Math.abs(Number(recording.recording_duration_ms) - audio.durationMs)).toBeLessThan(1);
+  return { recording, audio };
+}
+
+/** An agent, allowed to stay alone, streaming 440 Hz into the MPC. */
+async function streamingAgent(api: ReturnType<typeof apiOf>, mpc: string): Promise<ToneStream> {
+  const { body: added } = await api('POST', `MultiPartyCall/name_${mpc}/Participant/`, { role: 'Agent', from: '1', to: '2', stay_alone: true });
+  const stream = new ToneStream({ url: added.calls[0].stream_url, framing: 'plivo-mulaw', frequency: 440 });
+  await stream.start();
+  await sleep(200);
+  return stream;
+}
+
 afterAll(() => {
   for (const child of children) child.kill('SIGKILL');
   rmSync(dataDir, { recursive: true, force: true });
@@ -46,16 +81,11 @@ describe.skipIf(process.env.MPC_TEST_DB === 'postgres')('crash recovery', () => 
     // The first attempt hangs: the event is in flight when the gateway dies.
     receiver.respond = () => undefined;
     const first = await startChild();
-    const api = `${first.url}/v1/Account/${AUTH_ID}`;
-    const post = (path: string, body: unknown) =>
-      fetch(`${api}/${path}`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((response) => response.json());
-    const added = await post('MultiPartyCall/name_crash/Participant/', { role: 'Agent', from: '1', to: '2', stay_alone: true });
-    const stream = new ToneStream({ url: added.calls[0].stream_url, framing: 'plivo-mulaw', frequency: 440 });
-    await stream.start();
-    await sleep(200);
-    const started = await post('MultiPartyCall/name_crash/Record/', { file_format: 'wav', recording_callback_url: `${receiverUrl}/crash` });
+    const api = apiOf(first.url);
+    const stream = await streamingAgent(api, 'crash');
+    const { body: started } = await api('POST', 'MultiPartyCall/name_crash/Record/', { file_format: 'wav', recording_callback_url: `${receiverUrl}/crash` });
     await receiver.waitFor(1, started.recording_id);
-    const { mpc_uuid: mpcUuid } = await fetch(`${api}/MultiPartyCall/name_crash/`, { headers: { authorization: auth } }).then((response) => response.json());
+    const { mpc_uuid: mpcUuid } = (await api('GET', 'MultiPartyCall/name_crash/')).body;
     await sleep(1500);
 
     first.child.kill('SIGKILL');
@@ -71,38 +101,27 @@ describe.skipIf(process.env.MPC_TEST_DB === 'postgres')('crash recovery', () => 
     expect(callbacks.every((callback) => callback.valid)).toBe(true);
     expect(callbacks[1]!.headers['x-plivo-signature-v3-nonce']).not.toBe(callbacks[0]!.headers['x-plivo-signature-v3-nonce']);
 
-    const recording = await fetch(`${second.url}/v1/Account/${AUTH_ID}/Recording/${started.recording_id}/`, { headers: { authorization: auth } }).then((response) => response.json());
-    expect(recording.recording_status).toBe('completed');
-    const file = await fetch(`${second.url}/v1/Account/${AUTH_ID}/Recording/${started.recording_id}.wav`);
-    expect(file.status).toBe(200);
-    const audio = decodeRecording(Buffer.from(await file.arrayBuffer()), 'wav');
-    expect(audio.durationMs).toBeGreaterThan(1000);
-    expect(Math.abs(Number(recording.recording_duration_ms) - audio.durationMs)).toBeLessThan(1);
+    const { recording, audio } = await completedWav(second.url, started.recording_id);
     // It ended where its audio ends, not when the restart found it.
     expect(Math.abs(Number(recording.recording_end_ms) - Number(recording.recording_start_ms) - audio.durationMs)).toBeLessThan(50);
     const levels = toneProfile(audio, 440);
     expect(levels.slice(5, -5).every((level) => level > 0.12), levels.map((level) => level.toFixed(2)).join(" ")).toBe(true);
 
     // The crash cut the participant's stream, as its call would have dropped: it hung up, and its MPC ended.
-    const get = (path: string) => fetch(`${second.url}/v1/Account/${AUTH_ID}/${path}`, { headers: { authorization: auth } }).then((response) => response.json());
-    expect(await get(`MultiPartyCall/uuid_${mpcUuid}/`)).toMatchObject({ status: 'Ended', termination_cause_code: 1000 });
-    const { objects } = await get(`MultiPartyCall/uuid_${mpcUuid}/Participant/`);
+    const restarted = apiOf(second.url);
+    expect((await restarted('GET', `MultiPartyCall/uuid_${mpcUuid}/`)).body).toMatchObject({ status: 'Ended', termination_cause_code: 1000 });
+    const { objects } = (await restarted('GET', `MultiPartyCall/uuid_${mpcUuid}/Participant/`)).body;
     expect(objects.map((participant: { exit_cause: string }) => participant.exit_cause)).toEqual(['Participant Call Hangup']);
     await receiver.stop();
   });
 
   it('after a SIGKILL between a recording\'s stop and the gateway taking its finished file, completes it from the published file', { timeout: 90_000 }, async () => {
     const first = await startChild();
-    const api = `${first.url}/v1/Account/${AUTH_ID}`;
-    const call = (method: string, path: string, body: unknown) =>
-      fetch(`${api}/${path}`, { method, headers: { authorization: auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    const added = await (await call('POST', 'MultiPartyCall/name_published/Participant/', { role: 'Agent', from: '1', to: '2', stay_alone: true })).json();
-    const stream = new ToneStream({ url: added.calls[0].stream_url, framing: 'plivo-mulaw', frequency: 440 });
-    await stream.start();
-    await sleep(200);
-    const started = await (await call('POST', 'MultiPartyCall/name_published/Record/', { file_format: 'mp3' })).json();
+    const api = apiOf(first.url);
+    const stream = await streamingAgent(api, 'published');
+    const { body: started } = await api('POST', 'MultiPartyCall/name_published/Record/', { file_format: 'mp3' });
     await sleep(1500);
-    expect((await call('DELETE', 'MultiPartyCall/name_published/Record/', {})).status).toBe(204);
+    expect((await api('DELETE', 'MultiPartyCall/name_published/Record/', {})).status).toBe(204);
     // The stop is committed; the media shard finishes and publishes the file while the gateway is frozen, then it dies.
     first.child.kill('SIGSTOP');
     await sleep(1500);
@@ -111,7 +130,7 @@ describe.skipIf(process.env.MPC_TEST_DB === 'postgres')('crash recovery', () => 
     stream.stop();
 
     const second = await startChild();
-    const recording = await fetch(`${second.url}/v1/Account/${AUTH_ID}/Recording/${started.recording_id}/`, { headers: { authorization: auth } }).then((response) => response.json());
+    const { body: recording } = await apiOf(second.url)('GET', `Recording/${started.recording_id}/`);
     expect(recording.recording_status).toBe('completed');
     const file = await fetch(`${second.url}/v1/Account/${AUTH_ID}/Recording/${started.recording_id}.mp3`);
     expect(file.status).toBe(200);
@@ -122,15 +141,10 @@ describe.skipIf(process.env.MPC_TEST_DB === 'postgres')('crash recovery', () => 
     const receiver = new CallbackReceiver(AUTH_TOKEN);
     const receiverUrl = await receiver.start();
     const first = await startChild();
-    const api = `${first.url}/v1/Account/${AUTH_ID}`;
-    const post = (path: string, body: unknown) =>
-      fetch(`${api}/${path}`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((response) => response.json());
-    const added = await post('MultiPartyCall/name_term/Participant/', { role: 'Agent', from: '1', to: '2' });
-    await post('MultiPartyCall/name_term/Participant/', { role: 'Customer', from: '1', to: '3', stay_alone: true }); // never streams
-    const stream = new ToneStream({ url: added.calls[0].stream_url, framing: 'plivo-mulaw', frequency: 440 });
-    await stream.start();
-    await sleep(200);
-    const started = await post('MultiPartyCall/name_term/Record/', { file_format: 'wav', recording_callback_url: `${receiverUrl}/term` });
+    const api = apiOf(first.url);
+    const stream = await streamingAgent(api, 'term');
+    await api('POST', 'MultiPartyCall/name_term/Participant/', { role: 'Customer', from: '1', to: '3', stay_alone: true }); // never streams
+    const { body: started } = await api('POST', 'MultiPartyCall/name_term/Record/', { file_format: 'wav', recording_callback_url: `${receiverUrl}/term` });
     await sleep(1500);
 
     const terminated = performance.now();
@@ -143,15 +157,9 @@ describe.skipIf(process.env.MPC_TEST_DB === 'postgres')('crash recovery', () => 
     const callbacks = await receiver.waitFor(2, started.recording_id, 20000);
     expect(callbacks.map((callback) => callback.params.EventName)).toEqual(['MPCRecordingInitiated', 'MPCRecordingCompleted']);
 
-    const recording = await fetch(`${second.url}/v1/Account/${AUTH_ID}/Recording/${started.recording_id}/`, { headers: { authorization: auth } }).then((response) => response.json());
-    expect(recording.recording_status).toBe('completed');
-    const file = await fetch(`${second.url}/v1/Account/${AUTH_ID}/Recording/${started.recording_id}.wav`);
-    expect(file.status).toBe(200);
-    const audio = decodeRecording(Buffer.from(await file.arrayBuffer()), 'wav');
-    expect(audio.durationMs).toBeGreaterThan(1000);
-    expect(Math.abs(Number(recording.recording_duration_ms) - audio.durationMs)).toBeLessThan(1);
+    await completedWav(second.url, started.recording_id);
     // The streaming agent hung up as its stream closed; the customer, who never streamed, is still in the call.
-    const { objects } = await fetch(`${second.url}/v1/Account/${AUTH_ID}/MultiPartyCall/name_term/Participant/`, { headers: { authorization: auth } }).then((response) => response.json());
+    const { objects } = (await apiOf(second.url)('GET', 'MultiPartyCall/name_term/Participant/')).body;
     expect(objects.map((participant: { role: string; exit_cause: string | null }) => [participant.role, participant.exit_cause])).toEqual([
       ['agent', 'Participant Call Hangup'],
       ['customer', null],

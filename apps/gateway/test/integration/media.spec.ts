@@ -105,12 +105,18 @@ describe('recording live streams', () => {
     },
   );
 
-  it('closes a kicked participant\'s stream and takes its audio out of the recording at the kick', async () => {
-    const agent = await join('kicked', 'Agent');
-    const customer = await join('kicked', 'Customer');
+  /** An agent streaming 440 Hz and a customer streaming 880 Hz, both started. */
+  async function agentAndCustomer(mpc: string) {
+    const agent = await join(mpc, 'Agent');
+    const customer = await join(mpc, 'Customer');
     const agentStream = new ToneStream({ url: agent.streamUrl, framing: 'plivo-mulaw', frequency: 440 });
     const customerStream = new ToneStream({ url: customer.streamUrl, framing: 'plivo-mulaw', frequency: 880 });
     await Promise.all([agentStream.start(), customerStream.start()]);
+    return { customer, agentStream, customerStream };
+  }
+
+  it('closes a kicked participant\'s stream and takes its audio out of the recording at the kick', async () => {
+    const { customer, agentStream, customerStream } = await agentAndCustomer('kicked');
     await sleep(300);
     const start = await timed('POST', 'MultiPartyCall/name_kicked/Record/', { file_format: 'wav' });
     await sleep(600);
@@ -125,11 +131,7 @@ describe('recording live streams', () => {
   });
 
   it('takes a stream that reconnects, or a second stream of the same call, as that call, leaving no participant behind', async () => {
-    const agent = await join('reconnect', 'Agent');
-    const customer = await join('reconnect', 'Customer');
-    const agentStream = new ToneStream({ url: agent.streamUrl, framing: 'plivo-mulaw', frequency: 440 });
-    const first = new ToneStream({ url: customer.streamUrl, framing: 'plivo-mulaw', frequency: 880 });
-    await Promise.all([agentStream.start(), first.start()]);
+    const { customer, agentStream, customerStream: first } = await agentAndCustomer('reconnect');
     const { mpc_uuid: mpcUuid } = await api('GET', 'MultiPartyCall/name_reconnect');
     const start = await timed('POST', 'MultiPartyCall/name_reconnect/Record/', { file_format: 'wav' });
     await sleep(500);
