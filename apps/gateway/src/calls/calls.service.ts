@@ -3,7 +3,7 @@ import { AddParticipantBodySchema, type AddParticipantBody, type MpcRef, type Op
 import { ApiError } from '../common/error-catalog.js';
 import { signStreamToken } from '../media-ingress/stream-token.js';
 import type { PublicUrls } from '../common/public-urls.js';
-import { isEmptyRange, timeRangeOf } from '../common/time-range.js';
+import { DAY_MS, isEmptyRange, timeRangeOf } from '../common/time-range.js';
 import type { Database, Queryable } from '../persistence/database.js';
 import type { AccountRow, MpcRow, ParticipantRow, RecordOnJoin } from '../persistence/schema.js';
 import type { ChangeLog } from '../recordings/recording-observer.js';
@@ -12,7 +12,7 @@ import { presentMpc, presentParticipant } from './calls.presenter.js';
 import type { CallsRepository } from './calls.repository.js';
 import { activatesOnJoin, endCauseAfterLeave } from './mpc-lifecycle.js';
 
-const WEEK_MS = 7 * 86_400_000;
+const WEEK_MS = 7 * DAY_MS;
 
 type ExitCause = 'Kicked Out of Multiparty Call' | 'Participant Call Hangup';
 

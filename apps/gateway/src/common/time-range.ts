@@ -1,5 +1,7 @@
 import { parseFilterTime } from './plivo-time.js';
 
+export const DAY_MS = 86_400_000;
+
 export interface TimeRange {
   gt?: Date;
   gte?: Date;

@@ -1,10 +1,9 @@
 import type { Recording } from '@mpc/contracts';
 import { plivoMs, plivoTimestampMicros } from '../common/plivo-time.js';
 import type { PublicUrls } from '../common/public-urls.js';
+import { DAY_MS } from '../common/time-range.js';
 import type { RecordingView } from './recordings.repository.js';
 import { recordedMs } from './recording-state.js';
-
-const DAY_MS = 86_400_000;
 
 export function presentRecording({ recording, mpc, participant }: RecordingView, urls: PublicUrls, now: Date): Recording {
   const durationMs = recordedMs(recording, now);

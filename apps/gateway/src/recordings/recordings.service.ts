@@ -4,7 +4,7 @@ import { recordingCallbackParams } from '../callbacks/callback-params.js';
 import type { OutboxRepository } from '../callbacks/outbox.repository.js';
 import type { CallsRepository } from '../calls/calls.repository.js';
 import { ApiError } from '../common/error-catalog.js';
-import { isEmptyRange, timeRangeOf } from '../common/time-range.js';
+import { DAY_MS, isEmptyRange, timeRangeOf } from '../common/time-range.js';
 import type { PublicUrls } from '../common/public-urls.js';
 import type { Database, Queryable } from '../persistence/database.js';
 import type { AccountRow, MpcRow, ParticipantRow, RecordingRow } from '../persistence/schema.js';
@@ -24,7 +24,6 @@ export interface RecordingRequest {
 type Track = 'participant' | 'all';
 const tracksOf = (type: RecordTrackType): Track[] => (type === 'both' ? ['participant', 'all'] : [type]);
 
-const DAY_MS = 86_400_000;
 /** Enough of a file's start for its header: WAV's 44 bytes, an MP3 frame header. */
 const PUBLISHED_HEAD_BYTES = 512;
 

@@ -3,6 +3,7 @@ import { webcrypto } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
+import { DAY_MS } from '../common/time-range.js';
 
 /** The host the official SDKs send every MPC and Recording call to. */
 export const PLIVO_API_HOST = 'api.plivo.com';
@@ -38,8 +39,8 @@ export async function proxyCertificate(dir: string): Promise<ProxyCertificate & 
 
 async function issue(): Promise<{ ca: string; cert: string; key: string }> {
   x509.cryptoProvider.set(webcrypto);
-  const notBefore = new Date(Date.now() - 86_400_000); // a day's leeway for clients whose clocks lag
-  const notAfter = new Date(Date.now() + VALID_YEARS * 365 * 86_400_000);
+  const notBefore = new Date(Date.now() - DAY_MS); // a day's leeway for clients whose clocks lag
+  const notAfter = new Date(Date.now() + VALID_YEARS * 365 * DAY_MS);
   const caKeys = await webcrypto.subtle.generateKey(ALGORITHM, false, ['sign', 'verify']);
   const ca = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serialNumber(),
