@@ -117,7 +117,7 @@ export class MediaShards implements MediaPlane {
       this.shards.map(async (shard) => {
         const timeout = new Promise<void>((resolve) => setTimeout(resolve, STOP_TIMEOUT_MS).unref());
         await Promise.race([shard.channel.call('stop').catch(() => undefined), timeout]);
-        shard.process.disconnect();
+        if (shard.process.connected) shard.process.disconnect();
         const { exitCode, signalCode } = shard.process;
         if (exitCode === null && signalCode === null) await new Promise((resolve) => shard.process.once('exit', resolve));
       }),

@@ -46,6 +46,10 @@ const shard: ShardSide = {
   stop: async () => running?.stop(),
 };
 
+// A terminal's Ctrl-C, or a service manager stopping the gateway's whole process group, reaches the
+// shards too: the gateway stops them itself, once their streams are closed and their files finished.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => logger.debug({ signal }, 'signal left to the gateway'));
+
 const gateway = new Channel<GatewaySide>(process, shard, (error, method) => logger.error({ err: error, method }, 'media shard message failed'));
 
 /** How long a shard whose gateway died takes to write out what its files have queued. */

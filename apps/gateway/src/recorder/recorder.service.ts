@@ -66,9 +66,16 @@ export class RecorderService implements RecordingObserver {
     this.timer = setInterval(() => this.tick(), this.options.tickMs);
   }
 
-  /** Stops the clock and finishes every file as far as it got. */
+  /**
+   * Stops the clock and finishes every file up to now. The streams are closed by then, so no late
+   * frame can come: the jitter window is mixed too, rather than lost.
+   */
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    const now = this.clock();
+    for (const engine of this.engines.values()) {
+      for (const sink of engine.tick(now + this.options.jitterMs)) this.chain(sink.recordingId, () => this.finish(sink));
+    }
     await Promise.all(this.allSinks().map((sink) => this.finish(sink)));
     await Promise.all(this.chains.values());
     await this.encoders.close();

@@ -16,8 +16,9 @@ const children: ChildProcess[] = [];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The gateway as its own process, so it can be killed outright. */
-async function startChild(): Promise<{ child: ChildProcess; url: string }> {
+async function startChild({ ownProcessGroup = false } = {}): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, [main], {
+    detached: ownProcessGroup,
     env: { ...process.env, PORT: '0', DATA_DIR: dataDir, ACCOUNTS: `${AUTH_ID}:${AUTH_TOKEN}`, CALLBACK_ALLOW_PRIVATE: 'loopback', LOG_LEVEL: process.env.CRASH_LOG ?? 'warn', DATABASE_URL: '' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -135,6 +136,27 @@ describe.skipIf(process.env.MPC_TEST_DB === 'postgres')('crash recovery', () => 
     const file = await fetch(`${second.url}/v1/Account/${AUTH_ID}/Recording/${started.recording_id}.mp3`);
     expect(file.status).toBe(200);
     expect(Number(recording.recording_duration_ms)).toBeGreaterThan(1000);
+  });
+
+  it('on Ctrl-C, which reaches the media shards too, shuts down cleanly and completes the live recording with all its audio', { timeout: 90_000 }, async () => {
+    const first = await startChild({ ownProcessGroup: true });
+    const api = apiOf(first.url);
+    const stream = await streamingAgent(api, 'interrupted');
+    const { body: started } = await api('POST', 'MultiPartyCall/name_interrupted/Record/', { file_format: 'wav' });
+    await sleep(1500);
+    const exited = new Promise<number | null>((resolve) => first.child.once('exit', (code) => resolve(code)));
+    // What a terminal does on Ctrl-C: SIGINT to the gateway and to its media shards at once.
+    const interruptedAt = performance.now();
+    process.kill(-first.child.pid!, 'SIGINT');
+    expect(await exited).toBe(0);
+    stream.stop();
+
+    const second = await startChild();
+    const { recording } = await completedWav(second.url, started.recording_id);
+    expect(recording.failure_reason).toBeNull();
+    // The file holds the audio up to the interrupt, not only what had been written out before it.
+    expect(Number(recording.recording_duration_ms)).toBeGreaterThan(1500);
+    expect(Number(recording.recording_end_ms)).toBeLessThanOrEqual(Date.now() - (performance.now() - interruptedAt) + 100);
   });
 
   it('on SIGTERM, completes a live recording with the file it finished, though a silent participant keeps the MPC going', { timeout: 90_000 }, async () => {
