@@ -87,6 +87,8 @@ export class MediaIngress {
   private readonly hangups = new Map<string, Promise<void>>();
   /** The streams of each MPC that have joined, by MPC uuid. */
   private readonly live = new Map<string, Set<LiveStream>>();
+  /** Streams joining, by call leg: whether each took the call over. */
+  private readonly joins = new Map<string, Promise<boolean>>();
 
   constructor(
     private readonly control: StreamControl,
@@ -181,19 +183,28 @@ export class MediaIngress {
     const onStart = async (auth: StreamAuth, start: StreamStart) => {
       const callUuid = auth.grant?.callUuid ?? start.params.call_uuid ?? start.callUuid;
       if (!CallUuidSchema.safeParse(callUuid).success) throw new StreamRefused(STREAM_CLOSE_CODES.badStart, 'the start message names no valid call uuid');
-      // A stream of this call that just ended may not have hung up yet: join after it, as a new participant.
-      await this.hangups.get(callUuid);
-      const { mpc, participant } = await this.control.joinStream(auth.account, auth.grant ? { uuid: auth.grant.mpcUuid } : auth.mpc, callUuid, start.params);
-      // One stream per call: a newer one (a client reconnecting before the old socket is seen to close) takes over.
-      for (const other of this.live.get(mpc.mpcUuid) ?? []) {
-        if (other.callUuid === participant.callUuid) other.leave('replaced by a newer stream of this call');
+      let joined!: (taken: boolean) => void;
+      const joining = new Promise<boolean>((resolve) => (joined = resolve));
+      this.joins.set(callUuid, joining);
+      try {
+        // A stream of this call that just ended may not have hung up yet: join after it, as a new participant.
+        await this.hangups.get(callUuid);
+        const { mpc, participant } = await this.control.joinStream(auth.account, auth.grant ? { uuid: auth.grant.mpcUuid } : auth.mpc, callUuid, start.params);
+        // One stream per call: a newer one (a client reconnecting before the old socket is seen to close) takes over.
+        for (const other of this.live.get(mpc.mpcUuid) ?? []) {
+          if (other.callUuid === participant.callUuid) other.leave('replaced by a newer stream of this call');
+        }
+        session = { mpcUuid: mpc.mpcUuid, callUuid: participant.callUuid, memberId: participant.memberId };
+        session.sourceId = this.recorder.streamStarted(mpc.mpcUuid, participant.callUuid, start.sampleRate, !participant.mute && !participant.hold);
+        const streams = this.live.get(mpc.mpcUuid) ?? new Set<LiveStream>();
+        streams.add(stream);
+        this.live.set(mpc.mpcUuid, streams);
+        joined(true);
+        this.logger.info({ mpc_uuid: mpc.mpcUuid, member_id: participant.memberId, framing: start.framing, sample_rate: start.sampleRate }, 'media stream started');
+      } finally {
+        joined(false);
+        if (this.joins.get(callUuid) === joining) this.joins.delete(callUuid);
       }
-      session = { mpcUuid: mpc.mpcUuid, callUuid: participant.callUuid, memberId: participant.memberId };
-      session.sourceId = this.recorder.streamStarted(mpc.mpcUuid, participant.callUuid, start.sampleRate, !participant.mute && !participant.hold);
-      const streams = this.live.get(mpc.mpcUuid) ?? new Set<LiveStream>();
-      streams.add(stream);
-      this.live.set(mpc.mpcUuid, streams);
-      this.logger.info({ mpc_uuid: mpc.mpcUuid, member_id: participant.memberId, framing: start.framing, sample_rate: start.sampleRate }, 'media stream started');
     };
 
     const end = () => {
@@ -207,7 +218,12 @@ export class MediaIngress {
       const stats = sourceId === undefined ? undefined : this.recorder.sourceStats(mpcUuid, sourceId);
       if (sourceId !== undefined) this.recorder.streamEnded(mpcUuid, sourceId);
       this.logger.info({ mpc_uuid: mpcUuid, member_id: memberId, ...counts, ...stats, left }, 'media stream ended');
-      if (!left) this.recordHangup(callUuid, () => this.control.hangup(mpcUuid, memberId));
+      if (left) return;
+      const hangup = () => this.recordHangup(callUuid, () => this.control.hangup(mpcUuid, memberId));
+      // A newer stream of the call is joining (a client switching sockets): the call goes on in it, unless that join fails.
+      const joining = this.joins.get(callUuid);
+      if (joining) void joining.then((taken) => taken || hangup());
+      else hangup();
     };
 
     const stream: LiveStream = {

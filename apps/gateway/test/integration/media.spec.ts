@@ -149,6 +149,14 @@ describe('recording live streams', () => {
     expect(await second.closed).toEqual({ code: 1000, reason: 'replaced by a newer stream of this call' });
     const tookOver = performance.now();
     await sleep(500);
+    // Make before break: a fourth stream starts, and the third is dropped while the fourth is still joining.
+    const fourth = new ToneStream({ url: customer.streamUrl, framing: 'plivo-mulaw', frequency: 880 });
+    await fourth.start();
+    third.stop();
+    third.ws.terminate();
+    const switched = performance.now();
+    await sleep(500);
+    expect(fourth.ws.readyState).toBe(WebSocket.OPEN);
     const stop = await timed('DELETE', 'MultiPartyCall/name_reconnect/Record/', {});
     const { objects } = await api('GET', 'MultiPartyCall/name_reconnect/Participant/');
     const present = objects.filter((participant: { exit_cause: string | null }) => participant.exit_cause === null);
@@ -156,8 +164,8 @@ describe('recording live streams', () => {
     const audio = decodeRecording(await download(start.result.recording_url), 'wav');
     // The tone is there on either side of each change of stream; a reconnect leaves a short gap.
     const file = (real: number) => real - start.at;
-    expectTone(audio, 880, [[0, file(cut)], [file(cut) + 150, file(takeOver)], [file(tookOver), file(stop.at)]], 100);
-    await Promise.all([agentStream.hangup(), third.hangup()]);
+    expectTone(audio, 880, [[0, file(cut)], [file(cut) + 150, file(takeOver)], [file(tookOver), file(switched) - 50], [file(switched) + 150, file(stop.at)]], 100);
+    await Promise.all([agentStream.hangup(), fourth.hangup()]);
     // Every stream gone, every participant gone: the MPC ends.
     const status = async () => (await api('GET', `MultiPartyCall/uuid_${mpcUuid}`)).status as string;
     for (let attempt = 0; attempt < 50 && (await status()) !== 'Ended'; attempt += 1) await sleep(100);
