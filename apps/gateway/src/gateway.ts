@@ -124,21 +124,23 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
     files: recordings,
   });
 
-  await app.listen(config.port, config.host);
-  plane.attach(app.getHttpServer());
   const sdkProxy = config.sdkProxy ? await proxyCertificate(join(config.dataDir, 'tls')) : undefined;
-  if (sdkProxy) attachSdkProxy(app.getHttpServer(), sdkProxy, logger);
-  const dispatcher = app.get(CallbackDispatcher);
+  await app.listen(config.port, config.host);
+  // Before anything else can run: the first requests' answers carry absolute URLs already.
   const address = app.getHttpServer().address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
   urls.base = config.publicUrl ?? url;
-  // Once URLs are known: recordings a crash left unfinished are finished, and delivery starts,
-  // pending events from before a restart included.
+  if (sdkProxy) attachSdkProxy(app.getHttpServer(), sdkProxy, logger);
+  const dispatcher = app.get(CallbackDispatcher);
+  // Once URLs are known: recordings a crash left unfinished are finished, participants whose
+  // streams it cut hang up, and delivery starts, pending events from before a restart included.
   const recovered = await recordings.recoverAfterRestart();
   if (recovered.completed + recovered.failed > 0) logger.warn(recovered, 'recordings left unfinished by the last run were finished');
   const hungUp = await calls.hangUpStreamsCutOff();
   if (hungUp > 0) logger.warn({ participants: hungUp }, 'participants whose media streams the last run lost have hung up');
+  // Streams only now: one arriving earlier could take over a participant that is about to be hung up.
+  plane.attach(app.getHttpServer());
   dispatcher.start();
   const durationSweep = setInterval(() => {
     calls.endOverdue().catch((error: unknown) => logger.error({ err: error }, 'ending overdue MPCs failed'));
