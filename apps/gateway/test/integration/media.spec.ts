@@ -187,6 +187,27 @@ describe('recording live streams', () => {
     expect((await api('GET', `Recording/${start.result.recording_id}/`)).sample_rate).toBe(16000);
   });
 
+  it('leaves a participant muted before a participant recording starts out of it, until unmuted', async () => {
+    const { customer, agentStream, customerStream } = await agentAndCustomer('muted_first');
+    const agent = (await api('GET', 'MultiPartyCall/name_muted_first/Participant/')).objects.find((participant: { role: string }) => participant.role === 'agent');
+    await api('POST', `MultiPartyCall/name_muted_first/Participant/${customer.memberId}/`, { mute: true });
+    await sleep(500); // the mute has reached the mix
+    const alone = await timed('POST', `MultiPartyCall/name_muted_first/Participant/${customer.memberId}/Record/`, { file_format: 'wav', record_track_type: 'participant' });
+    const tracks = await api('POST', `MultiPartyCall/name_muted_first/Participant/${agent.member_id}/Record/`, { file_format: 'wav', record_track_type: 'all' });
+    await sleep(600);
+    const unmute = await timed('POST', `MultiPartyCall/name_muted_first/Participant/${customer.memberId}/`, { mute: false });
+    await sleep(600);
+    const stop = await timed('DELETE', `MultiPartyCall/name_muted_first/Participant/${customer.memberId}/Record/`, { record_track_type: 'participant' });
+    await api('DELETE', `MultiPartyCall/name_muted_first/Participant/${agent.member_id}/Record/`, { record_track_type: 'all' });
+    const customerAlone = decodeRecording(await download(alone.result.recording_url), 'wav');
+    const agentTracks = decodeRecording(await download(tracks.recording_url), 'wav');
+    await Promise.all([agentStream.hangup(), customerStream.hangup()]);
+    const unmutedAt = unmute.at - alone.at;
+    expectTone(customerAlone, 880, [[unmutedAt, stop.at - alone.at]]);
+    expectTone(channelOf(agentTracks, 1), 880, [[unmutedAt, agentTracks.durationMs]], 120);
+    expectTone(channelOf(agentTracks, 0), 440, [[0, agentTracks.durationMs]]);
+  });
+
   it.skipIf(!canDecodeMp3)('records a participant alone, and one channel per member (in MP3, the member and the rest of the call)', async () => {
     const agent = await join('tracks', 'Agent', { max_participants: 4 });
     const customer = await join('tracks', 'Customer');
