@@ -20,9 +20,9 @@ interface Shard {
   index: number;
   process: ChildProcess;
   channel: Channel<ShardSide>;
-  /** Recordings live on this shard, and the participants streaming into it (by streamKey): what its crash would leave behind. */
+  /** Recordings live on this shard, and the participants streaming into it (member ids by MPC): what its crash would leave behind. */
   recordings: Set<string>;
-  streams: Map<string, { mpcUuid: string; memberId: number }>;
+  streams: Map<string, Set<number>>;
 }
 
 export interface MediaShardsOptions {
@@ -86,6 +86,12 @@ export class MediaShards implements MediaPlane {
     if (!shard) return;
     shard.channel.notify('participantsChanged', mpcUuid, present, ended);
     if (ended) this.placed.delete(mpcUuid);
+    // The shard closes the streams of participants who left, with no hangup to report: they are no longer its own.
+    const streaming = shard.streams.get(mpcUuid);
+    if (!streaming) return;
+    const stillPresent = new Set(present.map((participant) => participant.memberId));
+    for (const memberId of streaming) if (!stillPresent.has(memberId)) streaming.delete(memberId);
+    if (streaming.size === 0) shard.streams.delete(mpcUuid);
   }
 
   /** Every shard's figures, and the totals; the tick lag is the worst shard's, as each mixes on its own. */
@@ -180,11 +186,13 @@ export class MediaShards implements MediaPlane {
   private async replace(shard: Shard, code: number | null, signal: NodeJS.Signals | null): Promise<void> {
     const { logger } = this.options;
     const { files, control } = this.services;
-    logger.error({ shard: shard.index, code, signal, recordings: shard.recordings.size, streams: shard.streams.size }, 'media shard exited; starting another');
+    logger.error({ shard: shard.index, code, signal, recordings: shard.recordings.size, streams: [...shard.streams.values()].reduce((sum, members) => sum + members.size, 0) }, 'media shard exited; starting another');
     for (const [mpcUuid, placedOn] of this.placed) if (placedOn === shard) this.placed.delete(mpcUuid);
     await this.spawn(shard.index).catch((error: unknown) => logger.error({ err: error, shard: shard.index }, 'media shard could not be started again'));
     for (const recordingId of shard.recordings) await files.salvage(recordingId).catch((error: unknown) => logger.error({ err: error, recording_id: recordingId }, 'salvage failed'));
-    for (const { mpcUuid, memberId } of shard.streams.values()) await control.hangup(mpcUuid, memberId).catch(() => undefined);
+    for (const [mpcUuid, members] of shard.streams) {
+      for (const memberId of members) await control.hangup(mpcUuid, memberId).catch(() => undefined);
+    }
   }
 
   /** The gateway's answers to one shard; they also keep track of what lives on it. */
@@ -200,11 +208,11 @@ export class MediaShards implements MediaPlane {
         if (this.shardOfName(authId, friendlyName) !== shard) throw new ApiError('invalid_state', 'the stream reached another media shard than its multiparty call');
         this.placed.set(mpcUuid, shard);
         const { memberId } = joined.participant;
-        shard.streams.set(streamKey(mpcUuid, memberId), { mpcUuid, memberId });
+        shard.streams.set(mpcUuid, (shard.streams.get(mpcUuid) ?? new Set()).add(memberId));
         return joined;
       },
       hangup: async (mpcUuid, memberId) => {
-        shard.streams.delete(streamKey(mpcUuid, memberId));
+        shard.streams.get(mpcUuid)?.delete(memberId);
         await control.hangup(mpcUuid, memberId);
       },
       fileFinished: async (recordingId, file) => {
@@ -218,5 +226,3 @@ export class MediaShards implements MediaPlane {
     };
   }
 }
-
-const streamKey = (mpcUuid: string, memberId: number) => `${mpcUuid}/${memberId}`;
