@@ -48,6 +48,9 @@ export type StreamRecorder = Pick<RecorderService, 'streamStarted' | 'streamAudi
 /** Largest WebSocket message: a 20 ms frame of 16 kHz PCM is 640 bytes; this leaves ample room. */
 export const MAX_STREAM_MESSAGE_BYTES = 64 * 1024;
 
+/** How long a stream may stay open without a valid start message. */
+export const STREAM_START_TIMEOUT_MS = 10_000;
+
 interface StreamAuth {
   account: AccountRow;
   mpc: MpcRef;
@@ -252,6 +255,8 @@ export class MediaIngress {
           end();
           ws.close(STREAM_CLOSE_CODES.normal, 'stream stopped');
           return undefined;
+        case 'bad-start':
+          throw new StreamRefused(STREAM_CLOSE_CODES.badStart, event.reason);
         case 'malformed':
           counts.malformed += 1;
           if (!parser.started && counts.malformed >= 3) throw new StreamRefused(STREAM_CLOSE_CODES.badStart, `no valid start message: ${event.reason}`);
@@ -278,6 +283,10 @@ export class MediaIngress {
     enqueue(async () => {
       auth = await this.authenticate(request, authId, mpcId, token);
     });
+    const startDeadline = setTimeout(() => {
+      if (!parser.started) refuse(new StreamRefused(STREAM_CLOSE_CODES.badStart, `no valid start message within ${STREAM_START_TIMEOUT_MS / 1000} s`));
+    }, STREAM_START_TIMEOUT_MS);
+    ws.once('close', () => clearTimeout(startDeadline));
   }
 
   private async authenticate(request: StreamRequest, authId: string, mpcId: string, token: string | undefined): Promise<StreamAuth> {

@@ -23,7 +23,9 @@ export type StreamEvent =
   | { kind: 'audio'; timestampMs: number; samples: Int16Array }
   | { kind: 'stop' }
   | { kind: 'ignored' }
-  | { kind: 'malformed'; reason: string };
+  | { kind: 'malformed'; reason: string }
+  /** A start message in no framing: the stream cannot begin. */
+  | { kind: 'bad-start'; reason: string };
 
 const IGNORED_EVENTS = new Set(['connected', 'dtmf', 'mark', 'playedStream', 'played', 'clearedAudio']);
 
@@ -92,7 +94,7 @@ export class StreamParser {
         params: { ...custom_parameters, ...(role && { role }) },
       });
     }
-    return { kind: 'malformed', reason: 'a start message in no known framing' };
+    return { kind: 'bad-start', reason: startProblem(message) };
   }
 
   private begin(start: Omit<StreamStart, 'kind'>): StreamStart {
@@ -123,4 +125,18 @@ export class StreamParser {
     this.binarySamples += samples.length;
     return { kind: 'audio', timestampMs, samples };
   }
+}
+
+/** Why a start message is in no framing: what the framing it comes closest to misses. */
+function startProblem(message: unknown): string {
+  const start = (message as { start?: unknown }).start;
+  const [framing, schema] =
+    typeof start !== 'object' || start === null
+      ? (['plain', BinaryStreamStartSchema] as const)
+      : 'callSid' in start || 'streamSid' in start
+        ? (['Twilio', TwilioStreamStartSchema] as const)
+        : (['Plivo', PlivoStreamStartSchema] as const);
+  const result = schema.safeParse(message);
+  const issues = result.success ? [] : result.error.issues.slice(0, 3).map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  return `a ${framing} start message, but ${issues.join('; ')}`;
 }

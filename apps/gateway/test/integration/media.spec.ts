@@ -307,22 +307,25 @@ describe('bad streams', () => {
     }
   });
 
-  it('refuses bad streams and drops bad messages, leaving the other participants\' audio intact', async () => {
+  it('refuses bad streams and drops bad messages, leaving the other participants\' audio intact', { timeout: 30_000 }, async () => {
     const good = await join('rough', 'Agent');
     const stream = new ToneStream({ url: good.streamUrl, framing: 'plivo-mulaw', frequency: 440 });
     await stream.start();
     const { recording_url } = await api('POST', 'MultiPartyCall/name_rough/Record/', { file_format: 'wav' });
     const base = gateway.url.replace('http', 'ws');
     const basic = (id: string, token: string) => ({ authorization: `Basic ${Buffer.from(`${id}:${token}`).toString('base64')}` });
-    const closeOf = async (url: string, headers: Record<string, string>, send: (ws: WebSocket) => void) => {
+    const closingOf = (url: string, headers: Record<string, string>, send: (ws: WebSocket) => void) => {
       const ws = new WebSocket(url, { headers });
-      const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+      const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: String(reason) })));
       ws.once('open', () => send(ws));
       ws.once('error', () => undefined);
       return closed;
     };
+    const closeOf = async (url: string, headers: Record<string, string>, send: (ws: WebSocket) => void) => (await closingOf(url, headers, send)).code;
     const path = `/v1/Account/${AUTH_ID}/MultiPartyCall/name_rough/Stream`;
     const start = JSON.stringify({ event: 'start', call_uuid: crypto.randomUUID(), sample_rate: 8000 });
+    // A stream that never starts is closed once its time to start is up.
+    const silent = closingOf(`${base}${path}`, basic(AUTH_ID, AUTH_TOKEN), () => undefined);
 
     expect(await closeOf(`${base}${path}`, basic(AUTH_ID, 'wrong-token-xxxxxxxx'), (ws) => ws.send(start))).toBe(4401);
     expect(await closeOf(`${base}${path}`, {}, (ws) => ws.send(start))).toBe(4401);
@@ -330,6 +333,14 @@ describe('bad streams', () => {
     expect(await closeOf(`${base}/v1/Account/${OTHER_AUTH_ID}/MultiPartyCall/name_rough/Stream`, basic(AUTH_ID, AUTH_TOKEN), (ws) => ws.send(start))).toBe(4401);
     expect(await closeOf(`${base}${path}`, basic(AUTH_ID, AUTH_TOKEN), (ws) => ['garbage', '{}', '[1]'].forEach((text) => ws.send(text)))).toBe(4400);
     expect(await closeOf(`${base}${path}`, basic(AUTH_ID, AUTH_TOKEN), (ws) => ws.send(Buffer.alloc(70_000)))).toBe(1009);
+    // A start message in no framing is refused at once, naming what its closest framing misses.
+    const plivoStart = { event: 'start', start: { callId: crypto.randomUUID(), mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000 } } };
+    expect(await closingOf(`${base}${path}`, basic(AUTH_ID, AUTH_TOKEN), (ws) => ws.send(JSON.stringify(plivoStart)))).toEqual({
+      code: 4400,
+      reason: expect.stringMatching(/^a Plivo start message, but start\.streamId: /),
+    });
+    const twilioStart = { event: 'start', start: { streamSid: 'MZ1', customParameters: {} } };
+    expect((await closingOf(`${base}${path}`, basic(AUTH_ID, AUTH_TOKEN), (ws) => ws.send(JSON.stringify(twilioStart)))).reason).toMatch(/^a Twilio start message, but start\.callSid: /);
     const nulCall = JSON.stringify({ event: 'start', call_uuid: 'a\u0000b', sample_rate: 8000 });
     expect(await closeOf(`${base}${path}`, basic(AUTH_ID, AUTH_TOKEN), (ws) => ws.send(nulCall))).toBe(4400);
     // Another account's credentials on this account's path, and a stream that stops mid-frame.
@@ -342,6 +353,7 @@ describe('bad streams', () => {
     });
 
     await sleep(800);
+    expect(await silent).toEqual({ code: 4400, reason: 'no valid start message within 10 s' });
     await api('DELETE', 'MultiPartyCall/name_rough/Record/', {});
     const { objects } = await api('GET', 'MultiPartyCall/name_rough/Participant/');
     expect(objects.filter((participant: { role: string }) => participant.role === 'agent')).toHaveLength(1);
