@@ -53,5 +53,12 @@ describe('configuration', () => {
     expect(error).toBeInstanceOf(ConfigError);
     const message = (error as Error).message;
     for (const name of ['PORT', 'DATABASE_URL', 'ACCOUNTS', 'LOG_LEVEL', 'S3_BUCKET']) expect(message).toContain(name);
+    // Each line shows the value it refused; a variable that was not given shows none.
+    expect(message).toMatch(/^ {2}PORT: .* \(got "eighty"\)$/m);
+    expect(message).toMatch(/^ {2}LOG_LEVEL: .* \(got "loud"\)$/m);
+    expect(message).toMatch(/^ {2}S3_BUCKET: is required when STORAGE is s3$/m);
+    // Nor does one that may hold a secret.
+    expect(message).not.toContain('short');
+    expect(message).not.toContain('mysql://x');
   });
 });

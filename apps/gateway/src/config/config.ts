@@ -82,6 +82,9 @@ export type Config = z.output<typeof ConfigSchema>;
 
 export class ConfigError extends Error {}
 
+/** Variables that may hold a password or token: an error about them does not repeat their value. */
+const SECRET_VARIABLES = new Set(['ACCOUNTS', 'DATABASE_URL']);
+
 /** Parses the environment; a bad value throws one error naming every bad variable. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const relevant = Object.fromEntries(
@@ -89,6 +92,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   );
   const result = ConfigSchema.safeParse(relevant);
   if (result.success) return result.data;
-  const lines = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+  const lines = result.error.issues.map((issue) => {
+    const name = String(issue.path[0]);
+    const given = SECRET_VARIABLES.has(name) ? undefined : relevant[name];
+    return `  ${issue.path.join('.')}: ${issue.message}${given === undefined ? '' : ` (got ${JSON.stringify(given)})`}`;
+  });
   throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
 }

@@ -279,7 +279,8 @@ export class MediaIngress {
       if (chain) void chain.then(end, end);
       else end();
     });
-    ws.on('error', (error) => this.logger.warn({ err: error }, 'media stream error'));
+    // The socket's own errors (a message over the limit, a bad frame) close it with their code; their stack says nothing more.
+    ws.on('error', (error: Error & { code?: string }) => this.logger.warn({ code: error.code, reason: error.message }, 'media stream error'));
     enqueue(async () => {
       auth = await this.authenticate(request, authId, mpcId, token);
     });
