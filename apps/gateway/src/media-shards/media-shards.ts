@@ -23,6 +23,8 @@ interface Shard {
   /** Recordings live on this shard, and the participants streaming into it (member ids by MPC): what its crash would leave behind. */
   recordings: Set<string>;
   streams: Map<string, Set<number>>;
+  /** The changes sent for recordings the shard has not yet confirmed starting: a start sent as it died is its successor's. */
+  unconfirmed: Map<string, RecordingChange[]>;
 }
 
 export interface MediaShardsOptions {
@@ -73,7 +75,12 @@ export class MediaShards implements MediaPlane {
       }
       // Only a start places an MPC; a change of a recording no shard has is nobody's to follow.
       if (!shard) continue;
-      if (change.event === 'Initiated') shard.recordings.add(recordingId);
+      if (change.event === 'Initiated') {
+        shard.recordings.add(recordingId);
+        shard.unconfirmed.set(recordingId, [change]);
+      } else {
+        shard.unconfirmed.get(recordingId)?.push(change);
+      }
       const batch = byShard.get(shard);
       if (batch) batch.push(change);
       else byShard.set(shard, [change]);
@@ -168,7 +175,7 @@ export class MediaShards implements MediaPlane {
   private async spawn(index: number): Promise<void> {
     const { logger } = this.options;
     const child = fork(new URL('./shard-main.js', import.meta.url), [], { serialization: 'advanced' });
-    const shard: Shard = { index, process: child, channel: undefined!, recordings: new Set(), streams: new Map() };
+    const shard: Shard = { index, process: child, channel: undefined!, recordings: new Set(), streams: new Map(), unconfirmed: new Map() };
     shard.channel = new Channel<ShardSide>(child, this.gatewaySide(shard), (error, method) => logger.error({ err: error, method, shard: index }, 'media shard call failed'));
     this.shards[index] = shard;
     child.once('exit', (code, signal) => {
@@ -189,6 +196,14 @@ export class MediaShards implements MediaPlane {
     logger.error({ shard: shard.index, code, signal, recordings: shard.recordings.size, streams: [...shard.streams.values()].reduce((sum, members) => sum + members.size, 0) }, 'media shard exited; starting another');
     for (const [mpcUuid, placedOn] of this.placed) if (placedOn === shard) this.placed.delete(mpcUuid);
     await this.spawn(shard.index).catch((error: unknown) => logger.error({ err: error, shard: shard.index }, 'media shard could not be started again'));
+    // A live recording the dead shard never started (sent to it as it died) starts on its successor
+    // instead; one that has ended since has no audio anywhere, and is salvaged (failed) with the rest.
+    const restart = [...shard.unconfirmed.values()].filter((changes) => !changes.some(({ event }) => event === 'Completed' || event === 'Failed'));
+    for (const [initiated] of restart) shard.recordings.delete(initiated!.recording.recordingId);
+    if (restart.length > 0) {
+      logger.warn({ shard: shard.index, recordings: restart.length }, 'recordings the dead media shard never started start on its successor');
+      this.recordingsChanged(restart.flat());
+    }
     for (const recordingId of shard.recordings) await files.salvage(recordingId).catch((error: unknown) => logger.error({ err: error, recording_id: recordingId }, 'salvage failed'));
     for (const [mpcUuid, members] of shard.streams) {
       for (const memberId of members) await control.hangup(mpcUuid, memberId).catch(() => undefined);
@@ -198,7 +213,10 @@ export class MediaShards implements MediaPlane {
   /** The gateway's answers to one shard; they also keep track of what lives on it. */
   private gatewaySide(shard: Shard): GatewaySide {
     const { control, files } = this.services;
-    const forget = (recordingId: string) => shard.recordings.delete(recordingId);
+    const forget = (recordingId: string) => {
+      shard.recordings.delete(recordingId);
+      shard.unconfirmed.delete(recordingId);
+    };
     return {
       findAccount: (authId) => control.findAccount(authId),
       authenticate: (credentials) => control.authenticate(credentials),
@@ -214,6 +232,9 @@ export class MediaShards implements MediaPlane {
       hangup: async (mpcUuid, memberId) => {
         shard.streams.get(mpcUuid)?.delete(memberId);
         await control.hangup(mpcUuid, memberId);
+      },
+      recordingStarted: (recordingId) => {
+        shard.unconfirmed.delete(recordingId);
       },
       fileFinished: async (recordingId, file) => {
         forget(recordingId);

@@ -6,7 +6,7 @@ import type { RecorderStats, RecordingFiles } from '../recorder/recorder.service
 import type { RecordingChange } from '../recordings/recording-observer.js';
 
 /** What the gateway answers a media shard: the control plane its streams and files need. */
-export type GatewaySide = StreamControl & RecordingFiles;
+export type GatewaySide = StreamControl & Required<RecordingFiles>;
 
 /** What a media shard does for the gateway: it owns the live mix of the MPCs placed on it. */
 export interface ShardSide {

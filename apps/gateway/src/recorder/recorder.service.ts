@@ -16,6 +16,8 @@ export interface RecorderOptions {
 export interface RecordingFiles {
   fileFinished(recordingId: string, file: { bytes: number; durationMs: number; sampleRate: number }): Promise<void>;
   fail(recordingId: string, reason: string): Promise<void>;
+  /** The recording's file is open and taking audio (a media shard tells the gateway, which then knows it has it). */
+  recordingStarted?(recordingId: string): void;
 }
 
 /**
@@ -171,6 +173,7 @@ export class RecorderService implements RecordingObserver {
         throw error;
       });
       engine.attach({ recordingId: recording.recordingId, encoder, writer, clockMs, tracks });
+      this.files.recordingStarted?.(recording.recordingId);
       this.logger.info({ recording_id: recording.recordingId, mpc_uuid: recording.mpcUuid, sample_rate: sampleRate, channels }, 'recording started');
       return;
     }

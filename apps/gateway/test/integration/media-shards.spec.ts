@@ -157,6 +157,31 @@ describe('media shards', () => {
     expect(toneProfile(second.audio, 660).slice(5, -5).every((level) => level > 0.12)).toBe(true);
   });
 
+  it('starts on its successor a recording sent to a shard as it died, before the shard could start it', async () => {
+    const name = Array.from({ length: 100 }, (_, i) => `shards_dying_${i}`).find((candidate) => shardIndex(`${AUTH_ID}/${candidate}`, 2) === 1)!;
+    await api('POST', `MultiPartyCall/name_${name}/Participant/`, { role: 'Agent', from: '1', to: '2', stay_alone: true });
+    const [, second] = await until('two shards', async () => {
+      const now = await shards().catch(() => undefined);
+      return now?.length === 2 ? now : undefined;
+    });
+    // Frozen, the shard takes the start but cannot act on it; then it dies.
+    process.kill(second!.pid, 'SIGSTOP');
+    const started = await api('POST', `MultiPartyCall/name_${name}/Record/`, { file_format: 'wav' });
+    await sleep(200);
+    process.kill(second!.pid, 'SIGKILL');
+    await until('a new shard', async () => {
+      const now = await shards().catch(() => undefined);
+      return now?.length === 2 && !now.some((shard) => shard.pid === second!.pid) ? now : undefined;
+    });
+    await sleep(1000);
+    await api('DELETE', `MultiPartyCall/name_${name}/Record/`);
+    const { audio } = await recordingFile(started.recording_id, 'wav');
+    const recording = await api('GET', `Recording/${started.recording_id}/`);
+    expect(recording.recording_status).toBe('completed');
+    expect(audio.durationMs).toBeGreaterThan(800);
+    expect(Math.abs(Number(recording.recording_duration_ms) - audio.durationMs)).toBeLessThan(1);
+  });
+
   it('records what is started on a shard while it is being replaced', async () => {
     const name = Array.from({ length: 100 }, (_, i) => `shards_restarting_${i}`).find((candidate) => shardIndex(`${AUTH_ID}/${candidate}`, 2) === 0)!;
     await api('POST', `MultiPartyCall/name_${name}/Participant/`, { role: 'Agent', from: '1', to: '2', stay_alone: true });
