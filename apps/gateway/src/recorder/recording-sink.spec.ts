@@ -32,6 +32,14 @@ describe('RecordingSink', () => {
     expect(sink.recordedSamples).toBe(52 * 160);
   });
 
+  it('hands the encoder what it holds when a pause takes effect, not only once the pause is over', () => {
+    const { encoder, batches } = movingEncoder();
+    const sink = new RecordingSink('r-pause', 8000, encoder, writer, 0);
+    sink.schedule(400, 'pause');
+    sink.feed(0, new Int16Array(1600).fill(7));
+    expect(batches.map((batch) => batch.length)).toEqual([400]);
+  });
+
   it('leaves paused audio out and flushes what it holds at the stop', async () => {
     const { encoder, batches } = movingEncoder();
     const sink = new RecordingSink('r2', 8000, encoder, writer, 0);

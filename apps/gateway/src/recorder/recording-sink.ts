@@ -114,6 +114,8 @@ export class RecordingSink {
     if (command === 'stop') this.stopped = true;
     else this.recording = command === 'resume';
     if (command === 'resume') this.resumedAt = at;
+    // Nothing more comes until the resume: what the batch holds goes to the encoder, and on to storage.
+    if (command === 'pause') this.flush();
   }
 
   /**

@@ -55,6 +55,8 @@ export interface RecordingStorage {
 
 /** The most a recording file holds back before writing. */
 export const WRITE_BATCH_BYTES = 64 * 1024;
+/** The longest a recording file holds audio back: what a crash can lose of it. */
+export const WRITE_BATCH_MAX_AGE_MS = 1000;
 
 /**
  * Appended chunks held until there are enough, or they are old enough, to be worth one write: a
@@ -68,7 +70,7 @@ export class WriteBatch {
 
   constructor(
     private readonly maxBytes = WRITE_BATCH_BYTES,
-    private readonly maxAgeMs = 1000,
+    private readonly maxAgeMs = WRITE_BATCH_MAX_AGE_MS,
     private readonly clock: () => number = () => performance.now(),
   ) {}
 
@@ -108,7 +110,11 @@ export class FsRecordingStorage implements RecordingStorage {
     let failure: Error | undefined;
     let writing = Promise.resolve();
     const pending = new WriteBatch();
+    // Appends stop while a recording is paused: this writes out what they left, however long the pause.
+    let ageTimer: NodeJS.Timeout | undefined;
     const flush = () => {
+      clearTimeout(ageTimer);
+      ageTimer = undefined;
       const chunk = pending.take();
       if (!chunk) return;
       const position = bytes;
@@ -124,12 +130,14 @@ export class FsRecordingStorage implements RecordingStorage {
       append: (chunk) => {
         if (chunk.length === 0 || failure) return;
         if (pending.add(chunk)) flush();
+        else ageTimer ??= setTimeout(flush, WRITE_BATCH_MAX_AGE_MS).unref();
       },
       persist: async () => {
         flush();
         await writing;
       },
       finish: async (header) => {
+        clearTimeout(ageTimer);
         const inHand = bytes === 0 && header?.length ? pending.take() : undefined;
         if (inHand && header) {
           // Nothing written yet, as for a short recording: the file goes out in one write, its header
@@ -149,6 +157,7 @@ export class FsRecordingStorage implements RecordingStorage {
         return { bytes };
       },
       abort: async () => {
+        clearTimeout(ageTimer);
         await writing;
         await handle.close().catch(() => undefined);
         await rm(partial, { force: true });

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { FsRecordingStorage, type RecordingStorage, type RecordingWriter } from '../../dist/storage/recording-storage.js';
+import { FsRecordingStorage, WRITE_BATCH_MAX_AGE_MS, type RecordingStorage, type RecordingWriter } from '../../dist/storage/recording-storage.js';
 import { MIN_PART_SIZE, S3RecordingStorage, createS3Client } from '../../dist/storage/s3-recording-storage.js';
 import { startTestS3, type TestS3 } from '../support/s3.js';
 
@@ -130,6 +130,26 @@ function behavesAsRecordingStorage(name: string, open: () => Promise<OpenStorage
 behavesAsRecordingStorage('fs', async () => {
   const root = mkdtempSync(join(tmpdir(), 'mpc-storage-'));
   return { storage: new FsRecordingStorage(root), close: async () => rmSync(root, { recursive: true, force: true }) };
+});
+
+describe('fs recording storage writes', () => {
+  it('writes out what it holds once that is a second old, though nothing more is appended (a paused recording)', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'mpc-storage-'));
+    try {
+      const storage = new FsRecordingStorage(root);
+      const writer = await storage.create('MAPAUSED/1.wav');
+      const written = () => statSync(join(root, 'MAPAUSED', '1.wav.part')).size;
+      writer.append(Buffer.from('audio before the pause'));
+      expect(written()).toBe(0);
+      await new Promise((resolve) => setTimeout(resolve, WRITE_BATCH_MAX_AGE_MS + 200));
+      expect(written()).toBe('audio before the pause'.length);
+      writer.append(Buffer.from(', and after'));
+      await writer.finish();
+      expect(readFileSync(join(root, 'MAPAUSED', '1.wav'), 'utf8')).toBe('audio before the pause, and after');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('fs recording storage directories', () => {
