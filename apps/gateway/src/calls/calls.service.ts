@@ -114,6 +114,12 @@ export class CallsService {
     return cutOff.length;
   }
 
+  /** Whether a participant is heard now (neither muted nor on hold); undefined once it has left. */
+  async audibleNow(mpcUuid: string, memberId: number): Promise<boolean | undefined> {
+    const [participant] = await this.calls.findParticipants(this.db, mpcUuid, [String(memberId)]);
+    return participant && !participant.exitedAt ? !participant.mute && !participant.hold : undefined;
+  }
+
   /** The friendly name of an account's MPC, which places its media on a shard. */
   async mpcNameOf(authId: string, mpcUuid: string): Promise<string | undefined> {
     return (await this.calls.findMpc(this.db, authId, { uuid: mpcUuid }))?.friendlyName;

@@ -233,6 +233,7 @@ export class MediaShards implements MediaPlane {
         shard.streams.get(mpcUuid)?.delete(memberId);
         await control.hangup(mpcUuid, memberId);
       },
+      audibleNow: (mpcUuid, memberId) => control.audibleNow(mpcUuid, memberId),
       recordingStarted: (recordingId) => {
         shard.unconfirmed.delete(recordingId);
       },

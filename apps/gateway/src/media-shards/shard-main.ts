@@ -28,6 +28,7 @@ const shard: ShardSide = {
         authenticate: (credentials) => gateway.call('authenticate', credentials),
         joinStream: (account, ref, callUuid, params) => gateway.call('joinStream', account, ref, callUuid, params),
         hangup: (mpcUuid, memberId) => gateway.call('hangup', mpcUuid, memberId),
+        audibleNow: (mpcUuid, memberId) => gateway.call('audibleNow', mpcUuid, memberId),
       },
       files: {
         fileFinished: (recordingId, file) => gateway.call('fileFinished', recordingId, file),

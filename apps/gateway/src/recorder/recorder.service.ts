@@ -110,6 +110,11 @@ export class RecorderService implements RecordingObserver {
     return result;
   }
 
+  /** The call leg is heard, or not (mute, hold), from now on. */
+  setAudible(mpcUuid: string, callUuid: string, audible: boolean): void {
+    this.engines.get(mpcUuid)?.setAudible(callUuid, audible, this.clock());
+  }
+
   streamEnded(mpcUuid: string, sourceId: string): void {
     this.engines.get(mpcUuid)?.removeSource(sourceId, this.clock());
   }
