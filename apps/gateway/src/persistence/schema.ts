@@ -1,3 +1,4 @@
+import type { FileFormat } from '@mpc/contracts';
 import { sql } from 'drizzle-orm';
 import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
@@ -9,11 +10,15 @@ export const accounts = pgTable('accounts', {
   createdAt: moment('created_at').notNull().defaultNow(),
 });
 
-/** A recording asked for with `record` on add participant, waiting for the MPC to be active with enough participants. */
-export interface RecordOnJoin {
-  fileFormat: 'mp3' | 'wav';
+/** What a recording is asked for with: its format and where its callbacks go. */
+export interface RecordingRequest {
+  fileFormat: FileFormat;
   callbackUrl?: string;
   callbackMethod: 'GET' | 'POST';
+}
+
+/** A recording asked for with `record` on add participant, waiting for the MPC to be active with enough participants. */
+export interface RecordOnJoin extends RecordingRequest {
   minMembers: number;
 }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { FileFormat, MpcRef, OperationInput, RecordTrackType, StartRecordingResponse } from '@mpc/contracts';
+import type { MpcRef, OperationInput, RecordTrackType, StartRecordingResponse } from '@mpc/contracts';
 import { recordingCallbackParams } from '../callbacks/callback-params.js';
 import type { OutboxRepository } from '../callbacks/outbox.repository.js';
 import type { CallsRepository } from '../calls/calls.repository.js';
@@ -7,19 +7,13 @@ import { ApiError } from '../common/error-catalog.js';
 import { DAY_MS, isEmptyRange, timeRangeOf } from '../common/time-range.js';
 import type { PublicUrls } from '../common/public-urls.js';
 import type { Database, Queryable } from '../persistence/database.js';
-import type { AccountRow, MpcRow, ParticipantRow, RecordingRow } from '../persistence/schema.js';
+import type { AccountRow, MpcRow, ParticipantRow, RecordingRequest, RecordingRow } from '../persistence/schema.js';
 import { salvage } from '../recorder/salvage.js';
 import { storageKey, type RecordingStorage, type StoredFile } from '../storage/recording-storage.js';
 import { ChangeLog, NO_OBSERVER, type RecordingObserver } from './recording-observer.js';
 import { applyCommand, endOfRecordedAudio, isLive, isUnfinished, recordedMs, startRecording, type RecordingCommand, type RecordingEventKind } from './recording-state.js';
 import { presentRecording } from './recordings.presenter.js';
 import type { RecordingsRepository } from './recordings.repository.js';
-
-export interface RecordingRequest {
-  fileFormat: FileFormat;
-  callbackUrl?: string;
-  callbackMethod: 'GET' | 'POST';
-}
 
 type Track = 'participant' | 'all';
 const tracksOf = (type: RecordTrackType): Track[] => (type === 'both' ? ['participant', 'all'] : [type]);
