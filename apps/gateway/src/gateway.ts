@@ -119,7 +119,6 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
       authenticate: (credentials) => accounts.authenticate(credentials),
       joinStream: (account, ref, callUuid, params) => calls.joinStream(account, ref, callUuid, params),
       hangup: (mpcUuid, memberId) => calls.hangup(mpcUuid, memberId),
-      audibleNow: (mpcUuid, memberId) => calls.audibleNow(mpcUuid, memberId),
       mpcNameOf: (authId, mpcUuid) => calls.mpcNameOf(authId, mpcUuid),
     },
     files: recordings,

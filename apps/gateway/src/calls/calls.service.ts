@@ -68,7 +68,7 @@ export class CallsService {
           }
         : mpc.recordOnJoin;
       await this.recordWhenReady(tx, log, mpc, recordOnJoin, present.length + 1);
-      await this.noteParticipants(tx, log, mpc);
+      await this.notePresent(tx, log, mpc);
       return {
         calls: [
           {
@@ -112,12 +112,6 @@ export class CallsService {
     const cutOff = await this.calls.presentStreamed(this.db);
     for (const participant of cutOff) await this.hangup(participant.mpcUuid, participant.memberId);
     return cutOff.length;
-  }
-
-  /** Whether a participant is heard now (neither muted nor on hold); undefined once it has left. */
-  async audibleNow(mpcUuid: string, memberId: number): Promise<boolean | undefined> {
-    const [participant] = await this.calls.findParticipants(this.db, mpcUuid, [String(memberId)]);
-    return participant && !participant.exitedAt ? !participant.mute && !participant.hold : undefined;
   }
 
   /** The friendly name of an account's MPC, which places its media on a shard. */
@@ -217,7 +211,7 @@ export class CallsService {
         targets.map((participant) => participant.memberId),
         { mute: body.mute, hold: body.hold, coachMode: body.coach_mode },
       );
-      await this.noteParticipants(tx, log, mpc);
+      await this.notePresent(tx, log, mpc);
       const name = mpc.friendlyName;
       return {
         ...(body.mute !== undefined && { mute: `MPC: ${name} mute/unmute member(s) succeeded` }),
@@ -246,7 +240,7 @@ export class CallsService {
       .map((leaver) => endCauseAfterLeave(leaver, remaining))
       .find((code) => code !== null);
     if (endCause) await this.endMpc(tx, log, mpc, endCause);
-    else log.participants.set(mpc.mpcUuid, { present: remaining, ended: false });
+    else log.noteParticipants(mpc, remaining, false);
   }
 
   private async endMpc(tx: Queryable, log: ChangeLog, mpc: MpcRow, code: 1000 | 1010 | 2000 | 3000): Promise<void> {
@@ -259,7 +253,7 @@ export class CallsService {
     );
     await this.recordings.completeLive(tx, log, mpc.mpcUuid);
     await this.calls.updateMpc(tx, mpc.mpcUuid, { status: 'Ended', endedAt: now, terminationCauseCode: code });
-    log.participants.set(mpc.mpcUuid, { present: [], ended: true });
+    log.noteParticipants(mpc, [], true);
   }
 
   /**
@@ -276,8 +270,8 @@ export class CallsService {
     }
   }
 
-  private async noteParticipants(tx: Queryable, log: ChangeLog, mpc: MpcRow): Promise<void> {
-    log.participants.set(mpc.mpcUuid, { present: await this.calls.presentParticipants(tx, mpc.mpcUuid), ended: false });
+  private async notePresent(tx: Queryable, log: ChangeLog, mpc: MpcRow): Promise<void> {
+    log.noteParticipants(mpc, await this.calls.presentParticipants(tx, mpc.mpcUuid), false);
   }
 
   private async liveOrNewMpc(tx: Queryable, account: AccountRow, ref: MpcRef, body: AddParticipantBody, now: Date): Promise<MpcRow> {

@@ -1,9 +1,8 @@
 import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../common/logger.js';
-import type { ParticipantRow } from '../persistence/schema.js';
 import type { RecorderService, RecordingFiles } from '../recorder/recorder.service.js';
-import type { MediaPlane, RecordingChange } from '../recordings/recording-observer.js';
+import type { MediaPlane, ParticipantsChange, RecordingChange } from '../recordings/recording-observer.js';
 import { MediaIngress, type StreamControl, type StreamRequest } from './media-ingress.js';
 
 /**
@@ -38,9 +37,9 @@ export class InProcessMediaPlane implements MediaPlane {
     this.recorder.recordingsChanged(changes);
   }
 
-  participantsChanged(mpcUuid: string, present: readonly ParticipantRow[], ended: boolean): void {
-    this.recorder.participantsChanged(mpcUuid, present, ended);
-    this.ingress.participantsChanged(mpcUuid, present, ended);
+  participantsChanged(change: ParticipantsChange): void {
+    this.recorder.participantsChanged(change);
+    this.ingress.participantsChanged(change);
   }
 
   stats() {

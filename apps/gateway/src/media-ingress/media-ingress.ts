@@ -8,6 +8,7 @@ import { ApiError } from '../common/error-catalog.js';
 import type { Logger } from '../common/logger.js';
 import type { AccountRow, MpcRow, ParticipantRow } from '../persistence/schema.js';
 import type { RecorderService } from '../recorder/recorder.service.js';
+import type { ParticipantsChange } from '../recordings/recording-observer.js';
 import { StreamParser, type StreamStart } from './stream-parser.js';
 import { verifyStreamToken, type StreamGrant } from './stream-token.js';
 
@@ -41,11 +42,9 @@ export interface StreamControl {
   authenticate(credentials: BasicCredentials): Promise<AccountRow | undefined>;
   joinStream(account: AccountRow, ref: MpcRef, callUuid: string, params: Record<string, string>): Promise<{ mpc: MpcRow; participant: ParticipantRow }>;
   hangup(mpcUuid: string, memberId: number): Promise<void>;
-  /** Whether the participant is heard now (neither muted nor on hold); undefined once it has left. */
-  audibleNow(mpcUuid: string, memberId: number): Promise<boolean | undefined>;
 }
 
-export type StreamRecorder = Pick<RecorderService, 'streamStarted' | 'streamAudio' | 'streamEnded' | 'sourceStats' | 'setAudible'>;
+export type StreamRecorder = Pick<RecorderService, 'streamStarted' | 'streamAudio' | 'streamEnded' | 'sourceStats'>;
 
 /** Largest WebSocket message: a 20 ms frame of 16 kHz PCM is 640 bytes; this leaves ample room. */
 export const MAX_STREAM_MESSAGE_BYTES = 64 * 1024;
@@ -94,8 +93,6 @@ export class MediaIngress {
   private readonly live = new Map<string, Set<LiveStream>>();
   /** Streams joining, by call leg: whether each took the call over. */
   private readonly joins = new Map<string, Promise<boolean>>();
-  /** How many participant changes each MPC with streams has been told, to tell a fresh one from a stale read. */
-  private readonly changesTold = new Map<string, number>();
 
   constructor(
     private readonly control: StreamControl,
@@ -132,30 +129,14 @@ export class MediaIngress {
    * Participants left the MPC (kicked, or it ended): their streams are closed, as their calls would
    * be hung up, and their audio leaves the mix.
    */
-  participantsChanged(mpcUuid: string, present: readonly ParticipantRow[], ended: boolean): void {
+  participantsChanged({ mpcUuid, present, ended }: ParticipantsChange): void {
     const streams = this.live.get(mpcUuid);
     if (!streams) return;
-    this.changesTold.set(mpcUuid, (this.changesTold.get(mpcUuid) ?? 0) + 1);
     const presentCalls = new Set(present.map((participant) => participant.callUuid));
     for (const stream of streams) {
       if (ended) stream.leave('the multiparty call ended');
       else if (!presentCalls.has(stream.callUuid)) stream.leave('the participant left the multiparty call');
     }
-  }
-
-  /**
-   * The participant's mute and hold came with the join, and a change made while the stream joined
-   * may have been told before its audio had a place in the mix. Read again now that it has one,
-   * unless a change told since is fresher than that read.
-   */
-  private catchUpAudible(mpcUuid: string, participant: ParticipantRow): void {
-    const told = this.changesTold.get(mpcUuid) ?? 0;
-    void this.control
-      .audibleNow(mpcUuid, participant.memberId)
-      .then((audible) => {
-        if (audible !== undefined && (this.changesTold.get(mpcUuid) ?? 0) === told) this.recorder.setAudible(mpcUuid, participant.callUuid, audible);
-      })
-      .catch((error: unknown) => this.logger.warn({ err: error }, 'reading a participant\'s mute and hold failed'));
   }
 
   private recordHangup(callUuid: string, hangup: () => Promise<void>): void {
@@ -224,7 +205,6 @@ export class MediaIngress {
         this.live.set(mpc.mpcUuid, streams);
         joined(true);
         this.logger.info({ mpc_uuid: mpc.mpcUuid, member_id: participant.memberId, framing: start.framing, sample_rate: start.sampleRate }, 'media stream started');
-        this.catchUpAudible(mpc.mpcUuid, participant);
       } finally {
         joined(false);
         if (this.joins.get(callUuid) === joining) this.joins.delete(callUuid);
@@ -238,10 +218,7 @@ export class MediaIngress {
       const { mpcUuid, callUuid, sourceId, memberId } = session;
       const streams = this.live.get(mpcUuid);
       streams?.delete(stream);
-      if (streams?.size === 0) {
-        this.live.delete(mpcUuid);
-        this.changesTold.delete(mpcUuid);
-      }
+      if (streams?.size === 0) this.live.delete(mpcUuid);
       const stats = sourceId === undefined ? undefined : this.recorder.sourceStats(mpcUuid, sourceId);
       if (sourceId !== undefined) this.recorder.streamEnded(mpcUuid, sourceId);
       this.logger.info({ mpc_uuid: mpcUuid, member_id: memberId, ...counts, ...stats, left }, 'media stream ended');

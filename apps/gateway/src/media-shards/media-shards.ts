@@ -6,9 +6,8 @@ import { MpcIdSchema } from '@mpc/contracts';
 import { ApiError } from '../common/error-catalog.js';
 import type { Logger } from '../common/logger.js';
 import { parseStreamPath, refuseUpgrade } from '../media-ingress/media-ingress.js';
-import type { ParticipantRow } from '../persistence/schema.js';
 import type { RecorderStats } from '../recorder/recorder.service.js';
-import type { MediaPlane, MediaServices, RecordingChange } from '../recordings/recording-observer.js';
+import type { MediaPlane, MediaServices, ParticipantsChange, RecordingChange } from '../recordings/recording-observer.js';
 import { Channel } from './channel.js';
 import { shardIndex } from './shard-placement.js';
 import type { GatewaySide, ShardSettings, ShardSide, ShardStats } from './shard-protocol.js';
@@ -88,10 +87,14 @@ export class MediaShards implements MediaPlane {
     for (const [shard, batch] of byShard) shard.channel.notify('recordingsChanged', batch);
   }
 
-  participantsChanged(mpcUuid: string, present: readonly ParticipantRow[], ended: boolean): void {
-    const shard = this.placed.get(mpcUuid);
-    if (!shard) return;
-    shard.channel.notify('participantsChanged', mpcUuid, present, ended);
+  /**
+   * Goes to the MPC's shard by its name, placed or not: a stream joining there may have read the
+   * participants before this change, and must not miss it.
+   */
+  participantsChanged(change: ParticipantsChange): void {
+    const { mpcUuid, authId, mpcName, present, ended } = change;
+    const shard = this.placed.get(mpcUuid) ?? this.shardOfName(authId, mpcName);
+    shard.channel.notify('participantsChanged', change);
     if (ended) this.placed.delete(mpcUuid);
     // The shard closes the streams of participants who left, with no hangup to report: they are no longer its own.
     const streaming = shard.streams.get(mpcUuid);
@@ -233,7 +236,6 @@ export class MediaShards implements MediaPlane {
         shard.streams.get(mpcUuid)?.delete(memberId);
         await control.hangup(mpcUuid, memberId);
       },
-      audibleNow: (mpcUuid, memberId) => control.audibleNow(mpcUuid, memberId),
       recordingStarted: (recordingId) => {
         shard.unconfirmed.delete(recordingId);
       },

@@ -28,7 +28,6 @@ const shard: ShardSide = {
         authenticate: (credentials) => gateway.call('authenticate', credentials),
         joinStream: (account, ref, callUuid, params) => gateway.call('joinStream', account, ref, callUuid, params),
         hangup: (mpcUuid, memberId) => gateway.call('hangup', mpcUuid, memberId),
-        audibleNow: (mpcUuid, memberId) => gateway.call('audibleNow', mpcUuid, memberId),
       },
       files: {
         fileFinished: (recordingId, file) => gateway.call('fileFinished', recordingId, file),
@@ -42,7 +41,7 @@ const shard: ShardSide = {
   },
   stream: (socket, request, head) => void started.then((plane) => plane.accept(request, socket, Buffer.from(head))),
   recordingsChanged: (changes) => void started.then((plane) => plane.recordingsChanged(changes)),
-  participantsChanged: (mpcUuid, present, ended) => void started.then((plane) => plane.participantsChanged(mpcUuid, present, ended)),
+  participantsChanged: (change) => void started.then((plane) => plane.participantsChanged(change)),
   stats: async () => ({ ...(await started).stats(), pid: process.pid, rss: process.memoryUsage().rss }),
   resetTickLag: () => void started.then((plane) => plane.resetTickLag()),
   stop: async () => running?.stop(),

@@ -1,9 +1,8 @@
 import type { Socket } from 'node:net';
 import type { Config } from '../config/config.js';
 import type { StreamControl, StreamRequest } from '../media-ingress/media-ingress.js';
-import type { ParticipantRow } from '../persistence/schema.js';
 import type { RecorderStats, RecordingFiles } from '../recorder/recorder.service.js';
-import type { RecordingChange } from '../recordings/recording-observer.js';
+import type { ParticipantsChange, RecordingChange } from '../recordings/recording-observer.js';
 
 /** What the gateway answers a media shard: the control plane its streams and files need. */
 export type GatewaySide = StreamControl & Required<RecordingFiles>;
@@ -13,7 +12,7 @@ export interface ShardSide {
   start(settings: ShardSettings): Promise<{ pid: number }>;
   stream(socket: Socket, request: StreamRequest, head: Uint8Array): void;
   recordingsChanged(changes: readonly RecordingChange[]): void;
-  participantsChanged(mpcUuid: string, present: readonly ParticipantRow[], ended: boolean): void;
+  participantsChanged(change: ParticipantsChange): void;
   stats(): Promise<ShardStats>;
   resetTickLag(): void;
   /** Closes its streams and finishes every file as far as it got. */

@@ -1,6 +1,5 @@
 import type { Logger } from '../common/logger.js';
-import type { ParticipantRow } from '../persistence/schema.js';
-import type { RecordingChange, RecordingObserver } from '../recordings/recording-observer.js';
+import type { ParticipantsChange, RecordingChange, RecordingObserver } from '../recordings/recording-observer.js';
 import { storageKey, type RecordingStorage } from '../storage/recording-storage.js';
 import type { EncoderFactory } from './audio-encoder.js';
 import { CallEngine } from './call-engine.js';
@@ -42,6 +41,12 @@ export class RecorderService implements RecordingObserver {
   /** Per recording, the chain of its operations, so a pause never overtakes the start it follows. */
   private readonly chains = new Map<string, Promise<void>>();
   private readonly endedMpcs = new Set<string>();
+  /**
+   * Per MPC, whether each call leg is heard, as the last change of its participants said. A stream
+   * joining starts from this rather than from its join's read, which a change made meanwhile may
+   * have overtaken, its notice arriving before the stream had a place in the mix.
+   */
+  private readonly audible = new Map<string, Map<string, boolean>>();
   private timer: NodeJS.Timeout | undefined;
   private lastTick = 0;
   private lateFrames = 0;
@@ -95,12 +100,15 @@ export class RecorderService implements RecordingObserver {
 
   // ---- media streams ----
 
-  /** A stream of the call leg `callUuid` started; answers the source id its audio goes to. */
-  streamStarted(mpcUuid: string, callUuid: string, sampleRate: 8000 | 16000, audible: boolean): string {
+  /**
+   * A stream of the call leg `callUuid` started, heard or not as its join read the participant;
+   * answers the source id its audio goes to.
+   */
+  streamStarted(mpcUuid: string, callUuid: string, sampleRate: 8000 | 16000, audibleAtJoin: boolean): string {
     const engine = this.engineFor(mpcUuid, sampleRate);
     const now = this.clock();
     const sourceId = engine.addSource(callUuid, sampleRate, now);
-    engine.setAudible(callUuid, audible, now);
+    engine.setAudible(callUuid, this.audible.get(mpcUuid)?.get(callUuid) ?? audibleAtJoin, now);
     return sourceId;
   }
 
@@ -108,11 +116,6 @@ export class RecorderService implements RecordingObserver {
     const result = this.engines.get(mpcUuid)?.push(sourceId, timestampMs, samples) ?? 'unknown';
     if (result === 'late') this.lateFrames += 1;
     return result;
-  }
-
-  /** The call leg is heard, or not (mute, hold), from now on. */
-  setAudible(mpcUuid: string, callUuid: string, audible: boolean): void {
-    this.engines.get(mpcUuid)?.setAudible(callUuid, audible, this.clock());
   }
 
   streamEnded(mpcUuid: string, sourceId: string): void {
@@ -132,15 +135,19 @@ export class RecorderService implements RecordingObserver {
     }
   }
 
-  participantsChanged(mpcUuid: string, present: readonly ParticipantRow[], ended: boolean): void {
-    if (ended) this.endedMpcs.add(mpcUuid);
+  participantsChanged({ mpcUuid, present, ended }: ParticipantsChange): void {
+    // A supervisor is recorded whatever its coach mode; mute and hold take a participant out.
+    const audible = new Map(present.map((participant) => [participant.callUuid, !participant.mute && !participant.hold]));
+    if (ended) {
+      this.endedMpcs.add(mpcUuid);
+      this.audible.delete(mpcUuid);
+    } else {
+      this.audible.set(mpcUuid, audible);
+    }
     const engine = this.engines.get(mpcUuid);
     if (!engine) return;
     const now = this.clock();
-    for (const participant of present) {
-      // A supervisor is recorded whatever its coach mode; mute and hold take a participant out.
-      engine.setAudible(participant.callUuid, !participant.mute && !participant.hold, now);
-    }
+    for (const [callUuid, heard] of audible) engine.setAudible(callUuid, heard, now);
   }
 
   /** Live figures, for the metrics route and the capacity benchmark. */

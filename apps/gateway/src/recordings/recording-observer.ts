@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { StreamControl } from '../media-ingress/media-ingress.js';
-import type { ParticipantRow, RecordingRow } from '../persistence/schema.js';
+import type { MpcRow, ParticipantRow, RecordingRow } from '../persistence/schema.js';
 import type { RecordingFiles } from '../recorder/recorder.service.js';
 import type { RecordingEventKind } from './recording-state.js';
 
@@ -16,13 +16,22 @@ export interface RecordingChange {
   maxParticipants?: number;
 }
 
+/** Who is in an MPC after a committed change; the MPC's name places it on a media shard. */
+export interface ParticipantsChange {
+  mpcUuid: string;
+  authId: string;
+  mpcName: string;
+  present: readonly ParticipantRow[];
+  ended: boolean;
+}
+
 /**
  * Told of committed changes, after their transaction: the recorder follows them with audio.
  * Nothing here may throw back into the request; observers handle their own failures.
  */
 export interface RecordingObserver {
   recordingsChanged(changes: readonly RecordingChange[]): void;
-  participantsChanged(mpcUuid: string, present: readonly ParticipantRow[], ended: boolean): void;
+  participantsChanged(change: ParticipantsChange): void;
 }
 
 export const NO_OBSERVER: RecordingObserver = {
@@ -33,13 +42,18 @@ export const NO_OBSERVER: RecordingObserver = {
 /** Changes made inside one transaction, published once it commits. */
 export class ChangeLog {
   readonly recordings: RecordingChange[] = [];
-  readonly participants = new Map<string, { present: ParticipantRow[]; ended: boolean }>();
+  /** The last change of each MPC's participants, by MPC uuid. */
+  readonly participants = new Map<string, ParticipantsChange>();
   /** Callback events written to the outbox in this transaction. */
   callbacksWritten = 0;
 
+  noteParticipants(mpc: Pick<MpcRow, 'mpcUuid' | 'authId' | 'friendlyName'>, present: readonly ParticipantRow[], ended: boolean): void {
+    this.participants.set(mpc.mpcUuid, { mpcUuid: mpc.mpcUuid, authId: mpc.authId, mpcName: mpc.friendlyName, present, ended });
+  }
+
   publish(observer: RecordingObserver): void {
     if (this.recordings.length > 0) observer.recordingsChanged(this.recordings);
-    for (const [mpcUuid, { present, ended }] of this.participants) observer.participantsChanged(mpcUuid, present, ended);
+    for (const change of this.participants.values()) observer.participantsChanged(change);
   }
 }
 

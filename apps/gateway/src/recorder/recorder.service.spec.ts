@@ -1,0 +1,73 @@
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import type { ParticipantRow, RecordingRow } from '../persistence/schema.js';
+import type { RecordingStorage, RecordingWriter } from '../storage/recording-storage.js';
+import type { EncoderFactory } from './audio-encoder.js';
+import { RecorderService } from './recorder.service.js';
+
+const MPC = { mpcUuid: 'mpc-1', authId: 'MAUNIT0000000000001', mpcName: 'unit' };
+const FRAME = 160; // 20 ms at 8 kHz
+
+/** A recorder on a clock the test moves, whose one recording's samples the test reads. */
+function recorderWithCapture() {
+  const clock = { now: 0 };
+  const samples: number[] = [];
+  const encoders: EncoderFactory = {
+    create: async (spec) => ({
+      sampleRate: spec.sampleRate,
+      channels: spec.channels,
+      failure: undefined,
+      encode: (batch) => void samples.push(...batch),
+      end: async () => new Uint8Array(0),
+      discard: () => undefined,
+    }),
+    close: async () => undefined,
+  };
+  const writer: RecordingWriter = { failure: undefined, append: () => undefined, persist: async () => undefined, finish: async () => ({ bytes: 0 }), abort: async () => undefined };
+  const storage: RecordingStorage = { create: async () => writer, partial: async () => undefined, get: async () => undefined, delete: async () => undefined };
+  const recorder = new RecorderService(storage, encoders, pino({ level: 'silent' }), { jitterMs: 0, tickMs: 20 }, () => clock.now);
+  const failures: string[] = [];
+  recorder.bindFiles({ fileFinished: async () => undefined, fail: async (_id, reason) => void failures.push(reason) });
+  return { recorder, clock, samples, failures };
+}
+
+const participant = (callUuid: string, mute: boolean) => ({ callUuid, mute, hold: false }) as ParticipantRow;
+
+/** Records the MPC for one second while the call `c1` streams a constant level; answers the recording's samples. */
+async function recordOneSecond({ recorder, clock, samples, failures }: ReturnType<typeof recorderWithCapture>, audibleAtJoin: boolean) {
+  const sourceId = recorder.streamStarted(MPC.mpcUuid, 'c1', 8000, audibleAtJoin);
+  const recording = { recordingId: 'r1', mpcUuid: MPC.mpcUuid, authId: MPC.authId, fileFormat: 'wav', scope: 'mpc', trackType: null } as unknown as RecordingRow;
+  recorder.recordingsChanged([{ recording, event: 'Initiated', at: new Date() }]);
+  await new Promise((resolve) => setTimeout(resolve, 20)); // the recording's file and encoder are made
+  for (let frame = 0; frame < 50; frame += 1) recorder.streamAudio(MPC.mpcUuid, sourceId, frame * 20, new Int16Array(FRAME).fill(1000));
+  clock.now = 1000;
+  await recorder.stop();
+  expect(failures).toEqual([]);
+  expect(samples.length).toBe(8000);
+  return samples;
+}
+
+describe('RecorderService', () => {
+  it('starts a stream from the last change of its participants, told before it joined, over its join\'s older read', async () => {
+    const capture = recorderWithCapture();
+    // The participant was muted after the join read it, and the change's notice came before the stream had a place in the mix.
+    capture.recorder.participantsChanged({ ...MPC, present: [participant('c1', true)], ended: false });
+    const samples = await recordOneSecond(capture, true);
+    expect(samples.every((sample) => sample === 0)).toBe(true);
+  });
+
+  it('starts a stream as its join read the participant when no change was told', async () => {
+    const heard = await recordOneSecond(recorderWithCapture(), true);
+    expect(heard.every((sample) => sample === 1000)).toBe(true);
+    const muted = await recordOneSecond(recorderWithCapture(), false);
+    expect(muted.every((sample) => sample === 0)).toBe(true);
+  });
+
+  it('forgets an ended MPC\'s participants', async () => {
+    const capture = recorderWithCapture();
+    capture.recorder.participantsChanged({ ...MPC, present: [participant('c1', true)], ended: false });
+    capture.recorder.participantsChanged({ ...MPC, present: [], ended: true });
+    const samples = await recordOneSecond(capture, true);
+    expect(samples.every((sample) => sample === 1000)).toBe(true);
+  });
+});
