@@ -59,27 +59,21 @@ export const WRITE_BATCH_BYTES = 64 * 1024;
 export const WRITE_BATCH_MAX_AGE_MS = 1000;
 
 /**
- * Appended chunks held until there are enough, or they are old enough, to be worth one write: a
- * live recording appends a few hundred bytes ten times a second, and a write per append costs
- * more than the audio. What a crash can lose is bounded by `maxAgeMs`.
+ * Appended chunks held until there are enough to be worth one write: a live recording appends a
+ * few hundred bytes ten times a second, and a write per append costs more than the audio. The
+ * file's writer also writes a batch out once its first chunk is `WRITE_BATCH_MAX_AGE_MS` old.
  */
 export class WriteBatch {
   private chunks: Uint8Array[] = [];
   private size = 0;
-  private since = 0;
 
-  constructor(
-    private readonly maxBytes = WRITE_BATCH_BYTES,
-    private readonly maxAgeMs = WRITE_BATCH_MAX_AGE_MS,
-    private readonly clock: () => number = () => performance.now(),
-  ) {}
+  constructor(private readonly maxBytes = WRITE_BATCH_BYTES) {}
 
-  /** Holds the chunk; answers whether the batch should now be written. */
+  /** Holds the chunk; answers whether the batch is now big enough to be written. */
   add(chunk: Uint8Array): boolean {
-    if (this.chunks.length === 0) this.since = this.clock();
     this.chunks.push(chunk);
     this.size += chunk.length;
-    return this.size >= this.maxBytes || this.clock() - this.since >= this.maxAgeMs;
+    return this.size >= this.maxBytes;
   }
 
   /** The held chunks as one, emptying the batch. */
@@ -110,7 +104,8 @@ export class FsRecordingStorage implements RecordingStorage {
     let failure: Error | undefined;
     let writing = Promise.resolve();
     const pending = new WriteBatch();
-    // Appends stop while a recording is paused: this writes out what they left, however long the pause.
+    // Started by a batch's first chunk: what a crash can lose is bounded by its age, even when
+    // appends stop, as they do while a recording is paused.
     let ageTimer: NodeJS.Timeout | undefined;
     const flush = () => {
       clearTimeout(ageTimer);
