@@ -86,78 +86,110 @@ export class WriteBatch {
   }
 }
 
+/**
+ * A file written as `<path>.part`, in order, in batches, and renamed to `<path>` when finished.
+ * What a crash leaves of it is the `.part` file, for its salvage.
+ */
+export class FsRecordingWriter implements RecordingWriter {
+  private bytes = 0;
+  private error: Error | undefined;
+  private writing = Promise.resolve();
+  private readonly pending = new WriteBatch();
+  /**
+   * Started by a batch's first chunk: what a crash can lose is bounded by its age, even when
+   * appends stop, as they do while a recording is paused.
+   */
+  private ageTimer: NodeJS.Timeout | undefined;
+
+  private constructor(
+    private readonly path: string,
+    private readonly handle: FileHandle,
+  ) {}
+
+  static async open(path: string): Promise<FsRecordingWriter> {
+    const partial = `${path}.part`;
+    // The account's directory is made by its first recording only: each file operation is a round
+    // trip to libuv's thread pool, which costs a media shard more than the operation itself.
+    // Opened for reading too: a spool file's start is read back (see readBack).
+    const handle = await open(partial, 'w+').catch(async (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+      await mkdir(dirname(path), { recursive: true });
+      return open(partial, 'w+');
+    });
+    return new FsRecordingWriter(path, handle);
+  }
+
+  get failure(): Error | undefined {
+    return this.error;
+  }
+
+  append(chunk: Uint8Array): void {
+    if (chunk.length === 0 || this.error) return;
+    if (this.pending.add(chunk)) this.flush();
+    else this.ageTimer ??= setTimeout(() => this.flush(), WRITE_BATCH_MAX_AGE_MS).unref();
+  }
+
+  async persist(): Promise<void> {
+    this.flush();
+    await this.writing;
+  }
+
+  /** The first `length` bytes appended, read back from the file. */
+  async readBack(length: number): Promise<Buffer> {
+    await this.persist();
+    if (this.error) throw this.error;
+    const bytes = Buffer.alloc(Math.min(length, this.bytes));
+    const { bytesRead } = await this.handle.read(bytes, 0, bytes.length, 0);
+    if (bytesRead !== bytes.length) throw new Error(`read ${bytesRead} of ${bytes.length} bytes back from ${this.path}.part`);
+    return bytes;
+  }
+
+  async finish(header?: Uint8Array): Promise<{ bytes: number }> {
+    clearTimeout(this.ageTimer);
+    const inHand = this.bytes === 0 && header?.length ? this.pending.take() : undefined;
+    if (inHand && header) {
+      // Nothing written yet, as for a short recording: the file goes out in one write, its header
+      // already over its start, rather than a write and then the header's.
+      this.bytes = inHand.length;
+      const file = Buffer.concat([header, inHand.subarray(header.length)]);
+      await this.handle.write(file, 0, file.length, 0);
+    } else {
+      await this.persist();
+      if (this.error) throw this.error;
+      if (header && header.length > 0) await this.handle.write(header, 0, header.length, 0);
+    }
+    await this.handle.sync();
+    await this.handle.close();
+    await rename(`${this.path}.part`, this.path);
+    return { bytes: this.bytes };
+  }
+
+  async abort(): Promise<void> {
+    clearTimeout(this.ageTimer);
+    await this.writing;
+    await this.handle.close().catch(() => undefined);
+    await rm(`${this.path}.part`, { force: true });
+  }
+
+  private flush(): void {
+    clearTimeout(this.ageTimer);
+    this.ageTimer = undefined;
+    const chunk = this.pending.take();
+    if (!chunk) return;
+    const position = this.bytes;
+    this.bytes += chunk.length;
+    this.writing = this.writing
+      .then(async () => void (await this.handle.write(chunk, 0, chunk.length, position)))
+      .catch((error: Error) => void (this.error ??= error));
+  }
+}
+
 /** Files under a directory; a file is written as `<key>.part` and renamed when finished. */
 export class FsRecordingStorage implements RecordingStorage {
   constructor(private readonly root: string) {}
 
-  async create(key: string): Promise<RecordingWriter> {
-    const path = this.pathOf(key);
-    const partial = `${path}.part`;
-    // The account's directory is made by its first recording only: each file operation is a round
-    // trip to libuv's thread pool, which costs a media shard more than the operation itself.
-    const handle: FileHandle = await open(partial, 'w').catch(async (error: NodeJS.ErrnoException) => {
-      if (error.code !== 'ENOENT') throw error;
-      await mkdir(dirname(path), { recursive: true });
-      return open(partial, 'w');
-    });
-    let bytes = 0;
-    let failure: Error | undefined;
-    let writing = Promise.resolve();
-    const pending = new WriteBatch();
-    // Started by a batch's first chunk: what a crash can lose is bounded by its age, even when
-    // appends stop, as they do while a recording is paused.
-    let ageTimer: NodeJS.Timeout | undefined;
-    const flush = () => {
-      clearTimeout(ageTimer);
-      ageTimer = undefined;
-      const chunk = pending.take();
-      if (!chunk) return;
-      const position = bytes;
-      bytes += chunk.length;
-      writing = writing
-        .then(async () => void (await handle.write(chunk, 0, chunk.length, position)))
-        .catch((error: Error) => void (failure ??= error));
-    };
-    return {
-      get failure() {
-        return failure;
-      },
-      append: (chunk) => {
-        if (chunk.length === 0 || failure) return;
-        if (pending.add(chunk)) flush();
-        else ageTimer ??= setTimeout(flush, WRITE_BATCH_MAX_AGE_MS).unref();
-      },
-      persist: async () => {
-        flush();
-        await writing;
-      },
-      finish: async (header) => {
-        clearTimeout(ageTimer);
-        const inHand = bytes === 0 && header?.length ? pending.take() : undefined;
-        if (inHand && header) {
-          // Nothing written yet, as for a short recording: the file goes out in one write, its header
-          // already over its start, rather than a write and then the header's.
-          bytes = inHand.length;
-          const file = Buffer.concat([header, inHand.subarray(header.length)]);
-          await handle.write(file, 0, file.length, 0);
-        } else {
-          flush();
-          await writing;
-          if (failure) throw failure;
-          if (header && header.length > 0) await handle.write(header, 0, header.length, 0);
-        }
-        await handle.sync();
-        await handle.close();
-        await rename(partial, path);
-        return { bytes };
-      },
-      abort: async () => {
-        clearTimeout(ageTimer);
-        await writing;
-        await handle.close().catch(() => undefined);
-        await rm(partial, { force: true });
-      },
-    };
+  async create(key: string): Promise<FsRecordingWriter> {
+    return FsRecordingWriter.open(this.pathOf(key));
   }
 
   async partial(key: string): Promise<PartialFile | undefined> {

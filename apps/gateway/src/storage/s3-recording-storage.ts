@@ -14,7 +14,7 @@ import {
   UploadPartCommand,
   type CompletedPart,
 } from '@aws-sdk/client-s3';
-import { checkedKey, type PartialFile, type RecordingStorage, type RecordingWriter, type StoredFile } from './recording-storage.js';
+import { checkedKey, FsRecordingStorage, type FsRecordingWriter, type PartialFile, type RecordingStorage, type RecordingWriter, type StoredFile } from './recording-storage.js';
 
 /** S3's smallest part (all but the last part of an upload must be at least this big). */
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
@@ -29,6 +29,8 @@ export interface S3StorageOptions {
   forcePathStyle: boolean;
   /** The size of every part of a multipart upload but the last: at least `MIN_PART_SIZE` on AWS. */
   partSizeBytes: number;
+  /** A local directory where each file is also written while it is recorded, until it is stored. */
+  spoolDir: string;
 }
 
 interface Target {
@@ -56,14 +58,16 @@ const isMissing = (error: unknown) => error instanceof S3ServiceException && err
 const isUnsupported = (error: unknown) => error instanceof S3ServiceException && ['NotImplemented', 'MethodNotAllowed'].includes(error.name);
 
 /**
- * Objects in a bucket. A recording file is written as a multipart upload while it is recorded; an
- * object cannot be patched, so its first part stays in memory until `finish` writes the header over
- * it. An unfinished file cannot be salvaged after a crash, for the same reason.
+ * Objects in a bucket. A recording file is written as a multipart upload while it is recorded, and
+ * also to a local spool file. An object cannot be patched: `finish` reads the first part back from
+ * the spool, writes the header over it and uploads it last. After a crash, what the spool holds of
+ * an unfinished file is salvaged as from a directory, then uploaded.
  */
 export class S3RecordingStorage implements RecordingStorage {
   private readonly bucket: string;
   private readonly prefix: string;
   private readonly partSize: number;
+  private readonly spool: FsRecordingStorage;
 
   constructor(
     options: S3StorageOptions,
@@ -72,16 +76,58 @@ export class S3RecordingStorage implements RecordingStorage {
     this.bucket = options.bucket;
     this.prefix = options.prefix.replace(/^\/+|\/+$/g, '');
     this.partSize = options.partSizeBytes;
+    this.spool = new FsRecordingStorage(options.spoolDir);
   }
 
   async create(key: string): Promise<RecordingWriter> {
-    return new MultipartWriter(this.client, this.target(key), this.partSize);
+    const target = this.target(key);
+    return new MultipartWriter(this.client, target, this.partSize, await this.spool.create(key));
   }
 
-  /** Always nothing: the first part of an unfinished file was only in the memory of the process that died. */
+  /**
+   * What the spool holds of an unfinished file; published, it is uploaded whole. The upload a crash
+   * cut off is aborted first.
+   */
   async partial(key: string): Promise<PartialFile | undefined> {
-    await this.abortUnfinished(this.target(key));
-    return undefined;
+    const target = this.target(key);
+    await this.abortUnfinished(target);
+    const spooled = await this.spool.partial(key);
+    if (spooled) {
+      return {
+        ...spooled,
+        publish: async (header, size) => {
+          await spooled.publish(header, size);
+          await this.uploadSpooled(key);
+        },
+      };
+    }
+    // Salvaged into the spool by an earlier start, which died before its upload: the header is written.
+    const salvaged = await this.spool.get(key);
+    if (!salvaged) return undefined;
+    const head = Buffer.concat(await salvaged.read({ start: 0, end: Math.min(salvaged.size, 512) - 1 }).toArray());
+    return { size: salvaged.size, head, publish: () => this.uploadSpooled(key), discard: () => this.spool.delete(key) };
+  }
+
+  /** Uploads a finished spool file, then removes it. */
+  private async uploadSpooled(key: string): Promise<void> {
+    const file = await this.spool.get(key);
+    if (!file) throw new Error(`the spool has no file ${key}`);
+    const target = this.target(key);
+    const contentType = contentTypes[key.split('.').pop()!];
+    const read = async (start: number, end: number) => Buffer.concat(await file.read({ start, end }).toArray());
+    if (file.size <= this.partSize) {
+      await this.client.send(new PutObjectCommand({ ...target, Body: await read(0, file.size - 1), ContentType: contentType }));
+    } else {
+      const { UploadId } = await this.client.send(new CreateMultipartUploadCommand({ ...target, ContentType: contentType }));
+      const parts: CompletedPart[] = [];
+      for (let start = 0, part = 1; start < file.size; start += this.partSize, part++) {
+        const body = await read(start, Math.min(file.size, start + this.partSize) - 1);
+        const { ETag } = await this.client.send(new UploadPartCommand({ ...target, UploadId, PartNumber: part, Body: body }));
+        parts.push({ PartNumber: part, ETag });
+      }
+      await this.client.send(new CompleteMultipartUploadCommand({ ...target, UploadId, MultipartUpload: { Parts: parts } }));
+    }
+    await this.spool.delete(key);
   }
 
   async get(key: string): Promise<StoredFile | undefined> {
@@ -100,6 +146,7 @@ export class S3RecordingStorage implements RecordingStorage {
     const target = this.target(key);
     await this.client.send(new DeleteObjectCommand(target));
     await this.abortUnfinished(target);
+    await this.spool.delete(key);
   }
 
   private read(target: Target, range?: { start: number; end: number }): Readable {
@@ -162,11 +209,11 @@ async function abortUpload(client: S3Client, target: Target, uploadId: string): 
 }
 
 /**
- * Appends are buffered. The first part is kept until `finish`; each later part is uploaded, in
- * order, as soon as it is full, so memory stays at about two parts whatever the length.
+ * Appends go to the spool file. Beyond the first part they are also buffered, and each later part
+ * is uploaded, in order, as soon as it is full, so memory stays at about two parts whatever the
+ * length. The first part is read back from the spool at `finish`.
  */
 class MultipartWriter implements RecordingWriter {
-  private first: Buffer | undefined;
   private pending: Uint8Array[] = [];
   private pendingBytes = 0;
   private bytes = 0;
@@ -182,51 +229,54 @@ class MultipartWriter implements RecordingWriter {
     private readonly client: S3Client,
     private readonly target: Target,
     private readonly partSize: number,
+    private readonly spool: FsRecordingWriter,
   ) {
     this.contentType = contentTypes[target.Key.split('.').pop()!];
   }
 
   get failure(): Error | undefined {
-    return this.error;
+    return this.error ?? this.spool.failure;
   }
 
   append(chunk: Uint8Array): void {
-    if (chunk.length === 0 || this.error || this.aborted) return;
-    this.pending.push(chunk);
-    this.pendingBytes += chunk.length;
+    if (chunk.length === 0 || this.failure || this.aborted) return;
+    this.spool.append(chunk);
+    const firstPartLeft = Math.max(0, this.partSize - this.bytes);
     this.bytes += chunk.length;
-    while (this.pendingBytes >= this.partSize) {
-      const part = this.take(this.partSize);
-      if (this.first) this.queue(part);
-      else this.first = part;
-    }
+    if (chunk.length <= firstPartLeft) return;
+    const beyond = chunk.subarray(firstPartLeft);
+    this.pending.push(beyond);
+    this.pendingBytes += beyond.length;
+    while (this.pendingBytes >= this.partSize) this.queue(this.take(this.partSize));
   }
 
-  /** Nothing to do: an unfinished S3 recording cannot be salvaged, since its first part waits in memory for the header. */
-  async persist(): Promise<void> {}
+  persist(): Promise<void> {
+    return this.spool.persist();
+  }
 
   async finish(header?: Uint8Array): Promise<{ bytes: number }> {
     await this.uploading;
     if (this.error) throw this.error;
-    const rest = this.take(this.pendingBytes);
-    if (!this.first || (this.nextPart === 2 && rest.length === 0)) {
-      const body = overwrite(this.first ?? rest, header);
+    if (this.bytes <= this.partSize) {
+      const body = overwrite(await this.spool.readBack(this.bytes), header);
       await this.client.send(new PutObjectCommand({ ...this.target, Body: body, ContentType: this.contentType }));
     } else {
+      const rest = this.take(this.pendingBytes);
       if (rest.length > 0) await this.upload(this.nextPart++, rest);
-      await this.upload(1, overwrite(this.first, header));
+      await this.upload(1, overwrite(await this.spool.readBack(this.partSize), header));
       const parts = [...this.parts].sort((a, b) => a.PartNumber! - b.PartNumber!);
       await this.client.send(new CompleteMultipartUploadCommand({ ...this.target, UploadId: this.uploadId, MultipartUpload: { Parts: parts } }));
     }
-    this.first = undefined;
+    // Stored: the spool file has done its part.
+    await this.spool.abort();
     return { bytes: this.bytes };
   }
 
   async abort(): Promise<void> {
     this.aborted = true;
     await this.uploading;
-    this.first = undefined;
     this.pending = [];
+    await this.spool.abort();
     if (this.uploadId) await abortUpload(this.client, this.target, this.uploadId);
   }
 

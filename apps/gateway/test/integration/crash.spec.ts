@@ -1,12 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeRecording, toneProfile } from '../support/audio.js';
 import { CallbackReceiver } from '../support/callback-receiver.js';
 import { AUTH_ID, AUTH_TOKEN } from '../support/gateway.js';
+import { startTestS3 } from '../support/s3.js';
 import { ToneStream } from '../support/stream-sender.js';
 
 const main = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
@@ -16,10 +18,10 @@ const children: ChildProcess[] = [];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The gateway as its own process, so it can be killed outright. */
-async function startChild({ ownProcessGroup = false } = {}): Promise<{ child: ChildProcess; url: string }> {
+async function startChild({ ownProcessGroup = false, env = {} as Record<string, string> } = {}): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, [main], {
     detached: ownProcessGroup,
-    env: { ...process.env, PORT: '0', DATA_DIR: dataDir, ACCOUNTS: `${AUTH_ID}:${AUTH_TOKEN}`, CALLBACK_ALLOW_PRIVATE: 'loopback', LOG_LEVEL: process.env.CRASH_LOG ?? 'warn', DATABASE_URL: '' },
+    env: { ...process.env, PORT: '0', DATA_DIR: dataDir, ACCOUNTS: `${AUTH_ID}:${AUTH_TOKEN}`, CALLBACK_ALLOW_PRIVATE: 'loopback', LOG_LEVEL: process.env.CRASH_LOG ?? 'warn', DATABASE_URL: '', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   children.push(child);
@@ -114,6 +116,33 @@ describe.skipIf(process.env.MPC_TEST_DB === 'postgres')('crash recovery', () => 
     const { objects } = (await restarted('GET', `MultiPartyCall/uuid_${mpcUuid}/Participant/`)).body;
     expect(objects.map((participant: { exit_cause: string }) => participant.exit_cause)).toEqual(['Participant Call Hangup']);
     await receiver.stop();
+  });
+
+  it('after SIGKILL and a restart, salvages a live recording on S3 from its local spool and stores it in the bucket', { timeout: 90_000 }, async () => {
+    const s3 = await startTestS3();
+    try {
+      const storage = { STORAGE: 's3', S3_BUCKET: s3.bucket, S3_ENDPOINT: s3.endpoint, S3_PREFIX: `${s3.prefix}/crash`, S3_FORCE_PATH_STYLE: 'true' };
+      const first = await startChild({ env: storage });
+      const api = apiOf(first.url);
+      const stream = await streamingAgent(api, 'crash_s3');
+      const { body: started } = await api('POST', 'MultiPartyCall/name_crash_s3/Record/', { file_format: 'wav' });
+      await sleep(2500); // more than the second a write batch may wait: the spool file holds all but its last second
+      first.child.kill('SIGKILL');
+      await new Promise((resolve) => first.child.once('exit', resolve));
+      stream.stop();
+
+      const second = await startChild({ env: storage });
+      const { audio } = await completedWav(second.url, started.recording_id);
+      expect(audio.durationMs).toBeGreaterThan(1400);
+      expect(toneProfile(audio, 440).slice(5, -5).every((level) => level > 0.12)).toBe(true);
+      const object = await s3.client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: `${s3.prefix}/crash/${AUTH_ID}/${started.recording_id}.wav` }));
+      expect(object.ContentLength).toBe(Math.round(44 + audio.durationMs * 16));
+      expect(readdirSync(join(dataDir, 'spool'), { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile())).toEqual([]);
+      second.child.kill('SIGTERM');
+      await new Promise((resolve) => second.child.once('exit', resolve));
+    } finally {
+      await s3.stop();
+    }
   });
 
   it('after a SIGKILL between a recording\'s stop and the gateway taking its finished file, completes it from the published file', { timeout: 90_000 }, async () => {

@@ -111,7 +111,7 @@ describe('a recording of many parts', () => {
   beforeAll(async () => {
     // s3rver takes parts smaller than AWS's 5 MiB: 4 KiB parts make two seconds of WAV eight parts.
     const dataDir = mkdtempSync(join(tmpdir(), 'mpc-gw-'));
-    const storage = new S3RecordingStorage({ bucket: s3.bucket, endpoint: s3.endpoint, region: 'us-east-1', prefix: `${s3.prefix}/parts`, forcePathStyle: true, partSizeBytes: 4096 });
+    const storage = new S3RecordingStorage({ bucket: s3.bucket, endpoint: s3.endpoint, region: 'us-east-1', prefix: `${s3.prefix}/parts`, forcePathStyle: true, partSizeBytes: 4096, spoolDir: join(dataDir, 'spool') });
     storage.client.middlewareStack.add(
       (next, context) => (args) => {
         if (context.commandName === 'UploadPartCommand') partsSentAt.push(performance.now());

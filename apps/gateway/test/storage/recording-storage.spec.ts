@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -171,13 +171,20 @@ describe('fs recording storage directories', () => {
 });
 
 let s3: TestS3;
-const s3Options = () => ({ bucket: s3.bucket, endpoint: s3.endpoint, region: 'us-east-1', prefix: `${s3.prefix}/storage`, forcePathStyle: true, partSizeBytes: PART });
+let spoolDir: string;
+const s3Options = () => ({ bucket: s3.bucket, endpoint: s3.endpoint, region: 'us-east-1', prefix: `${s3.prefix}/storage`, forcePathStyle: true, partSizeBytes: PART, spoolDir });
+/** The files in the spool directory, which holds each file only until it is stored. */
+const spoolFiles = () => readdirSync(spoolDir, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile()).map((entry) => entry.name);
 
 describe('s3', () => {
   beforeAll(async () => {
     s3 = await startTestS3();
+    spoolDir = mkdtempSync(join(tmpdir(), 'mpc-spool-'));
   });
-  afterAll(() => s3?.stop());
+  afterAll(async () => {
+    await s3?.stop();
+    rmSync(spoolDir, { recursive: true, force: true });
+  });
 
   behavesAsRecordingStorage('s3', async () => {
     const storage = new S3RecordingStorage(s3Options());
@@ -213,6 +220,7 @@ describe('s3', () => {
     await writer.finish(header);
     expect(sent).toEqual(['UploadPartCommand', 'UploadPartCommand', 'CompleteMultipartUploadCommand']);
     await expectStored(storage, key, patched(body, header), [[PART - 1, PART]]);
+    expect(spoolFiles()).toEqual([]);
     client.destroy();
   });
 
@@ -246,15 +254,45 @@ describe('s3', () => {
     client.destroy();
   });
 
-  it('has nothing to salvage from a file cut off before finish: its first part was only in memory', async () => {
+  it('salvages a file cut off before finish from its spool, uploads it whole and aborts the cut-off upload', async () => {
     const { storage, sent, client } = watchedStorage();
     const key = newKey();
+    const body = randomBytes(2 * PART + 10);
     const writer = await storage.create(key);
-    writeAll(writer, randomBytes(2 * PART + 10), 65_536);
+    writeAll(writer, body, 65_536);
     await vi.waitFor(() => expect(sent).toContain('UploadPartCommand'));
-    expect(await storage.partial(key)).toBeUndefined();
-    expect(await storage.get(key)).toBeUndefined();
+    await writer.persist(); // as the process does when it is told to die, or its write batch's age does
+    // A new start: the process that wrote it is gone.
+    const restarted = new S3RecordingStorage(s3Options());
+    const partial = await restarted.partial(key);
+    expect(partial?.size).toBe(body.length);
+    expect(Buffer.from(partial!.head).equals(body.subarray(0, partial!.head.length))).toBe(true);
+    const header = Buffer.alloc(44, 7);
+    await partial!.publish(header, body.length - 10);
+    await expectStored(restarted, key, patched(body.subarray(0, body.length - 10), header), [[PART - 1, PART]]);
+    expect(spoolFiles()).toEqual([]);
+    restarted.client.destroy();
     client.destroy();
+  });
+
+  it('uploads a file salvaged into the spool by a start that died before uploading it', async () => {
+    const key = newKey('mp3');
+    const salvaged = randomBytes(1000);
+    mkdirSync(join(spoolDir, dirname(key)), { recursive: true });
+    writeFileSync(join(spoolDir, key), salvaged);
+    const storage = new S3RecordingStorage(s3Options());
+    const partial = await storage.partial(key);
+    expect(partial?.size).toBe(1000);
+    await partial!.publish(Buffer.alloc(0), 1000);
+    await expectStored(storage, key, salvaged, []);
+    expect(spoolFiles()).toEqual([]);
+    storage.client.destroy();
+  });
+
+  it('has nothing to salvage where nothing was spooled', async () => {
+    const storage = new S3RecordingStorage(s3Options());
+    expect(await storage.partial(newKey())).toBeUndefined();
+    storage.client.destroy();
   });
 
   it('keeps files under the prefix', async () => {
