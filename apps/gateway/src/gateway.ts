@@ -15,7 +15,7 @@ import { AuthGuard } from './accounts/auth.guard.js';
 import type { BasicCredentials } from './accounts/credentials.js';
 import { RateLimiter } from './accounts/rate-limiter.js';
 import { ApiIdInterceptor } from './common/api-id.interceptor.js';
-import { bodyParsers, requestLog } from './common/http-pipeline.js';
+import { bodyParsers, requestLog, startupGate } from './common/http-pipeline.js';
 import { ExpressServerAdapter } from './common/express-server.js';
 import { createLogger, type Logger } from './common/logger.js';
 import { PlivoExceptionFilter } from './common/plivo-exception.filter.js';
@@ -101,7 +101,8 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
     logger: nestLogger(logger),
   });
   app.disable('x-powered-by');
-  app.use(assignApiId, requestLog(logger), ...bodyParsers(config.bodyLimitBytes));
+  const gate = startupGate();
+  app.use(assignApiId, requestLog(logger), gate.hold, ...bodyParsers(config.bodyLimitBytes));
 
   const accounts = app.get(AccountsService);
   const createdAccount = await accounts.bootstrap(config.accounts);
@@ -139,7 +140,9 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
   if (recovered.completed + recovered.failed > 0) logger.warn(recovered, 'recordings left unfinished by the last run were finished');
   const hungUp = await calls.hangUpStreamsCutOff();
   if (hungUp > 0) logger.warn({ participants: hungUp }, 'participants whose media streams the last run lost have hung up');
-  // Streams only now: one arriving earlier could take over a participant that is about to be hung up.
+  // Requests and streams only now: one arriving earlier could act on a recording about to be
+  // finished, or take over a participant about to be hung up.
+  gate.open();
   plane.attach(app.getHttpServer());
   dispatcher.start();
   const durationSweep = setInterval(() => {

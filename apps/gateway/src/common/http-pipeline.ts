@@ -47,3 +47,24 @@ export function requestLog(logger: Logger): RequestHandler {
     next();
   };
 }
+
+/**
+ * Holds requests until the gateway has finished starting, then lets them on in the order they came:
+ * before that, what a crash left unfinished is not recovered yet, and an answer could act on it
+ * (start recording would answer with a recording that is about to be finished). Liveness passes.
+ */
+export function startupGate(): { hold: RequestHandler; open(): void } {
+  let open = false;
+  let release!: () => void;
+  const opened = new Promise<void>((resolve) => (release = resolve));
+  return {
+    hold: (request, _response, next) => {
+      if (open || request.path === '/health/live') return next();
+      void opened.then(() => next());
+    },
+    open: () => {
+      open = true;
+      release();
+    },
+  };
+}

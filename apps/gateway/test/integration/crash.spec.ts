@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,14 +19,14 @@ const children: ChildProcess[] = [];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The gateway as its own process, so it can be killed outright. */
-async function startChild({ ownProcessGroup = false, env = {} as Record<string, string> } = {}): Promise<{ child: ChildProcess; url: string }> {
+async function startChild({ ownProcessGroup = false, env = {} as Record<string, string>, waitForBanner = true } = {}): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, [main], {
     detached: ownProcessGroup,
     env: { ...process.env, PORT: '0', DATA_DIR: dataDir, ACCOUNTS: `${AUTH_ID}:${AUTH_TOKEN}`, CALLBACK_ALLOW_PRIVATE: 'loopback', LOG_LEVEL: process.env.CRASH_LOG ?? 'warn', DATABASE_URL: '', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   children.push(child);
-  const url = await new Promise<string>((resolve, reject) => {
+  const banner = new Promise<string>((resolve, reject) => {
     let output = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString();
@@ -34,7 +35,18 @@ async function startChild({ ownProcessGroup = false, env = {} as Record<string, 
     });
     child.once('exit', (code) => reject(new Error(`gateway exited with ${code}: ${output}`)));
   });
-  return { child, url };
+  if (waitForBanner) return { child, url: await banner };
+  banner.catch(() => undefined);
+  return { child, url: '' };
+}
+
+/** A port nothing listens on now. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 /** Calls a child gateway's API as the test account; answers the status and the parsed body (if any). */
@@ -143,6 +155,29 @@ describe.skipIf(process.env.MPC_TEST_DB === 'postgres')('crash recovery', () => 
     } finally {
       await s3.stop();
     }
+  });
+
+  it('after SIGKILL, holds requests that come while the restart recovers, so a start makes a new recording rather than answering the one cut off', { timeout: 90_000 }, async () => {
+    const first = await startChild();
+    const api = apiOf(first.url);
+    await api('POST', 'MultiPartyCall/name_crash_window/Participant/', { role: 'Agent', from: '1', to: '2' });
+    const { body: cutOff } = await api('POST', 'MultiPartyCall/name_crash_window/Record/', { file_format: 'wav' });
+    await sleep(1500);
+    first.child.kill('SIGKILL');
+    await new Promise((resolve) => first.child.once('exit', resolve));
+
+    // The first request the new process takes, sent as soon as its port accepts connections.
+    const port = await freePort();
+    await startChild({ env: { PORT: String(port) }, waitForBanner: false });
+    const restarted = apiOf(`http://127.0.0.1:${port}`);
+    let started: { status: number; body: any } | undefined;
+    for (const deadline = Date.now() + 20_000; !started && Date.now() < deadline; ) {
+      started = await restarted('POST', 'MultiPartyCall/name_crash_window/Record/', { file_format: 'wav' }).catch(() => sleep(5).then(() => undefined));
+    }
+    expect(started?.status).toBe(202);
+    expect(started!.body.recording_id).not.toBe(cutOff.recording_id);
+    expect((await restarted('GET', `Recording/${cutOff.recording_id}/`)).body.recording_status).not.toBe('in-progress');
+    expect((await restarted('GET', 'MultiPartyCall/name_crash_window/')).body.recording).toBe('recording');
   });
 
   it('after a SIGKILL between a recording\'s stop and the gateway taking its finished file, completes it from the published file', { timeout: 90_000 }, async () => {
