@@ -233,7 +233,7 @@ export class RecordingsService {
     const usable = partial && salvage(recording.fileFormat, partial.head, partial.size);
     if (!partial || !usable) {
       await partial?.discard();
-      await this.fail(recording.recordingId, `${cause}, and no usable audio of this recording could be recovered from storage`);
+      await this.fail(recording.recordingId, `${cause}, and no usable audio of this recording could be recovered from storage`, { cutOff: true });
       return 'failed';
     }
     await partial.publish(usable.header, usable.keep);
@@ -298,14 +298,19 @@ export class RecordingsService {
     if (finished) await this.writeCallback(tx, log, finished, 'Completed', this.now());
   }
 
-  /** The recording cannot go on, or its file could not be finished: it ends as failed, with the reason. */
-  async fail(recordingId: string, reason: string): Promise<void> {
+  /**
+   * The recording cannot go on, or its file could not be finished: it ends as failed, with the
+   * reason. One `cutOff` by a stopped process, with no audio kept of its last stretch, ends where that
+   * stretch began: when the process stopped is not known, and the time since is no recording.
+   */
+  async fail(recordingId: string, reason: string, { cutOff = false } = {}): Promise<void> {
     await this.inTransaction(async (tx, log) => {
       const [recording] = await this.recordings.byIds(tx, [recordingId]);
       if (!recording || recording.status === 'failed') return;
       await this.recordings.update(tx, recordingId, { failureReason: reason });
       if (isLive(recording.status)) {
-        await this.transition(tx, { ...recording, failureReason: reason }, 'fail', log);
+        const at = cutOff ? endOfRecordedAudio(recording, recording.recordedMs, this.now()) : this.now();
+        await this.transition(tx, { ...recording, failureReason: reason }, 'fail', log, { at });
       } else {
         // Completed on the API, but the file could not be made: the recording has failed after all.
         const failed = { ...recording, status: 'failed' as const, failureReason: reason };
