@@ -7,6 +7,9 @@ import { attemptDelivery } from './http-delivery.js';
 import type { AttemptResult, OutboxRepository } from './outbox.repository.js';
 import { delivered, parseCallbackUrl, retriable, retryDelayMs } from './retry-policy.js';
 
+/** How long a stop lets deliveries in flight finish before it cuts them off. */
+const STOP_GRACE_MS = 2000;
+
 export interface DispatcherOptions {
   pollMs: number;
   /** Deliveries in flight at once, across receivers; one per recording at a time. */
@@ -26,9 +29,12 @@ export class CallbackDispatcher {
   private readonly deliveries = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private polling = false;
+  private lastClaimAt = -Infinity;
   private pollAgain = false;
   private flushing: Promise<void> | undefined;
   private stopped = true;
+  /** Aborted when a stop has waited long enough: attempts cut off are not logged, and go again at the next start. */
+  private readonly cut = new AbortController();
 
   constructor(
     private readonly db: Database,
@@ -47,7 +53,9 @@ export class CallbackDispatcher {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
+    const grace = setTimeout(() => this.cut.abort(), STOP_GRACE_MS);
     await Promise.allSettled(this.deliveries);
+    clearTimeout(grace);
     await this.flush();
   }
 
@@ -72,15 +80,20 @@ export class CallbackDispatcher {
 
   private async poll(): Promise<void> {
     const room = this.options.concurrency - this.busy.size;
-    // Claim in batches while busy: one query per free slot would make the database the limit.
-    if (room <= 0 || (this.busy.size > 0 && room < Math.min(16, this.options.concurrency))) return;
+    if (room <= 0) return;
+    // Claim in batches while busy, as one query per free slot would make the database the limit;
+    // but no free slot waits longer than a poll, or slow receivers would hold up everyone else.
+    const batch = Math.min(16, this.options.concurrency);
+    if (this.busy.size > 0 && room < batch && performance.now() - this.lastClaimAt < this.options.pollMs) return;
+    this.lastClaimAt = performance.now();
     const due = await this.outbox.due(this.db, new Date(), room + this.busy.size);
     for (const event of due) {
       if (this.busy.has(event.recordingId) || this.busy.size >= this.options.concurrency) continue;
       this.busy.add(event.recordingId);
       const delivery = this.deliver(event)
         .then((result) => {
-          this.finished.push({ recordingId: event.recordingId, result });
+          if (result) this.finished.push({ recordingId: event.recordingId, result });
+          else this.busy.delete(event.recordingId);
         })
         .catch((error: unknown) => {
           this.logger.error({ err: error, event_id: event.id }, 'callback delivery failed');
@@ -117,14 +130,19 @@ export class CallbackDispatcher {
     }
   }
 
-  private async deliver(event: CallbackEventRow): Promise<AttemptResult> {
+  /** One attempt, and what to log of it; nothing when a stop cut it off. */
+  private async deliver(event: CallbackEventRow): Promise<AttemptResult | undefined> {
     const account = await this.accounts.find(event.authId);
     const { url, policy } = parseCallbackUrl(event.url);
     const started = performance.now();
     const attemptedAt = new Date();
     const outcome = account
-      ? await attemptDelivery({ url, method: event.method, params: event.params, authToken: account.authToken, policy }, this.options.access)
+      ? await attemptDelivery({ url, method: event.method, params: event.params, authToken: account.authToken, policy }, this.options.access, this.cut.signal)
       : ({ kind: 'refused', error: 'the account no longer exists' } as const);
+    if (this.cut.signal.aborted && !delivered(outcome)) {
+      this.logger.warn({ event_id: event.id, recording_id: event.recordingId, event: event.eventName }, 'callback attempt cut off by the stop; it goes again at the next start');
+      return undefined;
+    }
     const latencyMs = Math.round(performance.now() - started);
     const attempts = event.attempts + 1;
     const ok = delivered(outcome);

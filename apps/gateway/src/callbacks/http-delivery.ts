@@ -55,7 +55,7 @@ export function signedRequest({ url, method, params, authToken }: Omit<Delivery,
  * One attempt: connect within ct, get the answer within rt, all within tt. Redirects are not
  * followed (a 3xx is an answer that does not acknowledge the event).
  */
-export function attemptDelivery(delivery: Delivery, access: PrivateAccess): Promise<AttemptOutcome> {
+export function attemptDelivery(delivery: Delivery, access: PrivateAccess, signal?: AbortSignal): Promise<AttemptOutcome> {
   const { target, headers, body } = signedRequest(delivery);
   const { policy } = delivery;
   const url = new URL(target);
@@ -71,6 +71,7 @@ export function attemptDelivery(delivery: Delivery, access: PrivateAccess): Prom
       settled = true;
       clearTimeout(connectTimer);
       clearTimeout(totalTimer);
+      signal?.removeEventListener('abort', cut);
       // An answered request leaves its connection to the agent for reuse; anything else is cut.
       if (outcome.kind !== 'status') request.destroy();
       resolve(outcome);
@@ -83,6 +84,8 @@ export function attemptDelivery(delivery: Delivery, access: PrivateAccess): Prom
     });
     const connectTimer = setTimeout(() => finish({ kind: 'ct', error: `no connection within ${policy.connectTimeoutMs} ms` }), policy.connectTimeoutMs);
     const totalTimer = setTimeout(() => finish({ kind: 'rt', error: `no answer within the total timeout of ${policy.totalTimeoutMs} ms` }), policy.totalTimeoutMs);
+    const cut = () => finish({ kind: 'rt', error: 'cut off: the gateway is stopping' });
+    signal?.addEventListener('abort', cut);
     request.on('socket', (socket) => {
       const connected = () => {
         clearTimeout(connectTimer);

@@ -223,6 +223,66 @@ describe('delivery faults', () => {
   });
 });
 
+describe('callback delivery with few slots', () => {
+  let small: TestGateway;
+  beforeAll(async () => {
+    small = await startTestGateway({ CALLBACK_CONCURRENCY: '4' });
+  });
+  afterAll(() => small?.stop());
+
+  it('delivers to a fast receiver while a slow one holds a slot', async () => {
+    const smallApi = apiOf(() => small);
+    const slow = new CallbackReceiver(AUTH_TOKEN);
+    const slowUrl = await slow.start();
+    slow.respond = (_callback, response) => void setTimeout(() => response.end('late'), 4000);
+    try {
+      const record = async (name: string, url: string) => {
+        await smallApi('POST', `MultiPartyCall/name_${name}/Participant/`, { role: 'Agent', from: '1', to: '2', stay_alone: true });
+        return (await smallApi('POST', `MultiPartyCall/name_${name}/Record/`, { recording_callback_url: url })).body.recording_id as string;
+      };
+      const held = await record('slots_slow', `${slowUrl}/slow#rt=10000`);
+      await slow.waitFor(1, held);
+      const sentAt = performance.now();
+      const quick = await record('slots_fast', `${receiverUrl}/fast`);
+      await receiver.waitFor(1, quick, 3000);
+      expect(performance.now() - sentAt).toBeLessThan(1500);
+    } finally {
+      await slow.stop();
+    }
+  });
+});
+
+describe.skipIf(process.env.MPC_TEST_DB === 'postgres')('a stop with a delivery in flight', () => {
+  it('cuts the delivery off after a grace period, and sends it again at the next start', { timeout: 30_000 }, async () => {
+    const first = await startTestGateway();
+    const slow = new CallbackReceiver(AUTH_TOKEN);
+    const slowUrl = await slow.start();
+    slow.respond = () => undefined; // never answers while the first gateway runs
+    let restarted: TestGateway | undefined;
+    try {
+      const firstApi = apiOf(() => first);
+      await firstApi('POST', 'MultiPartyCall/name_stop_cut/Participant/', { role: 'Agent', from: '1', to: '2', stay_alone: true });
+      const { recording_id: id } = (await firstApi('POST', 'MultiPartyCall/name_stop_cut/Record/', { recording_callback_url: `${slowUrl}/cut` })).body;
+      await slow.waitFor(1, id);
+      const stopping = performance.now();
+      await first.close();
+      expect(performance.now() - stopping).toBeLessThan(4000);
+
+      slow.respond = (_callback, response) => response.end('ok');
+      restarted = await startTestGateway({}, first.dataDir);
+      const [, again] = await slow.waitFor(2, id);
+      expect(again!.params.EventName).toBe('MPCRecordingInitiated');
+      await sleep(300);
+      const deliveries = (await apiOf(() => restarted!)('GET', `Recording/${id}/Callback/`)).body.objects;
+      expect(deliveries[0].status).toBe('delivered');
+      expect(deliveries[0].attempts).toHaveLength(1);
+    } finally {
+      await slow.stop();
+      await restarted?.stop();
+    }
+  });
+});
+
 describe('callback address guard', () => {
   it('refuses private and metadata addresses when registered, unless allowed', async () => {
     const strict = await startTestGateway({ CALLBACK_ALLOW_PRIVATE: 'none' });
