@@ -1,5 +1,5 @@
 import type { CanActivate, ExecutionContext } from '@nestjs/common';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { operationOf } from '../common/contract-route.js';
 import { ApiError } from '../common/error-catalog.js';
 import { contextOf } from '../common/request-context.js';
@@ -26,7 +26,11 @@ export class AuthGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<Request>();
     const credentials = parseBasicAuth(request.headers.authorization);
     const account = credentials && (await this.accounts.authenticate(credentials));
-    if (!account || request.params.auth_id !== account.authId) throw new ApiError('authentication_failed');
+    if (!account || request.params.auth_id !== account.authId) {
+      // A browser or a player asks for credentials only when challenged; API clients send them anyway.
+      if (operation === 'getRecordingFile') context.switchToHttp().getResponse<Response>().setHeader('WWW-Authenticate', 'Basic realm="recordings", charset="UTF-8"');
+      throw new ApiError('authentication_failed');
+    }
     if (!this.rateLimiter.take(account.authId)) {
       throw new ApiError('rate_limited', 'too many requests: the account is over its rate limit, retry shortly');
     }

@@ -2,7 +2,7 @@ import { operations, type Operation } from '@mpc/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expressPath } from '../../dist/common/contract-paths.js';
 import { okApiOf } from '../support/api.js';
-import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { AUTH_ID, OTHER_AUTH_ID, OTHER_AUTH_TOKEN, startTestGateway, type TestGateway } from '../support/gateway.js';
 
 let gateway: TestGateway;
 
@@ -207,6 +207,37 @@ describe('rate limit', () => {
       expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429]);
     } finally {
       await limited.stop();
+    }
+  });
+});
+
+describe('recording files behind credentials (RECORDING_MEDIA_AUTH=true)', () => {
+  it('challenges a download without the account\'s credentials, in Plivo\'s body, and serves it with them', async () => {
+    const guarded = await startTestGateway({ RECORDING_MEDIA_AUTH: 'true' });
+    try {
+      const api = (method: string, path: string, body?: unknown) =>
+        fetch(`${guarded.api}/${path}`, { method, headers: { authorization: guarded.auth, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      await api('POST', 'MultiPartyCall/name_guarded/Participant/', { role: 'Agent', from: '1', to: '2', stay_alone: true });
+      const { recording_url: url } = (await (await api('POST', 'MultiPartyCall/name_guarded/Record/', { file_format: 'wav' })).json()) as { recording_url: string };
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await api('DELETE', 'MultiPartyCall/name_guarded/Record/', {});
+      let served: Response | undefined;
+      for (let attempt = 0; attempt < 50 && served?.status !== 200; attempt += 1) {
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+        served = await fetch(url, { headers: { authorization: guarded.auth } });
+      }
+      expect(served!.status).toBe(200);
+      expect(served!.headers.get('content-type')).toBe('audio/wav');
+
+      const other = `Basic ${Buffer.from(`${OTHER_AUTH_ID}:${OTHER_AUTH_TOKEN}`).toString('base64')}`;
+      for (const headers of [{}, { authorization: other }, { authorization: `Basic ${Buffer.from(`${AUTH_ID}:wrong`).toString('base64')}` }]) {
+        const refused = await fetch(url, { headers });
+        expect(refused.status).toBe(401);
+        expect(refused.headers.get('www-authenticate')).toMatch(/^Basic realm=/);
+        expect(Object.keys((await refused.json()) as object).sort()).toEqual(['api_id', 'error']);
+      }
+    } finally {
+      await guarded.stop();
     }
   });
 });
