@@ -19,6 +19,7 @@ import { bodyParsers, requestLog, startupGate } from './common/http-pipeline.js'
 import { ExpressServerAdapter } from './common/express-server.js';
 import { createLogger, type Logger } from './common/logger.js';
 import { PlivoExceptionFilter } from './common/plivo-exception.filter.js';
+import { watchEventLoop } from './common/stall-watchdog.js';
 import { PublicUrls } from './common/public-urls.js';
 import { assignApiId } from './common/request-context.js';
 import type { Config } from './config/config.js';
@@ -89,6 +90,8 @@ function logMaintenance(logger: Logger, done: MaintenanceDone, ms: number): void
 /** Opens the database, applies migrations and accounts, and serves the API on the configured port. */
 export async function startGateway(config: Config, overrides: GatewayOverrides = {}): Promise<RunningGateway> {
   const logger = overrides.logger ?? createLogger(config.logLevel);
+  // From the start: opening the database after a crash can get stuck as well as using it.
+  const watchdog = watchEventLoop();
   const database = await openDatabase({ ...config, logger });
   const urls = new PublicUrls();
   const storage = overrides.storage ?? configuredStorage(config);
@@ -173,6 +176,7 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
         layer.route ? Object.keys(layer.route.methods).map((method) => ({ method, path: layer.route!.path })) : [],
       ),
     close: async () => {
+      await watchdog.stop();
       clearInterval(durationSweep);
       clearInterval(maintenance);
       await plane.stop();
