@@ -5,6 +5,7 @@ import { verifyV3 } from '@mpc/client';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { parseBasicAuth, type BasicCredentials } from '../accounts/credentials.js';
 import { ApiError } from '../common/error-catalog.js';
+import { retryUntilDone } from '../common/retry.js';
 import type { Logger } from '../common/logger.js';
 import type { AccountRow, MpcRow, ParticipantRow } from '../persistence/schema.js';
 import type { RecorderService } from '../recorder/recorder.service.js';
@@ -93,6 +94,7 @@ export class MediaIngress {
   private readonly live = new Map<string, Set<LiveStream>>();
   /** Streams joining, by call leg: whether each took the call over. */
   private readonly joins = new Map<string, Promise<boolean>>();
+  private closing = false;
 
   constructor(
     private readonly control: StreamControl,
@@ -116,6 +118,7 @@ export class MediaIngress {
 
   /** Closes every stream, and waits (up to `timeoutMs`) until their participants' hangups are recorded. */
   async close(timeoutMs = 5000): Promise<void> {
+    this.closing = true;
     for (const client of this.server.clients) client.close(1001, 'gateway shutting down');
     this.server.close();
     const deadline = performance.now() + timeoutMs;
@@ -139,9 +142,18 @@ export class MediaIngress {
     }
   }
 
+  /**
+   * Records the hangup, again while the database cannot take it (a server that is down comes back),
+   * until the streams close for a stop: the restart hangs up participants whose streams were cut.
+   */
   private recordHangup(callUuid: string, hangup: () => Promise<void>): void {
     const previous = this.hangups.get(callUuid) ?? Promise.resolve();
-    const done: Promise<void> = previous.then(hangup).catch((error: unknown) => this.logger.error({ err: error }, 'hangup failed'));
+    const retried = () =>
+      retryUntilDone(hangup, {
+        giveUp: () => this.closing,
+        onFailure: (error, failures) => this.logger.warn({ err: error, call_uuid: callUuid, failures }, 'recording a hangup failed; trying again'),
+      });
+    const done: Promise<void> = previous.then(retried).then(() => undefined);
     this.hangups.set(callUuid, done);
     void done.finally(() => {
       if (this.hangups.get(callUuid) === done) this.hangups.delete(callUuid);

@@ -1,15 +1,15 @@
 import pino from 'pino';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { ParticipantRow, RecordingRow } from '../persistence/schema.js';
 import type { RecordingStorage, RecordingWriter } from '../storage/recording-storage.js';
 import type { EncoderFactory } from './audio-encoder.js';
-import { RecorderService } from './recorder.service.js';
+import { RecorderService, type RecordingFiles } from './recorder.service.js';
 
 const MPC = { mpcUuid: 'mpc-1', authId: 'MAUNIT0000000000001', mpcName: 'unit' };
 const FRAME = 160; // 20 ms at 8 kHz
 
 /** A recorder on a clock the test moves, whose one recording's samples the test reads. */
-function recorderWithCapture() {
+function recorderWithCapture(fileFinished: RecordingFiles['fileFinished'] = async () => undefined) {
   const clock = { now: 0 };
   const samples: number[] = [];
   const encoders: EncoderFactory = {
@@ -27,7 +27,7 @@ function recorderWithCapture() {
   const storage: RecordingStorage = { create: async () => writer, partial: async () => undefined, get: async () => undefined, delete: async () => undefined };
   const recorder = new RecorderService(storage, encoders, pino({ level: 'silent' }), { jitterMs: 0, tickMs: 20 }, () => clock.now);
   const failures: string[] = [];
-  recorder.bindFiles({ fileFinished: async () => undefined, fail: async (_id, reason) => void failures.push(reason) });
+  recorder.bindFiles({ fileFinished, fail: async (_id, reason) => void failures.push(reason) });
   return { recorder, clock, samples, failures };
 }
 
@@ -69,5 +69,24 @@ describe('RecorderService', () => {
     capture.recorder.participantsChanged({ ...MPC, present: [], ended: true });
     const samples = await recordOneSecond(capture, true);
     expect(samples.every((sample) => sample === 1000)).toBe(true);
+  });
+
+  it('tells a finished file again while the database refuses it, rather than failing the recording', async () => {
+    let told = 0;
+    const capture = recorderWithCapture(async () => {
+      told += 1;
+      if (told < 3) throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
+    });
+    const sourceId = capture.recorder.streamStarted(MPC.mpcUuid, 'c1', 8000, true);
+    const recording = { recordingId: 'r1', mpcUuid: MPC.mpcUuid, authId: MPC.authId, fileFormat: 'wav', scope: 'mpc', trackType: null } as unknown as RecordingRow;
+    capture.recorder.recordingsChanged([{ recording, event: 'Initiated', at: new Date() }]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    capture.recorder.streamAudio(MPC.mpcUuid, sourceId, 0, new Int16Array(FRAME));
+    capture.recorder.recordingsChanged([{ recording, event: 'Completed', at: new Date() }]);
+    capture.clock.now = 100; // the mix passes the stop at its next tick
+    capture.recorder.start();
+    await vi.waitFor(() => expect(told).toBe(3), { timeout: 3000 });
+    await capture.recorder.stop();
+    expect(capture.failures).toEqual([]);
   });
 });

@@ -1,4 +1,5 @@
 import type { Logger } from '../common/logger.js';
+import { retryUntilDone } from '../common/retry.js';
 import type { ParticipantsChange, RecordingChange, RecordingObserver } from '../recordings/recording-observer.js';
 import { storageKey, type RecordingStorage } from '../storage/recording-storage.js';
 import type { EncoderFactory } from './audio-encoder.js';
@@ -49,6 +50,8 @@ export class RecorderService implements RecordingObserver {
   private readonly audible = new Map<string, Map<string, boolean>>();
   private timer: NodeJS.Timeout | undefined;
   private lastTick = 0;
+  /** Once stopping, what the database refuses is left to the restart. */
+  private stopping = false;
   private lateFrames = 0;
   /** Tick lateness samples (ms), for the metrics and the capacity benchmark. */
   readonly tickLag: number[] = [];
@@ -78,6 +81,7 @@ export class RecorderService implements RecordingObserver {
    * frame can come: the jitter window is mixed too, rather than lost.
    */
   async stop(): Promise<void> {
+    this.stopping = true;
     clearInterval(this.timer);
     const now = this.clock();
     for (const engine of this.engines.values()) {
@@ -90,6 +94,7 @@ export class RecorderService implements RecordingObserver {
 
   /** The process is about to die: what each unfinished file has queued is written out, for its salvage. */
   async persist(): Promise<void> {
+    this.stopping = true;
     clearInterval(this.timer);
     await Promise.all(this.allSinks().map((sink) => sink.persist().catch(() => undefined)));
   }
@@ -208,16 +213,29 @@ export class RecorderService implements RecordingObserver {
   }
 
   private async finish(sink: RecordingSink): Promise<void> {
+    let file: Awaited<ReturnType<RecordingSink['finish']>>;
     try {
       if (sink.failure) throw sink.failure;
-      const file = await sink.finish();
-      await this.files.fileFinished(sink.recordingId, { ...file, sampleRate: sink.sampleRate });
-      this.logger.info({ recording_id: sink.recordingId, bytes: file.bytes, duration_ms: file.durationMs }, 'recording file finished');
+      file = await sink.finish();
     } catch (error) {
       this.logger.error({ recording_id: sink.recordingId, err: error }, 'recording file failed');
       await sink.abort().catch(() => undefined);
-      await this.files.fail(sink.recordingId, `the recording file could not be written: ${(error as Error).message}`);
+      await this.tell(sink.recordingId, 'its failure', () => this.files.fail(sink.recordingId, `the recording file could not be written: ${(error as Error).message}`));
+      return;
     }
+    this.logger.info({ recording_id: sink.recordingId, bytes: file.bytes, duration_ms: file.durationMs }, 'recording file finished');
+    await this.tell(sink.recordingId, 'its file', () => this.files.fileFinished(sink.recordingId, { ...file, sampleRate: sink.sampleRate }));
+  }
+
+  /**
+   * Tells the recordings service what became of a recording, again while the database cannot take
+   * it (a server that is down comes back), until the recorder stops: the restart then finds the file.
+   */
+  private async tell(recordingId: string, what: string, telling: () => Promise<void>): Promise<void> {
+    await retryUntilDone(telling, {
+      giveUp: () => this.stopping,
+      onFailure: (error, failures) => this.logger.warn({ recording_id: recordingId, err: error, failures }, `recording ${what} could not be recorded in the database; trying again`),
+    });
   }
 
   private chain(recordingId: string, step: () => Promise<void>): void {
@@ -226,7 +244,7 @@ export class RecorderService implements RecordingObserver {
       .then(step)
       .catch((error: unknown) => {
         this.logger.error({ recording_id: recordingId, err: error }, 'recorder step failed');
-        return this.files.fail(recordingId, `the recorder failed: ${(error as Error).message}`).catch(() => undefined);
+        return this.tell(recordingId, 'its failure', () => this.files.fail(recordingId, `the recorder failed: ${(error as Error).message}`));
       })
       .finally(() => {
         if (this.chains.get(recordingId) === next) this.chains.delete(recordingId);

@@ -1,0 +1,24 @@
+/** The waits between attempts: doubling from 250 ms, at most 5 s. */
+export const retryDelayMs = (failures: number) => Math.min(5000, 250 * 2 ** (failures - 1));
+
+/**
+ * Runs `attempt` until it succeeds, waiting longer after each failure, as for a write the database
+ * refused while it was unreachable. Stops trying once `giveUp()` says so (the process is stopping,
+ * and its restart takes over); answers whether the attempt succeeded.
+ */
+export async function retryUntilDone(
+  attempt: () => Promise<void>,
+  { giveUp, onFailure }: { giveUp: () => boolean; onFailure: (error: unknown, failures: number) => void },
+): Promise<boolean> {
+  for (let failures = 1; ; failures += 1) {
+    try {
+      await attempt();
+      return true;
+    } catch (error) {
+      onFailure(error, failures);
+      if (giveUp()) return false;
+      await new Promise((resolve) => setTimeout(resolve, retryDelayMs(failures)));
+      if (giveUp()) return false;
+    }
+  }
+}
