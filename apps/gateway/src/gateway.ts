@@ -104,7 +104,7 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
     logger: nestLogger(logger),
   });
   app.disable('x-powered-by');
-  const gate = startupGate();
+  const gate = startupGate(app.getHttpServer());
   app.use(assignApiId, requestLog(logger), gate.hold, ...bodyParsers(config.bodyLimitBytes));
 
   const accounts = app.get(AccountsService);
@@ -145,8 +145,8 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
   if (hungUp > 0) logger.warn({ participants: hungUp }, 'participants whose media streams the last run lost have hung up');
   // Requests and streams only now: one arriving earlier could act on a recording about to be
   // finished, or take over a participant about to be hung up.
-  gate.open();
   plane.attach(app.getHttpServer());
+  gate.open();
   dispatcher.start();
   const durationSweep = setInterval(() => {
     calls.endOverdue().catch((error: unknown) => logger.error({ err: error }, 'ending overdue MPCs failed'));

@@ -1,3 +1,5 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { ApiError } from './error-catalog.js';
 import type { Logger } from './logger.js';
@@ -49,22 +51,29 @@ export function requestLog(logger: Logger): RequestHandler {
 }
 
 /**
- * Holds requests until the gateway has finished starting, then lets them on in the order they came:
- * before that, what a crash left unfinished is not recovered yet, and an answer could act on it
- * (start recording would answer with a recording that is about to be finished). Liveness passes.
+ * Holds requests, and stream upgrades, until the gateway has finished starting, then lets them on
+ * in the order they came: before that, what a crash left unfinished is not recovered yet, and an
+ * answer could act on it (start recording would answer with a recording that is about to be
+ * finished, a stream could take over a participant about to be hung up). Liveness passes.
  */
-export function startupGate(): { hold: RequestHandler; open(): void } {
+export function startupGate(server: Server): { hold: RequestHandler; open(): void } {
   let open = false;
   let release!: () => void;
   const opened = new Promise<void>((resolve) => (release = resolve));
+  const upgrades: [IncomingMessage, Duplex, Buffer][] = [];
+  const holdUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => void upgrades.push([request, socket, head]);
+  server.on('upgrade', holdUpgrade);
   return {
     hold: (request, _response, next) => {
       if (open || request.path === '/health/live') return next();
       void opened.then(() => next());
     },
+    /** Once the streams' own upgrade handler is attached. */
     open: () => {
       open = true;
       release();
+      server.off('upgrade', holdUpgrade);
+      for (const [request, socket, head] of upgrades.splice(0)) server.emit('upgrade', request, socket, head);
     },
   };
 }

@@ -161,6 +161,7 @@ describe.skipIf(process.env.MPC_TEST_DB === 'postgres')('crash recovery', () => 
     const first = await startChild({ ownProcessGroup: true });
     const api = apiOf(first.url);
     await api('POST', 'MultiPartyCall/name_crash_window/Participant/', { role: 'Agent', from: '1', to: '2' });
+    const { body: customer } = await api('POST', 'MultiPartyCall/name_crash_window/Participant/', { role: 'Customer', from: '3', to: '4' });
     const { body: cutOff } = await api('POST', 'MultiPartyCall/name_crash_window/Record/', { file_format: 'wav' });
     await sleep(200); // less than a write batch may wait: nothing of it is written yet
     // The media shards die too, as in a power cut, so they cannot write out what they hold either.
@@ -172,16 +173,34 @@ describe.skipIf(process.env.MPC_TEST_DB === 'postgres')('crash recovery', () => 
     const port = await freePort();
     await startChild({ env: { PORT: String(port) }, waitForBanner: false });
     const restarted = apiOf(`http://127.0.0.1:${port}`);
+    // A stream too: it waits for the recovery as well, rather than being refused.
+    const streamUrl = String(customer.calls[0].stream_url).replace(/^ws:\/\/[^/]+/, `ws://127.0.0.1:${port}`);
+    const streaming = (async () => {
+      for (const deadline = Date.now() + 20_000; Date.now() < deadline; ) {
+        const stream = new ToneStream({ url: streamUrl, framing: 'plivo-mulaw', frequency: 660 });
+        const refused = await stream.opened.then(() => undefined, (error: NodeJS.ErrnoException) => error);
+        if (!refused) return stream;
+        if (refused.code !== 'ECONNREFUSED') throw refused;
+        await sleep(5);
+      }
+      throw new Error('the restarted gateway never took the stream');
+    })();
     let started: { status: number; body: any } | undefined;
     for (const deadline = Date.now() + 20_000; !started && Date.now() < deadline; ) {
       started = await restarted('POST', 'MultiPartyCall/name_crash_window/Record/', { file_format: 'wav' }).catch(() => sleep(5).then(() => undefined));
     }
+    const stream = await streaming;
+    await stream.start();
     expect(started?.status).toBe(202);
     expect(started!.body.recording_id).not.toBe(cutOff.recording_id);
     const { body: failed } = await restarted('GET', `Recording/${cutOff.recording_id}/`);
     expect(failed.recording_status).toBe('failed');
     expect(Number(failed.recording_duration_ms)).toBeLessThan(1000);
     expect((await restarted('GET', 'MultiPartyCall/name_crash_window/')).body.recording).toBe('recording');
+    await sleep(300);
+    await stream.hangup();
+    // Closed on its stop message, not refused when it started (4404, 4400).
+    expect(await stream.closed).toEqual({ code: 1000, reason: 'stream stopped' });
   });
 
   it('after a SIGKILL between a recording\'s stop and the gateway taking its finished file, completes it from the published file', { timeout: 90_000 }, async () => {
