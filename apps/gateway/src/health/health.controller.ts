@@ -4,6 +4,9 @@ import { DATABASE, MEDIA_PLANE } from '../gateway.tokens.js';
 import type { OpenDatabase } from '../persistence/database.js';
 import type { MediaPlane } from '../recordings/recording-observer.js';
 
+/** How long readiness waits for the database: a probe must hear "no" rather than nothing. */
+export const READY_TIMEOUT_MS = 2000;
+
 @Controller('health')
 export class HealthController {
   constructor(
@@ -25,15 +28,21 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** The database answers, so requests can be served. */
+  /** The database answers, within 2 s, so requests can be served. */
   @Get('ready')
   async ready(@Res({ passthrough: true }) response: Response) {
+    let timer: NodeJS.Timeout | undefined;
+    const silence = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${READY_TIMEOUT_MS / 1000} s`)), READY_TIMEOUT_MS);
+    });
     try {
-      await this.database.ping();
+      await Promise.race([this.database.ping(), silence]);
       return { status: 'ok', database: 'ok' };
     } catch (error) {
       response.status(HttpStatus.SERVICE_UNAVAILABLE);
       return { status: 'unavailable', database: String(error) };
+    } finally {
+      clearTimeout(timer);
     }
   }
 }
