@@ -15,7 +15,7 @@ import { AuthGuard } from './accounts/auth.guard.js';
 import type { BasicCredentials } from './accounts/credentials.js';
 import { RateLimiter } from './accounts/rate-limiter.js';
 import { ApiIdInterceptor } from './common/api-id.interceptor.js';
-import { bodyParsers, requestLog, startupGate } from './common/http-pipeline.js';
+import { bodyParsers, credentialsBeforeBodies, requestLog, startupGate } from './common/http-pipeline.js';
 import { ExpressServerAdapter } from './common/express-server.js';
 import { createLogger, type Logger } from './common/logger.js';
 import { PlivoExceptionFilter } from './common/plivo-exception.filter.js';
@@ -105,9 +105,9 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
   });
   app.disable('x-powered-by');
   const gate = startupGate(app.getHttpServer());
-  app.use(assignApiId, requestLog(logger), gate.hold, ...bodyParsers(config.bodyLimitBytes));
-
   const accounts = app.get(AccountsService);
+  app.use(assignApiId, requestLog(logger), gate.hold, credentialsBeforeBodies((credentials) => accounts.authenticate(credentials)), ...bodyParsers(config.bodyLimitBytes));
+
   const createdAccount = await accounts.bootstrap(config.accounts);
   app.useGlobalGuards(new AuthGuard(accounts, new RateLimiter(config.rateLimit.requests, config.rateLimit.windowMs), config.recordingMediaAuth));
   app.useGlobalInterceptors(new ApiIdInterceptor());

@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { parseBasicAuth, type BasicCredentials } from '../accounts/credentials.js';
 import { ApiError } from './error-catalog.js';
 import type { Logger } from './logger.js';
 import { contextOf } from './request-context.js';
@@ -26,6 +27,25 @@ export function bodyParsers(limitBytes: number): RequestHandler[] {
       sendError(request, response, apiError);
     });
   });
+}
+
+/**
+ * Refuses a request that carries a body without valid credentials before the body is read: parsing
+ * bodies is the costliest thing a caller without credentials could make the gateway do. No route
+ * that takes a body is public. The connection is closed rather than the body read to its end.
+ */
+export function credentialsBeforeBodies(authenticate: (credentials: BasicCredentials) => Promise<unknown>): RequestHandler {
+  return (request, response, next) => {
+    const hasBody = request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
+    if (!hasBody) return next();
+    const refuse = () => {
+      response.setHeader('Connection', 'close');
+      sendError(request, response, new ApiError('authentication_failed'));
+    };
+    const credentials = parseBasicAuth(request.headers.authorization);
+    if (!credentials) return refuse();
+    authenticate(credentials).then((account) => (account ? next() : refuse()), next);
+  };
 }
 
 /** One structured line per request, naming its api_id, once the response is sent. */

@@ -42,6 +42,9 @@ const cases: BadRequest[] = [
   { name: 'wrong password', method: 'POST', path: () => 'MultiPartyCall/name_bad/Record/Pause/', body: '{}', auth: 'wrong-password', status: 401, error: /^authentication failed$/ },
   { name: 'no credentials', method: 'DELETE', path: () => 'MultiPartyCall/name_bad/', body: '{}', auth: '', status: 401, error: /^authentication failed$/ },
   { name: 'malformed JSON', method: 'POST', path: () => 'MultiPartyCall/name_bad/Record/', body: '{"file_format":', status: 400, error: /not valid JSON/ },
+  // Refused on its credentials before its body is read: parsing is no work to make for a caller without them.
+  { name: 'a malformed 1 MB body without credentials', method: 'POST', path: () => 'MultiPartyCall/name_bad/Record/', body: `{"pad":"${'x'.repeat(1024 * 1024 - 20)}`, auth: '', status: 401, error: /^authentication failed$/ },
+  { name: 'a malformed body with a wrong password', method: 'POST', path: () => 'MultiPartyCall/name_bad/Record/', body: '{"file_format":', auth: 'wrong-password', status: 401, error: /^authentication failed$/ },
   { name: 'JSON that is not an object', method: 'POST', path: () => 'MultiPartyCall/name_bad/Record/', body: '["mp3"]', status: 400, error: /must be a JSON object/ },
   { name: 'a 10 MB body', method: 'POST', path: () => 'MultiPartyCall/name_bad/Record/', body: JSON.stringify({ pad: 'x'.repeat(10 * 1024 * 1024) }), status: 413, error: /request body larger than/ },
   { name: 'name_a%2Fb', method: 'POST', path: () => 'MultiPartyCall/name_a%2Fb/Record/', body: '{}', status: 400, error: /friendly name may not contain/ },
