@@ -20,6 +20,7 @@ import { ExpressServerAdapter } from './common/express-server.js';
 import { createLogger, type Logger } from './common/logger.js';
 import { PlivoExceptionFilter } from './common/plivo-exception.filter.js';
 import { watchEventLoop } from './common/stall-watchdog.js';
+import { ensureWritableDir } from './common/writable-dir.js';
 import { PublicUrls } from './common/public-urls.js';
 import { assignApiId } from './common/request-context.js';
 import type { Config } from './config/config.js';
@@ -92,6 +93,8 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
   const logger = overrides.logger ?? createLogger(config.logLevel);
   // From the start: opening the database after a crash can get stuck as well as using it.
   const watchdog = watchEventLoop();
+  ensureWritableDir(config.dataDir, 'DATA_DIR');
+  if (!overrides.storage) ensureWritableDir(join(config.dataDir, config.storage.kind === 's3' ? 'spool' : 'recordings'), 'The recordings directory');
   const database = await openDatabase({ ...config, logger });
   const urls = new PublicUrls();
   const storage = overrides.storage ?? configuredStorage(config);

@@ -49,7 +49,19 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void stop('SIGTERM'));
 }
 
+/** An error's message and those of its causes (a failed query's is the database's own), then where it came from. */
+function describeFailure(error: unknown): string {
+  const lines: string[] = [];
+  let innermost = error;
+  for (let cause = error; cause !== undefined; cause = cause instanceof Error ? cause.cause : undefined) {
+    lines.push(lines.length === 0 ? String(cause instanceof Error ? cause.message : cause) : `  because: ${cause instanceof Error ? cause.message : String(cause)}`);
+    innermost = cause;
+  }
+  if (innermost instanceof Error && innermost.stack) lines.push(innermost.stack.split('\n').slice(1).join('\n'));
+  return lines.join('\n');
+}
+
 main().catch((error: unknown) => {
-  process.stderr.write(`the gateway could not start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(`the gateway could not start: ${describeFailure(error)}\n`);
   process.exit(1);
 });
