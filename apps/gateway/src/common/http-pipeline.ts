@@ -80,8 +80,15 @@ export function startupGate(server: Server): { hold: RequestHandler; open(): voi
   let open = false;
   let release!: () => void;
   const opened = new Promise<void>((resolve) => (release = resolve));
-  const upgrades: [IncomingMessage, Duplex, Buffer][] = [];
-  const holdUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => void upgrades.push([request, socket, head]);
+  const upgrades = new Set<[IncomingMessage, Duplex, Buffer]>();
+  const holdUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const held: [IncomingMessage, Duplex, Buffer] = [request, socket, head];
+    upgrades.add(held);
+    // Node leaves an upgraded socket without an error listener: a client giving up would end the process.
+    const drop = () => upgrades.delete(held);
+    socket.on('error', drop);
+    socket.once('close', drop);
+  };
   server.on('upgrade', holdUpgrade);
   return {
     hold: (request, _response, next) => {
@@ -93,7 +100,8 @@ export function startupGate(server: Server): { hold: RequestHandler; open(): voi
       open = true;
       release();
       server.off('upgrade', holdUpgrade);
-      for (const [request, socket, head] of upgrades.splice(0)) server.emit('upgrade', request, socket, head);
+      for (const [request, socket, head] of upgrades) server.emit('upgrade', request, socket, head);
+      upgrades.clear();
     },
   };
 }
