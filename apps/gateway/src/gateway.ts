@@ -91,11 +91,11 @@ function logMaintenance(logger: Logger, done: MaintenanceDone, ms: number): void
 /** Opens the database, applies migrations and accounts, and serves the API on the configured port. */
 export async function startGateway(config: Config, overrides: GatewayOverrides = {}): Promise<RunningGateway> {
   const logger = overrides.logger ?? createLogger(config.logLevel);
-  // From the start: opening the database after a crash can get stuck as well as using it.
-  const watchdog = watchEventLoop();
   ensureWritableDir(config.dataDir, 'DATA_DIR');
   if (!overrides.storage) ensureWritableDir(join(config.dataDir, config.storage.kind === 's3' ? 'spool' : 'recordings'), 'The recordings directory');
   const database = await openDatabase({ ...config, logger });
+  // Once the database is open: its recovery after a crash may legitimately hold the loop a while.
+  const watchdog = watchEventLoop();
   const urls = new PublicUrls();
   const storage = overrides.storage ?? configuredStorage(config);
   const media = {
@@ -179,7 +179,6 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
         layer.route ? Object.keys(layer.route.methods).map((method) => ({ method, path: layer.route!.path })) : [],
       ),
     close: async () => {
-      await watchdog.stop();
       clearInterval(durationSweep);
       clearInterval(maintenance);
       await plane.stop();
@@ -187,6 +186,8 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
       await app.close();
       await maintaining;
       await database.close();
+      // Last: the files a stop finishes are written to the database too, which is where it can get stuck.
+      await watchdog.stop();
     },
   };
 }

@@ -11,15 +11,16 @@ const WATCHER = `
 const { writeSync } = await import('node:fs');
 const { workerData } = await import('node:worker_threads');
 const beats = new Int32Array(workerData.beats);
+// performance.now(): the wall clock jumps (a VM resumed, an NTP step), which is no stall.
 let seen = Atomics.load(beats, 0);
-let since = Date.now();
+let since = performance.now();
 setInterval(() => {
   const now = Atomics.load(beats, 0);
   if (now !== seen) {
     seen = now;
-    since = Date.now();
-  } else if (Date.now() - since >= workerData.limitMs) {
-    const line = { level: 60, time: new Date().toISOString(), service: 'mpc-gateway', stalled_ms: Date.now() - since, msg: workerData.message };
+    since = performance.now();
+  } else if (performance.now() - since >= workerData.limitMs) {
+    const line = { level: 60, time: new Date().toISOString(), service: 'mpc-gateway', stalled_ms: Math.round(performance.now() - since), msg: workerData.message };
     writeSync(1, JSON.stringify(line) + '\\n');
     process.kill(process.pid, 'SIGKILL');
   }
