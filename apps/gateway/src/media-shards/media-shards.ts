@@ -93,7 +93,7 @@ export class MediaShards implements MediaPlane {
    */
   participantsChanged(change: ParticipantsChange): void {
     const { mpcUuid, authId, mpcName, present, ended } = change;
-    const shard = this.placed.get(mpcUuid) ?? this.shardOfName(authId, mpcName);
+    const shard = this.shardOfName(authId, mpcName);
     shard.channel.notify('participantsChanged', change);
     if (ended) this.placed.delete(mpcUuid);
     // The shard closes the streams of participants who left, with no hangup to report: they are no longer its own.

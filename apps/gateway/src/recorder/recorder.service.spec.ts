@@ -63,6 +63,13 @@ describe('RecorderService', () => {
     expect(muted.every((sample) => sample === 0)).toBe(true);
   });
 
+  it('starts a stream silent whose participant the last change no longer lists: it left while its stream joined', async () => {
+    const capture = recorderWithCapture();
+    capture.recorder.participantsChanged({ ...MPC, present: [participant('c2', false)], ended: false });
+    const samples = await recordOneSecond(capture, true);
+    expect(samples.every((sample) => sample === 0)).toBe(true);
+  });
+
   it('forgets an ended MPC\'s participants', async () => {
     const capture = recorderWithCapture();
     capture.recorder.participantsChanged({ ...MPC, present: [participant('c1', true)], ended: false });

@@ -113,7 +113,9 @@ export class RecorderService implements RecordingObserver {
     const engine = this.engineFor(mpcUuid, sampleRate);
     const now = this.clock();
     const sourceId = engine.addSource(callUuid, sampleRate, now);
-    engine.setAudible(callUuid, this.audible.get(mpcUuid)?.get(callUuid) ?? audibleAtJoin, now);
+    // Not in the last change's participants: it left meanwhile.
+    const known = this.audible.get(mpcUuid);
+    engine.setAudible(callUuid, known ? (known.get(callUuid) ?? false) : audibleAtJoin, now);
     return sourceId;
   }
 
@@ -144,7 +146,7 @@ export class RecorderService implements RecordingObserver {
     // A supervisor is recorded whatever its coach mode; mute and hold take a participant out.
     const audible = new Map(present.map((participant) => [participant.callUuid, !participant.mute && !participant.hold]));
     if (ended) {
-      this.endedMpcs.add(mpcUuid);
+      if (this.engines.has(mpcUuid)) this.endedMpcs.add(mpcUuid);
       this.audible.delete(mpcUuid);
     } else {
       this.audible.set(mpcUuid, audible);
