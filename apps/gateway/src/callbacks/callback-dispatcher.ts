@@ -34,7 +34,7 @@ export class CallbackDispatcher {
   private flushing: Promise<void> | undefined;
   private stopped = true;
   /** Aborted when a stop has waited long enough: attempts cut off are not logged, and go again at the next start. */
-  private readonly cut = new AbortController();
+  private cut = new AbortController();
 
   constructor(
     private readonly db: Database,
@@ -46,6 +46,7 @@ export class CallbackDispatcher {
 
   start(): void {
     this.stopped = false;
+    this.cut = new AbortController();
     this.timer = setInterval(() => this.wake(), this.options.pollMs);
     this.wake();
   }
@@ -87,6 +88,8 @@ export class CallbackDispatcher {
     if (this.busy.size > 0 && room < batch && performance.now() - this.lastClaimAt < this.options.pollMs) return;
     this.lastClaimAt = performance.now();
     const due = await this.outbox.due(this.db, new Date(), room + this.busy.size);
+    // A stop that came meanwhile has taken its count of deliveries in flight: start no more.
+    if (this.stopped) return;
     for (const event of due) {
       if (this.busy.has(event.recordingId) || this.busy.size >= this.options.concurrency) continue;
       this.busy.add(event.recordingId);

@@ -85,7 +85,8 @@ export function attemptDelivery(delivery: Delivery, access: PrivateAccess, signa
     const connectTimer = setTimeout(() => finish({ kind: 'ct', error: `no connection within ${policy.connectTimeoutMs} ms` }), policy.connectTimeoutMs);
     const totalTimer = setTimeout(() => finish({ kind: 'rt', error: `no answer within the total timeout of ${policy.totalTimeoutMs} ms` }), policy.totalTimeoutMs);
     const cut = () => finish({ kind: 'rt', error: 'cut off: the gateway is stopping' });
-    signal?.addEventListener('abort', cut);
+    if (signal?.aborted) cut();
+    else signal?.addEventListener('abort', cut);
     request.on('socket', (socket) => {
       const connected = () => {
         clearTimeout(connectTimer);
