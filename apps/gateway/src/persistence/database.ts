@@ -53,9 +53,18 @@ export async function openDatabase(options: {
   maintenance?: MaintenancePolicy;
 }): Promise<OpenDatabase> {
   if (options.databaseUrl) {
-    // Bounded waits, so a server that stops answering fails requests instead of holding them for
-    // good: for a connection (also one a busy pool has yet to free), and for any one statement.
-    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10, connectionTimeoutMillis: 5000, query_timeout: 30_000, keepAlive: true });
+    // Bounded waits: for a connection (also one a busy pool has yet to free), so requests fail
+    // rather than queue for good behind a server that stops answering; and for a statement, ended
+    // by the server itself, which rolls its transaction back (a client-side timeout could hand a
+    // connection back to the pool with its transaction still open). Keep-alive finds a dead peer.
+    const pool = new pg.Pool({
+      connectionString: options.databaseUrl,
+      max: 10,
+      connectionTimeoutMillis: 5000,
+      statement_timeout: 30_000,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+    });
     // An idle connection the server drops (a restart, a terminated backend, a reset) is an 'error'
     // event on the pool, and an unheard one ends the process. The pool has already discarded that
     // connection and opens a new one for the next query, so it is only worth a line in the log.
