@@ -143,7 +143,8 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
   // Once URLs are known: recordings a crash left unfinished are finished, participants whose
   // streams it cut hang up, and delivery starts, pending events from before a restart included.
   const recovered = await recordings.recoverAfterRestart();
-  if (recovered.completed + recovered.failed > 0) logger.warn(recovered, 'recordings left unfinished by the last run were finished');
+  if (recovered.completed + recovered.failed > 0) logger.warn({ completed: recovered.completed, failed: recovered.failed }, 'recordings left unfinished by the last run were finished');
+  if (recovered.left.length > 0) logger.error({ recordings: recovered.left }, 'recordings left unfinished by the last run could not be finished now; the next start tries again');
   const hungUp = await calls.hangUpStreamsCutOff();
   if (hungUp > 0) logger.warn({ participants: hungUp }, 'participants whose media streams the last run lost have hung up');
   // Requests and streams only now: one arriving earlier could act on a recording about to be

@@ -207,11 +207,19 @@ export class RecordingsService {
 
   /**
    * After a restart: every recording that was live (or whose file was being finished) is completed
-   * from the audio already stored, or failed when none is usable, with its callback either way.
+   * from the audio already stored, or failed when none is usable, with its callback either way. One
+   * that storage cannot take now (a bucket out of reach) stays unfinished, for the next start, and
+   * holds up neither the others nor the start.
    */
-  async recoverAfterRestart(): Promise<{ completed: number; failed: number }> {
-    const counts = { completed: 0, failed: 0 };
-    for (const recording of await this.recordings.unfinished(this.db)) counts[await this.recover(recording, 'the gateway stopped while recording')] += 1;
+  async recoverAfterRestart(): Promise<{ completed: number; failed: number; left: { recording_id: string; error: string }[] }> {
+    const counts = { completed: 0, failed: 0, left: [] as { recording_id: string; error: string }[] };
+    for (const recording of await this.recordings.unfinished(this.db)) {
+      try {
+        counts[await this.recover(recording, 'the gateway stopped while recording')] += 1;
+      } catch (error) {
+        counts.left.push({ recording_id: recording.recordingId, error: (error as Error).message });
+      }
+    }
     return counts;
   }
 

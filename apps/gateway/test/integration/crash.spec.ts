@@ -130,7 +130,7 @@ describe.skipIf(process.env.MPC_TEST_DB === 'postgres')('crash recovery', () => 
     await receiver.stop();
   });
 
-  it('after SIGKILL and a restart, salvages a live recording on S3 from its local spool and stores it in the bucket', { timeout: 90_000 }, async () => {
+  it('after SIGKILL, salvages a live recording on S3 from its local spool and stores it in the bucket, at a later start if the bucket is out of reach', { timeout: 120_000 }, async () => {
     const s3 = await startTestS3();
     try {
       const storage = { STORAGE: 's3', S3_BUCKET: s3.bucket, S3_ENDPOINT: s3.endpoint, S3_PREFIX: `${s3.prefix}/crash`, S3_FORCE_PATH_STYLE: 'true' };
@@ -142,6 +142,13 @@ describe.skipIf(process.env.MPC_TEST_DB === 'postgres')('crash recovery', () => 
       first.child.kill('SIGKILL');
       await new Promise((resolve) => first.child.once('exit', resolve));
       stream.stop();
+
+      // The bucket is out of reach: the start goes on, and the recording waits in the spool.
+      const unreachable = await startChild({ env: { ...storage, S3_ENDPOINT: `http://127.0.0.1:${await freePort()}` } });
+      const { body: waiting } = await apiOf(unreachable.url)('GET', `Recording/${started.recording_id}/`);
+      expect(waiting.recording_status).not.toBe('failed');
+      unreachable.child.kill('SIGTERM');
+      await new Promise((resolve) => unreachable.child.once('exit', resolve));
 
       const second = await startChild({ env: storage });
       const { audio } = await completedWav(second.url, started.recording_id);
