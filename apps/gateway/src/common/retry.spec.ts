@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { retryDelayMs, retryUntilDone } from './retry.js';
+import { retryDelayMs, retryTimes, retryUntilDone } from './retry.js';
 
-describe('retryUntilDone', () => {
+describe('retries', () => {
   it('tries again after each failure until the attempt succeeds', async () => {
     let calls = 0;
     const failures: number[] = [];
@@ -31,5 +31,13 @@ describe('retryUntilDone', () => {
 
   it('waits twice as long after each failure, at most 5 s', () => {
     expect([1, 2, 3, 4, 5, 6, 10].map(retryDelayMs)).toEqual([250, 500, 1000, 2000, 4000, 5000, 5000]);
+  });
+
+  it('retryTimes answers the first success, or rejects with the last failure once the attempts are spent', async () => {
+    let calls = 0;
+    await expect(retryTimes(async () => (++calls < 2 ? Promise.reject(new Error('down')) : 'up'), 3)).resolves.toBe('up');
+    expect(calls).toBe(2);
+    calls = 0;
+    await expect(retryTimes(async () => Promise.reject(new Error(`down ${++calls}`)), 2)).rejects.toThrow('down 2');
   });
 });

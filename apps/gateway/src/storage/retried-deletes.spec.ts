@@ -19,7 +19,6 @@ describe('withRetriedDeletes', () => {
   it('answers a delete the store refuses without failing, and tries it again until the store takes it', async () => {
     const { storage, deletes } = refusingStorage(2);
     await expect(withRetriedDeletes(storage, pino({ level: 'silent' })).delete('MA1/r.wav')).resolves.toBeUndefined();
-    expect(deletes).toHaveLength(1);
     await vi.waitFor(() => expect(deletes).toHaveLength(3), { timeout: 3000 });
     await new Promise((resolve) => setTimeout(resolve, 1200));
     expect(deletes).toHaveLength(3);

@@ -1,9 +1,9 @@
 import type { Logger } from '../common/logger.js';
-import { retryDelayMs } from '../common/retry.js';
+import { retryTimes } from '../common/retry.js';
 import type { RecordingStorage } from './recording-storage.js';
 
-/** How many times a refused delete is tried in all, over about half a minute. */
-const DELETE_ATTEMPTS = 8;
+/** How many more times a refused delete is tried, over about half a minute. */
+const DELETE_RETRIES = 8;
 
 /**
  * `storage`, whose deletes never fail their caller: a recording's row is gone by then, and its
@@ -12,23 +12,20 @@ const DELETE_ATTEMPTS = 8;
  * logged as an error naming the file, for an operator to remove.
  */
 export function withRetriedDeletes(storage: RecordingStorage, logger: Logger): RecordingStorage {
-  const attempt = async (key: string, failures: number): Promise<void> => {
-    try {
-      await storage.delete(key);
-    } catch (error) {
-      if (failures + 1 >= DELETE_ATTEMPTS) {
-        logger.error({ err: error, key }, 'a deleted recording\'s file could not be removed; remove it by hand');
-        return;
-      }
-      logger.warn({ err: error, key, failures: failures + 1 }, 'deleting a recording file failed; trying again');
-      setTimeout(() => void attempt(key, failures + 1), retryDelayMs(failures + 1)).unref();
-    }
-  };
   return {
     create: (key) => storage.create(key),
     partial: (key) => storage.partial(key),
     get: (key) => storage.get(key),
     // The first attempt is awaited: as a rule, a file is gone when its DELETE is answered.
-    delete: (key) => attempt(key, 0),
+    async delete(key) {
+      try {
+        await storage.delete(key);
+      } catch (error) {
+        logger.warn({ err: error, key }, 'deleting a recording file failed; trying again in the background');
+        void retryTimes(() => storage.delete(key), DELETE_RETRIES).catch((last: unknown) =>
+          logger.error({ err: last, key }, "a deleted recording's file could not be removed; remove it by hand"),
+        );
+      }
+    },
   };
 }

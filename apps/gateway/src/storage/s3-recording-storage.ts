@@ -14,7 +14,11 @@ import {
   UploadPartCommand,
   type CompletedPart,
 } from '@aws-sdk/client-s3';
+import { retryTimes } from '../common/retry.js';
 import { checkedKey, FsRecordingStorage, type FsRecordingWriter, type PartialFile, type RecordingStorage, type RecordingWriter, type StoredFile } from './recording-storage.js';
+
+/** How many times each request of a recording's upload is tried, over about 8 s. */
+const UPLOAD_ATTEMPTS = 6;
 
 /** S3's smallest part (all but the last part of an upload must be at least this big). */
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
@@ -259,13 +263,13 @@ class MultipartWriter implements RecordingWriter {
     if (this.error) throw this.error;
     if (this.bytes <= this.partSize) {
       const body = overwrite(await this.spool.readBack(this.bytes), header);
-      await this.client.send(new PutObjectCommand({ ...this.target, Body: body, ContentType: this.contentType }));
+      await this.retried(() => this.client.send(new PutObjectCommand({ ...this.target, Body: body, ContentType: this.contentType })));
     } else {
       const rest = this.take(this.pendingBytes);
       if (rest.length > 0) await this.upload(this.nextPart++, rest);
       await this.upload(1, overwrite(await this.spool.readBack(this.partSize), header));
       const parts = [...this.parts].sort((a, b) => a.PartNumber! - b.PartNumber!);
-      await this.client.send(new CompleteMultipartUploadCommand({ ...this.target, UploadId: this.uploadId, MultipartUpload: { Parts: parts } }));
+      await this.retried(() => this.client.send(new CompleteMultipartUploadCommand({ ...this.target, UploadId: this.uploadId, MultipartUpload: { Parts: parts } })));
     }
     // Stored: the spool file has done its part.
     await this.spool.abort();
@@ -289,9 +293,17 @@ class MultipartWriter implements RecordingWriter {
   }
 
   private async upload(partNumber: number, body: Buffer): Promise<void> {
-    this.uploadId ??= (await this.client.send(new CreateMultipartUploadCommand({ ...this.target, ContentType: this.contentType }))).UploadId;
-    const { ETag } = await this.client.send(new UploadPartCommand({ ...this.target, UploadId: this.uploadId, PartNumber: partNumber, Body: body }));
+    this.uploadId ??= (await this.retried(() => this.client.send(new CreateMultipartUploadCommand({ ...this.target, ContentType: this.contentType })))).UploadId;
+    const { ETag } = await this.retried(() => this.client.send(new UploadPartCommand({ ...this.target, UploadId: this.uploadId, PartNumber: partNumber, Body: body })));
     this.parts.push({ PartNumber: partNumber, ETag });
+  }
+
+  /**
+   * Sends a request of the upload, again after a failure: the SDK's own retries last under a
+   * second, and a bucket out of reach for a few seconds must not cost a recording.
+   */
+  private retried<T>(request: () => Promise<T>): Promise<T> {
+    return retryTimes(request, UPLOAD_ATTEMPTS);
   }
 
   /** The first `size` buffered bytes as one buffer. */
