@@ -43,6 +43,8 @@ const POLL_SECONDS = 3;
 const SETUP_CONCURRENCY = 8; // API requests in flight during set-up
 const OPEN_CONCURRENCY = 16; // WebSocket handshakes in flight in the streamer
 const TICK_P99_LIMIT_MS = 20;
+// The encoder threads keep up with the audio: a thread that cannot falls further behind every second.
+const ENCODER_LAG_LIMIT_MS = 1000;
 const JITTER_MS = 100; // the gateway's MEDIA_JITTER_MS default: how long the mix waits for a late frame
 // The generator kept pace: its frames left within half the jitter window of their due time, so the
 // gateway got the whole load in real time, shifted no more than a network's jitter would.
@@ -379,6 +381,7 @@ async function capacityRamp({ api, streamer, gateway, inspector, stamp, log, pro
     if (!(lag.p99 < TICK_P99_LIMIT_MS)) reasons.push(`tick lag p99 ${fmt(lag.p99, 1)} ms ≥ ${TICK_P99_LIMIT_MS} ms`);
     if (m1.recorder.sources < streams) reasons.push(`${m1.recorder.sources} of ${streams} sources live`);
     if (m1.recorder.recordings < level) reasons.push(`${m1.recorder.recordings} of ${level} recordings live`);
+    if (!(m1.recorder.encoder_lag_ms <= ENCODER_LAG_LIMIT_MS)) reasons.push(`encoder lag ${fmt(m1.recorder.encoder_lag_ms)} ms > ${ENCODER_LAG_LIMIT_MS} ms`);
     const generatorReasons = [];
     if (!(st.lagMs.p99 <= STREAMER_LAG_P99_LIMIT_MS)) generatorReasons.push(`generator send lag p99 ${fmt(st.lagMs.p99, 1)} ms > ${STREAMER_LAG_P99_LIMIT_MS} ms`);
     if (st.framesPerSecond < 0.98 * expectedFps) generatorReasons.push(`generator sent ${fmt(st.framesPerSecond)} of ${fmt(expectedFps)} frames/s`);
@@ -397,6 +400,7 @@ async function capacityRamp({ api, streamer, gateway, inspector, stamp, log, pro
       reasons: [...reasons, ...generatorReasons],
       holdSeconds: round(holdSeconds, 1),
       endedEarly,
+      encoderLagMs: m1.recorder.encoder_lag_ms,
       tickLagMs: { p50: round(lag.p50), p99: round(lag.p99), max: round(lag.max), samples: lag.samples, expected: Math.round((holdSeconds * 1000) / m1.recorder.tick_ms), tickMs: m1.recorder.tick_ms },
       lateFrames,
       gateway: {
@@ -418,7 +422,7 @@ async function capacityRamp({ api, streamer, gateway, inspector, stamp, log, pro
     };
     log(
       `capacity ${level} MPCs (${streams} streams): ${verdict}${result.reasons.length ? ` (${result.reasons.join('; ')})` : ''}; ` +
-        `tick lag p50/p99/max ${fmt(lag.p50, 1)}/${fmt(lag.p99, 1)}/${fmt(lag.max, 1)} ms, late ${lateFrames}, gateway CPU ${fmt(gatewayCpuPercent)}% (busiest mixing thread ${fmt(mainThreadCpuPercent)}%, API thread ${fmt(gatewayThreadCpu?.total)}%), ` +
+        `tick lag p50/p99/max ${fmt(lag.p50, 1)}/${fmt(lag.p99, 1)}/${fmt(lag.max, 1)} ms, late ${lateFrames}, encoder lag ${fmt(m1.recorder.encoder_lag_ms)} ms, gateway CPU ${fmt(gatewayCpuPercent)}% (busiest mixing thread ${fmt(mainThreadCpuPercent)}%, API thread ${fmt(gatewayThreadCpu?.total)}%), ` +
         `RSS ${fmt(memoryOf(m1).rss / MiB)} MiB (${fmt(memoryOf(m2).rss / MiB)} after GC), generator lag p99 ${fmt(st.lagMs.p99, 1)} ms at ${fmt(st.cpuPercent)}% CPU; ` +
         `machine ${fmt(machine?.busy, 2)} of ${CORES} cores busy (others ${fmt(othersCores, 2)}, steal ${fmt(machine?.steal, 2)}); load ${load0[0]}→${loadDuring[0]}`,
     );
@@ -727,13 +731,13 @@ One hour of deterministic speech-like 8 kHz mono audio (\`packages/media/bench/e
     lines.push(`
 ## 2. Capacity
 
-Ramp of ${report.settings.levels.join(', ')} MPCs (stopping at the first level that does not pass; a level whose main-thread CPU, extrapolated from the last pass, would exceed ${PREDICT_LIMIT_PERCENT}% of a core is preceded by a smaller step, and after a failure one level halfway back is tried), each with ${PARTICIPANTS} participants (added with \`stay_alone\`) streaming speech-like 8 kHz PCM in real time from the load generator, and every MPC recording mp3. MPCs accumulate from level to level. Set-up (${SETUP_CONCURRENCY} API requests in flight, ${OPEN_CONCURRENCY} WebSocket handshakes) is outside the window; then ${SETTLE_SECONDS} s to settle, the tick-lag sample is reset (\`?reset=tick_lag\`), and the level is held ${HOLD_SECONDS} s (ended after ${EARLY_END_SECONDS} s once frames were late). A level passes with 0 late frames, tick lag p99 < ${TICK_P99_LIMIT_MS} ms, every source and recording live, and the generator keeping pace (send lag p99 ≤ ${STREAMER_LAG_P99_LIMIT_MS} ms, half the gateway's ${JITTER_MS} ms jitter window, so every frame still reached the mix in real time; ≥ 98% of the frames due sent). A tick-lag miss fails the level whatever the generator did (it is the gateway's own event loop), and so do late frames when no frame was sent ${JITTER_MS} ms or more late; otherwise a level where the generator fell behind is *generator-bound*, not a gateway failure. A level that did not pass while other work on the machine kept ≥ ${RETRY_OTHERS_CORES} cores busy is held for a second window, whose verdict counts.
+Ramp of ${report.settings.levels.join(', ')} MPCs (stopping at the first level that does not pass; a level whose main-thread CPU, extrapolated from the last pass, would exceed ${PREDICT_LIMIT_PERCENT}% of a core is preceded by a smaller step, and after a failure one level halfway back is tried), each with ${PARTICIPANTS} participants (added with \`stay_alone\`) streaming speech-like 8 kHz PCM in real time from the load generator, and every MPC recording mp3. MPCs accumulate from level to level. Set-up (${SETUP_CONCURRENCY} API requests in flight, ${OPEN_CONCURRENCY} WebSocket handshakes) is outside the window; then ${SETTLE_SECONDS} s to settle, the tick-lag sample is reset (\`?reset=tick_lag\`), and the level is held ${HOLD_SECONDS} s (ended after ${EARLY_END_SECONDS} s once frames were late). A level passes with 0 late frames, tick lag p99 < ${TICK_P99_LIMIT_MS} ms, the encoder threads at most ${ENCODER_LAG_LIMIT_MS} ms behind at the end of the window (a thread that cannot keep up falls further behind every second, and files finish that much after their stop), every source and recording live, and the generator keeping pace (send lag p99 ≤ ${STREAMER_LAG_P99_LIMIT_MS} ms, half the gateway's ${JITTER_MS} ms jitter window, so every frame still reached the mix in real time; ≥ 98% of the frames due sent). A tick-lag miss fails the level whatever the generator did (it is the gateway's own event loop), and so do late frames when no frame was sent ${JITTER_MS} ms or more late; otherwise a level where the generator fell behind is *generator-bound*, not a gateway failure. A level that did not pass while other work on the machine kept ≥ ${RETRY_OTHERS_CORES} cores busy is held for a second window, whose verdict counts.
 
 **Sustained: ${fmt(capacity.sustainedMpcs)} MPCs (${fmt(capacity.sustainedStreams)} streams).** Ramp ended: ${capacity.stopReason}.${capacity.notAttempted.length ? ` Not attempted: ${capacity.notAttempted.map((l) => `${l.mpcs} MPCs${l.predictedMainThreadCpuPercent === null ? '' : ` (would need ~${fmt(l.predictedMainThreadCpuPercent)}% of the busiest mixing thread at the last pass's rate)`}`).join(', ')}.` : ''}
 `);
     lines.push(
       table(
-        ['MPCs', 'Streams', 'Verdict', 'Tick lag p50 / p99 / max (ms)', 'Ticks run / due in the window', 'Late frames', 'Gateway CPU: all processes / busiest mixing thread / API thread', 'Gateway RSS, all processes (after GC)', 'Generator send lag p99 / max', 'Generator CPU', 'Machine: cores busy / others / steal', 'Load avg 1 min', 'Set-up'],
+        ['MPCs', 'Streams', 'Verdict', 'Tick lag p50 / p99 / max (ms)', 'Ticks run / due in the window', 'Late frames', 'Encoder lag (ms)', 'Gateway CPU: all processes / busiest mixing thread / API thread', 'Gateway RSS, all processes (after GC)', 'Generator send lag p99 / max', 'Generator CPU', 'Machine: cores busy / others / steal', 'Load avg 1 min', 'Set-up'],
         capacity.levels.map((l) => [
           `${l.mpcs}${l.refinement ? ' (back down)' : ''}${l.superseded ? ' (1st window)' : ''}${l.retry ? ' (2nd window)' : ''}`,
           l.streams,
@@ -741,6 +745,7 @@ Ramp of ${report.settings.levels.join(', ')} MPCs (stopping at the first level t
           `${fmt(l.tickLagMs.p50, 1)} / ${fmt(l.tickLagMs.p99, 1)} / ${fmt(l.tickLagMs.max, 1)}`,
           `${l.tickLagMs.samples} / ${l.tickLagMs.expected} in ${fmt(l.holdSeconds, 1)} s${l.endedEarly ? ' (ended early)' : ''}`,
           fmt(l.lateFrames),
+          l.encoderLagMs === undefined ? '—' : fmt(l.encoderLagMs),
           `${fmt(l.gateway.cpuPercent)}% / ${fmt(l.gateway.mainThreadCpuPercent)}% (user ${fmt(l.gateway.mainThreadCpu?.user)}% + kernel ${fmt(l.gateway.mainThreadCpu?.system)}%) / ${fmt(l.gateway.gatewayThreadCpu?.total)}%`,
           `${mib(l.gateway.rss)} (${mib(l.gateway.afterGc.rss)})`,
           `${fmt(l.generator.sendLagMs.p99, 1)} / ${fmt(l.generator.sendLagMs.max, 1)} ms`,

@@ -116,6 +116,7 @@ export class MediaShards implements MediaPlane {
       sources: sum('sources'),
       recordings: sum('recordings'),
       late_frames: sum('late_frames'),
+      encoder_lag_ms: Math.max(0, ...each.map((stats) => stats.encoder_lag_ms)),
       tick_ms: worst?.tick_ms ?? 0,
       tick_lag_ms: worst?.tick_lag_ms ?? { p50: 0, p99: 0, max: 0, samples: 0 },
       shards: each,

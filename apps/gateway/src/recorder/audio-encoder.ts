@@ -33,6 +33,8 @@ export interface AudioEncoder {
 export interface EncoderFactory {
   create(spec: EncoderSpec, output: EncodedOutput): Promise<AudioEncoder>;
   close(): Promise<void>;
+  /** How far behind the audio handed over the encoding is, in ms (encoders on other threads can fall behind). */
+  lagMs?(): number;
 }
 
 /** MP3 at a constant bit rate suited to speech: 32 kbit/s at 8 kHz, 48 kbit/s at 16 kHz, per channel. */

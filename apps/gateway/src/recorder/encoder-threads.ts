@@ -60,7 +60,13 @@ interface EncoderThread {
   encoders: Map<number, RemoteEncoder>;
   /** Sync requests not yet answered. */
   waiting: Map<number, () => void>;
+  /** The lag probe in flight (when it was sent), and the round trip of the last one answered. */
+  probeSentAt: number | undefined;
+  lastProbeMs: number;
 }
+
+/** How often each thread is asked how far behind it is. */
+const PROBE_EVERY_MS = 500;
 
 /**
  * Encoders on worker threads, so encoding does not share the event loop with the API, the media
@@ -71,12 +77,39 @@ export class EncoderThreads implements EncoderFactory {
   private readonly threads: (EncoderThread | undefined)[];
   private nextId = 1;
   private closing = false;
+  private readonly probes: NodeJS.Timeout;
 
   constructor(
     size: number,
     private readonly logger: Logger,
   ) {
     this.threads = Array.from({ length: size }, () => undefined);
+    this.probes = setInterval(() => this.probe(), PROBE_EVERY_MS);
+    this.probes.unref();
+  }
+
+  /**
+   * How far behind the threads are: per thread, the age of its probe still unanswered, or else the
+   * last probe's round trip; the worst of them. A thread answers a probe once it has encoded all
+   * that came before it, so a thread that cannot keep up shows a lag that grows.
+   */
+  lagMs(): number {
+    const now = performance.now();
+    return Math.round(Math.max(0, ...this.threads.map((thread) => (!thread ? 0 : thread.probeSentAt === undefined ? thread.lastProbeMs : now - thread.probeSentAt))));
+  }
+
+  private probe(): void {
+    for (const thread of this.threads) {
+      if (!thread || thread.probeSentAt !== undefined) continue;
+      const id = this.nextId++;
+      const sentAt = performance.now();
+      thread.probeSentAt = sentAt;
+      thread.waiting.set(id, () => {
+        thread.probeSentAt = undefined;
+        thread.lastProbeMs = performance.now() - sentAt;
+      });
+      this.send(thread, { type: 'sync', id });
+    }
   }
 
   async create(spec: EncoderSpec, output: EncodedOutput): Promise<AudioEncoder> {
@@ -91,6 +124,7 @@ export class EncoderThreads implements EncoderFactory {
 
   async close(): Promise<void> {
     this.closing = true;
+    clearInterval(this.probes);
     await Promise.all(this.threads.map((thread) => thread?.worker.terminate()));
   }
 
@@ -135,7 +169,7 @@ export class EncoderThreads implements EncoderFactory {
 
   private spawn(index: number): EncoderThread {
     const worker = new Worker(new URL('./encoder-worker.js', import.meta.url));
-    const thread: EncoderThread = { worker, outbox: [], encoders: new Map(), waiting: new Map() };
+    const thread: EncoderThread = { worker, outbox: [], encoders: new Map(), waiting: new Map(), probeSentAt: undefined, lastProbeMs: 0 };
     worker.unref();
     worker.on('message', (replies: EncoderReply[]) => {
       for (const reply of replies) {

@@ -167,6 +167,7 @@ export class RecorderService implements RecordingObserver {
       sources: engines.reduce((sum, engine) => sum + engine.sourceCount, 0),
       recordings: engines.reduce((sum, engine) => sum + engine.sinkCount, 0),
       late_frames: this.lateFrames,
+      encoder_lag_ms: this.encoders.lagMs?.() ?? 0,
       tick_ms: this.options.tickMs,
       tick_lag_ms: { p50: percentile(0.5), p99: percentile(0.99), max: lags.at(-1) ?? 0, samples: lags.length },
     };

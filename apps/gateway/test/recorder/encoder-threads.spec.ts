@@ -28,6 +28,20 @@ describe('encoder threads', () => {
   let threads: EncoderThreads;
   afterEach(() => threads.close());
 
+  it('tell how far behind they are: a lag that grows while a thread has more audio than it can encode, and falls once it has caught up', async () => {
+    threads = new EncoderThreads(1, silentLogger);
+    const encoder = await threads.create({ format: 'mp3', sampleRate: 16000, channels: 1 }, () => undefined);
+    // Ten minutes of audio handed over at once: seconds of work for the thread.
+    for (let second = 0; second < 600; second += 1) for (const batch of toneBatches(16000)) encoder.encode(batch);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const behind = threads.lagMs();
+    expect(behind).toBeGreaterThan(500);
+    await threads.synced();
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    expect(threads.lagMs()).toBeLessThan(Math.min(behind, 200));
+    await encoder.end();
+  });
+
   it.each([
     ['mp3', 8000],
     ['mp3', 16000],
