@@ -33,12 +33,18 @@ function recorderWithCapture(fileFinished: RecordingFiles['fileFinished'] = asyn
 
 const participant = (callUuid: string, mute: boolean) => ({ callUuid, mute, hold: false }) as ParticipantRow;
 
+const recording = { recordingId: 'r1', mpcUuid: MPC.mpcUuid, authId: MPC.authId, fileFormat: 'wav', scope: 'mpc', trackType: null } as unknown as RecordingRow;
+
+/** Starts the MPC's recording, once its file and encoder are made. */
+async function startRecording(recorder: RecorderService): Promise<void> {
+  recorder.recordingsChanged([{ recording, event: 'Initiated', at: new Date() }]);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
 /** Records the MPC for one second while the call `c1` streams a constant level; answers the recording's samples. */
 async function recordOneSecond({ recorder, clock, samples, failures }: ReturnType<typeof recorderWithCapture>, audibleAtJoin: boolean) {
   const sourceId = recorder.streamStarted(MPC.mpcUuid, 'c1', 8000, audibleAtJoin);
-  const recording = { recordingId: 'r1', mpcUuid: MPC.mpcUuid, authId: MPC.authId, fileFormat: 'wav', scope: 'mpc', trackType: null } as unknown as RecordingRow;
-  recorder.recordingsChanged([{ recording, event: 'Initiated', at: new Date() }]);
-  await new Promise((resolve) => setTimeout(resolve, 20)); // the recording's file and encoder are made
+  await startRecording(recorder);
   for (let frame = 0; frame < 50; frame += 1) recorder.streamAudio(MPC.mpcUuid, sourceId, frame * 20, new Int16Array(FRAME).fill(1000));
   clock.now = 1000;
   await recorder.stop();
@@ -85,9 +91,7 @@ describe('RecorderService', () => {
       if (told < 3) throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
     });
     const sourceId = capture.recorder.streamStarted(MPC.mpcUuid, 'c1', 8000, true);
-    const recording = { recordingId: 'r1', mpcUuid: MPC.mpcUuid, authId: MPC.authId, fileFormat: 'wav', scope: 'mpc', trackType: null } as unknown as RecordingRow;
-    capture.recorder.recordingsChanged([{ recording, event: 'Initiated', at: new Date() }]);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await startRecording(capture.recorder);
     capture.recorder.streamAudio(MPC.mpcUuid, sourceId, 0, new Int16Array(FRAME));
     capture.recorder.recordingsChanged([{ recording, event: 'Completed', at: new Date() }]);
     capture.clock.now = 100; // the mix passes the stop at its next tick
