@@ -136,6 +136,11 @@ export class Mixer {
     if (source) source.audible = audible;
   }
 
+  /** Whether the source is in the mix now; false for one that is not there. */
+  isAudible(id: string): boolean {
+    return this.sources.get(id)?.audible ?? false;
+  }
+
   stats(id: string): SourceStats | undefined {
     const source = this.sources.get(id);
     return source ? { ...source.stats } : undefined;

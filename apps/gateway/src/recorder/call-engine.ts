@@ -124,8 +124,6 @@ export class CallEngine {
    * call whose stream reconnects is a new source, while the old one's last frames are still mixed.
    */
   private readonly sources = new Map<string, { call: string; rate: 8000 | 16000 }>();
-  /** The sources muted or on hold where the mix is now: a recording attached later starts without them. */
-  private readonly silenced = new Set<string>();
   private streamsAdded = 0;
   /** Mute, hold and leave take effect where the mix reaches the moment they happened. */
   private readonly pending: { at: number; apply: () => void }[] = [];
@@ -183,7 +181,6 @@ export class CallEngine {
     this.sources.delete(id);
     this.at(clockMs, () => {
       this.mixer.removeSource(id);
-      this.silenced.delete(id);
       for (const tracks of this.trackMixes.values()) tracks.mixerOf(id)?.removeSource(id);
     });
   }
@@ -194,8 +191,6 @@ export class CallEngine {
       if (source.call !== call) continue;
       this.at(clockMs, () => {
         this.mixer.setAudible(id, audible);
-        if (audible) this.silenced.delete(id);
-        else this.silenced.add(id);
         for (const tracks of this.trackMixes.values()) tracks.mixerOf(id)?.setAudible(id, audible);
       });
     }
@@ -230,7 +225,8 @@ export class CallEngine {
     const tracks = new TrackMix(sink, offset, this.rate, request.tracks.member, request.tracks.channels);
     for (const [id, { call, rate }] of this.sources) {
       tracks.addSource(id, call, rate, at);
-      if (this.silenced.has(id)) tracks.mixerOf(id)?.setAudible(id, false);
+      // Muted or on hold where the mix is now: a recording attached later starts without it.
+      if (!this.mixer.isAudible(id)) tracks.mixerOf(id)?.setAudible(id, false);
     }
     this.trackMixes.set(request.recordingId, tracks);
   }
