@@ -24,8 +24,9 @@ export class AuthGuard implements CanActivate {
     if (operation === 'getRecordingFile' && !this.recordingMediaAuth) return true;
 
     const request = context.switchToHttp().getRequest<Request>();
+    // A request with a body was authenticated before its body was read (credentialsBeforeBodies).
     const credentials = parseBasicAuth(request.headers.authorization);
-    const account = credentials && (await this.accounts.authenticate(credentials));
+    const account = contextOf(request).account ?? (credentials && (await this.accounts.authenticate(credentials)));
     if (!account || request.params.auth_id !== account.authId) {
       // A browser or a player asks for credentials only when challenged; API clients send them anyway.
       if (operation === 'getRecordingFile') context.switchToHttp().getResponse<Response>().setHeader('WWW-Authenticate', 'Basic realm="recordings", charset="UTF-8"');

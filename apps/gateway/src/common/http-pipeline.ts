@@ -2,6 +2,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { parseBasicAuth, type BasicCredentials } from '../accounts/credentials.js';
+import type { AccountRow } from '../persistence/schema.js';
 import { ApiError } from './error-catalog.js';
 import type { Logger } from './logger.js';
 import { contextOf } from './request-context.js';
@@ -34,7 +35,7 @@ export function bodyParsers(limitBytes: number): RequestHandler[] {
  * bodies is the costliest thing a caller without credentials could make the gateway do. No route
  * that takes a body is public. The connection is closed rather than the body read to its end.
  */
-export function credentialsBeforeBodies(authenticate: (credentials: BasicCredentials) => Promise<unknown>): RequestHandler {
+export function credentialsBeforeBodies(authenticate: (credentials: BasicCredentials) => Promise<AccountRow | undefined>): RequestHandler {
   return (request, response, next) => {
     const hasBody = request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
     if (!hasBody) return next();
@@ -44,7 +45,12 @@ export function credentialsBeforeBodies(authenticate: (credentials: BasicCredent
     };
     const credentials = parseBasicAuth(request.headers.authorization);
     if (!credentials) return refuse();
-    authenticate(credentials).then((account) => (account ? next() : refuse()), next);
+    authenticate(credentials).then((account) => {
+      if (!account) return refuse();
+      // The route's guard takes it from here rather than authenticating again.
+      contextOf(request).account = account;
+      next();
+    }, next);
   };
 }
 
