@@ -27,6 +27,13 @@ export interface FinishedFile {
   sampleRate: number;
 }
 
+/** What a restart's recovery did: recordings completed and failed, and those left for the next start. */
+export interface Recovered {
+  completed: number;
+  failed: number;
+  left: { recording_id: string; error: string }[];
+}
+
 /** Where recording events go to be delivered as callbacks. */
 export interface CallbackOutbox {
   outbox: OutboxRepository;
@@ -211,8 +218,8 @@ export class RecordingsService {
    * that storage cannot take now (a bucket out of reach) stays unfinished, for the next start, and
    * holds up neither the others nor the start.
    */
-  async recoverAfterRestart(): Promise<{ completed: number; failed: number; left: { recording_id: string; error: string }[] }> {
-    const counts = { completed: 0, failed: 0, left: [] as { recording_id: string; error: string }[] };
+  async recoverAfterRestart(): Promise<Recovered> {
+    const counts: Recovered = { completed: 0, failed: 0, left: [] };
     for (const recording of await this.recordings.unfinished(this.db)) {
       try {
         counts[await this.recover(recording, 'the gateway stopped while recording')] += 1;
