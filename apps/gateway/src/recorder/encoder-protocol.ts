@@ -6,8 +6,12 @@ export type EncoderRequest =
   | { type: 'encode'; id: number; samples: Int16Array }
   | { type: 'end'; id: number }
   | { type: 'discard'; id: number }
-  /** Answered once every request before it has been handled. */
-  | { type: 'sync'; id: number };
+  /**
+   * Answered once every request before it has been handled. With `collectGarbage`, and where the
+   * process exposes gc (the benchmarks do), garbage goes first, so memory read afterwards is what
+   * the encoders hold.
+   */
+  | { type: 'sync'; id: number; collectGarbage?: boolean };
 
 /** Messages from an encoder thread, in the order of the requests they answer. */
 export type EncoderReply =

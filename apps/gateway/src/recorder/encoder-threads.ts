@@ -67,6 +67,10 @@ interface EncoderThread {
 
 /** How often each thread is asked how far behind it is. */
 const PROBE_EVERY_MS = 500;
+/** A lag the operator is told of: encoding is meant to run within a second of the audio. */
+export const ENCODERS_BEHIND_WARN_MS = 5000;
+/** While the threads stay behind, the warning is repeated this often, with the lag then. */
+const BEHIND_REPEAT_MS = 60_000;
 
 /**
  * Encoders on worker threads, so encoding does not share the event loop with the API, the media
@@ -78,10 +82,13 @@ export class EncoderThreads implements EncoderFactory {
   private nextId = 1;
   private closing = false;
   private readonly probes: NodeJS.Timeout;
+  /** Since when the threads have been behind by the warning's lag, and when that was last said. */
+  private behind: { since: number; toldAt: number } | undefined;
 
   constructor(
     size: number,
     private readonly logger: Logger,
+    private readonly behindWarnMs = ENCODERS_BEHIND_WARN_MS,
   ) {
     this.threads = Array.from({ length: size }, () => undefined);
     this.probes = setInterval(() => this.probe(), PROBE_EVERY_MS);
@@ -99,6 +106,7 @@ export class EncoderThreads implements EncoderFactory {
   }
 
   private probe(): void {
+    this.tellLag();
     for (const thread of this.threads) {
       if (!thread || thread.probeSentAt !== undefined) continue;
       const id = this.nextId++;
@@ -109,6 +117,26 @@ export class EncoderThreads implements EncoderFactory {
         thread.lastProbeMs = performance.now() - sentAt;
       });
       this.send(thread, { type: 'sync', id });
+    }
+  }
+
+  /**
+   * Encoding gives way to mixing (its threads run at a lower priority), so a machine short of CPU
+   * shows here first: the files of stopped recordings wait for the encoders, and the audio they
+   * have not encoded yet waits in memory.
+   */
+  private tellLag(): void {
+    const lag = this.lagMs();
+    const now = performance.now();
+    if (lag >= this.behindWarnMs && (!this.behind || now - this.behind.toldAt >= BEHIND_REPEAT_MS)) {
+      this.behind = { since: this.behind?.since ?? now - lag, toldAt: now };
+      this.logger.warn(
+        { encoder_lag_ms: lag },
+        'encoders are behind the audio: the machine has less CPU than its live recordings need; stopped recordings get their files that much later, and the audio waiting holds memory',
+      );
+    } else if (this.behind && lag < Math.min(1000, this.behindWarnMs)) {
+      this.logger.info({ encoder_lag_ms: lag, behind_ms: Math.round(now - this.behind.since) }, 'encoders caught up with the audio');
+      this.behind = undefined;
     }
   }
 
@@ -128,7 +156,7 @@ export class EncoderThreads implements EncoderFactory {
     await Promise.all(this.threads.map((thread) => thread?.worker.terminate()));
   }
 
-  /** Resolves once the threads have handled everything sent to them so far. */
+  /** Resolves once the threads have handled everything sent to them so far, and collected their garbage where they can. */
   async synced(): Promise<void> {
     await Promise.all(
       this.threads.map((thread) => {
@@ -136,7 +164,7 @@ export class EncoderThreads implements EncoderFactory {
         const id = this.nextId++;
         return new Promise<void>((resolve) => {
           thread.waiting.set(id, resolve);
-          this.send(thread, { type: 'sync', id });
+          this.send(thread, { type: 'sync', id, collectGarbage: true });
         });
       }),
     );

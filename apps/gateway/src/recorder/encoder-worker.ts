@@ -112,10 +112,8 @@ function handle(request: EncoderRequest): void {
       encoders.delete(id);
       return;
     case 'sync':
-      // A settle point; where the process exposes gc (the benchmarks do), garbage goes too, so
-      // memory read afterwards is what the encoders hold.
       void Promise.all(encoders.values()).then(() => {
-        (globalThis as { gc?: () => void }).gc?.();
+        if (request.collectGarbage) (globalThis as { gc?: () => void }).gc?.();
         reply({ type: 'synced', id });
       });
       return;

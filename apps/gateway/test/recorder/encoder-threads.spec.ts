@@ -28,8 +28,11 @@ describe('encoder threads', () => {
   let threads: EncoderThreads;
   afterEach(() => threads.close());
 
-  it('tell how far behind they are: a lag that grows while a thread has more audio than it can encode, and falls once it has caught up', async () => {
-    threads = new EncoderThreads(1, silentLogger);
+  it('tell how far behind they are: a lag that grows while a thread has more audio than it can encode, and falls once it has caught up; the operator is told of both', async () => {
+    const lines: { level: string; fields: Record<string, number>; message: string }[] = [];
+    const record = (level: string) => (fields: Record<string, number>, message: string) => void lines.push({ level, fields, message });
+    const logger = { error: record('error'), warn: record('warn'), info: record('info'), debug: () => undefined } as never;
+    threads = new EncoderThreads(1, logger, 300);
     const encoder = await threads.create({ format: 'mp3', sampleRate: 16000, channels: 1 }, () => undefined);
     // Half an hour of audio handed over at once: seconds of work for the thread.
     for (let second = 0; second < 1800; second += 1) for (const batch of toneBatches(16000)) encoder.encode(batch);
@@ -44,6 +47,12 @@ describe('encoder threads', () => {
     expect(Math.max(...seen)).toBeGreaterThan(busyMs - 700);
     await new Promise((resolve) => setTimeout(resolve, 1200));
     expect(threads.lagMs()).toBeLessThan(200);
+    // Told once when the lag passed the warning's (300 ms here), not at every probe, and once caught up.
+    expect(lines.map((line) => line.level)).toEqual(['warn', 'info']);
+    expect(lines[0]!.message).toMatch(/encoders are behind the audio/);
+    expect(lines[0]!.fields.encoder_lag_ms).toBeGreaterThanOrEqual(300);
+    expect(lines[1]!.message).toBe('encoders caught up with the audio');
+    expect(lines[1]!.fields.behind_ms).toBeGreaterThanOrEqual(lines[0]!.fields.encoder_lag_ms!);
     await encoder.end();
   });
 
