@@ -41,7 +41,7 @@ export interface Operation {
     | { status: 200 | 201 | 202; schema: z.ZodType; description: string }
     | { status: 204; description: string }
     | { status: 200; media: true; description: string };
-  /** Error statuses this operation can answer besides 401, 405 and 429, which every operation can. */
+  /** Error statuses this operation can answer besides 401, 405, 429 and 503, which every operation can. */
   errors: readonly (400 | 404 | 413)[];
   /** Which callback payloads the operation causes to be sent. */
   callbacks?: 'mpcRecording' | 'participantRecording';

@@ -13,6 +13,7 @@ export const ERROR_CATALOG = {
   range_not_satisfiable: { status: 416, message: 'requested range not satisfiable' },
   rate_limited: { status: 429, message: 'too many requests' },
   internal: { status: 500, message: 'internal error' },
+  database_unavailable: { status: 503, message: 'the database cannot be reached; try again shortly' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

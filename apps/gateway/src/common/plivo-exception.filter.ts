@@ -1,5 +1,6 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { isDatabaseUnreachable } from '../persistence/database-unreachable.js';
 import { methodsAllowedOn } from './contract-paths.js';
 import { ApiError } from './error-catalog.js';
 import type { Logger } from './logger.js';
@@ -8,6 +9,8 @@ import { contextOf } from './request-context.js';
 export function sendError(request: Request, response: Response, error: ApiError): void {
   if (response.headersSent) return;
   if (error.code === 'method_not_allowed') response.setHeader('Allow', methodsAllowedOn(request.path).join(', '));
+  // As long as the database pool waits for a connection before it gives up.
+  if (error.code === 'database_unavailable') response.setHeader('Retry-After', '5');
   response.status(error.status).json({ api_id: contextOf(request)?.apiId ?? '', error: error.message });
 }
 
@@ -33,6 +36,10 @@ export class PlivoExceptionFilter implements ExceptionFilter {
     }
     if (exception instanceof HttpException && exception.getStatus() < 500) {
       return new ApiError('invalid_parameter', exception.message);
+    }
+    if (isDatabaseUnreachable(exception)) {
+      this.logger.warn({ api_id: contextOf(request)?.apiId, err: exception }, 'request failed: the database cannot be reached');
+      return new ApiError('database_unavailable');
     }
     this.logger.error({ api_id: contextOf(request)?.apiId, err: exception }, 'unhandled error');
     return new ApiError('internal');

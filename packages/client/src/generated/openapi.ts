@@ -983,6 +983,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The PostgreSQL server the gateway uses cannot be reached or cannot serve; try again after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getMpc: {
@@ -1046,6 +1055,15 @@ export interface operations {
             };
             /** @description Too many requests for this account; slow down. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The PostgreSQL server the gateway uses cannot be reached or cannot serve; try again after Retry-After. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1135,6 +1153,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The PostgreSQL server the gateway uses cannot be reached or cannot serve; try again after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     endMpc: {
@@ -1212,6 +1239,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The PostgreSQL server the gateway uses cannot be reached or cannot serve; try again after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     listParticipants: {
@@ -1280,6 +1316,15 @@ export interface operations {
             };
             /** @description Too many requests for this account; slow down. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The PostgreSQL server the gateway uses cannot be reached or cannot serve; try again after Retry-After. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1371,6 +1416,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The PostgreSQL server the gateway uses cannot be reached or cannot serve; try again after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getParticipant: {
@@ -1436,6 +1490,15 @@ export interface operations {
             };
             /** @description Too many requests for this account; slow down. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The PostgreSQL server the gateway uses cannot be reached or cannot serve; try again after Retry-After. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1529,6 +1592,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The PostgreSQL server the gateway uses cannot be reached or cannot serve; try again after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     kickParticipant: {
@@ -1601,6 +1673,15 @@ export interface operations {
             };
             /** @description Too many requests for this account; slow down. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The PostgreSQL server the gateway uses cannot be reached or cannot serve; try again after Retry-After. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1694,6 +1775,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The PostgreSQL server the gateway uses cannot be reached or cannot serve; try again after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     stopParticipantRecording: {
@@ -1771,6 +1861,15 @@ export interface operations {
             };
             /** @description Too many requests for this account; slow down. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The PostgreSQL server the gateway uses cannot be reached or cannot serve; try again after Retry-After. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1862,6 +1961,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The PostgreSQL server the gateway uses cannot be reached or cannot serve; try again after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     resumeParticipantRecording: {
@@ -1939,6 +2047,15 @@ export interface operations {
             };
             /** @description Too many requests for this account; slow down. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The PostgreSQL server the gateway uses cannot be reached or cannot serve; try again after Retry-After. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2030,6 +2147,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The PostgreSQL server the gateway uses cannot be reached or cannot serve; try again after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     stopMpcRecording: {
@@ -2100,6 +2226,15 @@ export interface operations {
             };
             /** @description Too many requests for this account; slow down. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The PostgreSQL server the gateway uses cannot be reached or cannot serve; try again after Retry-After. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2184,6 +2319,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The PostgreSQL server the gateway uses cannot be reached or cannot serve; try again after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     resumeMpcRecording: {
@@ -2254,6 +2398,15 @@ export interface operations {
             };
             /** @description Too many requests for this account; slow down. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The PostgreSQL server the gateway uses cannot be reached or cannot serve; try again after Retry-After. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2346,6 +2499,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The PostgreSQL server the gateway uses cannot be reached or cannot serve; try again after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getRecordingFile: {
@@ -2426,6 +2588,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The PostgreSQL server the gateway uses cannot be reached or cannot serve; try again after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getRecording: {
@@ -2489,6 +2660,15 @@ export interface operations {
             };
             /** @description Too many requests for this account; slow down. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The PostgreSQL server the gateway uses cannot be reached or cannot serve; try again after Retry-After. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2573,6 +2753,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The PostgreSQL server the gateway uses cannot be reached or cannot serve; try again after Retry-After. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     listRecordingCallbacks: {
@@ -2636,6 +2825,15 @@ export interface operations {
             };
             /** @description Too many requests for this account; slow down. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The PostgreSQL server the gateway uses cannot be reached or cannot serve; try again after Retry-After. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

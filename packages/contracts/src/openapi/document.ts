@@ -10,6 +10,7 @@ const ERROR_TEXT: Record<number, string> = {
   405: 'The path exists but not with this method.',
   413: 'The request body is too large.',
   429: 'Too many requests for this account; slow down.',
+  503: 'The PostgreSQL server the gateway uses cannot be reached or cannot serve; try again after Retry-After.',
 };
 
 const callbackPayloads = {
@@ -56,7 +57,7 @@ function toOpenApiOperation(id: string, operation: Operation): ZodOpenApiOperati
   } else {
     responses['204'] = { description: success.description };
   }
-  for (const status of [...operation.errors, 401, 405, 429].sort()) {
+  for (const status of [...operation.errors, 401, 405, 429, 503].sort()) {
     responses[String(status)] = { description: ERROR_TEXT[status], content: { 'application/json': { schema: ErrorBodySchema } } };
   }
   return {
