@@ -116,20 +116,16 @@ export class S3RecordingStorage implements RecordingStorage {
   private async uploadSpooled(key: string): Promise<void> {
     const file = await this.spool.get(key);
     if (!file) throw new Error(`the spool has no file ${key}`);
-    const target = this.target(key);
-    const contentType = contentTypes[key.split('.').pop()!];
+    // Tried once: a bucket out of reach leaves the file to the next start, rather than hold this one up.
+    const upload = new ObjectUpload(this.client, this.target(key), 1);
     const read = async (start: number, end: number) => Buffer.concat(await file.read({ start, end }).toArray());
     if (file.size <= this.partSize) {
-      await this.client.send(new PutObjectCommand({ ...target, Body: await read(0, file.size - 1), ContentType: contentType }));
+      await upload.put(await read(0, file.size - 1));
     } else {
-      const { UploadId } = await this.client.send(new CreateMultipartUploadCommand({ ...target, ContentType: contentType }));
-      const parts: CompletedPart[] = [];
       for (let start = 0, part = 1; start < file.size; start += this.partSize, part++) {
-        const body = await read(start, Math.min(file.size, start + this.partSize) - 1);
-        const { ETag } = await this.client.send(new UploadPartCommand({ ...target, UploadId, PartNumber: part, Body: body }));
-        parts.push({ PartNumber: part, ETag });
+        await upload.part(part, await read(start, Math.min(file.size, start + this.partSize) - 1));
       }
-      await this.client.send(new CompleteMultipartUploadCommand({ ...target, UploadId, MultipartUpload: { Parts: parts } }));
+      await upload.complete();
     }
     await this.spool.delete(key);
   }
@@ -212,6 +208,46 @@ async function abortUpload(client: S3Client, target: Target, uploadId: string): 
   }
 }
 
+/** One object's upload: whole in one request, or in parts (in any order) completed at the end. */
+class ObjectUpload {
+  private uploadId: string | undefined;
+  private readonly parts: CompletedPart[] = [];
+  private readonly contentType: string | undefined;
+
+  constructor(
+    private readonly client: S3Client,
+    private readonly target: Target,
+    /** How many times each request is sent before its failure is the upload's. */
+    private readonly attempts: number,
+  ) {
+    this.contentType = contentTypes[target.Key.split('.').pop()!];
+  }
+
+  async put(body: Buffer): Promise<void> {
+    await this.retried(() => this.client.send(new PutObjectCommand({ ...this.target, Body: body, ContentType: this.contentType })));
+  }
+
+  async part(partNumber: number, body: Buffer): Promise<void> {
+    this.uploadId ??= (await this.retried(() => this.client.send(new CreateMultipartUploadCommand({ ...this.target, ContentType: this.contentType })))).UploadId;
+    const { ETag } = await this.retried(() => this.client.send(new UploadPartCommand({ ...this.target, UploadId: this.uploadId, PartNumber: partNumber, Body: body })));
+    this.parts.push({ PartNumber: partNumber, ETag });
+  }
+
+  async complete(): Promise<void> {
+    const parts = [...this.parts].sort((a, b) => a.PartNumber! - b.PartNumber!);
+    await this.retried(() => this.client.send(new CompleteMultipartUploadCommand({ ...this.target, UploadId: this.uploadId, MultipartUpload: { Parts: parts } })));
+  }
+
+  /** Drops the parts uploaded so far. */
+  async abort(): Promise<void> {
+    if (this.uploadId) await abortUpload(this.client, this.target, this.uploadId);
+  }
+
+  private retried<T>(request: () => Promise<T>): Promise<T> {
+    return retryTimes(request, this.attempts);
+  }
+}
+
 /**
  * Appends go to the spool file. Beyond the first part they are also buffered, and each later part
  * is uploaded, in order, as soon as it is full, so memory stays at about two parts whatever the
@@ -222,20 +258,19 @@ class MultipartWriter implements RecordingWriter {
   private pendingBytes = 0;
   private bytes = 0;
   private nextPart = 2;
-  private uploadId: string | undefined;
-  private readonly parts: CompletedPart[] = [];
+  private readonly upload: ObjectUpload;
   private uploading = Promise.resolve();
   private error: Error | undefined;
   private aborted = false;
-  private readonly contentType: string | undefined;
 
   constructor(
-    private readonly client: S3Client,
-    private readonly target: Target,
+    client: S3Client,
+    target: Target,
     private readonly partSize: number,
     private readonly spool: FsRecordingWriter,
   ) {
-    this.contentType = contentTypes[target.Key.split('.').pop()!];
+    // The SDK's own retries last under a second, and a bucket out of reach for a few seconds must not cost a recording.
+    this.upload = new ObjectUpload(client, target, UPLOAD_ATTEMPTS);
   }
 
   get failure(): Error | undefined {
@@ -262,14 +297,12 @@ class MultipartWriter implements RecordingWriter {
     await this.uploading;
     if (this.error) throw this.error;
     if (this.bytes <= this.partSize) {
-      const body = overwrite(await this.spool.readBack(this.bytes), header);
-      await this.retried(() => this.client.send(new PutObjectCommand({ ...this.target, Body: body, ContentType: this.contentType })));
+      await this.upload.put(overwrite(await this.spool.readBack(this.bytes), header));
     } else {
       const rest = this.take(this.pendingBytes);
-      if (rest.length > 0) await this.upload(this.nextPart++, rest);
-      await this.upload(1, overwrite(await this.spool.readBack(this.partSize), header));
-      const parts = [...this.parts].sort((a, b) => a.PartNumber! - b.PartNumber!);
-      await this.retried(() => this.client.send(new CompleteMultipartUploadCommand({ ...this.target, UploadId: this.uploadId, MultipartUpload: { Parts: parts } })));
+      if (rest.length > 0) await this.upload.part(this.nextPart++, rest);
+      await this.upload.part(1, overwrite(await this.spool.readBack(this.partSize), header));
+      await this.upload.complete();
     }
     // Stored: the spool file has done its part.
     await this.spool.abort();
@@ -281,29 +314,15 @@ class MultipartWriter implements RecordingWriter {
     await this.uploading;
     this.pending = [];
     await this.spool.abort();
-    if (this.uploadId) await abortUpload(this.client, this.target, this.uploadId);
+    await this.upload.abort();
   }
 
   /** Uploads a part after the ones queued before it; the first failure stops the rest. */
   private queue(body: Buffer): void {
     const partNumber = this.nextPart++;
     this.uploading = this.uploading
-      .then(() => (this.error || this.aborted ? undefined : this.upload(partNumber, body)))
+      .then(() => (this.error || this.aborted ? undefined : this.upload.part(partNumber, body)))
       .catch((error: Error) => void (this.error ??= error));
-  }
-
-  private async upload(partNumber: number, body: Buffer): Promise<void> {
-    this.uploadId ??= (await this.retried(() => this.client.send(new CreateMultipartUploadCommand({ ...this.target, ContentType: this.contentType })))).UploadId;
-    const { ETag } = await this.retried(() => this.client.send(new UploadPartCommand({ ...this.target, UploadId: this.uploadId, PartNumber: partNumber, Body: body })));
-    this.parts.push({ PartNumber: partNumber, ETag });
-  }
-
-  /**
-   * Sends a request of the upload, again after a failure: the SDK's own retries last under a
-   * second, and a bucket out of reach for a few seconds must not cost a recording.
-   */
-  private retried<T>(request: () => Promise<T>): Promise<T> {
-    return retryTimes(request, UPLOAD_ATTEMPTS);
   }
 
   /** The first `size` buffered bytes as one buffer. */
