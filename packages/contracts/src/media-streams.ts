@@ -106,4 +106,6 @@ export const STREAM_CLOSE_CODES = {
   unauthorized: 4401,
   notFound: 4404,
   badStart: 4400,
+  /** The gateway cannot serve the stream now (its database cannot be reached): connect again shortly. */
+  tryAgainLater: 1013,
 } as const;

@@ -1,3 +1,5 @@
+import { isDatabaseUnreachable } from '../persistence/database-unreachable.js';
+
 /**
  * Every error the gateway answers, by stable code. The HTTP status and default text live here
  * and nowhere else; the README's error table is checked against this catalog by a test.
@@ -29,4 +31,14 @@ export class ApiError extends Error {
     super(message);
     this.status = ERROR_CATALOG[code].status;
   }
+}
+
+/**
+ * The error as the API answers it, where it is one the catalog names: an ApiError, or a database
+ * that cannot be reached (a failure of the service, not of the request). Anything else is unforeseen.
+ */
+export function knownApiError(error: unknown): ApiError | undefined {
+  if (error instanceof ApiError) return error;
+  if (isDatabaseUnreachable(error)) return new ApiError('database_unavailable');
+  return undefined;
 }

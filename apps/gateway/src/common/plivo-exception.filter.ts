@@ -1,8 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { isDatabaseUnreachable } from '../persistence/database-unreachable.js';
 import { methodsAllowedOn } from './contract-paths.js';
-import { ApiError } from './error-catalog.js';
+import { ApiError, knownApiError } from './error-catalog.js';
 import type { Logger } from './logger.js';
 import { contextOf } from './request-context.js';
 
@@ -27,7 +26,9 @@ export class PlivoExceptionFilter implements ExceptionFilter {
   }
 
   private toApiError(exception: unknown, request: Request): ApiError {
-    if (exception instanceof ApiError) return exception;
+    const known = knownApiError(exception);
+    if (known?.code === 'database_unavailable') this.logger.warn({ api_id: contextOf(request)?.apiId, err: exception }, 'request failed: the database cannot be reached');
+    if (known) return known;
     if (exception instanceof HttpException && exception.getStatus() === 404) {
       // Nest's answer for a path no route matched.
       return methodsAllowedOn(request.path).length > 0
@@ -36,10 +37,6 @@ export class PlivoExceptionFilter implements ExceptionFilter {
     }
     if (exception instanceof HttpException && exception.getStatus() < 500) {
       return new ApiError('invalid_parameter', exception.message);
-    }
-    if (isDatabaseUnreachable(exception)) {
-      this.logger.warn({ api_id: contextOf(request)?.apiId, err: exception }, 'request failed: the database cannot be reached');
-      return new ApiError('database_unavailable');
     }
     this.logger.error({ api_id: contextOf(request)?.apiId, err: exception }, 'unhandled error');
     return new ApiError('internal');

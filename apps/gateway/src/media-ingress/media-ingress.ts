@@ -4,7 +4,7 @@ import { CallUuidSchema, MpcIdSchema, STREAM_CLOSE_CODES, type MpcRef } from '@m
 import { verifyV3 } from '@mpc/client';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { parseBasicAuth, type BasicCredentials } from '../accounts/credentials.js';
-import { ApiError } from '../common/error-catalog.js';
+import { knownApiError, type ApiError } from '../common/error-catalog.js';
 import { retryUntilDone } from '../common/retry.js';
 import type { Logger } from '../common/logger.js';
 import type { AccountRow, MpcRow, ParticipantRow } from '../persistence/schema.js';
@@ -64,6 +64,13 @@ interface LiveStream {
   readonly callUuid: string;
   /** The participant left the MPC: the stream closes, and its audio leaves the mix. */
   leave(reason: string): void;
+}
+
+/** How a stream is closed for an error the API would answer with `error.status`. */
+function closeCodeOf(error: ApiError): number {
+  if (error.status === 404) return STREAM_CLOSE_CODES.notFound;
+  if (error.status === 503) return STREAM_CLOSE_CODES.tryAgainLater;
+  return STREAM_CLOSE_CODES.badStart;
 }
 
 class StreamRefused extends Error {
@@ -184,13 +191,14 @@ export class MediaIngress {
     const refuse = (error: unknown) => {
       if (refused) return;
       refused = true;
+      const known = knownApiError(error);
       const refusal =
         error instanceof StreamRefused
           ? error
-          : error instanceof ApiError
-            ? new StreamRefused(error.status === 404 ? STREAM_CLOSE_CODES.notFound : STREAM_CLOSE_CODES.badStart, error.message)
+          : known
+            ? new StreamRefused(closeCodeOf(known), known.message)
             : new StreamRefused(1011, 'internal error');
-      if (!(error instanceof StreamRefused || error instanceof ApiError)) this.logger.error({ err: error }, 'media stream failed');
+      if (!(error instanceof StreamRefused || known)) this.logger.error({ err: error }, 'media stream failed');
       this.logger.warn({ code: refusal.code, reason: refusal.message }, 'media stream refused');
       end();
       ws.close(refusal.code, refusal.message.slice(0, 120));
@@ -336,8 +344,9 @@ export class MediaIngress {
   }
 }
 
-export function refuseUpgrade(socket: Duplex): void {
-  socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+/** Answers a stream's handshake with an HTTP error: 404 for a path that names no stream, 503 to come again later. */
+export function refuseUpgrade(socket: Duplex, status: 404 | 503 = 404): void {
+  socket.end(status === 404 ? 'HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n' : 'HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\nConnection: close\r\n\r\n');
 }
 
 function toBuffer(data: RawData): Buffer {

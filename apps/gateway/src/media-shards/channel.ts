@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { ApiError, ERROR_CATALOG, type ErrorCode } from '../common/error-catalog.js';
+import { ApiError, knownApiError, type ErrorCode } from '../common/error-catalog.js';
 
 /** The side of a Node IPC channel this needs: a forked child process, or `process` inside one. */
 export interface IpcEndpoint {
@@ -124,8 +124,8 @@ export class Channel<Remote extends object> {
       if (!handler) throw new Error(`no method ${message.method} across the channel`);
       this.post({ kind: 'reply', id: message.id, value: await handler(...args) });
     } catch (error) {
-      const code = error instanceof ApiError && error.code in ERROR_CATALOG ? error.code : undefined;
-      this.post({ kind: 'reply', id: message.id, error: { message: (error as Error).message ?? String(error), code } });
+      const known = knownApiError(error);
+      this.post({ kind: 'reply', id: message.id, error: { message: known?.message ?? (error as Error).message ?? String(error), code: known?.code } });
     }
   }
 }

@@ -3,7 +3,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { MpcIdSchema } from '@mpc/contracts';
-import { ApiError } from '../common/error-catalog.js';
+import { ApiError, knownApiError } from '../common/error-catalog.js';
 import type { Logger } from '../common/logger.js';
 import { parseStreamPath, refuseUpgrade } from '../media-ingress/media-ingress.js';
 import type { RecorderStats } from '../recorder/recorder.service.js';
@@ -147,7 +147,16 @@ export class MediaShards implements MediaPlane {
       refuseUpgrade(socket);
       return;
     }
-    const shard = await this.shardOfStream(path.authId, path.mpcId);
+    let shard: Shard;
+    try {
+      shard = await this.shardOfStream(path.authId, path.mpcId);
+    } catch (error) {
+      // Where the MPC is mixed cannot be told now: the client is to come again, not given up on.
+      if (knownApiError(error)?.code !== 'database_unavailable') throw error;
+      this.options.logger.warn({ err: error }, 'media stream refused: the database cannot be reached');
+      refuseUpgrade(socket, 503);
+      return;
+    }
     if (socket.destroyed) return;
     // A well-behaved client sends nothing before the handshake's answer; anything early goes along.
     const early = socket.readableLength > 0 ? (socket.read(socket.readableLength) as Buffer | null) : null;

@@ -3,6 +3,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { okApiOf } from '../support/api.js';
 import { snapshotDatabase, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { ToneStream } from '../support/stream-sender.js';
 
 const onServer = process.env.MPC_TEST_DB === 'postgres';
 
@@ -34,7 +35,7 @@ describe.skipIf(!onServer)('a PostgreSQL server dropping idle connections', () =
   });
 
   it('answers 503 in Plivo\'s body while the server refuses connections, changes nothing, and serves again once it takes them', async () => {
-    await api('POST', 'MultiPartyCall/name_refused/Participant/', { role: 'Agent', call_uuid: 'refused-1' });
+    const added = await api('POST', 'MultiPartyCall/name_refused/Participant/', { role: 'Agent', from: '+15550100', to: '+15550101' });
     const before = await snapshotDatabase(gateway);
     const database = new URL(gateway.database.location).pathname.slice(1);
     const admin = new pg.Client({ connectionString: process.env.MPC_TEST_DATABASE_URL });
@@ -61,6 +62,16 @@ describe.skipIf(!onServer)('a PostgreSQL server dropping idle connections', () =
         expect(response.headers.get('retry-after')).toBe('5');
         expect(await response.json()).toEqual({ api_id: expect.any(String), error: 'the database cannot be reached; try again shortly' });
       }
+      // A stream is told to come again later: by its handshake where the MPC's id is its uuid (its
+      // name, which places it, must be read), by a close code once in a media shard otherwise.
+      const streamUrl: string = added.calls[0].stream_url;
+      expect(streamUrl).toMatch(/\/uuid_[^/]+\//);
+      const byUuid = new ToneStream({ url: streamUrl, framing: 'plivo-mulaw', frequency: 440 });
+      await expect(byUuid.opened).rejects.toThrow('Unexpected server response: 503');
+      const byName = new ToneStream({ url: streamUrl.replace(/\/uuid_[^/]+\//, '/name_refused/'), framing: 'plivo-mulaw', frequency: 440 });
+      await byName.start();
+      expect(await byName.closed).toEqual({ code: 1013, reason: 'the database cannot be reached; try again shortly' });
+      byName.stop();
     } finally {
       await refuseConnections(false);
       await admin.end();
