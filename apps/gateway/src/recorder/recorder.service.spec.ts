@@ -9,7 +9,7 @@ const MPC = { mpcUuid: 'mpc-1', authId: 'MAUNIT0000000000001', mpcName: 'unit' }
 const FRAME = 160; // 20 ms at 8 kHz
 
 /** A recorder on a clock the test moves, whose one recording's samples the test reads. */
-function recorderWithCapture(fileFinished: RecordingFiles['fileFinished'] = async () => undefined) {
+function recorderWithCapture(fileFinished: RecordingFiles['fileFinished'] = async () => undefined, fileMade: Promise<void> = Promise.resolve()) {
   const clock = { now: 0 };
   const samples: number[] = [];
   const encoders: EncoderFactory = {
@@ -24,7 +24,7 @@ function recorderWithCapture(fileFinished: RecordingFiles['fileFinished'] = asyn
     close: async () => undefined,
   };
   const writer: RecordingWriter = { failure: undefined, append: () => undefined, persist: async () => undefined, finish: async () => ({ bytes: 0 }), abort: async () => undefined };
-  const storage: RecordingStorage = { create: async () => writer, partial: async () => undefined, get: async () => undefined, delete: async () => undefined };
+  const storage: RecordingStorage = { create: async () => fileMade.then(() => writer), partial: async () => undefined, get: async () => undefined, delete: async () => undefined };
   const recorder = new RecorderService(storage, encoders, pino({ level: 'silent' }), { jitterMs: 0, tickMs: 20 }, () => clock.now);
   const failures: string[] = [];
   recorder.bindFiles({ fileFinished, fail: async (_id, reason) => void failures.push(reason) });
@@ -97,6 +97,24 @@ describe('RecorderService', () => {
     capture.clock.now = 100; // the mix passes the stop at its next tick
     capture.recorder.start();
     await vi.waitFor(() => expect(told).toBe(3), { timeout: 3000 });
+    await capture.recorder.stop();
+    expect(capture.failures).toEqual([]);
+  });
+
+  it('finishes a recording whose MPC ended while its file was being made, and then lets the MPC go', async () => {
+    let makeFile!: () => void;
+    const finished: string[] = [];
+    const capture = recorderWithCapture(async (recordingId) => void finished.push(recordingId), new Promise((resolve) => (makeFile = resolve)));
+    capture.recorder.start();
+    capture.recorder.recordingsChanged([{ recording, event: 'Initiated', at: new Date() }]);
+    capture.recorder.participantsChanged({ ...MPC, present: [], ended: true });
+    // Ticks run while the file is made: the MPC has ended and its engine holds nothing yet.
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    makeFile();
+    capture.recorder.recordingsChanged([{ recording, event: 'Completed', at: new Date() }]);
+    capture.clock.now = 100;
+    await vi.waitFor(() => expect(finished).toEqual(['r1']), { timeout: 2000 });
+    await vi.waitFor(() => expect(capture.recorder.stats().calls).toBe(0), { timeout: 2000 });
     await capture.recorder.stop();
     expect(capture.failures).toEqual([]);
   });

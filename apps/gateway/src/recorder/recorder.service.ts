@@ -42,6 +42,8 @@ export class RecorderService implements RecordingObserver {
   /** Per recording, the chain of its operations, so a pause never overtakes the start it follows. */
   private readonly chains = new Map<string, Promise<void>>();
   private readonly endedMpcs = new Set<string>();
+  /** Per MPC, the recordings started and not yet attached to its engine (their file and encoder are being made). */
+  private readonly attaching = new Map<string, number>();
   /**
    * Per MPC, whether each call leg is heard, as the last change of its participants said. A stream
    * joining starts from this rather than from its join's read, which a change made meanwhile may
@@ -138,6 +140,8 @@ export class RecorderService implements RecordingObserver {
   recordingsChanged(changes: readonly RecordingChange[]): void {
     for (const change of changes) {
       const clockMs = this.clock() - (Date.now() - change.at.getTime());
+      // Counted from now, not from when its turn comes: the MPC may end before then.
+      if (change.event === 'Initiated') this.attaching.set(change.recording.mpcUuid, (this.attaching.get(change.recording.mpcUuid) ?? 0) + 1);
       this.chain(change.recording.recordingId, () => this.apply(change, clockMs));
     }
   }
@@ -146,7 +150,7 @@ export class RecorderService implements RecordingObserver {
     // A supervisor is recorded whatever its coach mode; mute and hold take a participant out.
     const audible = new Map(present.map((participant) => [participant.callUuid, !participant.mute && !participant.hold]));
     if (ended) {
-      if (this.engines.has(mpcUuid)) this.endedMpcs.add(mpcUuid);
+      if (this.engines.has(mpcUuid) || this.attaching.has(mpcUuid)) this.endedMpcs.add(mpcUuid);
       this.audible.delete(mpcUuid);
     } else {
       this.audible.set(mpcUuid, audible);
@@ -180,8 +184,25 @@ export class RecorderService implements RecordingObserver {
 
   private async apply(change: RecordingChange, clockMs: number): Promise<void> {
     const { recording, event } = change;
-    const engine = this.engineFor(recording.mpcUuid);
     if (event === 'Initiated') {
+      await this.attach(change, clockMs);
+      return;
+    }
+    if (event === 'Failed') return;
+    // A recording never attached has no engine to stop it in, nor needs one made.
+    this.engines.get(recording.mpcUuid)?.schedule(recording.recordingId, clockMs, event === 'Paused' ? 'pause' : event === 'Resumed' ? 'resume' : 'stop');
+  }
+
+  /**
+   * Makes the recording's file and encoder and attaches them to its MPC's engine. Meanwhile the
+   * engine is kept, though the MPC may end and leave it with nothing else: the recording's stop,
+   * which the end brings, is applied there once it is attached.
+   */
+  private async attach(change: RecordingChange, clockMs: number): Promise<void> {
+    const { recording } = change;
+    const { mpcUuid } = recording;
+    const engine = this.engineFor(mpcUuid);
+    try {
       const tracks = tracksOf(change);
       const channels = tracks?.channels ?? 1;
       // Several channels are recorded at the mix's rate; one follows the audio it holds.
@@ -194,11 +215,12 @@ export class RecorderService implements RecordingObserver {
       });
       engine.attach({ recordingId: recording.recordingId, encoder, writer, clockMs, tracks });
       this.files.recordingStarted?.(recording.recordingId);
-      this.logger.info({ recording_id: recording.recordingId, mpc_uuid: recording.mpcUuid, sample_rate: sampleRate, channels }, 'recording started');
-      return;
+      this.logger.info({ recording_id: recording.recordingId, mpc_uuid: mpcUuid, sample_rate: sampleRate, channels }, 'recording started');
+    } finally {
+      const left = this.attaching.get(mpcUuid)! - 1;
+      if (left > 0) this.attaching.set(mpcUuid, left);
+      else this.attaching.delete(mpcUuid);
     }
-    if (event === 'Failed') return;
-    engine.schedule(recording.recordingId, clockMs, event === 'Paused' ? 'pause' : event === 'Resumed' ? 'resume' : 'stop');
   }
 
   private tick(): void {
@@ -208,7 +230,7 @@ export class RecorderService implements RecordingObserver {
     this.lastTick = now;
     for (const [mpcUuid, engine] of this.engines) {
       for (const sink of engine.tick(now)) this.chain(sink.recordingId, () => this.finish(sink));
-      if (this.endedMpcs.has(mpcUuid) && engine.sinkCount === 0) {
+      if (this.endedMpcs.has(mpcUuid) && engine.sinkCount === 0 && !this.attaching.has(mpcUuid)) {
         this.engines.delete(mpcUuid);
         this.endedMpcs.delete(mpcUuid);
       }
