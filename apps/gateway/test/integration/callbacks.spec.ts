@@ -126,6 +126,19 @@ describe('recording callbacks', () => {
     expect(await statuses()).toEqual(['pending', 'pending']);
   });
 
+  it('deletes a recording stopped a moment before once its file is finished, its Completed event sent all the same', async () => {
+    const name = await liveMpc();
+    const started = await api('POST', `MultiPartyCall/name_${name}/Record/`, { recording_callback_url: `${receiverUrl}/stopped-then-deleted` });
+    const id: string = started.body.recording_id;
+    await sleep(200);
+    expect((await api('DELETE', `MultiPartyCall/name_${name}/Record/`, {})).status).toBe(204);
+    expect((await api('DELETE', `Recording/${id}/`, {})).status).toBe(204);
+    const callbacks = await receiver.waitFor(2, id);
+    expect(callbacks.map((callback) => callback.params.EventName)).toEqual(['MPCRecordingInitiated', 'MPCRecordingCompleted']);
+    expect((await api('GET', `Recording/${id}/`)).status).toBe(404);
+    expect((await fetch(started.body.recording_url)).status).toBe(404);
+  });
+
   it('sends participant events with MemberID', async () => {
     const name = await liveMpc();
     const { body } = await api('GET', `MultiPartyCall/name_${name}/Participant/`);
