@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { AccountsService } from '../accounts/accounts.service.js';
 import type { Logger } from '../common/logger.js';
 import type { Database } from '../persistence/database.js';
@@ -47,6 +48,8 @@ export class CallbackDispatcher {
   start(): void {
     this.stopped = false;
     this.cut = new AbortController();
+    // Every delivery in flight listens to it: as many as the concurrency allows, not a leak.
+    setMaxListeners(this.options.concurrency + 1, this.cut.signal);
     this.timer = setInterval(() => this.wake(), this.options.pollMs);
     this.wake();
   }

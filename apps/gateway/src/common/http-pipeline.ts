@@ -54,11 +54,11 @@ export function credentialsBeforeBodies(authenticate: (credentials: BasicCredent
   };
 }
 
-/** One structured line per request, naming its api_id, once the response is sent. */
+/** One structured line per request, naming its api_id, once the response is sent or the client has gone. */
 export function requestLog(logger: Logger): RequestHandler {
   return (request, response, next) => {
     const started = process.hrtime.bigint();
-    response.on('finish', () => {
+    response.on('close', () => {
       const context = contextOf(request);
       logger.info(
         {
@@ -68,6 +68,7 @@ export function requestLog(logger: Logger): RequestHandler {
           path: request.path,
           status: response.statusCode,
           ms: Number(process.hrtime.bigint() - started) / 1e6,
+          ...(!response.writableFinished && { aborted: true }),
         },
         'request',
       );

@@ -33,7 +33,10 @@ export class RecordingsController {
       response.status(200);
     }
     response.setHeader('Content-Length', String(range ? range.end - range.start + 1 : file.size));
-    await pipeline(file.read(range ?? undefined), response);
+    await pipeline(file.read(range ?? undefined), response).catch((error: NodeJS.ErrnoException) => {
+      // The client went away before the end: nothing to answer, nothing gone wrong here.
+      if (error.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw error;
+    });
   }
 
   @ContractRoute('getRecording')
