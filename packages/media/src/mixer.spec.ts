@@ -94,7 +94,42 @@ describe('Mixer', () => {
       [0, 160, 7],
       [160, 320, 0],
     ]);
-    expect(mixer.stats('a')).toEqual({ placed: 2, late: 2, ahead: 0 });
+    expect(mixer.stats('a')).toEqual({ placed: 2, shifted: 0, late: 2, ahead: 0 });
+  });
+
+  it('places a first frame that comes after its join has passed where it can still be heard, and the frames after it by their timestamps', () => {
+    const mixer = new Mixer({ sampleRate: 16000 });
+    mixer.addSource('a', { sampleRate: 16000, joinAt: 0 });
+    mixer.mixUntil(3200); // the source joined at 0, its first audio comes 200 ms later
+    expect(mixer.push('a', 500, filled(320, 5), 4000)).toBe('placed');
+    expect(mixer.push('a', 520, filled(320, 6), 4100)).toBe('placed');
+    // A timed source's later frames keep their timestamps: one that is late stays late.
+    expect(mixer.push('a', 400, filled(320, 9), 4100)).toBe('late');
+    expect(runs(mixer.mixUntil(4800))).toEqual([
+      [0, 800, 0],
+      [800, 1120, 5],
+      [1120, 1440, 6],
+      [1440, 1600, 0],
+    ]);
+    expect(mixer.stats('a')).toEqual({ placed: 2, shifted: 0, late: 1, ahead: 0 });
+  });
+
+  it('places each frame of an untimed source after the one before, or, once that has passed, where it can still be heard, with silence between', () => {
+    const mixer = new Mixer({ sampleRate: 16000 });
+    mixer.addSource('a', { sampleRate: 16000, joinAt: 0, untimed: true });
+    expect(mixer.push('a', 0, filled(320, 1), 0)).toBe('placed');
+    expect(mixer.push('a', 20, filled(320, 2), 0)).toBe('placed');
+    mixer.mixUntil(1600); // the sender pauses for 100 ms
+    // Its next frame's place (640) has passed: it goes where a frame arriving now can be heard.
+    expect(mixer.push('a', 40, filled(320, 3), 2000)).toBe('shifted');
+    expect(mixer.push('a', 60, filled(320, 4), 2000)).toBe('placed'); // right after it again
+    expect(runs(mixer.mixUntil(3200))).toEqual([
+      [0, 400, 0],
+      [400, 720, 3],
+      [720, 1040, 4],
+      [1040, 1600, 0],
+    ]);
+    expect(mixer.stats('a')).toEqual({ placed: 3, shifted: 1, late: 0, ahead: 0 });
   });
 
   it('refuses and counts frames too far ahead', () => {
@@ -103,7 +138,7 @@ describe('Mixer', () => {
     expect(mixer.push('a', 0, filled(320, 1))).toBe('placed');
     expect(mixer.push('a', 500, filled(320, 2))).toBe('placed'); // starts exactly maxAhead past the cursor
     expect(mixer.push('a', 520, filled(320, 3))).toBe('ahead');
-    expect(mixer.stats('a')).toEqual({ placed: 2, late: 0, ahead: 1 });
+    expect(mixer.stats('a')).toEqual({ placed: 2, shifted: 0, late: 0, ahead: 1 });
     const mixed = mixer.mixUntil(16000);
     expect(mixed[8000]).toBe(2);
     expect(mixed[8320]).toBe(0);
@@ -282,8 +317,8 @@ describe('Mixer', () => {
     expect(mixer.cursor).toBe(mixedLength);
     expect(mixer.cursor).toBe(32_000_048);
     expect(mixer.bufferedBytes).toBe(bytesAtStart);
-    expect(mixer.stats('wide')).toEqual({ placed: 100_000, late, ahead: 0 });
-    expect(mixer.stats('narrow')).toEqual({ placed: 100_000, late: 0, ahead: 0 });
+    expect(mixer.stats('wide')).toEqual({ placed: 100_000, shifted: 0, late, ahead: 0 });
+    expect(mixer.stats('narrow')).toEqual({ placed: 100_000, shifted: 0, late: 0, ahead: 0 });
   });
 
   it('mixes one to six voices, some muted, across ring wraps, exactly as a plain saturating sum', () => {

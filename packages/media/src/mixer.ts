@@ -20,21 +20,29 @@ export interface MixerOptions {
 
 export interface MixerSourceOptions {
   sampleRate: TelephonyRate;
-  /** Timeline sample where the source's first frame lands. */
+  /** Timeline sample where the source's first frame lands (or later: see `push`'s `earliest`). */
   joinAt: number;
+  /**
+   * Its frames carry no timing of their own (their timestamps only count the samples sent): each
+   * is placed after the one before, or, when that place has passed, where it can still be heard.
+   */
+  untimed?: boolean;
 }
 
-export type PushResult = 'placed' | 'late' | 'ahead' | 'unknown';
+export type PushResult = 'placed' | 'shifted' | 'late' | 'ahead' | 'unknown';
 
 export interface SourceStats {
   placed: number;
+  /** Frames of an untimed source placed later than their timestamps said, as they came late. */
+  shifted: number;
   late: number;
   ahead: number;
 }
 
 interface Source {
   readonly rate: TelephonyRate;
-  readonly joinAt: number;
+  joinAt: number;
+  readonly untimed: boolean;
   readonly resampler: Resampler | undefined;
   audible: boolean;
   /** Media timestamp (ms) of the first frame pushed; it maps to joinAt. */
@@ -107,19 +115,20 @@ export class Mixer {
 
   addSource(id: string, options: MixerSourceOptions): void {
     if (this.sources.has(id)) throw new Error(`source ${id} already exists`);
-    const { sampleRate, joinAt } = options;
+    const { sampleRate, joinAt, untimed = false } = options;
     if (sampleRate !== 8000 && sampleRate !== 16000) throw new RangeError(`unsupported sample rate ${sampleRate}`);
     if (!Number.isInteger(joinAt) || joinAt < 0) throw new RangeError('joinAt must be a non-negative integer');
     this.sources.set(id, {
       rate: sampleRate,
       joinAt,
+      untimed,
       resampler: sampleRate === this.sampleRate ? undefined : new Resampler(sampleRate, this.sampleRate),
       audible: true,
       firstTimestampMs: undefined,
       expectedTimestampMs: Number.NaN,
       ring: new Int16Array(nextPowerOfTwo(this.maxAheadSamples + 2 * this.frameSamples)),
       writtenEnd: 0,
-      stats: { placed: 0, late: 0, ahead: 0 },
+      stats: { placed: 0, shifted: 0, late: 0, ahead: 0 },
     });
     this.sourceList = [...this.sources.values()];
   }
@@ -153,12 +162,19 @@ export class Mixer {
    * than maxAhead past the cursor is 'ahead'; both are dropped and counted. A
    * frame partly before the cursor keeps its part after it. A frame
    * overlapping earlier audio of the same source overwrites it.
+   *
+   * `earliest` is where a frame arriving now can still be placed safely. The
+   * first frame of a source lands no earlier than that (a stream whose audio
+   * begins well after it joined is heard from when it begins, not lost); so
+   * does every frame of an untimed source, which moves its later frames with
+   * it and leaves silence before it ('shifted').
    */
-  push(id: string, timestampMs: number, samples: Int16Array): PushResult {
+  push(id: string, timestampMs: number, samples: Int16Array, earliest?: number): PushResult {
     const source = this.sources.get(id);
     if (!source) return 'unknown';
     if (!Number.isFinite(timestampMs)) throw new RangeError(`timestamp ${timestampMs} is not a finite number`);
-    if (source.firstTimestampMs === undefined) source.firstTimestampMs = timestampMs;
+    const first = source.firstTimestampMs === undefined;
+    if (first) source.firstTimestampMs = timestampMs;
 
     let frame = samples;
     const resampler = source.resampler;
@@ -172,7 +188,13 @@ export class Mixer {
     }
     source.expectedTimestampMs = timestampMs + (samples.length * 1000) / source.rate;
 
-    const start = source.joinAt + Math.round(((timestampMs - source.firstTimestampMs) * this.sampleRate) / 1000);
+    let start = source.joinAt + Math.round(((timestampMs - source.firstTimestampMs!) * this.sampleRate) / 1000);
+    let moved = false;
+    if (earliest !== undefined && start < earliest && (first || source.untimed)) {
+      source.joinAt += earliest - start;
+      start = earliest;
+      moved = !first;
+    }
     const end = start + frame.length;
     const cursor = this.position;
     if (end <= cursor) {
@@ -188,6 +210,10 @@ export class Mixer {
     if (end - cursor > source.ring.length) this.growRing(source, end - cursor);
     this.write(source.ring, from, frame, skip, frame.length);
     if (end > source.writtenEnd) source.writtenEnd = end;
+    if (moved) {
+      source.stats.shifted++;
+      return 'shifted';
+    }
     source.stats.placed++;
     return 'placed';
   }

@@ -219,7 +219,8 @@ export class MediaIngress {
           if (other.callUuid === participant.callUuid) other.leave('replaced by a newer stream of this call');
         }
         session = { mpcUuid: mpc.mpcUuid, callUuid: participant.callUuid, memberId: participant.memberId };
-        session.sourceId = this.recorder.streamStarted(mpc.mpcUuid, participant.callUuid, start.sampleRate, !participant.mute && !participant.hold);
+        const untimed = start.framing === 'binary';
+        session.sourceId = this.recorder.streamStarted(mpc.mpcUuid, participant.callUuid, start.sampleRate, !participant.mute && !participant.hold, untimed);
         const streams = this.live.get(mpc.mpcUuid) ?? new Set<LiveStream>();
         streams.add(stream);
         this.live.set(mpc.mpcUuid, streams);
@@ -269,9 +270,12 @@ export class MediaIngress {
       switch (event.kind) {
         case 'start':
           return onStart(auth!, event);
-        case 'audio':
-          if (session?.sourceId !== undefined && this.recorder.streamAudio(session.mpcUuid, session.sourceId, event.timestampMs, event.samples) === 'late') counts.late += 1;
+        case 'audio': {
+          if (session?.sourceId === undefined) return undefined;
+          const placed = this.recorder.streamAudio(session.mpcUuid, session.sourceId, event.timestampMs, event.samples);
+          if (placed === 'late' || placed === 'shifted') counts.late += 1;
           return undefined;
+        }
         case 'stop':
           end();
           ws.close(STREAM_CLOSE_CODES.normal, 'stream stopped');

@@ -1,4 +1,4 @@
-import { Mixer } from '@mpc/media';
+import { Mixer, type PushResult } from '@mpc/media';
 import type { RecordingWriter } from '../storage/recording-storage.js';
 import type { AudioEncoder } from './audio-encoder.js';
 import { RecordingSink, type SinkCommand } from './recording-sink.js';
@@ -59,7 +59,7 @@ class TrackMix {
     return this.channels[0]!.cursor;
   }
 
-  addSource(id: string, call: string, sampleRate: 8000 | 16000, joinAt: number): void {
+  addSource(id: string, call: string, sampleRate: 8000 | 16000, joinAt: number, untimed: boolean): void {
     let channel = this.channelOfCall.get(call);
     if (channel === undefined) {
       if (call === this.member) channel = 0;
@@ -68,7 +68,12 @@ class TrackMix {
       this.channelOfCall.set(call, channel);
     }
     this.channelOfSource.set(id, channel);
-    this.channels[channel]!.addSource(id, { sampleRate, joinAt: Math.max(0, joinAt - this.offset) });
+    this.channels[channel]!.addSource(id, { sampleRate, joinAt: Math.max(0, joinAt - this.offset), untimed });
+  }
+
+  /** Places a frame of the source, on the call's timeline shifted by the offset; see Mixer.push. */
+  push(id: string, timestampMs: number, samples: Int16Array, earliest: number): void {
+    this.mixerOf(id)?.push(id, timestampMs, samples, Math.max(0, earliest - this.offset));
   }
 
   /** The mixer that takes this source's audio, if the recording has it. */
@@ -123,7 +128,7 @@ export class CallEngine {
    * Sources in the order they joined, with their call legs and rates. A source is one stream: a
    * call whose stream reconnects is a new source, while the old one's last frames are still mixed.
    */
-  private readonly sources = new Map<string, { call: string; rate: 8000 | 16000 }>();
+  private readonly sources = new Map<string, { call: string; rate: 8000 | 16000; untimed: boolean }>();
   private streamsAdded = 0;
   /** Mute, hold and leave take effect where the mix reaches the moment they happened. */
   private readonly pending: { at: number; apply: () => void }[] = [];
@@ -167,13 +172,16 @@ export class CallEngine {
     return rates.includes(16000) ? 16000 : 8000;
   }
 
-  /** A stream of the call leg `call` joins; answers its source id. */
-  addSource(call: string, sampleRate: 8000 | 16000, clockMs: number): string {
+  /**
+   * A stream of the call leg `call` joins; answers its source id. An untimed stream's frames carry
+   * no timestamps of their own (see MixerSourceOptions.untimed).
+   */
+  addSource(call: string, sampleRate: 8000 | 16000, clockMs: number, untimed = false): string {
     const id = `${call}#${++this.streamsAdded}`;
     const joinAt = this.positionAt(clockMs);
-    this.sources.set(id, { call, rate: sampleRate });
-    this.mixer.addSource(id, { sampleRate, joinAt });
-    for (const tracks of this.trackMixes.values()) tracks.addSource(id, call, sampleRate, joinAt);
+    this.sources.set(id, { call, rate: sampleRate, untimed });
+    this.mixer.addSource(id, { sampleRate, joinAt, untimed });
+    for (const tracks of this.trackMixes.values()) tracks.addSource(id, call, sampleRate, joinAt, untimed);
     return id;
   }
 
@@ -201,9 +209,14 @@ export class CallEngine {
     this.pending.sort((a, b) => a.at - b.at);
   }
 
-  push(id: string, timestampMs: number, samples: Int16Array): 'placed' | 'late' | 'ahead' | 'unknown' {
-    for (const tracks of this.trackMixes.values()) tracks.mixerOf(id)?.push(id, timestampMs, samples);
-    return this.mixer.push(id, timestampMs, samples);
+  /**
+   * Places a frame that arrived at `clockMs`. Half the jitter window is kept as the margin of a
+   * frame whose place the mix decides by its arrival (see Mixer.push's `earliest`).
+   */
+  push(id: string, timestampMs: number, samples: Int16Array, clockMs: number): PushResult {
+    const earliest = this.positionAt(clockMs - this.jitterMs / 2);
+    for (const tracks of this.trackMixes.values()) tracks.push(id, timestampMs, samples, earliest);
+    return this.mixer.push(id, timestampMs, samples, earliest);
   }
 
   stats(id: string): SourceStats | undefined {
@@ -223,8 +236,8 @@ export class CallEngine {
     const offset = this.mixer.cursor;
     const sink = new RecordingSink(request.recordingId, this.rate, request.encoder, request.writer, Math.max(0, at - offset));
     const tracks = new TrackMix(sink, offset, this.rate, request.tracks.member, request.tracks.channels);
-    for (const [id, { call, rate }] of this.sources) {
-      tracks.addSource(id, call, rate, at);
+    for (const [id, { call, rate, untimed }] of this.sources) {
+      tracks.addSource(id, call, rate, at, untimed);
       // Muted or on hold where the mix is now: a recording attached later starts without it.
       if (!this.mixer.isAudible(id)) tracks.mixerOf(id)?.setAudible(id, false);
     }

@@ -111,19 +111,20 @@ export class RecorderService implements RecordingObserver {
    * A stream of the call leg `callUuid` started, heard or not as its join read the participant;
    * answers the source id its audio goes to.
    */
-  streamStarted(mpcUuid: string, callUuid: string, sampleRate: 8000 | 16000, audibleAtJoin: boolean): string {
+  streamStarted(mpcUuid: string, callUuid: string, sampleRate: 8000 | 16000, audibleAtJoin: boolean, untimed = false): string {
     const engine = this.engineFor(mpcUuid, sampleRate);
     const now = this.clock();
-    const sourceId = engine.addSource(callUuid, sampleRate, now);
+    const sourceId = engine.addSource(callUuid, sampleRate, now, untimed);
     // Not in the last change's participants: it left meanwhile.
     const known = this.audible.get(mpcUuid);
     engine.setAudible(callUuid, known ? (known.get(callUuid) ?? false) : audibleAtJoin, now);
     return sourceId;
   }
 
+  /** Places a frame of the stream's audio; a frame that came late, dropped or shifted, is counted as late. */
   streamAudio(mpcUuid: string, sourceId: string, timestampMs: number, samples: Int16Array) {
-    const result = this.engines.get(mpcUuid)?.push(sourceId, timestampMs, samples) ?? 'unknown';
-    if (result === 'late') this.lateFrames += 1;
+    const result = this.engines.get(mpcUuid)?.push(sourceId, timestampMs, samples, this.clock()) ?? 'unknown';
+    if (result === 'late' || result === 'shifted') this.lateFrames += 1;
     return result;
   }
 

@@ -172,6 +172,29 @@ describe('recording live streams', () => {
     expect(await status()).toBe('Ended');
   });
 
+  it('hears a stream whose audio begins well after its start, and a plain stream that stalls for longer than the jitter window', async () => {
+    const timedLate = await join('late_audio', 'Agent');
+    const plain = await join('late_audio', 'Customer');
+    const start = await timed('POST', 'MultiPartyCall/name_late_audio/Record/', { file_format: 'wav' });
+    // The test gateway waits 250 ms for late frames: both begin 600 ms after their start messages.
+    const late = new ToneStream({ url: timedLate.streamUrl, framing: 'plivo-mulaw', frequency: 440, audioAfterMs: 600 });
+    const stalling = new ToneStream({ url: plain.streamUrl, framing: 'binary', frequency: 880, sampleRate: 8000, audioAfterMs: 600 });
+    const begun = performance.now();
+    await Promise.all([late.start(), stalling.start()]);
+    await sleep(1200);
+    const stalled = performance.now();
+    await stalling.pause(700);
+    const resumed = performance.now();
+    await sleep(1000);
+    const stop = await timed('DELETE', 'MultiPartyCall/name_late_audio/Record/', {});
+    const audio = decodeRecording(await download(start.result.recording_url), 'wav');
+    await Promise.all([late.hangup(), stalling.hangup()]);
+    const file = (real: number) => real - start.at;
+    expectTone(audio, 440, [[file(begun + 600), file(stop.at)]], 150);
+    // The plain stream's audio after the stall comes after a gap, rather than never.
+    expectTone(audio, 880, [[file(begun + 600), file(stalled)], [file(resumed), file(stop.at)]], 150);
+  });
+
   it('keeps a 16 kHz participant\'s 5 kHz tone in a 16 kHz recording', async () => {
     const wideband = await join('wideband', 'Agent');
     const stream = new ToneStream({ url: wideband.streamUrl, framing: 'binary', frequency: 5000, sampleRate: 16000 });

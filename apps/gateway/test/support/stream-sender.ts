@@ -12,6 +12,8 @@ export interface StreamOptions {
   params?: Record<string, string>;
   /** 8000 or 16000 where the framing allows it. */
   sampleRate?: 8000 | 16000;
+  /** How long after the start message the audio begins; at once by default. */
+  audioAfterMs?: number;
 }
 
 /**
@@ -41,17 +43,26 @@ export class ToneStream {
   async start(): Promise<void> {
     await this.opened;
     this.ws.send(JSON.stringify(this.startMessage()));
-    this.startedAt = performance.now();
-    const tick = () => {
-      const due = Math.floor((performance.now() - this.startedAt) / 20) + 1;
-      while (this.frames < due && this.ws.readyState === WebSocket.OPEN) this.sendFrame();
-      this.timer = setTimeout(tick, 5);
-    };
-    tick();
+    this.startedAt = performance.now() + (this.options.audioAfterMs ?? 0);
+    this.tick();
   }
 
   stop(): void {
     clearTimeout(this.timer);
+  }
+
+  /** Sends nothing for `ms`, then goes on from where it was, as a sender that stalls does. */
+  async pause(ms: number): Promise<void> {
+    this.stop();
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    this.startedAt = performance.now() - this.frames * 20;
+    this.tick();
+  }
+
+  private tick(): void {
+    const due = Math.floor((performance.now() - this.startedAt) / 20) + 1;
+    while (this.frames < due && this.ws.readyState === WebSocket.OPEN) this.sendFrame();
+    this.timer = setTimeout(() => this.tick(), 5);
   }
 
   async hangup(): Promise<void> {
