@@ -201,7 +201,7 @@ export class MediaIngress {
       if (!(error instanceof StreamRefused || known)) this.logger.error({ err: error }, 'media stream failed');
       this.logger.warn({ code: refusal.code, reason: refusal.message }, 'media stream refused');
       end();
-      ws.close(refusal.code, refusal.message.slice(0, 120));
+      ws.close(refusal.code, closeReason(refusal.message));
     };
 
     const onStart = async (auth: StreamAuth, start: StreamStart) => {
@@ -346,6 +346,14 @@ export class MediaIngress {
       verifyV3({ method: 'GET', url: `${scheme}://${host}${request.url ?? '/'}`, nonce, authToken, signature }),
     );
   }
+}
+
+/** A close frame's reason holds at most 123 bytes of UTF-8 (ws throws beyond): longer text is cut at a character. */
+export function closeReason(text: string): string {
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.length <= 123) return text;
+  // Decoding a cut through a character's bytes ends in U+FFFD: drop it.
+  return bytes.subarray(0, 123).toString('utf8').replace(/\uFFFD$/, '');
 }
 
 /** Answers a stream's handshake with an HTTP error: 404 for a path that names no stream, 503 to come again later. */

@@ -195,6 +195,22 @@ describe('recording live streams', () => {
     expectTone(audio, 880, [[file(begun + 600), file(stalled)], [file(resumed), file(stop.at)]], 150);
   });
 
+  it('refuses a stream with a reason cut to what a close frame holds, whatever its characters, and its media shard lives on', async () => {
+    const shardPids = async () => ((await (await fetch(`${gateway.url}/health/metrics`)).json()).recorder.shards as { pid: number }[]).map((shard) => shard.pid).sort();
+    const before = await shardPids();
+    const name = encodeURIComponent('€'.repeat(40));
+    const added = await api('POST', `MultiPartyCall/name_${name}/Participant/`, { role: 'Agent', from: '1', to: '2' });
+    await api('DELETE', `MultiPartyCall/name_${name}/`);
+    const refused = new ToneStream({ url: added.calls[0].stream_url, framing: 'plivo-mulaw', frequency: 440 });
+    await refused.start();
+    const { code, reason } = await refused.closed;
+    refused.stop();
+    expect(code).toBe(4400);
+    expect(reason).toMatch(/^MPC €+$/);
+    expect(Buffer.byteLength(reason)).toBeLessThanOrEqual(123);
+    expect(await shardPids()).toEqual(before);
+  });
+
   it('keeps a 16 kHz participant\'s 5 kHz tone in a 16 kHz recording', async () => {
     const wideband = await join('wideband', 'Agent');
     const stream = new ToneStream({ url: wideband.streamUrl, framing: 'binary', frequency: 5000, sampleRate: 16000 });
