@@ -27,8 +27,6 @@ export type StreamEvent =
   /** A start message in no framing: the stream cannot begin. */
   | { kind: 'bad-start'; reason: string };
 
-const IGNORED_EVENTS = new Set(['connected', 'dtmf', 'mark', 'playedStream', 'played', 'clearedAudio']);
-
 /**
  * Reads one participant's stream, message by message, in whichever framing its first message
  * shows: Plivo or Twilio JSON, or the plain framing (JSON start, then binary PCM).
@@ -37,6 +35,8 @@ export class StreamParser {
   private start: StreamStart | undefined;
   /** Plain framing: samples received so far, which place the next frame. */
   private binarySamples = 0;
+  /** Plain framing: the first byte of a sample whose second comes in the next frame. */
+  private oddByte: Buffer | undefined;
 
   get started(): StreamStart | undefined {
     return this.start;
@@ -59,9 +59,8 @@ export class StreamParser {
       case 'stop':
         return { kind: 'stop' };
       default:
-        return typeof message.event === 'string' && IGNORED_EVENTS.has(message.event)
-          ? { kind: 'ignored' }
-          : { kind: 'malformed', reason: `unknown event ${String(message.event)}` };
+        // Events the gateway has no use for, known or not (platforms add their own), are let by.
+        return typeof message.event === 'string' ? { kind: 'ignored' } : { kind: 'malformed', reason: 'a message with no event' };
     }
   }
 
@@ -70,6 +69,9 @@ export class StreamParser {
     const plivo = PlivoStreamStartSchema.safeParse(message);
     if (plivo.success) {
       const { start, extra_headers } = plivo.data;
+      if (start.mediaFormat.encoding === 'audio/x-mulaw' && start.mediaFormat.sampleRate !== 8000) {
+        return { kind: 'bad-start', reason: `a Plivo start message, but audio/x-mulaw at ${start.mediaFormat.sampleRate} Hz: mu-law is 8000 Hz only` };
+      }
       return this.begin({
         framing: 'plivo',
         callUuid: start.callId,
@@ -81,6 +83,8 @@ export class StreamParser {
     const twilio = TwilioStreamStartSchema.safeParse(message);
     if (twilio.success) {
       const { start } = twilio.data;
+      const format = twilioFormatProblem(start.mediaFormat);
+      if (format) return { kind: 'bad-start', reason: `a Twilio start message, but ${format}` };
       return this.begin({ framing: 'twilio', callUuid: start.callSid, encoding: 'mulaw', sampleRate: 8000, params: start.customParameters ?? {} });
     }
     const binary = BinaryStreamStartSchema.safeParse(message);
@@ -112,19 +116,50 @@ export class StreamParser {
     if (track !== undefined && !track.startsWith('inbound')) return { kind: 'ignored' };
     const bytes = Buffer.from(payload, 'base64');
     if (bytes.length === 0) return { kind: 'malformed', reason: 'empty payload' };
+    // Node decodes base64 leniently, skipping what is not base64: text would be heard as noise.
+    if (bytes.length !== base64Length(payload)) return { kind: 'malformed', reason: 'a payload that is not base64' };
+    if (start.encoding === 'l16' && bytes.length % 2 !== 0) return { kind: 'malformed', reason: 'an L16 payload of an odd number of bytes' };
     const samples = start.encoding === 'mulaw' ? decodeMulaw(bytes) : decodePcm16le(bytes);
     return { kind: 'audio', timestampMs: timestamp, samples };
   }
 
   private binary(data: Buffer): StreamEvent {
     const start = this.start;
-    if (!start || start.framing !== 'binary') return { kind: 'malformed', reason: 'binary frame outside the plain framing' };
-    const samples = decodePcm16le(data);
-    if (samples.length === 0) return { kind: 'malformed', reason: 'empty binary frame' };
+    // Binary frames beside a JSON framing are not its audio: let by.
+    if (!start || start.framing !== 'binary') return { kind: 'ignored' };
+    // The plain framing is a byte stream: a sample split across two frames is joined again.
+    let bytes = this.oddByte === undefined ? data : Buffer.concat([this.oddByte, data]);
+    this.oddByte = undefined;
+    if (bytes.length % 2 !== 0) {
+      this.oddByte = bytes.subarray(bytes.length - 1);
+      bytes = bytes.subarray(0, bytes.length - 1);
+    }
+    const samples = decodePcm16le(bytes);
+    if (samples.length === 0) return { kind: 'ignored' };
     const timestampMs = (this.binarySamples * 1000) / start.sampleRate;
     this.binarySamples += samples.length;
     return { kind: 'audio', timestampMs, samples };
   }
+}
+
+/** How many bytes well-formed base64 of this length decodes to. */
+function base64Length(text: string): number {
+  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
+  return Math.floor((text.length * 3) / 4) - padding;
+}
+
+/**
+ * What is wrong with a Twilio start's audio, if anything: this framing is taken as Twilio sends it,
+ * mu-law at 8 kHz in one channel. Its copies that send other audio in it (L16, whose byte order
+ * they do not agree on) are refused rather than heard as noise.
+ */
+function twilioFormatProblem(format: { encoding?: string; sampleRate?: number; channels?: number } | undefined): string | undefined {
+  if (!format) return undefined;
+  const encoding = format.encoding?.split(';')[0]!.trim().toLowerCase();
+  if (encoding !== undefined && encoding !== 'audio/x-mulaw') return `its audio is ${format.encoding}: only audio/x-mulaw is taken in this framing`;
+  if (format.sampleRate !== undefined && format.sampleRate !== 8000) return `its audio is at ${format.sampleRate} Hz: mu-law is 8000 Hz only`;
+  if (format.channels !== undefined && format.channels !== 1) return `its audio has ${format.channels} channels: one is taken`;
+  return undefined;
 }
 
 /** Why a start message is in no framing: what the framing it comes closest to misses. */

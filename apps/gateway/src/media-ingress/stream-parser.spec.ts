@@ -1,0 +1,59 @@
+import { encodeMulaw, encodePcm16le } from '@mpc/media';
+import { describe, expect, it } from 'vitest';
+import { StreamParser } from './stream-parser.js';
+
+const json = (message: unknown) => Buffer.from(JSON.stringify(message));
+const plivoStart = (encoding: string, sampleRate: number) =>
+  json({ event: 'start', start: { callId: 'c1', streamId: 's1', mediaFormat: { encoding, sampleRate } } });
+const twilioStart = (mediaFormat?: Record<string, unknown>) => json({ event: 'start', start: { streamSid: 'MZ1', callSid: 'CA1', mediaFormat } });
+const media = (payload: string, timestamp = '0') => json({ event: 'media', media: { track: 'inbound', timestamp, payload } });
+const ramp = (length: number) => Int16Array.from({ length }, (_, i) => i * 100 - 5000);
+
+describe('StreamParser', () => {
+  it('lets by events it has no use for, known or not, and binary frames beside a JSON framing', () => {
+    const parser = new StreamParser();
+    for (const event of ['connected', 'heartbeat', 'clearedAudio', 'x-vendor-event']) expect(parser.handle(json({ event }), false)).toEqual({ kind: 'ignored' });
+    expect(parser.handle(Buffer.alloc(320), true)).toEqual({ kind: 'ignored' });
+    expect(parser.handle(plivoStart('audio/x-mulaw', 8000), false)).toMatchObject({ kind: 'start', encoding: 'mulaw' });
+    expect(parser.handle(Buffer.alloc(320), true)).toEqual({ kind: 'ignored' });
+    expect(parser.handle(json({ nothing: true }), false)).toEqual({ kind: 'malformed', reason: 'a message with no event' });
+  });
+
+  it('drops a payload that is not base64, and an L16 payload of an odd number of bytes, as malformed', () => {
+    const parser = new StreamParser();
+    parser.handle(plivoStart('audio/x-l16', 8000), false);
+    expect(parser.handle(media('this is not audio, only text!!!!'), false)).toEqual({ kind: 'malformed', reason: 'a payload that is not base64' });
+    expect(parser.handle(media(Buffer.alloc(321).toString('base64')), false)).toEqual({ kind: 'malformed', reason: 'an L16 payload of an odd number of bytes' });
+    const samples = ramp(160);
+    expect(parser.handle(media(Buffer.from(encodePcm16le(samples)).toString('base64')), false)).toEqual({ kind: 'audio', timestampMs: 0, samples });
+  });
+
+  it('joins a sample the plain framing splits across two frames', () => {
+    const parser = new StreamParser();
+    parser.handle(json({ event: 'start', call_uuid: 'c1', sample_rate: 8000 }), false);
+    const bytes = Buffer.from(encodePcm16le(ramp(320)));
+    const first = parser.handle(bytes.subarray(0, 321), true);
+    const second = parser.handle(bytes.subarray(321), true);
+    expect(first).toMatchObject({ kind: 'audio', timestampMs: 0 });
+    expect(second).toMatchObject({ kind: 'audio', timestampMs: 20 });
+    const heard = [first, second].flatMap((event) => (event.kind === 'audio' ? [...event.samples] : []));
+    expect(heard).toEqual([...ramp(320)]);
+  });
+
+  it('refuses a start whose audio its framing does not carry: mu-law at 16 kHz, or anything but mu-law in the Twilio framing', () => {
+    expect(new StreamParser().handle(plivoStart('audio/x-mulaw', 16000), false)).toEqual({
+      kind: 'bad-start',
+      reason: 'a Plivo start message, but audio/x-mulaw at 16000 Hz: mu-law is 8000 Hz only',
+    });
+    expect(new StreamParser().handle(twilioStart({ encoding: 'audio/x-l16', sampleRate: 16000, channels: 1 }), false)).toEqual({
+      kind: 'bad-start',
+      reason: 'a Twilio start message, but its audio is audio/x-l16: only audio/x-mulaw is taken in this framing',
+    });
+    expect(new StreamParser().handle(twilioStart({ encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 2 }), false)).toMatchObject({ kind: 'bad-start' });
+    for (const format of [undefined, { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 }]) {
+      const parser = new StreamParser();
+      expect(parser.handle(twilioStart(format), false)).toMatchObject({ kind: 'start', framing: 'twilio', encoding: 'mulaw', sampleRate: 8000 });
+      expect(parser.handle(media(Buffer.from(encodeMulaw(ramp(160))).toString('base64'), '52'), false)).toMatchObject({ kind: 'audio', timestampMs: 52 });
+    }
+  });
+});
