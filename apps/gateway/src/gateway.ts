@@ -29,7 +29,7 @@ import { GatewayModule } from './gateway.module.js';
 import { MEDIA_PLANE } from './gateway.tokens.js';
 import { openDatabase, type OpenDatabase } from './persistence/database.js';
 import { proxyCertificate } from './sdk-proxy/proxy-certificate.js';
-import { attachSdkProxy } from './sdk-proxy/sdk-proxy.js';
+import { attachSdkProxy, refuseTunnels } from './sdk-proxy/sdk-proxy.js';
 import type { MaintenanceDone } from './persistence/maintenance.js';
 
 export interface RunningGateway {
@@ -139,6 +139,7 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
   const url = `http://${host}:${address.port}`;
   urls.base = config.publicUrl ?? url;
   if (sdkProxy) attachSdkProxy(app.getHttpServer(), sdkProxy, logger);
+  else refuseTunnels(app.getHttpServer());
   const dispatcher = app.get(CallbackDispatcher);
   // Once URLs are known: recordings a crash left unfinished are finished, participants whose
   // streams it cut hang up, and delivery starts, pending events from before a restart included.

@@ -57,6 +57,8 @@ describe('configuration', () => {
     expect(message).toMatch(/^ {2}PORT: .* \(got "eighty"\)$/m);
     expect(message).toMatch(/^ {2}LOG_LEVEL: .* \(got "loud"\)$/m);
     expect(message).toMatch(/^ {2}S3_BUCKET: is required when STORAGE is s3$/m);
+    // A URL of the wrong kind is named as such, not as an invalid URL.
+    expect(message).toMatch(/^ {2}DATABASE_URL: must be a postgres:\/\/ or postgresql:\/\/ URL$/m);
     // Nor does one that may hold a secret.
     expect(message).not.toContain('short');
     expect(message).not.toContain('mysql://x');

@@ -7,6 +7,7 @@ const boolean = z
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
 
 const port = z.coerce.number().int().min(0).max(65535);
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
 
 const MiB = 1024 * 1024;
 
@@ -15,12 +16,12 @@ export const ConfigSchema = z
   .object({
     HOST: z.string().min(1).default('127.0.0.1'),
     PORT: port.default(8080),
-    PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+    PUBLIC_URL: httpUrl.optional(),
     DATA_DIR: z.string().min(1).default('.mpc-data'),
-    DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+    DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' }).optional(),
     STORAGE: z.enum(['fs', 's3']).default('fs'),
     S3_BUCKET: z.string().min(1).optional(),
-    S3_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+    S3_ENDPOINT: httpUrl.optional(),
     S3_REGION: z.string().min(1).default('us-east-1'),
     S3_PREFIX: z.string().optional(),
     S3_FORCE_PATH_STYLE: boolean.default(false),

@@ -27,6 +27,17 @@ export function attachSdkProxy(server: Server, certificate: ProxyCertificate, lo
   });
 }
 
+/**
+ * With tunnels off (SDK_PROXY=false), a client that asks for one is told so; with no listener,
+ * Node drops the connection, and the official SDK then neither answers nor fails.
+ */
+export function refuseTunnels(server: Server): void {
+  server.on('connect', (_request: IncomingMessage, socket: Duplex) => {
+    socket.on('error', () => undefined);
+    socket.end('HTTP/1.1 405 Method Not Allowed\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nCONNECT tunnels are off on this gateway (SDK_PROXY=false)\n');
+  });
+}
+
 /** `api.plivo.com:443`, the only CONNECT target served. */
 export function isPlivoApi(target: string | undefined): boolean {
   return target?.toLowerCase() === `${PLIVO_API_HOST}:443`;

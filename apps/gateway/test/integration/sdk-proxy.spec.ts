@@ -55,11 +55,28 @@ describe('the official SDK through its proxy option', () => {
 
   it('refuses a tunnel to any other host', async () => {
     for (const target of ['example.com:443', 'api.plivo.com:80', '127.0.0.1:5432']) {
-      const socket = connect(Number(new URL(gateway.url).port), '127.0.0.1');
-      socket.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n\r\n`);
-      let answer = '';
-      for await (const chunk of socket) answer += String(chunk);
+      const answer = await connectThrough(gateway, target);
       expect(answer.split('\r\n')[0], target).toBe('HTTP/1.1 403 Forbidden');
     }
   });
+
+  it('is refused with 405, saying why, where tunnels are off', async () => {
+    const off = await startTestGateway({ SDK_PROXY: 'false' });
+    try {
+      const answer = await connectThrough(off, 'api.plivo.com:443');
+      expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 405 Method Not Allowed');
+      expect(answer).toContain('SDK_PROXY=false');
+    } finally {
+      await off.stop();
+    }
+  });
 });
+
+/** What the gateway answers a CONNECT to `target`, whole. */
+async function connectThrough(through: TestGateway, target: string): Promise<string> {
+  const socket = connect(Number(new URL(through.url).port), '127.0.0.1');
+  socket.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n\r\n`);
+  let answer = '';
+  for await (const chunk of socket) answer += String(chunk);
+  return answer;
+}
