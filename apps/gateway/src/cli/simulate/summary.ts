@@ -10,7 +10,7 @@ export function formatSummary(result: SimulationResult, cwd: string): string {
     durationMs === null
       ? 'not reported'
       : `${(durationMs / 1000).toFixed(2)} s (expected ${result.expectedRecordedSeconds.toFixed(2)} s: ` +
-        `${result.callSeconds} s call less ${result.pausedSeconds.toFixed(2)} s paused; ` +
+        `${(result.expectedRecordedSeconds + result.pausedSeconds).toFixed(2)} s from the start request to the stop's, less ${result.pausedSeconds.toFixed(2)} s paused; ` +
         `off by ${Math.abs(durationMs / 1000 - result.expectedRecordedSeconds).toFixed(2)} s)`;
   const shownPath = relative(cwd, file.path).startsWith('..') ? file.path : relative(cwd, file.path) || file.path;
 
