@@ -118,8 +118,15 @@ describe('Mixer', () => {
     const mixer = new Mixer({ sampleRate: 16000 });
     mixer.addSource('a', { sampleRate: 16000, joinAt: 0, untimed: true });
     expect(mixer.push('a', 0, filled(320, 1), 0)).toBe('placed');
-    expect(mixer.push('a', 20, filled(320, 2), 0)).toBe('placed');
-    mixer.mixUntil(1600); // the sender pauses for 100 ms
+    mixer.mixUntil(200);
+    // Later than the margin asks, but its place (320) is still ahead of the mix: it goes there.
+    expect(mixer.push('a', 20, filled(320, 2), 600)).toBe('placed');
+    // the sender pauses for 100 ms
+    expect(runs(mixer.mixUntil(1600))).toEqual([
+      [0, 120, 1],
+      [120, 440, 2],
+      [440, 1400, 0],
+    ]);
     // Its next frame's place (640) has passed: it goes where a frame arriving now can be heard.
     expect(mixer.push('a', 40, filled(320, 3), 2000)).toBe('shifted');
     expect(mixer.push('a', 60, filled(320, 4), 2000)).toBe('placed'); // right after it again

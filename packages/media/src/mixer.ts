@@ -163,11 +163,12 @@ export class Mixer {
    * frame partly before the cursor keeps its part after it. A frame
    * overlapping earlier audio of the same source overwrites it.
    *
-   * `earliest` is where a frame arriving now can still be placed safely. The
-   * first frame of a source lands no earlier than that (a stream whose audio
-   * begins well after it joined is heard from when it begins, not lost); so
-   * does every frame of an untimed source, which moves its later frames with
-   * it and leaves silence before it ('shifted').
+   * `earliest` is where a frame arriving now can still be placed with a margin
+   * before the cursor reaches it. A source's first frame whose place has passed
+   * goes there (a stream whose audio begins well after it joined is heard from
+   * when it begins, not lost); so does any frame of an untimed source whose
+   * place has passed, which moves its later frames with it and leaves silence
+   * before it ('shifted').
    */
   push(id: string, timestampMs: number, samples: Int16Array, earliest?: number): PushResult {
     const source = this.sources.get(id);
@@ -190,9 +191,10 @@ export class Mixer {
 
     let start = source.joinAt + Math.round(((timestampMs - source.firstTimestampMs!) * this.sampleRate) / 1000);
     let moved = false;
-    if (earliest !== undefined && start < earliest && (first || source.untimed)) {
-      source.joinAt += earliest - start;
-      start = earliest;
+    if (earliest !== undefined && start < this.position && (first || source.untimed)) {
+      const to = Math.max(Math.ceil(earliest), this.position);
+      source.joinAt += to - start;
+      start = to;
       moved = !first;
     }
     const end = start + frame.length;

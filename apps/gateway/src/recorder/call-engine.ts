@@ -1,4 +1,4 @@
-import { Mixer, type PushResult } from '@mpc/media';
+import { Mixer, type PushResult, type SourceStats } from '@mpc/media';
 import type { RecordingWriter } from '../storage/recording-storage.js';
 import type { AudioEncoder } from './audio-encoder.js';
 import { RecordingSink, type SinkCommand } from './recording-sink.js';
@@ -105,12 +105,6 @@ export interface SinkRequest {
   clockMs: number;
   /** For a recording of separate tracks: the member on the first channel, and how many channels. */
   tracks?: { member: string; channels: number };
-}
-
-export interface SourceStats {
-  placed: number;
-  late: number;
-  ahead: number;
 }
 
 /**
