@@ -4,7 +4,7 @@ import { CallUuidSchema, MpcIdSchema, STREAM_CLOSE_CODES, type MpcRef } from '@m
 import { verifyV3 } from '@mpc/client';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { parseBasicAuth, type BasicCredentials } from '../accounts/credentials.js';
-import { knownApiError, type ApiError } from '../common/error-catalog.js';
+import { ERROR_CATALOG, knownApiError, type ApiError } from '../common/error-catalog.js';
 import { retryUntilDone } from '../common/retry.js';
 import type { Logger } from '../common/logger.js';
 import type { AccountRow, MpcRow, ParticipantRow } from '../persistence/schema.js';
@@ -192,14 +192,16 @@ export class MediaIngress {
       if (refused) return;
       refused = true;
       const known = knownApiError(error);
+      const unavailable = known?.code === 'database_unavailable';
       const refusal =
         error instanceof StreamRefused
           ? error
           : known
-            ? new StreamRefused(closeCodeOf(known), known.message)
+            ? // The client is told to come again, not the database's own words.
+              new StreamRefused(closeCodeOf(known), unavailable ? ERROR_CATALOG.database_unavailable.message : known.message)
             : new StreamRefused(1011, 'internal error');
       if (!(error instanceof StreamRefused || known)) this.logger.error({ err: error }, 'media stream failed');
-      this.logger.warn({ code: refusal.code, reason: refusal.message }, 'media stream refused');
+      this.logger.warn({ code: refusal.code, reason: refusal.message, ...(unavailable && { err: error }) }, 'media stream refused');
       end();
       ws.close(refusal.code, closeReason(refusal.message));
     };

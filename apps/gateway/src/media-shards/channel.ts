@@ -124,8 +124,8 @@ export class Channel<Remote extends object> {
       if (!handler) throw new Error(`no method ${message.method} across the channel`);
       this.post({ kind: 'reply', id: message.id, value: await handler(...args) });
     } catch (error) {
-      const known = knownApiError(error);
-      this.post({ kind: 'reply', id: message.id, error: { message: known?.message ?? (error as Error).message ?? String(error), code: known?.code } });
+      // The caller's error keeps this one's text, which says what failed (the database's own words).
+      this.post({ kind: 'reply', id: message.id, error: { message: (error as Error).message ?? String(error), code: knownApiError(error)?.code } });
     }
   }
 }

@@ -1,5 +1,32 @@
-/** Socket errors of a database server that is down, unreachable or gone mid-query. */
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
+import pg from 'pg';
+
+/** A connection to the database server that could not be made, whatever the reason given. */
+export class DatabaseConnectionError extends Error {
+  constructor(cause: Error) {
+    super(`the database server cannot be reached: ${cause.message}`, { cause });
+    this.name = 'DatabaseConnectionError';
+  }
+}
+
+/**
+ * node-postgres's client, whose failures to connect are marked as such: a refused or timed-out
+ * socket is then known to be the database's, not storage's or a callback receiver's.
+ */
+type Connected = (error: Error | null, client?: pg.Client) => void;
+
+export class DatabaseClient extends pg.Client {
+  override connect(): Promise<pg.Client>;
+  override connect(callback: Connected): void;
+  override connect(callback?: Connected): Promise<pg.Client> | void {
+    if (callback) {
+      super.connect(((error: Error | null, client?: pg.Client) => callback(error && new DatabaseConnectionError(error), client)) as (error: Error) => void);
+      return;
+    }
+    return super.connect().catch((error: Error) => {
+      throw new DatabaseConnectionError(error);
+    });
+  }
+}
 
 /**
  * SQLSTATEs of a server that cannot serve now: connection exceptions (class 08), too many
@@ -8,7 +35,7 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOST
  */
 const UNAVAILABLE_STATES = new Set(['53300', '57014', '57P01', '57P02', '57P03']);
 
-/** What node-postgres and its pool throw when the connection itself fails, with no code. */
+/** What node-postgres and its pool throw when a connection is lost or none comes in time. */
 const CONNECTION_MESSAGES = /^(timeout exceeded when trying to connect|Connection terminated)/;
 
 /**
@@ -17,11 +44,8 @@ const CONNECTION_MESSAGES = /^(timeout exceeded when trying to connect|Connectio
  */
 export function isDatabaseUnreachable(error: unknown): boolean {
   for (let cause = error, depth = 0; cause instanceof Error && depth < 8; cause = cause.cause, depth += 1) {
-    const { code, severity } = cause as { code?: unknown; severity?: unknown };
-    if (typeof code === 'string' && (NETWORK_CODES.has(code) || UNAVAILABLE_STATES.has(code) || code.startsWith('08'))) return true;
-    // A FATAL error ends the server's session: the connection failed, whatever the reason given.
-    if (severity === 'FATAL' || severity === 'PANIC') return true;
-    if (CONNECTION_MESSAGES.test(cause.message)) return true;
+    if (cause instanceof DatabaseConnectionError || CONNECTION_MESSAGES.test(cause.message)) return true;
+    if (cause instanceof pg.DatabaseError && cause.code !== undefined && (UNAVAILABLE_STATES.has(cause.code) || cause.code.startsWith('08'))) return true;
   }
   return false;
 }

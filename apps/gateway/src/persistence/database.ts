@@ -5,6 +5,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import { DatabaseClient } from './database-unreachable.js';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import type { Logger } from '../common/logger.js';
@@ -58,6 +59,7 @@ export async function openDatabase(options: {
     // by the server itself, which rolls its transaction back (a client-side timeout could hand a
     // connection back to the pool with its transaction still open). Keep-alive finds a dead peer.
     const pool = new pg.Pool({
+      Client: DatabaseClient,
       connectionString: options.databaseUrl,
       max: 10,
       connectionTimeoutMillis: 5000,
