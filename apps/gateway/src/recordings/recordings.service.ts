@@ -20,7 +20,7 @@ const tracksOf = (type: RecordTrackType): Track[] => (type === 'both' ? ['partic
 
 /** Enough of a file's start for its header: WAV's 44 bytes, an MP3 frame header. */
 const PUBLISHED_HEAD_BYTES = 512;
-/** How long a delete waits for the file of a recording just stopped (it takes a tick or two). */
+/** How long a delete waits for the file of a recording just stopped (it takes a tick or two), and how recent a stop it waits for. */
 const DELETE_WAITS_FOR_FILE_MS = 5000;
 const DELETE_POLL_MS = 50;
 
@@ -404,27 +404,32 @@ export class RecordingsService {
   }
 
   /**
-   * Deletes a stopped recording and its file. One stopped a moment ago is deleted once its file is
-   * finished, so that it ends as its callbacks say, with its Completed (or Failed) event sent.
+   * Deletes a stopped recording and its file. One stopped a moment before is deleted once its file
+   * is finished (or after a few seconds, whichever comes first), so that it ends as its callbacks
+   * say, with its Completed (or Failed) event sent.
    */
   async delete(account: AccountRow, recordingId: string): Promise<void> {
+    await this.fileOfJustStopped(account, recordingId);
+    const view = await this.db.transaction(async (tx) => {
+      const view = await this.recordings.find(tx, account.authId, recordingId);
+      if (!view) throw new ApiError('not_found', `recording ${recordingId} not found`);
+      if (isLive(view.recording.status)) throw new ApiError('invalid_state', 'the recording is in progress; stop it before deleting it');
+      await this.recordings.delete(tx, recordingId);
+      // Its callback history goes with it (its deliveries route answers 404 from now on).
+      await this.callbacks.outbox.deleteFinished(tx, recordingId);
+      return view;
+    });
+    await this.storage.delete(storageKey({ authId: account.authId, recordingId, fileFormat: view.recording.fileFormat }));
+  }
+
+  /** Waits, for a while, for the file of a recording stopped in the last few seconds. */
+  private async fileOfJustStopped(account: AccountRow, recordingId: string): Promise<void> {
     const deadline = performance.now() + DELETE_WAITS_FOR_FILE_MS;
     for (;;) {
-      const deleted = await this.db.transaction(async (tx) => {
-        const view = await this.recordings.find(tx, account.authId, recordingId);
-        if (!view) throw new ApiError('not_found', `recording ${recordingId} not found`);
-        if (isLive(view.recording.status)) throw new ApiError('invalid_state', 'the recording is in progress; stop it before deleting it');
-        if (isUnfinished(view.recording)) return undefined;
-        await this.recordings.delete(tx, recordingId);
-        // Its callback history goes with it (its deliveries route answers 404 from now on).
-        await this.callbacks.outbox.deleteFinished(tx, recordingId);
-        return view;
-      });
-      if (deleted) {
-        await this.storage.delete(storageKey({ authId: account.authId, recordingId, fileFormat: deleted.recording.fileFormat }));
-        return;
-      }
-      if (performance.now() > deadline) throw new ApiError('invalid_state', 'the recording\'s file is still being finished; try again shortly');
+      const recording = (await this.recordings.find(this.db, account.authId, recordingId))?.recording;
+      if (!recording || isLive(recording.status) || !isUnfinished(recording) || !recording.endedAt) return;
+      const stoppedMsAgo = this.now().getTime() - recording.endedAt.getTime();
+      if (stoppedMsAgo >= DELETE_WAITS_FOR_FILE_MS || performance.now() > deadline) return;
       await new Promise((resolve) => setTimeout(resolve, DELETE_POLL_MS));
     }
   }
