@@ -67,6 +67,13 @@ export class OutboxRepository {
       update ${callbackEvents} as event
       set status = input.status, attempts = input.attempts, next_attempt_at = input.next_attempt_at, finished_at = input.finished_at
       from input where event.id = input.event_id`);
+    // An event left pending when its recording was deleted goes, with its attempts, once it is done with.
+    const finished = results.filter((result) => result.status !== 'pending').map((result) => result.eventId);
+    if (finished.length === 0) return;
+    await db.execute(sql`
+      delete from ${callbackEvents} as event
+      where event.id = any(${sql.param(finished)}::bigint[])
+        and not exists (select 1 from ${recordings} as recording where recording.recording_id = event.recording_id)`);
   }
 
   /**

@@ -137,6 +137,9 @@ describe('recording callbacks', () => {
     expect(callbacks.map((callback) => callback.params.EventName)).toEqual(['MPCRecordingInitiated', 'MPCRecordingCompleted']);
     expect((await api('GET', `Recording/${id}/`)).status).toBe(404);
     expect((await fetch(started.body.recording_url)).status).toBe(404);
+    // The event still pending at the delete goes too, once delivered.
+    const events = async () => Number((await queryRows<{ n: string }>(`select count(*) as n from callback_events where recording_id = '${id}'`))[0]!.n);
+    await expect.poll(events).toBe(0);
   });
 
   it('sends participant events with MemberID', async () => {
