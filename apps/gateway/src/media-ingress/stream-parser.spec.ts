@@ -10,10 +10,11 @@ const media = (payload: string, timestamp = '0') => json({ event: 'media', media
 const ramp = (length: number) => Int16Array.from({ length }, (_, i) => i * 100 - 5000);
 
 describe('StreamParser', () => {
-  it('lets by events it has no use for, known or not, and binary frames beside a JSON framing', () => {
+  it('lets by events it has no use for, known or not, and binary frames beside a JSON framing, but not raw audio before any start', () => {
     const parser = new StreamParser();
     for (const event of ['connected', 'heartbeat', 'clearedAudio', 'x-vendor-event']) expect(parser.handle(json({ event }), false)).toEqual({ kind: 'ignored' });
-    expect(parser.handle(Buffer.alloc(320), true)).toEqual({ kind: 'ignored' });
+    // Raw audio with no start message at all is no framing's.
+    expect(parser.handle(Buffer.alloc(320), true)).toEqual({ kind: 'malformed', reason: 'binary frame before the start message' });
     expect(parser.handle(plivoStart('audio/x-mulaw', 8000), false)).toMatchObject({ kind: 'start', encoding: 'mulaw' });
     expect(parser.handle(Buffer.alloc(320), true)).toEqual({ kind: 'ignored' });
     expect(parser.handle(json({ nothing: true }), false)).toEqual({ kind: 'malformed', reason: 'a message with no event' });

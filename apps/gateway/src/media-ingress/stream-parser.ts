@@ -125,8 +125,10 @@ export class StreamParser {
 
   private binary(data: Buffer): StreamEvent {
     const start = this.start;
-    // Binary frames beside a JSON framing are not its audio: let by.
-    if (!start || start.framing !== 'binary') return { kind: 'ignored' };
+    // Before any start, a binary frame is no framing's: a sender of raw audio without a start
+    // message is refused after three. Beside a JSON framing, binary frames are not its audio: let by.
+    if (!start) return { kind: 'malformed', reason: 'binary frame before the start message' };
+    if (start.framing !== 'binary') return { kind: 'ignored' };
     // The plain framing is a byte stream: a sample split across two frames is joined again.
     let bytes = this.oddByte === undefined ? data : Buffer.concat([this.oddByte, data]);
     this.oddByte = undefined;
