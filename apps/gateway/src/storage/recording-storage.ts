@@ -53,6 +53,17 @@ export interface RecordingStorage {
   delete(key: string): Promise<void>;
 }
 
+/** `storage` with some of its operations replaced; the others are passed on to it. */
+export function storageWith(storage: RecordingStorage, replaced: Partial<RecordingStorage>): RecordingStorage {
+  return {
+    create: (key) => storage.create(key),
+    partial: (key) => storage.partial(key),
+    get: (key) => storage.get(key),
+    delete: (key) => storage.delete(key),
+    ...replaced,
+  };
+}
+
 /** The most a recording file holds back before writing. */
 export const WRITE_BATCH_BYTES = 64 * 1024;
 /** The longest a recording file holds audio back: what a crash can lose of it. */

@@ -1,6 +1,6 @@
 import type { Logger } from '../common/logger.js';
 import { retryTimes } from '../common/retry.js';
-import type { RecordingStorage } from './recording-storage.js';
+import { storageWith, type RecordingStorage } from './recording-storage.js';
 
 /** How many more times a refused delete is tried, over about half a minute. */
 const DELETE_RETRIES = 8;
@@ -12,10 +12,7 @@ const DELETE_RETRIES = 8;
  * logged as an error naming the file, for an operator to remove.
  */
 export function withRetriedDeletes(storage: RecordingStorage, logger: Logger): RecordingStorage {
-  return {
-    create: (key) => storage.create(key),
-    partial: (key) => storage.partial(key),
-    get: (key) => storage.get(key),
+  return storageWith(storage, {
     // The first attempt is awaited: as a rule, a file is gone when its DELETE is answered.
     async delete(key) {
       try {
@@ -27,5 +24,5 @@ export function withRetriedDeletes(storage: RecordingStorage, logger: Logger): R
         );
       }
     },
-  };
+  });
 }

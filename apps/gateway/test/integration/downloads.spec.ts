@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FsRecordingStorage, type RecordingStorage } from '../../dist/storage/recording-storage.js';
+import { FsRecordingStorage, storageWith, type RecordingStorage } from '../../dist/storage/recording-storage.js';
 import { okApiOf } from '../support/api.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 
@@ -14,10 +14,7 @@ const BIG = 16 * 1024 * 1024;
 /** Files served as 16 MiB of silence: more than sockets buffer, so a client that leaves mid-way leaves before the end. */
 function bigFiles(root: string): RecordingStorage {
   const real = new FsRecordingStorage(root);
-  return {
-    create: (key) => real.create(key),
-    partial: (key) => real.partial(key),
-    delete: (key) => real.delete(key),
+  return storageWith(real, {
     get: async (key) => {
       if (!(await real.get(key))) return undefined;
       return {
@@ -30,7 +27,7 @@ function bigFiles(root: string): RecordingStorage {
           ),
       };
     },
-  };
+  });
 }
 
 let gateway: TestGateway;

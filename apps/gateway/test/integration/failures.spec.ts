@@ -2,17 +2,14 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FsRecordingStorage, type RecordingStorage } from '../../dist/storage/recording-storage.js';
+import { FsRecordingStorage, storageWith, type RecordingStorage } from '../../dist/storage/recording-storage.js';
 import { CallbackReceiver } from '../support/callback-receiver.js';
 import { AUTH_TOKEN, startTestGateway, type TestGateway } from '../support/gateway.js';
 
 /** Files that accept `limit` bytes and then fail as a full disk does. */
 function fullDiskAfter(limit: number, root: string): RecordingStorage {
   const real = new FsRecordingStorage(root);
-  return {
-    partial: (key) => real.partial(key),
-    get: (key) => real.get(key),
-    delete: (key) => real.delete(key),
+  return storageWith(real, {
     create: async (key) => {
       const writer = await real.create(key);
       let written = 0;
@@ -31,7 +28,7 @@ function fullDiskAfter(limit: number, root: string): RecordingStorage {
         abort: () => writer.abort(),
       };
     },
-  };
+  });
 }
 
 let gateway: TestGateway;
