@@ -20,6 +20,9 @@ export const ERROR_CATALOG = {
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;
 
+/** When to come again after `database_unavailable`: as long as the database pool waits for a connection. */
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
+
 /** The one error type domain code throws; the exception filter turns it into Plivo's body. */
 export class ApiError extends Error {
   readonly status: number;

@@ -1,15 +1,14 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { methodsAllowedOn } from './contract-paths.js';
-import { ApiError, knownApiError } from './error-catalog.js';
+import { ApiError, DATABASE_RETRY_AFTER_SECONDS, knownApiError } from './error-catalog.js';
 import type { Logger } from './logger.js';
 import { contextOf } from './request-context.js';
 
 export function sendError(request: Request, response: Response, error: ApiError): void {
   if (response.headersSent) return;
   if (error.code === 'method_not_allowed') response.setHeader('Allow', methodsAllowedOn(request.path).join(', '));
-  // As long as the database pool waits for a connection before it gives up.
-  if (error.code === 'database_unavailable') response.setHeader('Retry-After', '5');
+  if (error.code === 'database_unavailable') response.setHeader('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
   response.status(error.status).json({ api_id: contextOf(request)?.apiId ?? '', error: error.message });
 }
 
