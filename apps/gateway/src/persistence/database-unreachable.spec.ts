@@ -11,6 +11,15 @@ async function silentServer(): Promise<{ port: number; server: Server; sockets: 
   return { port: (server.address() as { port: number }).port, server, sockets };
 }
 
+/** A port that lets every connection in (authentication ok, ready for queries) and then answers nothing. */
+async function acceptingServer(): Promise<{ port: number; server: Server; sockets: Socket[] }> {
+  const accepting = await silentServer();
+  accepting.server.on('connection', (socket) =>
+    socket.once('data', () => socket.write(Buffer.from([0x52, 0, 0, 0, 8, 0, 0, 0, 0, 0x5a, 0, 0, 0, 5, 0x49]))),
+  );
+  return accepting;
+}
+
 async function closedPort(): Promise<number> {
   const { port, server } = await silentServer();
   await new Promise((resolve) => server.close(resolve));
@@ -59,6 +68,21 @@ describe('a database that cannot be reached', () => {
       expect(isDatabaseUnreachable(wrapped(error)), error.message).toBe(true);
     }
   });
+
+  it('is a lost connection the pool has lent out, which fails its work and leaves the process up', async () => {
+    const accepting = await acceptingServer();
+    servers.push(accepting.server);
+    const pool = new pg.Pool({ host: '127.0.0.1', port: accepting.port, Client: DatabaseClient });
+    const lent = await pool.connect();
+    const ended = new Promise((resolve) => lent.once('end', resolve));
+    accepting.sockets[0]!.destroy();
+    // Unheard, the loss would be thrown from the socket's handler before the client says it ended.
+    await ended;
+    const lost = await failureOf(() => lent.query('select 1'));
+    expect(lost.message).toMatch(/not queryable/);
+    lent.release(lost);
+    await pool.end();
+  }, 5000);
 
   it('is told by the server’s own word: a connection exception, a shutdown, a statement timeout, too many connections', () => {
     for (const error of [serverError('08006'), serverError('57P01', 'FATAL'), serverError('57014'), serverError('53300', 'FATAL')]) {

@@ -8,13 +8,21 @@ export class DatabaseConnectionError extends Error {
   }
 }
 
+type Connected = (error: Error | null, client?: pg.Client) => void;
+
 /**
  * node-postgres's client, whose failures to connect are marked as such: a refused or timed-out
  * socket is then known to be the database's, not storage's or a callback receiver's.
  */
-type Connected = (error: Error | null, client?: pg.Client) => void;
-
 export class DatabaseClient extends pg.Client {
+  constructor(config?: string | pg.ClientConfig) {
+    super(config);
+    // A connection lost while the pool has it lent out (a transaction between statements, say) is
+    // an 'error' event the pool does not listen for, and an unheard one ends the process. The work
+    // on that connection already fails with the loss, so the event itself needs no answer.
+    this.on('error', () => undefined);
+  }
+
   override connect(): Promise<pg.Client>;
   override connect(callback: Connected): void;
   override connect(callback?: Connected): Promise<pg.Client> | void {
