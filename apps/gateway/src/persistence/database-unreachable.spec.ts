@@ -1,4 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { DrizzleQueryError } from 'drizzle-orm';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DatabaseClient, isDatabaseUnreachable } from './database-unreachable.js';
@@ -11,11 +12,17 @@ async function silentServer(): Promise<{ port: number; server: Server; sockets: 
   return { port: (server.address() as { port: number }).port, server, sockets };
 }
 
-/** A port that lets every connection in (authentication ok, ready for queries) and then answers nothing. */
-async function acceptingServer(): Promise<{ port: number; server: Server; sockets: Socket[] }> {
+/**
+ * A port that lets every connection in (authentication ok, ready for queries) and then answers
+ * nothing, or drops the connection at its first statement.
+ */
+async function acceptingServer(atFirstStatement: 'silent' | 'drop' = 'silent'): Promise<{ port: number; server: Server; sockets: Socket[] }> {
   const accepting = await silentServer();
   accepting.server.on('connection', (socket) =>
-    socket.once('data', () => socket.write(Buffer.from([0x52, 0, 0, 0, 8, 0, 0, 0, 0, 0x5a, 0, 0, 0, 5, 0x49]))),
+    socket.once('data', () => {
+      socket.write(Buffer.from([0x52, 0, 0, 0, 8, 0, 0, 0, 0, 0x5a, 0, 0, 0, 5, 0x49]));
+      if (atFirstStatement === 'drop') socket.once('data', () => socket.destroy());
+    }),
   );
   return accepting;
 }
@@ -80,9 +87,23 @@ describe('a database that cannot be reached', () => {
     await ended;
     const lost = await failureOf(() => lent.query('select 1'));
     expect(lost.message).toMatch(/not queryable/);
+    expect(isDatabaseUnreachable(new DrizzleQueryError('begin', [], lost))).toBe(true);
     lent.release(lost);
     await pool.end();
   }, 5000);
+
+  it('is a connection reset in the middle of a query, but not a reset outside one', async () => {
+    const accepting = await acceptingServer();
+    servers.push(accepting.server);
+    const client = new DatabaseClient({ host: '127.0.0.1', port: accepting.port });
+    await client.connect();
+    const querying = client.query('select 1');
+    accepting.sockets[0]!.resetAndDestroy();
+    const reset = (await failureOf(() => querying)) as NodeJS.ErrnoException;
+    expect(reset.code).toBe('ECONNRESET');
+    expect(isDatabaseUnreachable(new DrizzleQueryError('select 1', [], reset))).toBe(true);
+    expect(isDatabaseUnreachable(reset)).toBe(false);
+  });
 
   it('is told by the server’s own word: a connection exception, a shutdown, a statement timeout, too many connections', () => {
     for (const error of [serverError('08006'), serverError('57P01', 'FATAL'), serverError('57014'), serverError('53300', 'FATAL')]) {

@@ -1,3 +1,4 @@
+import { DrizzleQueryError } from 'drizzle-orm';
 import pg from 'pg';
 
 /** A connection to the database server that could not be made, whatever the reason given. */
@@ -43,16 +44,25 @@ export class DatabaseClient extends pg.Client {
  */
 const UNAVAILABLE_STATES = new Set(['53300', '57014', '57P01', '57P02', '57P03']);
 
-/** What node-postgres and its pool throw when a connection is lost or none comes in time. */
-const CONNECTION_MESSAGES = /^(timeout exceeded when trying to connect|Connection terminated)/;
+/**
+ * What node-postgres and its pool throw when a connection is lost or none comes in time, and what
+ * a query on a connection already lost is told (a transaction's next statement, or its rollback).
+ */
+const CONNECTION_MESSAGES = /^(timeout exceeded when trying to connect|Connection terminated|Client has encountered a connection error|Client was closed)/;
+
+/** A socket's own failure, which inside a failed query is the database server's connection lost mid-statement. */
+const SOCKET_FAILURES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
 
 /**
  * Whether an error, or one it was caused by (query builders wrap the driver's), says the database
  * server could not be reached or could not serve: a failure of the service, not of the request.
  */
 export function isDatabaseUnreachable(error: unknown): boolean {
+  let inQuery = false;
   for (let cause = error, depth = 0; cause instanceof Error && depth < 8; cause = cause.cause, depth += 1) {
     if (cause instanceof DatabaseConnectionError || CONNECTION_MESSAGES.test(cause.message)) return true;
+    inQuery ||= cause instanceof DrizzleQueryError;
+    if (inQuery && SOCKET_FAILURES.has((cause as NodeJS.ErrnoException).code ?? '')) return true;
     if (cause instanceof pg.DatabaseError && cause.code !== undefined && (UNAVAILABLE_STATES.has(cause.code) || cause.code.startsWith('08'))) return true;
   }
   return false;
