@@ -1,8 +1,10 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { DrizzleQueryError } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DatabaseClient, isDatabaseUnreachable } from './database-unreachable.js';
+import { transactionsGivingConnectionsBack } from './pool-transactions.js';
 
 /** A port that accepts connections and never answers, as a frozen server does. */
 async function silentServer(): Promise<{ port: number; server: Server; sockets: Socket[] }> {
@@ -121,5 +123,24 @@ describe('a database that cannot be reached', () => {
     expect(isDatabaseUnreachable(await failureOf(() => new pg.Client({ host: '127.0.0.1', port }).connect()))).toBe(false);
     expect(isDatabaseUnreachable('a string')).toBe(false);
     expect(isDatabaseUnreachable(undefined)).toBe(false);
+  });
+});
+
+describe('a transaction whose connection is lost at its begin', () => {
+  it('gives the connection back, so the pool opens another for the next one', async () => {
+    const dropping = await acceptingServer('drop');
+    const pool = new pg.Pool({ host: '127.0.0.1', port: dropping.port, max: 1, connectionTimeoutMillis: 1000, Client: DatabaseClient });
+    pool.on('error', () => undefined);
+    const db = drizzle(pool);
+    transactionsGivingConnectionsBack(db, pool, {});
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const failure = await failureOf(() => db.transaction(async () => 'never run'));
+      expect(failure.message).toMatch(/^Failed query: begin/);
+      expect(isDatabaseUnreachable(failure)).toBe(true);
+    }
+    // Kept lent out, the pool's one connection would make this wait out its timeout and fail.
+    expect(dropping.sockets).toHaveLength(3);
+    await pool.end();
+    dropping.server.close();
   });
 });
