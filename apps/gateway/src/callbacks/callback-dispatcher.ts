@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import type { AccountsService } from '../accounts/accounts.service.js';
 import type { Logger } from '../common/logger.js';
 import type { Database } from '../persistence/database.js';
+import { isDatabaseUnreachable } from '../persistence/database-unreachable.js';
 import type { CallbackEventRow } from '../persistence/schema.js';
 import type { PrivateAccess } from './address-guard.js';
 import { attemptDelivery } from './http-delivery.js';
@@ -34,6 +35,8 @@ export class CallbackDispatcher {
   private pollAgain = false;
   private flushing: Promise<void> | undefined;
   private stopped = true;
+  /** Set while polls fail on a database out of reach, which is said once rather than at every poll. */
+  private waitingForDatabase = false;
   /** Aborted when a stop has waited long enough: attempts cut off are not logged, and go again at the next start. */
   private cut = new AbortController();
 
@@ -72,7 +75,7 @@ export class CallbackDispatcher {
     }
     this.polling = true;
     void this.poll()
-      .catch((error: unknown) => this.logger.error({ err: error }, 'callback poll failed'))
+      .then(() => this.databaseAnswered(), (error: unknown) => this.pollFailed(error))
       .finally(() => {
         this.polling = false;
         if (this.pollAgain) {
@@ -80,6 +83,17 @@ export class CallbackDispatcher {
           this.wake();
         }
       });
+  }
+
+  private pollFailed(error: unknown): void {
+    if (!isDatabaseUnreachable(error)) return this.logger.error({ err: error }, 'callback poll failed');
+    if (!this.waitingForDatabase) this.logger.warn({ err: error }, 'callbacks wait: the database cannot be reached; deliveries go on once it answers');
+    this.waitingForDatabase = true;
+  }
+
+  private databaseAnswered(): void {
+    if (this.waitingForDatabase) this.logger.info('the database answers again; callbacks go on');
+    this.waitingForDatabase = false;
   }
 
   private async poll(): Promise<void> {
