@@ -27,6 +27,7 @@ import type { Config } from './config/config.js';
 import { mountDocs } from './docs/docs.js';
 import { GatewayModule } from './gateway.module.js';
 import { MEDIA_PLANE } from './gateway.tokens.js';
+import { BackgroundFailures } from './persistence/background-failures.js';
 import { openDatabase, type OpenDatabase } from './persistence/database.js';
 import { proxyCertificate } from './sdk-proxy/proxy-certificate.js';
 import { attachSdkProxy, refuseTunnels } from './sdk-proxy/sdk-proxy.js';
@@ -153,8 +154,12 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
   plane.attach(app.getHttpServer());
   gate.open();
   dispatcher.start();
+  const sweepFailures = new BackgroundFailures(logger, 'ending overdue MPCs');
   const durationSweep = setInterval(() => {
-    calls.endOverdue().catch((error: unknown) => logger.error({ err: error }, 'ending overdue MPCs failed'));
+    calls.endOverdue().then(
+      () => sweepFailures.succeeded(),
+      (error: unknown) => sweepFailures.failed(error),
+    );
   }, 1000);
   // A pass takes up to a second, its heavy statements apart; closing waits for the one under way.
   let maintaining: Promise<void> | undefined;

@@ -24,13 +24,13 @@ describe('the callback dispatcher while the database cannot be reached', () => {
     try {
       await expect.poll(() => polls).toBeGreaterThan(5);
       outage = false;
-      await expect.poll(() => logged.map((line) => line.msg)).toContain('the database answers again; callbacks go on');
+      await expect.poll(() => logged.map((line) => line.msg)).toContain('the database answers again; callback poll goes on');
     } finally {
       await dispatcher.stop();
     }
     expect(logged.map(({ level, msg }) => [level, msg])).toEqual([
-      [40, 'callbacks wait: the database cannot be reached; deliveries go on once it answers'],
-      [30, 'the database answers again; callbacks go on'],
+      [40, 'callback poll waits: the database cannot be reached; it goes on once the database answers'],
+      [30, 'the database answers again; callback poll goes on'],
     ]);
   });
 });

@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events';
 import type { AccountsService } from '../accounts/accounts.service.js';
 import type { Logger } from '../common/logger.js';
 import type { Database } from '../persistence/database.js';
-import { isDatabaseUnreachable } from '../persistence/database-unreachable.js';
+import { BackgroundFailures } from '../persistence/background-failures.js';
 import type { CallbackEventRow } from '../persistence/schema.js';
 import type { PrivateAccess } from './address-guard.js';
 import { attemptDelivery } from './http-delivery.js';
@@ -35,8 +35,7 @@ export class CallbackDispatcher {
   private pollAgain = false;
   private flushing: Promise<void> | undefined;
   private stopped = true;
-  /** Set while polls fail on a database out of reach, which is said once rather than at every poll. */
-  private waitingForDatabase = false;
+  private readonly pollFailures: BackgroundFailures;
   /** Aborted when a stop has waited long enough: attempts cut off are not logged, and go again at the next start. */
   private cut = new AbortController();
 
@@ -46,7 +45,9 @@ export class CallbackDispatcher {
     private readonly accounts: AccountsService,
     private readonly logger: Logger,
     private readonly options: DispatcherOptions,
-  ) {}
+  ) {
+    this.pollFailures = new BackgroundFailures(logger, 'callback poll');
+  }
 
   start(): void {
     this.stopped = false;
@@ -75,7 +76,10 @@ export class CallbackDispatcher {
     }
     this.polling = true;
     void this.poll()
-      .then(() => this.databaseAnswered(), (error: unknown) => this.pollFailed(error))
+      .then(
+        () => this.pollFailures.succeeded(),
+        (error: unknown) => this.pollFailures.failed(error),
+      )
       .finally(() => {
         this.polling = false;
         if (this.pollAgain) {
@@ -83,17 +87,6 @@ export class CallbackDispatcher {
           this.wake();
         }
       });
-  }
-
-  private pollFailed(error: unknown): void {
-    if (!isDatabaseUnreachable(error)) return this.logger.error({ err: error }, 'callback poll failed');
-    if (!this.waitingForDatabase) this.logger.warn({ err: error }, 'callbacks wait: the database cannot be reached; deliveries go on once it answers');
-    this.waitingForDatabase = true;
-  }
-
-  private databaseAnswered(): void {
-    if (this.waitingForDatabase) this.logger.info('the database answers again; callbacks go on');
-    this.waitingForDatabase = false;
   }
 
   private async poll(): Promise<void> {
