@@ -4,7 +4,7 @@ import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DatabaseClient, isDatabaseUnreachable } from './database-unreachable.js';
-import { transactionsGivingConnectionsBack } from './pool-transactions.js';
+import { poolTransactions } from './pool-transactions.js';
 
 /** A port that accepts connections and never answers, as a frozen server does. */
 async function silentServer(): Promise<{ port: number; server: Server; sockets: Socket[] }> {
@@ -132,7 +132,7 @@ describe('a transaction whose connection is lost at its begin', () => {
     const pool = new pg.Pool({ host: '127.0.0.1', port: dropping.port, max: 1, connectionTimeoutMillis: 1000, Client: DatabaseClient });
     pool.on('error', () => undefined);
     const db = drizzle(pool);
-    transactionsGivingConnectionsBack(db, pool, {});
+    poolTransactions(db, pool, {});
     for (let attempt = 0; attempt < 3; attempt += 1) {
       const failure = await failureOf(() => db.transaction(async () => 'never run'));
       expect(failure.message).toMatch(/^Failed query: begin/);

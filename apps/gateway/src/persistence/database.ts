@@ -10,7 +10,7 @@ import pg from 'pg';
 import type { Logger } from '../common/logger.js';
 import { DatabaseClient } from './database-unreachable.js';
 import { maintainDatabase, nothingDone, type MaintenanceDone, type MaintenancePolicy } from './maintenance.js';
-import { transactionsGivingConnectionsBack } from './pool-transactions.js';
+import { poolTransactions } from './pool-transactions.js';
 import { PreparedPglite } from './prepared-pglite.js';
 import * as schema from './schema.js';
 
@@ -73,7 +73,7 @@ export async function openDatabase(options: {
     // connection and opens a new one for the next query, so it is only worth a line in the log.
     pool.on('error', (error) => options.logger?.warn({ err: error }, 'database connection lost while idle; the next query opens a new one'));
     const db = drizzlePg(pool, { schema });
-    transactionsGivingConnectionsBack(db, pool, schema);
+    poolTransactions(db, pool, schema);
     await migratePg(db, { migrationsFolder });
     const url = new URL(options.databaseUrl);
     return {
