@@ -22,7 +22,7 @@ export interface TestGateway extends RunningGateway {
  * The PostgreSQL tier runs the same suite against a server: MPC_TEST_DATABASE_URL names an
  * administrative connection, and each gateway gets a database of its own there.
  */
-async function freshDatabaseUrl(): Promise<{ url?: string; drop(): Promise<void> }> {
+export async function freshDatabaseUrl(): Promise<{ url?: string; drop(): Promise<void> }> {
   const admin = process.env.MPC_TEST_DB === 'postgres' ? process.env.MPC_TEST_DATABASE_URL : undefined;
   if (!admin) return { drop: async () => {} };
   const name = `mpc_test_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
