@@ -4,6 +4,7 @@ import { methodsAllowedOn } from './contract-paths.js';
 import { ApiError, DATABASE_RETRY_AFTER_SECONDS, knownApiError } from './error-catalog.js';
 import type { Logger } from './logger.js';
 import { contextOf } from './request-context.js';
+import { databaseReason } from '../persistence/database-unreachable.js';
 
 export function sendError(request: Request, response: Response, error: ApiError): void {
   if (response.headersSent) return;
@@ -26,7 +27,7 @@ export class PlivoExceptionFilter implements ExceptionFilter {
 
   private toApiError(exception: unknown, request: Request): ApiError {
     const known = knownApiError(exception);
-    if (known?.code === 'database_unavailable') this.logger.warn({ api_id: contextOf(request)?.apiId, err: exception }, 'request failed: the database cannot be reached');
+    if (known?.code === 'database_unavailable') this.logger.warn({ api_id: contextOf(request)?.apiId, reason: databaseReason(exception) }, 'request failed: the database cannot be reached');
     if (known) return known;
     if (exception instanceof HttpException && exception.getStatus() === 404) {
       // Nest's answer for a path no route matched.
