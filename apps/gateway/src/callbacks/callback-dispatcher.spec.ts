@@ -1,36 +1,72 @@
+import { createServer, type Server } from 'node:http';
 import pino from 'pino';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { AccountsService } from '../accounts/accounts.service.js';
 import type { Database } from '../persistence/database.js';
 import { DatabaseConnectionError } from '../persistence/database-unreachable.js';
+import type { CallbackEventRow } from '../persistence/schema.js';
 import { CallbackDispatcher } from './callback-dispatcher.js';
 import type { OutboxRepository } from './outbox.repository.js';
 
+const OUTAGE_LINES = [
+  [40, 'callback poll waits: the database cannot be reached; it goes on once the database answers'],
+  [30, 'the database answers again; callback poll goes on'],
+];
+
+/** A dispatcher whose outbox first hands out `first`, then fails as a database out of reach until told otherwise. */
+async function dispatcherThroughOutage(first: CallbackEventRow[]) {
+  let outage = true;
+  let polls = 0;
+  const outbox = {
+    due: async () => {
+      polls += 1;
+      if (polls === 1) return first;
+      if (outage) throw new DatabaseConnectionError(new Error('connect ECONNREFUSED 127.0.0.1:5432'));
+      return [];
+    },
+  } as unknown as OutboxRepository;
+  const accounts = { find: async () => ({ authToken: 'a-token-of-sixteen' }) } as unknown as AccountsService;
+  const logged: { level: number; msg: string }[] = [];
+  const logger = pino({ level: 'info' }, { write: (line: string) => void logged.push(JSON.parse(line)) });
+  const dispatcher = new CallbackDispatcher({} as Database, outbox, accounts, logger, { pollMs: 5, concurrency: 4, access: 'loopback' });
+  dispatcher.start();
+  try {
+    await expect.poll(() => polls).toBeGreaterThan(10);
+    outage = false;
+    await expect.poll(() => logged.map((line) => line.msg)).toContain(OUTAGE_LINES[1]![1]);
+  } finally {
+    await dispatcher.stop();
+  }
+  return logged.filter((line) => /database/.test(line.msg)).map(({ level, msg }) => [level, msg]);
+}
+
 describe('the callback dispatcher while the database cannot be reached', () => {
+  const servers: Server[] = [];
+  afterAll(() => servers.forEach((server) => server.close()));
+
   it('says so once, not at every poll, and says when the database answers again', async () => {
-    let outage = true;
-    let polls = 0;
-    const outbox = {
-      due: async () => {
-        polls += 1;
-        if (outage) throw new DatabaseConnectionError(new Error('connect ECONNREFUSED 127.0.0.1:5432'));
-        return [];
-      },
-    } as unknown as OutboxRepository;
-    const logged: { level: number; msg: string }[] = [];
-    const logger = pino({ level: 'info' }, { write: (line: string) => void logged.push(JSON.parse(line)) });
-    const dispatcher = new CallbackDispatcher({} as Database, outbox, {} as AccountsService, logger, { pollMs: 5, concurrency: 4, access: 'none' });
-    dispatcher.start();
-    try {
-      await expect.poll(() => polls).toBeGreaterThan(5);
-      outage = false;
-      await expect.poll(() => logged.map((line) => line.msg)).toContain('the database answers again; callback poll goes on');
-    } finally {
-      await dispatcher.stop();
-    }
-    expect(logged.map(({ level, msg }) => [level, msg])).toEqual([
-      [40, 'callback poll waits: the database cannot be reached; it goes on once the database answers'],
-      [30, 'the database answers again; callback poll goes on'],
-    ]);
+    expect(await dispatcherThroughOutage([])).toEqual(OUTAGE_LINES);
+  });
+
+  it('says the same with a delivery in flight, whose polls skip the database until it is done', async () => {
+    const silent = createServer(() => undefined);
+    servers.push(silent);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const slow = {
+      id: 1,
+      recordingId: 'r-1',
+      authId: 'MA0000',
+      sequenceNumber: 1,
+      eventName: 'MPCRecordingInitiated',
+      url: `http://127.0.0.1:${(silent.address() as { port: number }).port}/events`,
+      method: 'POST',
+      params: {},
+      status: 'pending',
+      attempts: 0,
+      nextAttemptAt: new Date(),
+      createdAt: new Date(),
+      finishedAt: null,
+    } satisfies CallbackEventRow;
+    expect(await dispatcherThroughOutage([slow])).toEqual(OUTAGE_LINES);
   });
 });

@@ -76,10 +76,7 @@ export class CallbackDispatcher {
     }
     this.polling = true;
     void this.poll()
-      .then(
-        () => this.pollFailures.succeeded(),
-        (error: unknown) => this.pollFailures.failed(error),
-      )
+      .catch((error: unknown) => this.pollFailures.failed(error))
       .finally(() => {
         this.polling = false;
         if (this.pollAgain) {
@@ -98,6 +95,7 @@ export class CallbackDispatcher {
     if (this.busy.size > 0 && room < batch && performance.now() - this.lastClaimAt < this.options.pollMs) return;
     this.lastClaimAt = performance.now();
     const due = await this.outbox.due(this.db, new Date(), room + this.busy.size);
+    this.pollFailures.succeeded();
     // A stop that came meanwhile has taken its count of deliveries in flight: start no more.
     if (this.stopped) return;
     for (const event of due) {
