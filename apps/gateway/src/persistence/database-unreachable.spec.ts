@@ -142,14 +142,17 @@ describe('a transaction whose connection is lost at its begin', () => {
     pool.on('error', () => undefined);
     const db = drizzle(pool);
     poolTransactions(db, pool, {});
-    for (let attempt = 0; attempt < 3; attempt += 1) {
-      const failure = await failureOf(() => db.transaction(async () => 'never run'));
-      expect(failure.message).toMatch(/^Failed query: begin/);
-      expect(isDatabaseUnreachable(failure)).toBe(true);
+    try {
+      for (let attempt = 0; attempt < 3; attempt += 1) {
+        const failure = await failureOf(() => db.transaction(async () => 'never run'));
+        expect(failure.message).toMatch(/^Failed query: begin/);
+        expect(isDatabaseUnreachable(failure)).toBe(true);
+      }
+      // Kept lent out, the pool's one connection would make this wait out its timeout and fail.
+      expect(dropping.sockets).toHaveLength(3);
+    } finally {
+      await pool.end();
+      dropping.server.close();
     }
-    // Kept lent out, the pool's one connection would make this wait out its timeout and fail.
-    expect(dropping.sockets).toHaveLength(3);
-    await pool.end();
-    dropping.server.close();
   });
 });

@@ -48,9 +48,12 @@ const UNAVAILABLE_STATES = new Set(['53300', '57014', '57P01', '57P02', '57P03']
  * What node-postgres and its pool throw when a connection is lost or none comes in time, and what
  * a query on a connection already lost is told (a transaction's next statement, or its rollback).
  */
-const CONNECTION_MESSAGES = /^(timeout exceeded when trying to connect|Connection terminated|Client has encountered a connection error|Client was closed)/;
+const CONNECTION_MESSAGES = /^(timeout exceeded when trying to connect|Connection terminated|Client has encountered a connection error)/;
 
-/** A socket's own failure, which inside a failed query is the database server's connection lost mid-statement. */
+/**
+ * A socket's own failure, which inside a failed query is the database server's connection lost
+ * mid-statement (drizzle also wraps its query cache's errors so, but none is configured).
+ */
 const SOCKET_FAILURES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
 
 /**

@@ -72,8 +72,9 @@ export async function openDatabase(options: {
     // event on the pool, and an unheard one ends the process. The pool has already discarded that
     // connection and opens a new one for the next query, so it is only worth a line in the log.
     pool.on('error', (error) => options.logger?.warn({ err: error }, 'database connection lost while idle; the next query opens a new one'));
-    const db = drizzlePg(pool, { schema });
-    poolTransactions(db, pool, schema);
+    const config = { schema };
+    const db = drizzlePg(pool, config);
+    poolTransactions(db, pool, config);
     await migratePg(db, { migrationsFolder });
     const url = new URL(options.databaseUrl);
     return {
