@@ -119,13 +119,16 @@ export class CallsService {
     return (await this.calls.findMpc(this.db, authId, { uuid: mpcUuid }))?.friendlyName;
   }
 
-  /** The participant's call ended (its media stream closed). */
-  async hangup(mpcUuid: string, memberId: number): Promise<void> {
+  /**
+   * The participant's call ended (its media stream closed) at `endedAt`, which may be a while ago
+   * when the database could not take the hangup at once.
+   */
+  async hangup(mpcUuid: string, memberId: number, endedAt = this.now()): Promise<void> {
     await this.recordings.inTransaction(async (tx, log) => {
       const mpc = await this.calls.findMpcByUuid(tx, mpcUuid, { lock: true });
       const [participant] = await this.calls.findParticipants(tx, mpcUuid, [String(memberId)]);
       if (!mpc || !participant || participant.exitedAt) return;
-      await this.leave(tx, log, mpc, [participant], 'Participant Call Hangup');
+      await this.leave(tx, log, mpc, [participant], 'Participant Call Hangup', endedAt);
     });
   }
 
@@ -230,21 +233,19 @@ export class CallsService {
   }
 
   /** Participants leave; their recordings complete, and the MPC ends when the lifecycle says so. */
-  private async leave(tx: Queryable, log: ChangeLog, mpc: MpcRow, leavers: ParticipantRow[], cause: ExitCause): Promise<void> {
-    const now = this.now();
+  private async leave(tx: Queryable, log: ChangeLog, mpc: MpcRow, leavers: ParticipantRow[], cause: ExitCause, at = this.now()): Promise<void> {
     const ids = leavers.map((participant) => participant.memberId);
-    await this.calls.updateParticipants(tx, ids, { exitedAt: now, exitCause: cause });
+    await this.calls.updateParticipants(tx, ids, { exitedAt: at, exitCause: cause });
     await this.recordings.completeLive(tx, log, mpc.mpcUuid, ids);
     const remaining = await this.calls.presentParticipants(tx, mpc.mpcUuid);
     const endCause = leavers
       .map((leaver) => endCauseAfterLeave(leaver, remaining))
       .find((code) => code !== null);
-    if (endCause) await this.endMpc(tx, log, mpc, endCause);
+    if (endCause) await this.endMpc(tx, log, mpc, endCause, at);
     else log.noteParticipants(mpc, remaining, false);
   }
 
-  private async endMpc(tx: Queryable, log: ChangeLog, mpc: MpcRow, code: 1000 | 1010 | 2000 | 3000): Promise<void> {
-    const now = this.now();
+  private async endMpc(tx: Queryable, log: ChangeLog, mpc: MpcRow, code: 1000 | 1010 | 2000 | 3000, now = this.now()): Promise<void> {
     const remaining = await this.calls.presentParticipants(tx, mpc.mpcUuid);
     await this.calls.updateParticipants(
       tx,

@@ -42,7 +42,8 @@ export interface StreamControl {
   findAccount(authId: string): Promise<AccountRow | undefined>;
   authenticate(credentials: BasicCredentials): Promise<AccountRow | undefined>;
   joinStream(account: AccountRow, ref: MpcRef, callUuid: string, params: Record<string, string>): Promise<{ mpc: MpcRow; participant: ParticipantRow }>;
-  hangup(mpcUuid: string, memberId: number): Promise<void>;
+  /** The participant's call ended at `endedAtMs` (epoch ms; now if not given): its stream closed. */
+  hangup(mpcUuid: string, memberId: number, endedAtMs?: number): Promise<void>;
 }
 
 export type StreamRecorder = Pick<RecorderService, 'streamStarted' | 'streamAudio' | 'streamEnded' | 'sourceStats'>;
@@ -246,7 +247,9 @@ export class MediaIngress {
       if (sourceId !== undefined) this.recorder.streamEnded(mpcUuid, sourceId);
       this.logger.info({ mpc_uuid: mpcUuid, member_id: memberId, ...counts, ...stats, left }, 'media stream ended');
       if (left) return;
-      const hangup = () => this.recordHangup(callUuid, () => this.control.hangup(mpcUuid, memberId));
+      // Its time is now, whenever the database takes it.
+      const endedAtMs = Date.now();
+      const hangup = () => this.recordHangup(callUuid, () => this.control.hangup(mpcUuid, memberId, endedAtMs));
       // A newer stream of the call is joining (a client switching sockets): the call goes on in it, unless that join fails.
       const joining = this.joins.get(callUuid);
       if (joining) void joining.then((taken) => taken || hangup());

@@ -242,9 +242,9 @@ export class MediaShards implements MediaPlane {
         shard.streams.set(mpcUuid, (shard.streams.get(mpcUuid) ?? new Set()).add(memberId));
         return joined;
       },
-      hangup: async (mpcUuid, memberId) => {
+      hangup: async (mpcUuid, memberId, endedAtMs) => {
         shard.streams.get(mpcUuid)?.delete(memberId);
-        await control.hangup(mpcUuid, memberId);
+        await control.hangup(mpcUuid, memberId, endedAtMs);
       },
       recordingStarted: (recordingId) => {
         shard.unconfirmed.delete(recordingId);

@@ -27,7 +27,7 @@ const shard: ShardSide = {
         findAccount: (authId) => gateway.call('findAccount', authId),
         authenticate: (credentials) => gateway.call('authenticate', credentials),
         joinStream: (account, ref, callUuid, params) => gateway.call('joinStream', account, ref, callUuid, params),
-        hangup: (mpcUuid, memberId) => gateway.call('hangup', mpcUuid, memberId),
+        hangup: (mpcUuid, memberId, endedAtMs) => gateway.call('hangup', mpcUuid, memberId, endedAtMs),
       },
       files: {
         fileFinished: (recordingId, file) => gateway.call('fileFinished', recordingId, file),

@@ -7,6 +7,21 @@ import { ToneStream } from '../support/stream-sender.js';
 
 const onServer = process.env.MPC_TEST_DB === 'postgres';
 
+/** Runs `during` while the server refuses the gateway's database any connection, and has cut those it had. */
+async function withConnectionsRefused(gateway: TestGateway, during: () => Promise<void>): Promise<void> {
+  const database = new URL(gateway.database.location).pathname.slice(1);
+  const admin = new pg.Client({ connectionString: process.env.MPC_TEST_DATABASE_URL });
+  await admin.connect();
+  try {
+    await admin.query(`alter database ${database} allow_connections false`);
+    await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1', [database]);
+    await during();
+  } finally {
+    await admin.query(`alter database ${database} allow_connections true`);
+    await admin.end();
+  }
+}
+
 describe.skipIf(!onServer)('a PostgreSQL server dropping idle connections', () => {
   let gateway: TestGateway;
   const logged: { level: number; msg: string }[] = [];
@@ -37,15 +52,7 @@ describe.skipIf(!onServer)('a PostgreSQL server dropping idle connections', () =
   it('answers 503 in Plivo\'s body while the server refuses connections, changes nothing, and serves again once it takes them', async () => {
     const added = await api('POST', 'MultiPartyCall/name_refused/Participant/', { role: 'Agent', from: '+15550100', to: '+15550101' });
     const before = await snapshotDatabase(gateway);
-    const database = new URL(gateway.database.location).pathname.slice(1);
-    const admin = new pg.Client({ connectionString: process.env.MPC_TEST_DATABASE_URL });
-    await admin.connect();
-    const refuseConnections = async (refuse: boolean) => {
-      await admin.query(`alter database ${database} allow_connections ${refuse ? 'false' : 'true'}`);
-      if (refuse) await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1', [database]);
-    };
-    try {
-      await refuseConnections(true);
+    await withConnectionsRefused(gateway, async () => {
       const attempts = [
         ['POST', 'MultiPartyCall/name_refused/Record/', { file_format: 'mp3' }],
         ['GET', 'MultiPartyCall/name_refused/', undefined],
@@ -72,10 +79,7 @@ describe.skipIf(!onServer)('a PostgreSQL server dropping idle connections', () =
       await byName.start();
       expect(await byName.closed).toEqual({ code: 1013, reason: 'the database cannot be reached; try again shortly' });
       byName.stop();
-    } finally {
-      await refuseConnections(false);
-      await admin.end();
-    }
+    });
     expect(await snapshotDatabase(gateway)).toEqual(before);
     const started = await api('POST', 'MultiPartyCall/name_refused/Record/', { file_format: 'mp3' });
     expect(started.recording_id).toEqual(expect.any(String));
@@ -85,6 +89,27 @@ describe.skipIf(!onServer)('a PostgreSQL server dropping idle connections', () =
     for (const task of ['callback poll', 'ending overdue MPCs']) {
       expect(logged.filter((line) => line.msg.startsWith(`${task} waits`)).length, task).toBeLessThanOrEqual(1);
     }
+  });
+
+  it('records a hangup made while the server refuses connections at the time it was made', async () => {
+    const added = await api('POST', 'MultiPartyCall/name_hangup_refused/Participant/', { role: 'Agent', from: '+15550100', to: '+15550103' });
+    const stream = new ToneStream({ url: added.calls[0].stream_url, framing: 'plivo-mulaw', frequency: 440 });
+    await stream.start();
+    await expect.poll(async () => (await api('GET', 'MultiPartyCall/name_hangup_refused/')).status).toBe('Active');
+    // By its uuid: an MPC that ended is no longer found by its name.
+    const { mpc_uuid: mpcUuid } = await api('GET', 'MultiPartyCall/name_hangup_refused/');
+    let hungUpAt = 0;
+    await withConnectionsRefused(gateway, async () => {
+      hungUpAt = Date.now();
+      await stream.hangup();
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+    });
+    const ended = async () => (await api('GET', `MultiPartyCall/uuid_${mpcUuid}/`)).end_time;
+    await expect.poll(ended, { timeout: 15_000 }).not.toBeNull();
+    // Plivo's timestamps are to the second; the hangup landed 3 s or more later.
+    expect(Math.abs(Date.parse(await ended()) - hungUpAt)).toBeLessThan(1500);
+    const [participant] = (await api('GET', `MultiPartyCall/uuid_${mpcUuid}/Participant/`)).objects;
+    expect(participant.exit_time).toBe(await ended());
   });
 });
 
