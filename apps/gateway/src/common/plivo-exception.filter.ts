@@ -1,10 +1,10 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { databaseReason } from '../persistence/database-unreachable.js';
 import { methodsAllowedOn } from './contract-paths.js';
 import { ApiError, DATABASE_RETRY_AFTER_SECONDS, knownApiError } from './error-catalog.js';
 import type { Logger } from './logger.js';
 import { contextOf } from './request-context.js';
-import { databaseReason } from '../persistence/database-unreachable.js';
 
 export function sendError(request: Request, response: Response, error: ApiError): void {
   if (response.headersSent) return;

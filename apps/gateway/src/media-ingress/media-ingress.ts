@@ -247,7 +247,7 @@ export class MediaIngress {
       if (sourceId !== undefined) this.recorder.streamEnded(mpcUuid, sourceId);
       this.logger.info({ mpc_uuid: mpcUuid, member_id: memberId, ...counts, ...stats, left }, 'media stream ended');
       if (left) return;
-      // Its time is now, whenever the database takes it.
+      // The call ended now, though the database may take its hangup only later (an outage).
       const endedAtMs = Date.now();
       const hangup = () => this.recordHangup(callUuid, () => this.control.hangup(mpcUuid, memberId, endedAtMs));
       // A newer stream of the call is joining (a client switching sockets): the call goes on in it, unless that join fails.
