@@ -63,7 +63,7 @@ try {
   const callbacks = { outbox: new OutboxRepository(), wake: () => undefined, check: async () => undefined };
   const service = new RecordingsService(
     database.db,
-    new RecordingsRepository(),
+    new RecordingsRepository(database.concurrent),
     new CallsRepository(),
     new PublicUrls(),
     new FsRecordingStorage(join(dataDir, 'recordings')),

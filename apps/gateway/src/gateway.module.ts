@@ -57,7 +57,7 @@ export class GatewayModule {
         }
       },
     };
-    const recordings = new RecordingsService(database.db, new RecordingsRepository(), callsRepository, urls, withRetriedDeletes(storage, logger), callbackOutbox, plane);
+    const recordings = new RecordingsService(database.db, new RecordingsRepository(database.concurrent), callsRepository, urls, withRetriedDeletes(storage, logger), callbackOutbox, plane);
     const calls = new CallsService(database.db, callsRepository, recordings, urls);
     return {
       module: GatewayModule,

@@ -23,6 +23,11 @@ export interface OpenDatabase {
   db: Database;
   /** Where the data lives, for people: a directory or the server's address without credentials. */
   location: string;
+  /**
+   * Whether transactions run side by side (a PostgreSQL server's connections), or one at a time
+   * (the embedded PGlite's one connection).
+   */
+  concurrent: boolean;
   ping(): Promise<void>;
   /**
    * Reclaims dead rows, refreshes the planner's statistics, freezes old transaction ids and
@@ -80,6 +85,7 @@ export async function openDatabase(options: {
     return {
       db: db as unknown as Database,
       location: `postgresql://${url.host}${url.pathname}`,
+      concurrent: true,
       ping: async () => void (await pool.query('select 1')),
       maintain: async () => nothingDone(),
       close: () => pool.end(),
@@ -95,6 +101,7 @@ export async function openDatabase(options: {
   return {
     db: db as unknown as Database,
     location: dir,
+    concurrent: false,
     ping: async () => void (await client.query('select 1')),
     maintain: () => maintainDatabase(client, options.maintenance),
     close: () => client.close(),

@@ -84,6 +84,9 @@ function viewOf(row: Record<string, unknown>): RecordingView {
 }
 
 export class RecordingsRepository {
+  /** `concurrent`: transactions run side by side, so a read after waiting for a lock may be stale (see lockMpcWithLiveRecording). */
+  constructor(private readonly concurrent: boolean) {}
+
   /**
    * Inserts the recording unless one is already live where it would be (same MPC, or same member
    * and track): answers undefined then. Under PostgreSQL two starts can both find none live and
@@ -117,12 +120,17 @@ export class RecordingsRepository {
 
   /**
    * The MPC a path names, locked for the transaction, with its live MPC-level recording: one
-   * statement on the hot path of start, stop, pause and resume.
+   * statement on the hot path of start, stop, pause and resume. Where transactions run side by
+   * side, one that waited for the lock sees the MPC as its holder left it but the recording as it
+   * was before (PostgreSQL re-reads only the row it locks): two pauses at once both paused. There
+   * the recording is read again, by a statement that starts after the lock is held.
    */
   async lockMpcWithLiveRecording(db: Queryable, authId: string, ref: MpcRef): Promise<{ mpc: MpcRow; live: RecordingRow | null } | undefined> {
     const [by, mpc] = 'uuid' in ref ? (['uuid', ref.uuid] as const) : (['friendlyName', ref.friendlyName] as const);
     const [row] = await lockStatement(by).rows(db, { authId, mpc });
-    return row && { mpc: mpcRow.read(row), live: recordingRow.readJoined(row) };
+    if (!row) return undefined;
+    const locked = mpcRow.read(row);
+    return { mpc: locked, live: this.concurrent ? ((await this.liveMpcRecording(db, locked.mpcUuid)) ?? null) : recordingRow.readJoined(row) };
   }
 
   /** Recordings whose file was never published: live ones, and completed ones whose file was being finished. */
