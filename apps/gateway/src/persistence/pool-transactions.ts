@@ -3,8 +3,24 @@ import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type pg from 'pg';
 import { isDatabaseUnreachable } from './database-unreachable.js';
 
-/** How long a transaction whose commit went unanswered looks for what became of it. */
+/** How long a transaction whose commit went unanswered looks for what became of it before it answers. */
 const COMMIT_LOOKUP_MS = 5000;
+const LOOKUP_PAUSE_MS = 250;
+
+/**
+ * A transaction whose commit went unanswered, and whose fate the server could not be asked in time:
+ * the request fails as the database's (its cause), but the change may stand. `committed` keeps
+ * asking until the server answers, for what follows a commit to happen then.
+ */
+export class CommitInDoubt extends Error {
+  constructor(
+    cause: unknown,
+    readonly committed: () => Promise<boolean>,
+  ) {
+    super('the commit went unanswered and the database could not be asked whether it was made', { cause });
+    this.name = 'CommitInDoubt';
+  }
+}
 
 /**
  * Makes `db`'s transactions on `pool` sound against connections lost under them:
@@ -15,7 +31,8 @@ const COMMIT_LOOKUP_MS = 5000;
  * - one whose connection is lost after its `commit` was sent asks the server whether it committed,
  *   and if so succeeds: the change stands, and what follows a commit (telling the media plane,
  *   waking the callbacks) must happen, or a recording is left started or stopped in the database
- *   alone. It costs one statement per transaction, to learn its id.
+ *   alone. It costs one statement per transaction, to learn its id. One that cannot learn it in
+ *   time fails with CommitInDoubt.
  * `config` is the one `db` was made with: the same queries run on each connection.
  */
 export function poolTransactions<Schema extends Record<string, unknown>>(db: NodePgDatabase<Schema>, pool: pg.Pool, config: DrizzleConfig<Schema>): void {
@@ -35,7 +52,11 @@ export function poolTransactions<Schema extends Record<string, unknown>>(db: Nod
         return result;
       }, transactionConfig);
     } catch (error) {
-      if (committing && isDatabaseUnreachable(error) && (await committedAfterAll(pool, committing.xid))) return committing.result;
+      if (!committing || !isDatabaseUnreachable(error)) throw error;
+      const { xid, result } = committing;
+      const fate = await fateOf(pool, xid, COMMIT_LOOKUP_MS);
+      if (fate === 'committed') return result;
+      if (fate === 'unknown') throw new CommitInDoubt(error, async () => (await fateOf(pool, xid, Infinity)) === 'committed');
       throw error;
     } finally {
       client.release();
@@ -43,18 +64,18 @@ export function poolTransactions<Schema extends Record<string, unknown>>(db: Nod
   };
 }
 
-/** Whether the transaction committed, asked on another connection; false when that cannot be learnt in time. */
-async function committedAfterAll(pool: pg.Pool, xid: string): Promise<boolean> {
-  const deadline = performance.now() + COMMIT_LOOKUP_MS;
+/** What became of the transaction, asked on another connection for up to `patienceMs`. */
+async function fateOf(pool: pg.Pool, xid: string, patienceMs: number): Promise<'committed' | 'aborted' | 'unknown'> {
+  const deadline = performance.now() + patienceMs;
   for (;;) {
     try {
       const { rows } = await pool.query<{ status: string | null }>('select txid_status($1::bigint) as status', [xid]);
       // 'in progress': the server has yet to notice the lost connection and end the transaction.
-      if (rows[0]?.status !== 'in progress') return rows[0]?.status === 'committed';
+      if (rows[0]?.status !== 'in progress') return rows[0]?.status === 'committed' ? 'committed' : 'aborted';
     } catch (error) {
-      if (!isDatabaseUnreachable(error)) return false;
+      if (!isDatabaseUnreachable(error)) return 'unknown';
     }
-    if (performance.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    if (performance.now() > deadline) return 'unknown';
+    await new Promise((resolve) => setTimeout(resolve, LOOKUP_PAUSE_MS).unref());
   }
 }

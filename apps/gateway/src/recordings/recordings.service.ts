@@ -7,6 +7,7 @@ import { ApiError } from '../common/error-catalog.js';
 import { DAY_MS, isEmptyRange, timeRangeOf } from '../common/time-range.js';
 import type { PublicUrls } from '../common/public-urls.js';
 import type { Database, Queryable } from '../persistence/database.js';
+import { CommitInDoubt } from '../persistence/pool-transactions.js';
 import type { AccountRow, MpcRow, ParticipantRow, RecordingRequest, RecordingRow } from '../persistence/schema.js';
 import { salvage } from '../recorder/salvage.js';
 import { storageKey, type RecordingStorage, type StoredFile } from '../storage/recording-storage.js';
@@ -66,13 +67,24 @@ export class RecordingsService {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  /** Runs `work` in a transaction and, once it has committed, tells the recorder and the dispatcher. */
+  /**
+   * Runs `work` in a transaction and, once it has committed, tells the recorder and the dispatcher:
+   * also when it turns out to have committed only after the request failed (a commit in doubt).
+   */
   async inTransaction<T>(work: (tx: Queryable, log: ChangeLog) => Promise<T>): Promise<T> {
     const log = new ChangeLog();
-    const result = await this.db.transaction((tx) => work(tx, log));
-    log.publish(this.observer);
-    if (log.callbacksWritten > 0) this.callbacks.wake();
-    return result;
+    const committed = () => {
+      log.publish(this.observer);
+      if (log.callbacksWritten > 0) this.callbacks.wake();
+    };
+    try {
+      const result = await this.db.transaction((tx) => work(tx, log));
+      committed();
+      return result;
+    } catch (error) {
+      if (error instanceof CommitInDoubt) void error.committed().then((made) => made && committed(), () => undefined);
+      throw error;
+    }
   }
 
   /**

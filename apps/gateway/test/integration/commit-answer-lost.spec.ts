@@ -61,9 +61,10 @@ describe.skipIf(!onServer)('a commit whose answer the PostgreSQL server never ge
 
   it('still starts the recording it committed, which then records and completes', async () => {
     await mpcWithStreams('start_cut');
+    const cuts = proxy.cuts;
     proxy.arm(/insert into "recordings"/i);
     const started = await api('POST', 'MultiPartyCall/name_start_cut/Record/', { file_format: 'wav', recording_callback_url: callbackUrl });
-    expect(proxy.cuts).toBe(1);
+    expect(proxy.cuts).toBe(cuts + 1);
     expect(started.status).toBe(202);
     await sleep(1500);
     expect((await api('DELETE', 'MultiPartyCall/name_start_cut/Record/')).status).toBe(204);
@@ -75,9 +76,25 @@ describe.skipIf(!onServer)('a commit whose answer the PostgreSQL server never ge
     const started = await api('POST', 'MultiPartyCall/name_stop_cut/Record/', { file_format: 'wav', recording_callback_url: callbackUrl });
     expect(started.status).toBe(202);
     await sleep(1500);
+    const cuts = proxy.cuts;
     proxy.arm(/update "recordings"/i);
     expect((await api('DELETE', 'MultiPartyCall/name_stop_cut/Record/')).status).toBe(204);
-    expect(proxy.cuts).toBe(2);
+    expect(proxy.cuts).toBe(cuts + 1);
     expect(await completedFileSeconds(started.body.recording_id)).toBeGreaterThan(1);
   });
+
+  it('answers 503 when the server cannot be asked in time whether the stop committed, and stops the recording once it answers', async () => {
+    await mpcWithStreams('stop_cut_down');
+    const started = await api('POST', 'MultiPartyCall/name_stop_cut_down/Record/', { file_format: 'wav', recording_callback_url: callbackUrl });
+    expect(started.status).toBe(202);
+    await sleep(1500);
+    // Down for longer than the 5 s the stop waits to learn what became of its commit.
+    const cuts = proxy.cuts;
+    proxy.arm(/update "recordings"/i, { refuseAfterCutMs: 7000 });
+    const stopped = await api('DELETE', 'MultiPartyCall/name_stop_cut_down/Record/');
+    expect(proxy.cuts).toBe(cuts + 1);
+    expect(stopped.status).toBe(503);
+    // The stop stands: the recording completes, with its file, once the server answers.
+    expect(await completedFileSeconds(started.body.recording_id)).toBeGreaterThan(1);
+  }, 30_000);
 });
