@@ -1,4 +1,4 @@
-import { isDatabaseUnreachable } from '../persistence/database-unreachable.js';
+import { databaseReason, isDatabaseUnreachable } from '../persistence/database-unreachable.js';
 
 /**
  * Every error the gateway answers, by stable code. The HTTP status and default text live here
@@ -44,4 +44,12 @@ export function knownApiError(error: unknown): ApiError | undefined {
   if (error instanceof ApiError) return error;
   if (isDatabaseUnreachable(error)) return new ApiError('database_unavailable');
   return undefined;
+}
+
+/**
+ * How a failure goes into a log line: a database out of reach by what it said alone (its stack,
+ * here or across a media shard's channel, tells nothing more), anything else whole.
+ */
+export function loggedFailure(error: unknown): { reason: string } | { err: unknown } {
+  return knownApiError(error)?.code === 'database_unavailable' ? { reason: databaseReason(error) } : { err: error };
 }

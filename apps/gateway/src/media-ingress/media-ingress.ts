@@ -4,7 +4,7 @@ import { CallUuidSchema, MpcIdSchema, STREAM_CLOSE_CODES, type MpcRef } from '@m
 import { verifyV3 } from '@mpc/client';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { parseBasicAuth, type BasicCredentials } from '../accounts/credentials.js';
-import { DATABASE_RETRY_AFTER_SECONDS, ERROR_CATALOG, knownApiError, type ApiError } from '../common/error-catalog.js';
+import { DATABASE_RETRY_AFTER_SECONDS, ERROR_CATALOG, knownApiError, loggedFailure, type ApiError } from '../common/error-catalog.js';
 import { retryUntilDone } from '../common/retry.js';
 import type { Logger } from '../common/logger.js';
 import type { AccountRow, MpcRow, ParticipantRow } from '../persistence/schema.js';
@@ -159,7 +159,7 @@ export class MediaIngress {
     const retried = () =>
       retryUntilDone(hangup, {
         giveUp: () => this.closing,
-        onFailure: (error, failures) => this.logger.warn({ err: error, call_uuid: callUuid, failures }, 'recording a hangup failed; trying again'),
+        onFailure: (error, failures) => this.logger.warn({ ...loggedFailure(error), call_uuid: callUuid, failures }, 'recording a hangup failed; trying again'),
       });
     const done: Promise<void> = previous.then(retried).then(() => undefined);
     this.hangups.set(callUuid, done);

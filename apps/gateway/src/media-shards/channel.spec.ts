@@ -1,6 +1,8 @@
 import { EventEmitter } from 'node:events';
+import { DrizzleQueryError } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { ApiError } from '../common/error-catalog.js';
+import { ApiError, loggedFailure } from '../common/error-catalog.js';
+import { DatabaseConnectionError } from '../persistence/database-unreachable.js';
 import { Channel, type IpcEndpoint } from './channel.js';
 
 /** Two ends of a channel in one process; messages cross as structured clones, as with `serialization: 'advanced'`. */
@@ -26,6 +28,7 @@ interface Remote {
   later(at: Date): Promise<Date>;
   refuse(): never;
   crash(): never;
+  unreachable(): never;
   note(text: string): void;
 }
 
@@ -42,6 +45,10 @@ describe('Channel', () => {
       },
       crash: () => {
         throw new TypeError('boom');
+      },
+      unreachable: () => {
+        const refused = new DatabaseConnectionError(new Error('connect ECONNREFUSED 127.0.0.1:5432'));
+        throw new DrizzleQueryError('select "id" from "accounts" where "auth_id" = $1', ['MA1'], refused);
       },
       note: (text: string) => {
         if (text === 'bad') throw new Error('bad note');
@@ -68,6 +75,15 @@ describe('Channel', () => {
     const crashed = await channel.call('crash').catch((error: unknown) => error);
     expect(crashed).not.toBeInstanceOf(ApiError);
     expect((crashed as Error).message).toBe('boom');
+  });
+
+  it('carries a database out of reach as such, in the words of its driver rather than its statement', async () => {
+    const { channel } = make();
+    const unreachable = await channel.call('unreachable').catch((error: unknown) => error);
+    expect((unreachable as ApiError).code).toBe('database_unavailable');
+    expect((unreachable as ApiError).message).toBe('connect ECONNREFUSED 127.0.0.1:5432');
+    expect(loggedFailure(unreachable)).toEqual({ reason: 'connect ECONNREFUSED 127.0.0.1:5432' });
+    expect(loggedFailure(new TypeError('boom'))).toEqual({ err: new TypeError('boom') });
   });
 
   it('reports a failed notification instead of throwing, and delivers the rest in order', async () => {

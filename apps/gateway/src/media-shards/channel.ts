@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { ApiError, knownApiError, type ErrorCode } from '../common/error-catalog.js';
+import { databaseReason } from '../persistence/database-unreachable.js';
 
 /** The side of a Node IPC channel this needs: a forked child process, or `process` inside one. */
 export interface IpcEndpoint {
@@ -125,7 +126,9 @@ export class Channel<Remote extends object> {
       this.post({ kind: 'reply', id: message.id, value: await handler(...args) });
     } catch (error) {
       // The caller's error keeps this one's text, which says what failed (the database's own words).
-      this.post({ kind: 'reply', id: message.id, error: { message: (error as Error).message ?? String(error), code: knownApiError(error)?.code } });
+      const code = knownApiError(error)?.code;
+      const text = code === 'database_unavailable' ? databaseReason(error) : ((error as Error).message ?? String(error));
+      this.post({ kind: 'reply', id: message.id, error: { message: text, code } });
     }
   }
 }

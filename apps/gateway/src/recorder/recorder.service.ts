@@ -1,3 +1,4 @@
+import { loggedFailure } from '../common/error-catalog.js';
 import type { Logger } from '../common/logger.js';
 import { retryUntilDone } from '../common/retry.js';
 import type { ParticipantsChange, RecordingChange, RecordingObserver } from '../recordings/recording-observer.js';
@@ -260,7 +261,7 @@ export class RecorderService implements RecordingObserver {
   private async tell(recordingId: string, what: string, telling: () => Promise<void>): Promise<void> {
     await retryUntilDone(telling, {
       giveUp: () => this.stopping,
-      onFailure: (error, failures) => this.logger.warn({ recording_id: recordingId, err: error, failures }, `recording ${what} could not be recorded in the database; trying again`),
+      onFailure: (error, failures) => this.logger.warn({ recording_id: recordingId, ...loggedFailure(error), failures }, `recording ${what} could not be recorded in the database; trying again`),
     });
   }
 
