@@ -42,12 +42,23 @@ interface Target {
   Key: string;
 }
 
+/**
+ * How long a request to S3 may take to connect, and then stay silent, before it fails: the SDK
+ * waits for good by default, so a server that takes connections and never answers held every
+ * upload, download, delete, stop and start-up that reached it.
+ */
+export const S3_TIMEOUTS = { connectMs: 5000, silentMs: 20_000 };
+
 /** Credentials come from the SDK's standard chain: `AWS_ACCESS_KEY_ID` and the rest, shared files, instance roles. */
-export function createS3Client(options: Pick<S3StorageOptions, 'endpoint' | 'region' | 'forcePathStyle'>): S3Client {
+export function createS3Client(
+  options: Pick<S3StorageOptions, 'endpoint' | 'region' | 'forcePathStyle'>,
+  timeouts: { connectMs: number; silentMs: number } = S3_TIMEOUTS,
+): S3Client {
   return new S3Client({
     endpoint: options.endpoint,
     region: options.region,
     forcePathStyle: options.forcePathStyle,
+    requestHandler: { connectionTimeout: timeouts.connectMs, socketTimeout: timeouts.silentMs },
     // S3-compatible servers often understand neither the newer default checksums nor aws-chunked bodies.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { createServer, type AddressInfo } from 'node:net';
 import { buffer } from 'node:stream/consumers';
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -306,6 +307,19 @@ describe('s3', () => {
     await expectStored(storage, key, salvaged, []);
     expect(spoolFiles()).toEqual([]);
     storage.client.destroy();
+  });
+
+  it('gives up on a bucket that takes connections and never answers, once it has been silent a while', { timeout: 10_000 }, async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const options = { ...s3Options(), endpoint: `http://127.0.0.1:${(silent.address() as AddressInfo).port}` };
+    const storage = new S3RecordingStorage(options, createS3Client(options, { connectMs: 500, silentMs: 300 }));
+    try {
+      await expect(storage.get('MA1/silent.wav')).rejects.toThrow(/timeout|timed out/i);
+    } finally {
+      storage.client.destroy();
+      silent.close();
+    }
   });
 
   it('has nothing to salvage where nothing was spooled', async () => {
