@@ -1,4 +1,4 @@
-import { databaseReason, isDatabaseUnreachable } from '../persistence/database-unreachable.js';
+import { reasonOf, isDatabaseUnreachable } from '../persistence/database-unreachable.js';
 
 /**
  * Every error the gateway answers, by stable code. The HTTP status and default text live here
@@ -16,12 +16,13 @@ export const ERROR_CATALOG = {
   rate_limited: { status: 429, message: 'too many requests' },
   internal: { status: 500, message: 'internal error' },
   database_unavailable: { status: 503, message: 'the database cannot be reached; try again shortly' },
+  storage_unavailable: { status: 503, message: 'the recording storage cannot serve the file now; try again shortly' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;
 
-/** When to come again after `database_unavailable`: as long as the database pool waits for a connection. */
-export const DATABASE_RETRY_AFTER_SECONDS = 5;
+/** When to come again after a 503: as long as the database pool waits for a connection, or S3 for one. */
+export const RETRY_AFTER_SECONDS = 5;
 
 /** The one error type domain code throws; the exception filter turns it into Plivo's body. */
 export class ApiError extends Error {
@@ -30,8 +31,9 @@ export class ApiError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string = ERROR_CATALOG[code].message,
+    options?: { cause: unknown },
   ) {
-    super(message);
+    super(message, options);
     this.status = ERROR_CATALOG[code].status;
   }
 }
@@ -51,5 +53,5 @@ export function knownApiError(error: unknown): ApiError | undefined {
  * here or across a media shard's channel, tells nothing more), anything else whole.
  */
 export function loggedFailure(error: unknown): { reason: string } | { err: unknown } {
-  return knownApiError(error)?.code === 'database_unavailable' ? { reason: databaseReason(error) } : { err: error };
+  return knownApiError(error)?.code === 'database_unavailable' ? { reason: reasonOf(error) } : { err: error };
 }

@@ -1,15 +1,15 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { databaseReason } from '../persistence/database-unreachable.js';
+import { reasonOf } from '../persistence/database-unreachable.js';
 import { methodsAllowedOn } from './contract-paths.js';
-import { ApiError, DATABASE_RETRY_AFTER_SECONDS, knownApiError } from './error-catalog.js';
+import { ApiError, RETRY_AFTER_SECONDS, knownApiError } from './error-catalog.js';
 import type { Logger } from './logger.js';
 import { contextOf } from './request-context.js';
 
 export function sendError(request: Request, response: Response, error: ApiError): void {
   if (response.headersSent) return;
   if (error.code === 'method_not_allowed') response.setHeader('Allow', methodsAllowedOn(request.path).join(', '));
-  if (error.code === 'database_unavailable') response.setHeader('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
+  if (error.status === 503) response.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
   response.status(error.status).json({ api_id: contextOf(request)?.apiId ?? '', error: error.message });
 }
 
@@ -27,7 +27,8 @@ export class PlivoExceptionFilter implements ExceptionFilter {
 
   private toApiError(exception: unknown, request: Request): ApiError {
     const known = knownApiError(exception);
-    if (known?.code === 'database_unavailable') this.logger.warn({ api_id: contextOf(request)?.apiId, reason: databaseReason(exception) }, 'request failed: the database cannot be reached');
+    // A service out of reach: the gateway's answer is right, and what the service said is for the log.
+    if (known?.status === 503) this.logger.warn({ api_id: contextOf(request)?.apiId, reason: reasonOf(exception) }, `request failed: ${known.message}`);
     if (known) return known;
     if (exception instanceof HttpException && exception.getStatus() === 404) {
       // Nest's answer for a path no route matched.

@@ -4,7 +4,7 @@ import { CallUuidSchema, MpcIdSchema, STREAM_CLOSE_CODES, type MpcRef } from '@m
 import { verifyV3 } from '@mpc/client';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { parseBasicAuth, type BasicCredentials } from '../accounts/credentials.js';
-import { DATABASE_RETRY_AFTER_SECONDS, ERROR_CATALOG, knownApiError, loggedFailure, type ApiError } from '../common/error-catalog.js';
+import { RETRY_AFTER_SECONDS, ERROR_CATALOG, knownApiError, loggedFailure, type ApiError } from '../common/error-catalog.js';
 import { retryUntilDone } from '../common/retry.js';
 import type { Logger } from '../common/logger.js';
 import type { AccountRow, MpcRow, ParticipantRow } from '../persistence/schema.js';
@@ -366,7 +366,7 @@ export function refuseUpgrade(socket: Duplex, status: 404 | 503 = 404): void {
   socket.end(
     status === 404
       ? 'HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n'
-      : `HTTP/1.1 503 Service Unavailable\r\nRetry-After: ${DATABASE_RETRY_AFTER_SECONDS}\r\nConnection: close\r\n\r\n`,
+      : `HTTP/1.1 503 Service Unavailable\r\nRetry-After: ${RETRY_AFTER_SECONDS}\r\nConnection: close\r\n\r\n`,
   );
 }
 

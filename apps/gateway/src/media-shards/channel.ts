@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { ApiError, knownApiError, type ErrorCode } from '../common/error-catalog.js';
-import { databaseReason } from '../persistence/database-unreachable.js';
+import { reasonOf } from '../persistence/database-unreachable.js';
 
 /** The side of a Node IPC channel this needs: a forked child process, or `process` inside one. */
 export interface IpcEndpoint {
@@ -127,7 +127,7 @@ export class Channel<Remote extends object> {
     } catch (error) {
       // The caller's error keeps this one's text, which says what failed (the database's own words).
       const code = knownApiError(error)?.code;
-      const text = code === 'database_unavailable' ? databaseReason(error) : ((error as Error).message ?? String(error));
+      const text = code === 'database_unavailable' ? reasonOf(error) : ((error as Error).message ?? String(error));
       this.post({ kind: 'reply', id: message.id, error: { message: text, code } });
     }
   }

@@ -1,5 +1,5 @@
 import type { Logger } from '../common/logger.js';
-import { databaseReason, isDatabaseUnreachable } from './database-unreachable.js';
+import { reasonOf, isDatabaseUnreachable } from './database-unreachable.js';
 
 /**
  * How a task that runs again and again says it failed: a database out of reach once, as a warning,
@@ -15,7 +15,7 @@ export class BackgroundFailures {
 
   failed(error: unknown): void {
     if (!isDatabaseUnreachable(error)) return this.logger.error({ err: error }, `${this.task} failed`);
-    if (!this.waitingForDatabase) this.logger.warn({ reason: databaseReason(error) }, `${this.task} waits: the database cannot be reached; it goes on once the database answers`);
+    if (!this.waitingForDatabase) this.logger.warn({ reason: reasonOf(error) }, `${this.task} waits: the database cannot be reached; it goes on once the database answers`);
     this.waitingForDatabase = true;
   }
 

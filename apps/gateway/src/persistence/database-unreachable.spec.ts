@@ -3,7 +3,7 @@ import { DrizzleQueryError } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DatabaseClient, DatabaseConnectionError, databaseReason, isDatabaseUnreachable } from './database-unreachable.js';
+import { DatabaseClient, DatabaseConnectionError, reasonOf, isDatabaseUnreachable } from './database-unreachable.js';
 import { poolTransactions } from './pool-transactions.js';
 
 /** A port that accepts connections and never answers, as a frozen server does. */
@@ -129,9 +129,9 @@ describe('a database that cannot be reached', () => {
 describe('the reason logged for a database out of reach', () => {
   it('is what the driver said, not the statement the query builder wraps it in', () => {
     const refused = new DatabaseConnectionError(new Error('connect ECONNREFUSED 127.0.0.1:5432'));
-    expect(databaseReason(new DrizzleQueryError('select "id", "status" from "recordings" where "id" = $1', ['r1'], refused))).toBe('connect ECONNREFUSED 127.0.0.1:5432');
-    expect(databaseReason(serverError('57P01', 'FATAL'))).toBe('server said no');
-    expect(databaseReason('a string')).toBe('a string');
+    expect(reasonOf(new DrizzleQueryError('select "id", "status" from "recordings" where "id" = $1', ['r1'], refused))).toBe('connect ECONNREFUSED 127.0.0.1:5432');
+    expect(reasonOf(serverError('57P01', 'FATAL'))).toBe('server said no');
+    expect(reasonOf('a string')).toBe('a string');
   });
 });
 

@@ -8,7 +8,7 @@ import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import type { Logger } from '../common/logger.js';
-import { DatabaseClient, databaseReason } from './database-unreachable.js';
+import { DatabaseClient, reasonOf } from './database-unreachable.js';
 import { maintainDatabase, nothingDone, type MaintenanceDone, type MaintenancePolicy } from './maintenance.js';
 import { poolTransactions } from './pool-transactions.js';
 import { PreparedPglite } from './prepared-pglite.js';
@@ -76,7 +76,7 @@ export async function openDatabase(options: {
     // An idle connection the server drops (a restart, a terminated backend, a reset) is an 'error'
     // event on the pool, and an unheard one ends the process. The pool has already discarded that
     // connection and opens a new one for the next query, so it is only worth a line in the log.
-    pool.on('error', (error) => options.logger?.warn({ reason: databaseReason(error) }, 'database connection lost while idle; the next query opens a new one'));
+    pool.on('error', (error) => options.logger?.warn({ reason: reasonOf(error) }, 'database connection lost while idle; the next query opens a new one'));
     const config = { schema };
     const db = drizzlePg(pool, config);
     poolTransactions(db, pool, config);

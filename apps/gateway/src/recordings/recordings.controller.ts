@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { pipeline } from 'node:stream/promises';
 import { Controller, Inject, Req, Res } from '@nestjs/common';
 import type { OperationInput } from '@mpc/contracts';
@@ -23,6 +24,11 @@ export class RecordingsController {
       response.status(416).setHeader('Content-Range', `bytes */${file.size}`);
       throw new ApiError('range_not_satisfiable', `the file has ${file.size} bytes`);
     }
+    // Storage that fails before the first byte is answered for; once bytes flow, only the cut connection can say so.
+    const source = file.read(range ?? undefined);
+    await once(source, 'readable').catch((error: unknown) => {
+      throw new ApiError('storage_unavailable', undefined, { cause: error });
+    });
     response.setHeader('Content-Type', params.format === 'mp3' ? 'audio/mpeg' : 'audio/wav');
     response.setHeader('Accept-Ranges', 'bytes');
     response.setHeader('Content-Disposition', `inline; filename="${params.recording_id}.${params.format}"`);
@@ -33,7 +39,7 @@ export class RecordingsController {
       response.status(200);
     }
     response.setHeader('Content-Length', String(range ? range.end - range.start + 1 : file.size));
-    await pipeline(file.read(range ?? undefined), response).catch((error: NodeJS.ErrnoException) => {
+    await pipeline(source, response).catch((error: NodeJS.ErrnoException) => {
       // The client went away before the end: nothing to answer, nothing gone wrong here.
       if (error.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw error;
     });

@@ -410,7 +410,7 @@ export class RecordingsService {
     const view = await this.recordings.find(this.db, authId, recordingId);
     if (!view || view.recording.fileFormat !== format) throw new ApiError('not_found', `recording ${recordingId}.${format} not found`);
     if (isLive(view.recording.status)) throw new ApiError('not_found', `recording ${recordingId} is still in progress; its file is served once it is complete`);
-    const file = view.recording.fileBytes === null ? undefined : await this.storage.get(storageKey(view.recording));
+    const file = view.recording.fileBytes === null ? undefined : await storageServing(() => this.storage.get(storageKey(view.recording)));
     if (!file) throw new ApiError('not_found', `recording ${recordingId} has no file${view.recording.status === 'failed' ? ': it failed' : ' yet'}`);
     return file;
   }
@@ -495,5 +495,14 @@ export class RecordingsService {
     if (!participant) throw new ApiError('not_found', `member ${memberId} not found in MPC ${mpc.friendlyName}`);
     if (participant.exitedAt) throw new ApiError('invalid_state', `member ${memberId} has left the MPC`);
     return participant;
+  }
+}
+
+/** What storage answers, or, where it fails (a bucket out of reach), a 503 that says so. */
+async function storageServing<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw new ApiError('storage_unavailable', undefined, { cause: error });
   }
 }

@@ -11,27 +11,34 @@ import { startTestGateway, type TestGateway } from '../support/gateway.js';
 
 const BIG = 16 * 1024 * 1024;
 
+/** How the storage of these tests serves files: whole, or failing as a bucket out of reach does. */
+const serving = { state: 'well' as 'well' | 'refusing' | 'failing reads' };
+const outOfReach = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9000'), { code: 'ECONNREFUSED' });
+
 /** Files served as 16 MiB of silence: more than sockets buffer, so a client that leaves mid-way leaves before the end. */
 function bigFiles(root: string): RecordingStorage {
   const real = new FsRecordingStorage(root);
   return storageWith(real, {
     get: async (key) => {
+      if (serving.state === 'refusing') throw outOfReach();
       if (!(await real.get(key))) return undefined;
       return {
         size: BIG,
         read: () =>
-          Readable.from(
-            (function* () {
-              for (let sent = 0; sent < BIG; sent += 65536) yield Buffer.alloc(65536);
-            })(),
-          ),
+          serving.state === 'failing reads'
+            ? new Readable({ read() { this.destroy(outOfReach()); } })
+            : Readable.from(
+                (function* () {
+                  for (let sent = 0; sent < BIG; sent += 65536) yield Buffer.alloc(65536);
+                })(),
+              ),
       };
     },
   });
 }
 
 let gateway: TestGateway;
-const logged: { level: number; msg: string; aborted?: boolean; path?: string }[] = [];
+const logged: { level: number; msg: string; aborted?: boolean; path?: string; reason?: string }[] = [];
 const api = okApiOf(() => gateway);
 
 beforeAll(async () => {
@@ -43,6 +50,33 @@ beforeAll(async () => {
 afterAll(() => gateway?.stop());
 
 describe('recording downloads', () => {
+  it('answer 503 with Retry-After, in Plivo\'s body, while the storage cannot serve the file, and log why', async () => {
+    await api('POST', 'MultiPartyCall/name_storage_down/Participant/', { role: 'Agent', from: '1', to: '2', stay_alone: true });
+    const started = await api('POST', 'MultiPartyCall/name_storage_down/Record/', { file_format: 'wav' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await api('DELETE', 'MultiPartyCall/name_storage_down/Record/', {});
+    await expect.poll(async () => (await api('GET', `Recording/${started.recording_id}/`)).sample_rate, { timeout: 5000 }).not.toBeNull();
+    try {
+      for (const state of ['refusing', 'failing reads'] as const) {
+        serving.state = state;
+        const response = await fetch(started.recording_url);
+        expect(response.status, state).toBe(503);
+        expect(response.headers.get('retry-after')).toBe('5');
+        expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+        expect(response.headers.get('content-disposition')).toBeNull();
+        expect(await response.json()).toEqual({ api_id: expect.any(String), error: 'the recording storage cannot serve the file now; try again shortly' });
+      }
+    } finally {
+      serving.state = 'well';
+    }
+    const served = await fetch(started.recording_url);
+    expect(served.status).toBe(200);
+    expect((await served.arrayBuffer()).byteLength).toBe(BIG);
+    const refused = logged.filter((line) => line.msg === 'request failed: the recording storage cannot serve the file now; try again shortly');
+    expect(refused.map((line) => line.reason)).toEqual(['connect ECONNREFUSED 127.0.0.1:9000', 'connect ECONNREFUSED 127.0.0.1:9000']);
+    expect(logged.filter((line) => line.level >= 50)).toEqual([]);
+  });
+
   it('log a download the client leaves half-way as its request, aborted, and no error', async () => {
     await api('POST', 'MultiPartyCall/name_left_download/Participant/', { role: 'Agent', from: '1', to: '2', stay_alone: true });
     const started = await api('POST', 'MultiPartyCall/name_left_download/Record/', { file_format: 'wav' });

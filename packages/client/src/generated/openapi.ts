@@ -983,7 +983,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The PostgreSQL server the gateway uses cannot be reached or cannot serve; try again after Retry-After. */
+            /** @description The PostgreSQL server the gateway uses, or for a recording file its storage, cannot be reached or cannot serve; try again after Retry-After. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1062,7 +1062,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The PostgreSQL server the gateway uses cannot be reached or cannot serve; try again after Retry-After. */
+            /** @description The PostgreSQL server the gateway uses, or for a recording file its storage, cannot be reached or cannot serve; try again after Retry-After. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1153,7 +1153,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The PostgreSQL server the gateway uses cannot be reached or cannot serve; try again after Retry-After. */
+            /** @description The PostgreSQL server the gateway uses, or for a recording file its storage, cannot be reached or cannot serve; try again after Retry-After. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1239,7 +1239,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The PostgreSQL server the gateway uses cannot be reached or cannot serve; try again after Retry-After. */
+            /** @description The PostgreSQL server the gateway uses, or for a recording file its storage, cannot be reached or cannot serve; try again after Retry-After. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1323,7 +1323,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The PostgreSQL server the gateway uses cannot be reached or cannot serve; try again after Retry-After. */
+            /** @description The PostgreSQL server the gateway uses, or for a recording file its storage, cannot be reached or cannot serve; try again after Retry-After. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1416,7 +1416,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The PostgreSQL server the gateway uses cannot be reached or cannot serve; try again after Retry-After. */
+            /** @description The PostgreSQL server the gateway uses, or for a recording file its storage, cannot be reached or cannot serve; try again after Retry-After. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1497,7 +1497,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The PostgreSQL server the gateway uses cannot be reached or cannot serve; try again after Retry-After. */
+            /** @description The PostgreSQL server the gateway uses, or for a recording file its storage, cannot be reached or cannot serve; try again after Retry-After. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1592,7 +1592,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The PostgreSQL server the gateway uses cannot be reached or cannot serve; try again after Retry-After. */
+            /** @description The PostgreSQL server the gateway uses, or for a recording file its storage, cannot be reached or cannot serve; try again after Retry-After. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1680,7 +1680,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The PostgreSQL server the gateway uses cannot be reached or cannot serve; try again after Retry-After. */
+            /** @description The PostgreSQL server the gateway uses, or for a recording file its storage, cannot be reached or cannot serve; try again after Retry-After. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1775,7 +1775,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The PostgreSQL server the gateway uses cannot be reached or cannot serve; try again after Retry-After. */
+            /** @description The PostgreSQL server the gateway uses, or for a recording file its storage, cannot be reached or cannot serve; try again after Retry-After. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1868,7 +1868,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The PostgreSQL server the gateway uses cannot be reached or cannot serve; try again after Retry-After. */
+            /** @description The PostgreSQL server the gateway uses, or for a recording file its storage, cannot be reached or cannot serve; try again after Retry-After. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1961,7 +1961,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The PostgreSQL server the gateway uses cannot be reached or cannot serve; try again after Retry-After. */
+            /** @description The PostgreSQL server the gateway uses, or for a recording file its storage, cannot be reached or cannot serve; try again after Retry-After. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2054,7 +2054,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The PostgreSQL server the gateway uses cannot be reached or cannot serve; try again after Retry-After. */
+            /** @description The PostgreSQL server the gateway uses, or for a recording file its storage, cannot be reached or cannot serve; try again after Retry-After. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2147,7 +2147,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The PostgreSQL server the gateway uses cannot be reached or cannot serve; try again after Retry-After. */
+            /** @description The PostgreSQL server the gateway uses, or for a recording file its storage, cannot be reached or cannot serve; try again after Retry-After. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2233,7 +2233,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The PostgreSQL server the gateway uses cannot be reached or cannot serve; try again after Retry-After. */
+            /** @description The PostgreSQL server the gateway uses, or for a recording file its storage, cannot be reached or cannot serve; try again after Retry-After. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2319,7 +2319,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The PostgreSQL server the gateway uses cannot be reached or cannot serve; try again after Retry-After. */
+            /** @description The PostgreSQL server the gateway uses, or for a recording file its storage, cannot be reached or cannot serve; try again after Retry-After. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2405,7 +2405,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The PostgreSQL server the gateway uses cannot be reached or cannot serve; try again after Retry-After. */
+            /** @description The PostgreSQL server the gateway uses, or for a recording file its storage, cannot be reached or cannot serve; try again after Retry-After. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2499,7 +2499,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The PostgreSQL server the gateway uses cannot be reached or cannot serve; try again after Retry-After. */
+            /** @description The PostgreSQL server the gateway uses, or for a recording file its storage, cannot be reached or cannot serve; try again after Retry-After. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2588,7 +2588,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The PostgreSQL server the gateway uses cannot be reached or cannot serve; try again after Retry-After. */
+            /** @description The PostgreSQL server the gateway uses, or for a recording file its storage, cannot be reached or cannot serve; try again after Retry-After. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2667,7 +2667,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The PostgreSQL server the gateway uses cannot be reached or cannot serve; try again after Retry-After. */
+            /** @description The PostgreSQL server the gateway uses, or for a recording file its storage, cannot be reached or cannot serve; try again after Retry-After. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2753,7 +2753,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The PostgreSQL server the gateway uses cannot be reached or cannot serve; try again after Retry-After. */
+            /** @description The PostgreSQL server the gateway uses, or for a recording file its storage, cannot be reached or cannot serve; try again after Retry-After. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2832,7 +2832,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The PostgreSQL server the gateway uses cannot be reached or cannot serve; try again after Retry-After. */
+            /** @description The PostgreSQL server the gateway uses, or for a recording file its storage, cannot be reached or cannot serve; try again after Retry-After. */
             503: {
                 headers: {
                     [name: string]: unknown;

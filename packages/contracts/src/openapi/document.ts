@@ -10,7 +10,7 @@ const ERROR_TEXT: Record<number, string> = {
   405: 'The path exists but not with this method.',
   413: 'The request body is too large.',
   429: 'Too many requests for this account; slow down.',
-  503: 'The PostgreSQL server the gateway uses cannot be reached or cannot serve; try again after Retry-After.',
+  503: 'The PostgreSQL server the gateway uses, or for a recording file its storage, cannot be reached or cannot serve; try again after Retry-After.',
 };
 
 const callbackPayloads = {
