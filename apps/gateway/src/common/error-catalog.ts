@@ -1,4 +1,5 @@
-import { reasonOf, isDatabaseUnreachable } from '../persistence/database-unreachable.js';
+import { isDatabaseUnreachable } from '../persistence/database-unreachable.js';
+import { reasonOf } from './reason-of.js';
 
 /**
  * Every error the gateway answers, by stable code. The HTTP status and default text live here

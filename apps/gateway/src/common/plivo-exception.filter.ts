@@ -1,9 +1,9 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { reasonOf } from '../persistence/database-unreachable.js';
 import { methodsAllowedOn } from './contract-paths.js';
-import { ApiError, RETRY_AFTER_SECONDS, knownApiError } from './error-catalog.js';
+import { ApiError, knownApiError, RETRY_AFTER_SECONDS } from './error-catalog.js';
 import type { Logger } from './logger.js';
+import { reasonOf } from './reason-of.js';
 import { contextOf } from './request-context.js';
 
 export function sendError(request: Request, response: Response, error: ApiError): void {

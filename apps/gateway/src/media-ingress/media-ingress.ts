@@ -4,7 +4,7 @@ import { CallUuidSchema, MpcIdSchema, STREAM_CLOSE_CODES, type MpcRef } from '@m
 import { verifyV3 } from '@mpc/client';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { parseBasicAuth, type BasicCredentials } from '../accounts/credentials.js';
-import { RETRY_AFTER_SECONDS, ERROR_CATALOG, knownApiError, loggedFailure, type ApiError } from '../common/error-catalog.js';
+import { ERROR_CATALOG, knownApiError, loggedFailure, RETRY_AFTER_SECONDS, type ApiError } from '../common/error-catalog.js';
 import { retryUntilDone } from '../common/retry.js';
 import type { Logger } from '../common/logger.js';
 import type { AccountRow, MpcRow, ParticipantRow } from '../persistence/schema.js';

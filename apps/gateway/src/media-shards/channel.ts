@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { ApiError, knownApiError, type ErrorCode } from '../common/error-catalog.js';
-import { reasonOf } from '../persistence/database-unreachable.js';
+import { reasonOf } from '../common/reason-of.js';
 
 /** The side of a Node IPC channel this needs: a forked child process, or `process` inside one. */
 export interface IpcEndpoint {

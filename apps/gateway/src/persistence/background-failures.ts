@@ -1,5 +1,6 @@
 import type { Logger } from '../common/logger.js';
-import { reasonOf, isDatabaseUnreachable } from './database-unreachable.js';
+import { reasonOf } from '../common/reason-of.js';
+import { isDatabaseUnreachable } from './database-unreachable.js';
 
 /**
  * How a task that runs again and again says it failed: a database out of reach once, as a warning,

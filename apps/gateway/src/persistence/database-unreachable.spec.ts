@@ -3,7 +3,8 @@ import { DrizzleQueryError } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DatabaseClient, DatabaseConnectionError, reasonOf, isDatabaseUnreachable } from './database-unreachable.js';
+import { reasonOf } from '../common/reason-of.js';
+import { DatabaseClient, DatabaseConnectionError, isDatabaseUnreachable } from './database-unreachable.js';
 import { poolTransactions } from './pool-transactions.js';
 
 /** A port that accepts connections and never answers, as a frozen server does. */
