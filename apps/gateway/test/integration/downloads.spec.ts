@@ -49,13 +49,19 @@ beforeAll(async () => {
 });
 afterAll(() => gateway?.stop());
 
+/** A short recording of a new MPC, once its file is finished: answers its start's body (`recording_url`). */
+async function finishedRecording(mpc: string) {
+  await api('POST', `MultiPartyCall/${mpc}/Participant/`, { role: 'Agent', from: '1', to: '2', stay_alone: true });
+  const started = await api('POST', `MultiPartyCall/${mpc}/Record/`, { file_format: 'wav' });
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  await api('DELETE', `MultiPartyCall/${mpc}/Record/`, {});
+  await expect.poll(async () => (await api('GET', `Recording/${started.recording_id}/`)).sample_rate, { timeout: 5000 }).not.toBeNull();
+  return started;
+}
+
 describe('recording downloads', () => {
   it('answer 503 with Retry-After, in Plivo\'s body, while the storage cannot serve the file, and log why', async () => {
-    await api('POST', 'MultiPartyCall/name_storage_down/Participant/', { role: 'Agent', from: '1', to: '2', stay_alone: true });
-    const started = await api('POST', 'MultiPartyCall/name_storage_down/Record/', { file_format: 'wav' });
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    await api('DELETE', 'MultiPartyCall/name_storage_down/Record/', {});
-    await expect.poll(async () => (await api('GET', `Recording/${started.recording_id}/`)).sample_rate, { timeout: 5000 }).not.toBeNull();
+    const started = await finishedRecording('name_storage_down');
     try {
       for (const state of ['refusing', 'failing reads'] as const) {
         serving.state = state;
@@ -78,11 +84,7 @@ describe('recording downloads', () => {
   });
 
   it('log a download the client leaves half-way as its request, aborted, and no error', async () => {
-    await api('POST', 'MultiPartyCall/name_left_download/Participant/', { role: 'Agent', from: '1', to: '2', stay_alone: true });
-    const started = await api('POST', 'MultiPartyCall/name_left_download/Record/', { file_format: 'wav' });
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    await api('DELETE', 'MultiPartyCall/name_left_download/Record/', {});
-    await expect.poll(async () => (await api('GET', `Recording/${started.recording_id}/`)).sample_rate, { timeout: 5000 }).not.toBeNull();
+    const started = await finishedRecording('name_left_download');
 
     const url = new URL(started.recording_url);
     const firstBytes = await new Promise<number>((resolve, reject) => {
