@@ -59,6 +59,15 @@ describe.skipIf(!onServer)('a commit whose answer the PostgreSQL server never ge
     return (wav.length - 44) / 2 / wav.readUInt32LE(24);
   }
 
+  /** A recording of a new MPC with two participants streaming, 1.5 s under way: answers its id. */
+  async function recordingUnderWay(name: string): Promise<string> {
+    await mpcWithStreams(name);
+    const started = await api('POST', `MultiPartyCall/name_${name}/Record/`, { file_format: 'wav', recording_callback_url: callbackUrl });
+    expect(started.status).toBe(202);
+    await sleep(1500);
+    return started.body.recording_id;
+  }
+
   it('still starts the recording it committed, which then records and completes', async () => {
     await mpcWithStreams('start_cut');
     const cuts = proxy.cuts;
@@ -72,22 +81,16 @@ describe.skipIf(!onServer)('a commit whose answer the PostgreSQL server never ge
   });
 
   it('still stops the recording whose stop it committed, whose file is then finished', async () => {
-    await mpcWithStreams('stop_cut');
-    const started = await api('POST', 'MultiPartyCall/name_stop_cut/Record/', { file_format: 'wav', recording_callback_url: callbackUrl });
-    expect(started.status).toBe(202);
-    await sleep(1500);
+    const recordingId = await recordingUnderWay('stop_cut');
     const cuts = proxy.cuts;
     proxy.arm(/update "recordings"/i);
     expect((await api('DELETE', 'MultiPartyCall/name_stop_cut/Record/')).status).toBe(204);
     expect(proxy.cuts).toBe(cuts + 1);
-    expect(await completedFileSeconds(started.body.recording_id)).toBeGreaterThan(1);
+    expect(await completedFileSeconds(recordingId)).toBeGreaterThan(1);
   });
 
   it('answers 503 when the server cannot be asked in time whether the stop committed, and stops the recording once it answers', async () => {
-    await mpcWithStreams('stop_cut_down');
-    const started = await api('POST', 'MultiPartyCall/name_stop_cut_down/Record/', { file_format: 'wav', recording_callback_url: callbackUrl });
-    expect(started.status).toBe(202);
-    await sleep(1500);
+    const recordingId = await recordingUnderWay('stop_cut_down');
     // Down for longer than the 5 s the stop waits to learn what became of its commit.
     const cuts = proxy.cuts;
     proxy.arm(/update "recordings"/i, { refuseAfterCutMs: 7000 });
@@ -95,6 +98,6 @@ describe.skipIf(!onServer)('a commit whose answer the PostgreSQL server never ge
     expect(proxy.cuts).toBe(cuts + 1);
     expect(stopped.status).toBe(503);
     // The stop stands: the recording completes, with its file, once the server answers.
-    expect(await completedFileSeconds(started.body.recording_id)).toBeGreaterThan(1);
+    expect(await completedFileSeconds(recordingId)).toBeGreaterThan(1);
   }, 30_000);
 });
