@@ -9,7 +9,11 @@ const MPC = { mpcUuid: 'mpc-1', authId: 'MAUNIT0000000000001', mpcName: 'unit' }
 const FRAME = 160; // 20 ms at 8 kHz
 
 /** A recorder on a clock the test moves, whose one recording's samples the test reads. */
-function recorderWithCapture(fileFinished: RecordingFiles['fileFinished'] = async () => undefined, fileMade: Promise<void> = Promise.resolve()) {
+function recorderWithCapture(
+  fileFinished: RecordingFiles['fileFinished'] = async () => undefined,
+  fileMade: Promise<void> = Promise.resolve(),
+  finish: RecordingWriter['finish'] = async () => ({ bytes: 0 }),
+) {
   const clock = { now: 0 };
   const samples: number[] = [];
   const encoders: EncoderFactory = {
@@ -23,7 +27,7 @@ function recorderWithCapture(fileFinished: RecordingFiles['fileFinished'] = asyn
     }),
     close: async () => undefined,
   };
-  const writer: RecordingWriter = { failure: undefined, append: () => undefined, persist: async () => undefined, finish: async () => ({ bytes: 0 }), abort: async () => undefined };
+  const writer: RecordingWriter = { failure: undefined, append: () => undefined, persist: async () => undefined, finish, abort: async () => undefined };
   const storage: RecordingStorage = { create: async () => fileMade.then(() => writer), partial: async () => undefined, get: async () => undefined, delete: async () => undefined };
   const recorder = new RecorderService(storage, encoders, pino({ level: 'silent' }), { jitterMs: 0, tickMs: 20 }, () => clock.now);
   const failures: string[] = [];
@@ -117,5 +121,53 @@ describe('RecorderService', () => {
     await vi.waitFor(() => expect(capture.recorder.stats().calls).toBe(0), { timeout: 2000 });
     await capture.recorder.stop();
     expect(capture.failures).toEqual([]);
+  });
+
+  describe('a file storage cannot take when it is finished (a bucket out of reach)', () => {
+    /** Records a moment of the MPC and stops it; the writer's finish answers `store`. */
+    async function recordAndStop(store: () => Promise<void>, fileFinished: RecordingFiles['fileFinished']) {
+      const capture = recorderWithCapture(fileFinished, Promise.resolve(), async () => ({ bytes: 1044, store }));
+      const sourceId = capture.recorder.streamStarted(MPC.mpcUuid, 'c1', 8000, true);
+      await startRecording(capture.recorder);
+      capture.recorder.streamAudio(MPC.mpcUuid, sourceId, 0, new Int16Array(FRAME));
+      capture.recorder.recordingsChanged([{ recording, event: 'Completed', at: new Date() }]);
+      capture.clock.now = 100;
+      capture.recorder.start();
+      return capture;
+    }
+
+    it('is stored again and again until storage takes it, and only then does the recording complete', async () => {
+      let tries = 0;
+      const told: { bytes: number }[] = [];
+      const capture = await recordAndStop(
+        async () => {
+          tries += 1;
+          if (tries < 3) throw new Error('connect ECONNREFUSED 127.0.0.1:9000');
+        },
+        async (_id, file) => {
+          expect(tries).toBe(3);
+          told.push(file);
+        },
+      );
+      await vi.waitFor(() => expect(told).toEqual([expect.objectContaining({ bytes: 1044, sampleRate: 8000 })]), { timeout: 3000 });
+      await capture.recorder.stop();
+      expect(capture.failures).toEqual([]);
+    });
+
+    it('is left where it was kept, for the restart, when the recorder stops before storage takes it', async () => {
+      let tries = 0;
+      const told: string[] = [];
+      const capture = await recordAndStop(
+        async () => {
+          tries += 1;
+          throw new Error('connect ECONNREFUSED 127.0.0.1:9000');
+        },
+        async (id) => void told.push(id),
+      );
+      await vi.waitFor(() => expect(tries).toBeGreaterThan(1), { timeout: 3000 });
+      await capture.recorder.stop();
+      expect(told).toEqual([]);
+      expect(capture.failures).toEqual([]);
+    });
   });
 });

@@ -1,4 +1,5 @@
 import { loggedFailure } from '../common/error-catalog.js';
+import { reasonOf } from '../common/reason-of.js';
 import type { Logger } from '../common/logger.js';
 import { retryUntilDone } from '../common/retry.js';
 import type { ParticipantsChange, RecordingChange, RecordingObserver } from '../recordings/recording-observer.js';
@@ -30,6 +31,11 @@ function tracksOf({ recording, callUuid, maxParticipants }: RecordingChange): { 
   if (recording.trackType === 'participant') return { member: callUuid, channels: 1 };
   return { member: callUuid, channels: recording.fileFormat === 'mp3' ? 2 : Math.max(2, maxParticipants ?? 2) };
 }
+
+/** A file storage keeps refusing is logged at its first failure, then at every this many (about a minute apart). */
+const STORE_FAILURES_PER_LOG = 12;
+/** A store that took longer than this is logged when it succeeds. */
+const STORE_SLOW_MS = 1000;
 
 export type RecorderStats = ReturnType<RecorderService['stats']>;
 
@@ -240,18 +246,42 @@ export class RecorderService implements RecordingObserver {
   }
 
   private async finish(sink: RecordingSink): Promise<void> {
+    const recordingId = sink.recordingId;
     let file: Awaited<ReturnType<RecordingSink['finish']>>;
     try {
       if (sink.failure) throw sink.failure;
       file = await sink.finish();
     } catch (error) {
-      this.logger.error({ recording_id: sink.recordingId, err: error }, 'recording file failed');
+      this.logger.error({ recording_id: recordingId, err: error }, 'recording file failed');
       await sink.abort().catch(() => undefined);
-      await this.tell(sink.recordingId, 'its failure', () => this.files.fail(sink.recordingId, `the recording file could not be written: ${(error as Error).message}`));
+      await this.tell(recordingId, 'its failure', () => this.files.fail(recordingId, `the recording file could not be written: ${(error as Error).message}`));
       return;
     }
-    this.logger.info({ recording_id: sink.recordingId, bytes: file.bytes, duration_ms: file.durationMs }, 'recording file finished');
-    await this.tell(sink.recordingId, 'its file', () => this.files.fileFinished(sink.recordingId, { ...file, sampleRate: sink.sampleRate }));
+    const { store, ...figures } = file;
+    if (store && !(await this.stored(recordingId, store))) return;
+    this.logger.info({ recording_id: recordingId, bytes: figures.bytes, duration_ms: figures.durationMs }, 'recording file finished');
+    await this.tell(recordingId, 'its file', () => this.files.fileFinished(recordingId, { ...figures, sampleRate: sink.sampleRate }));
+  }
+
+  /**
+   * Stores a file that storage could not take when it was finished (a bucket out of reach), trying
+   * until it does: the recording completes then. Answers false when the recorder stops first; the
+   * file waits where it was kept, and the restart stores it.
+   */
+  private async stored(recordingId: string, store: () => Promise<void>): Promise<boolean> {
+    const startedAt = performance.now();
+    const done = await retryUntilDone(store, {
+      giveUp: () => this.stopping,
+      onFailure: (error, failures) => {
+        if (failures === 1 || failures % STORE_FAILURES_PER_LOG === 0) {
+          this.logger.warn({ recording_id: recordingId, reason: reasonOf(error), failures }, 'recording file kept until storage takes it; trying again');
+        }
+      },
+    });
+    if (done && performance.now() - startedAt > STORE_SLOW_MS) {
+      this.logger.info({ recording_id: recordingId, waited_ms: Math.round(performance.now() - startedAt) }, 'recording file stored at last');
+    }
+    return done;
   }
 
   /**

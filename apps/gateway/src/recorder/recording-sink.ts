@@ -1,5 +1,5 @@
 import { Resampler } from '@mpc/media';
-import type { RecordingWriter } from '../storage/recording-storage.js';
+import type { FinishedWrite, RecordingWriter } from '../storage/recording-storage.js';
 import type { AudioEncoder } from './audio-encoder.js';
 
 export type SinkCommand = 'pause' | 'resume' | 'stop';
@@ -90,13 +90,13 @@ export class RecordingSink {
     }
   }
 
-  /** Flushes the encoder and publishes the file. */
-  async finish(): Promise<{ bytes: number; durationMs: number }> {
+  /** Flushes the encoder and publishes the file, or keeps it finished for `store` (see RecordingWriter). */
+  async finish(): Promise<FinishedWrite & { durationMs: number }> {
     this.stopped = true;
     this.flush();
     const header = await this.encoder.end();
-    const { bytes } = await this.writer.finish(header);
-    return { bytes, durationMs: (this.writtenSamples * 1000) / this.encoder.sampleRate };
+    const written = await this.writer.finish(header);
+    return { ...written, durationMs: (this.writtenSamples * 1000) / this.encoder.sampleRate };
   }
 
   /** Writes out what storage has queued of the file, which stays unfinished (the process is about to die). */

@@ -266,7 +266,8 @@ export class RecordingsService {
       await this.fail(recording.recordingId, `${cause}, and no usable audio of this recording could be recovered from storage`, { cutOff: true });
       return 'failed';
     }
-    await partial.publish(usable.header, usable.keep);
+    const { store } = await partial.publish(usable.header, usable.keep);
+    await store?.();
     await this.inTransaction((tx, log) => this.finishFile(tx, log, recording.recordingId, { bytes: usable.keep, durationMs: usable.durationMs, sampleRate: usable.sampleRate }));
     return 'completed';
   }

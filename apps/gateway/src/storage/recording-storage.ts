@@ -21,10 +21,20 @@ export interface RecordingWriter {
   readonly failure: Error | undefined;
   /** Writes out what is queued, where storage keeps a partial file (the process is about to die). */
   persist(): Promise<void>;
-  /** Writes `header` over the start of the file (a WAV header once sizes are known) and publishes it. */
-  finish(header?: Uint8Array): Promise<{ bytes: number }>;
+  /**
+   * Writes `header` over the start of the file (a WAV header once sizes are known) and publishes it,
+   * or, where storage cannot take it now (a bucket out of reach), keeps it whole and finished where
+   * it was written: then `store` is set, to be tried again until it resolves.
+   */
+  finish(header?: Uint8Array): Promise<FinishedWrite>;
   /** Drops what was written. */
   abort(): Promise<void>;
+}
+
+export interface FinishedWrite {
+  bytes: number;
+  /** Stores the file kept where it was written; set only while storage has not taken it yet. */
+  store?: () => Promise<void>;
 }
 
 export interface StoredFile {
@@ -38,8 +48,11 @@ export interface PartialFile {
   size: number;
   /** The first bytes, where the format's header is. */
   head: Uint8Array;
-  /** Keeps the first `size` bytes, writes `header` over the start and publishes the file. */
-  publish(header: Uint8Array, size: number): Promise<void>;
+  /**
+   * Keeps the first `size` bytes, writes `header` over the start and publishes the file; `store` is
+   * set as for a writer's finish when storage cannot take it now.
+   */
+  publish(header: Uint8Array, size: number): Promise<Omit<FinishedWrite, 'bytes'>>;
   discard(): Promise<void>;
 }
 
@@ -155,7 +168,7 @@ export class FsRecordingWriter implements RecordingWriter {
     return bytes;
   }
 
-  async finish(header?: Uint8Array): Promise<{ bytes: number }> {
+  async finish(header?: Uint8Array): Promise<FinishedWrite> {
     clearTimeout(this.ageTimer);
     const inHand = this.bytes === 0 && header?.length ? this.pending.take() : undefined;
     if (inHand && header) {
@@ -223,6 +236,7 @@ export class FsRecordingStorage implements RecordingStorage {
         await handle.sync();
         await handle.close();
         await rename(partial, this.pathOf(key));
+        return {};
       },
       discard: async () => {
         await handle.close();

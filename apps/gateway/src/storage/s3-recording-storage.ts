@@ -15,7 +15,7 @@ import {
   type CompletedPart,
 } from '@aws-sdk/client-s3';
 import { retryTimes } from '../common/retry.js';
-import { checkedKey, FsRecordingStorage, type FsRecordingWriter, type PartialFile, type RecordingStorage, type RecordingWriter, type StoredFile } from './recording-storage.js';
+import { checkedKey, FsRecordingStorage, type FinishedWrite, type FsRecordingWriter, type PartialFile, type RecordingStorage, type RecordingWriter, type StoredFile } from './recording-storage.js';
 
 /** How many times each request of a recording's upload is tried, over about 8 s. */
 const UPLOAD_ATTEMPTS = 6;
@@ -96,38 +96,40 @@ export class S3RecordingStorage implements RecordingStorage {
 
   async create(key: string): Promise<RecordingWriter> {
     const target = this.target(key);
-    return new MultipartWriter(this.client, target, this.partSize, await this.spool.create(key));
+    return new MultipartWriter(this.client, target, this.partSize, await this.spool.create(key), () => this.uploadSpooled(key));
   }
 
   /**
-   * What the spool holds of an unfinished file; published, it is uploaded whole. The upload a crash
-   * cut off is aborted first.
+   * What the spool holds of an unfinished file. Publishing it finishes it in the spool; its `store`
+   * uploads it whole and aborts the upload a crash cut off, so nothing here waits for the bucket.
    */
   async partial(key: string): Promise<PartialFile | undefined> {
-    const target = this.target(key);
-    await this.abortUnfinished(target);
+    const store = async () => {
+      await this.uploadSpooled(key);
+      await this.abortUnfinished(this.target(key));
+    };
     const spooled = await this.spool.partial(key);
     if (spooled) {
       return {
         ...spooled,
         publish: async (header, size) => {
           await spooled.publish(header, size);
-          await this.uploadSpooled(key);
+          return { store };
         },
       };
     }
-    // Salvaged into the spool by an earlier start, which died before its upload: the header is written.
-    const salvaged = await this.spool.get(key);
-    if (!salvaged) return undefined;
-    const head = Buffer.concat(await salvaged.read({ start: 0, end: Math.min(salvaged.size, 512) - 1 }).toArray());
-    return { size: salvaged.size, head, publish: () => this.uploadSpooled(key), discard: () => this.spool.delete(key) };
+    // Finished in the spool by an earlier run, and not uploaded yet: the header is written.
+    const finished = await this.spool.get(key);
+    if (!finished) return undefined;
+    const head = Buffer.concat(await finished.read({ start: 0, end: Math.min(finished.size, 512) - 1 }).toArray());
+    return { size: finished.size, head, publish: async () => ({ store }), discard: () => this.spool.delete(key) };
   }
 
   /** Uploads a finished spool file, then removes it. */
   private async uploadSpooled(key: string): Promise<void> {
     const file = await this.spool.get(key);
     if (!file) throw new Error(`the spool has no file ${key}`);
-    // Tried once: a bucket out of reach leaves the file to the next start, rather than hold this one up.
+    // Tried once: whoever stores it tries again later, rather than be held up by a bucket out of reach.
     const upload = new ObjectUpload(this.client, this.target(key), 1);
     const read = async (start: number, end: number) => Buffer.concat(await file.read({ start, end }).toArray());
     if (file.size <= this.partSize) {
@@ -263,6 +265,10 @@ class ObjectUpload {
  * Appends go to the spool file. Beyond the first part they are also buffered, and each later part
  * is uploaded, in order, as soon as it is full, so memory stays at about two parts whatever the
  * length. The first part is read back from the spool at `finish`.
+ *
+ * A bucket out of reach costs no audio: once a part cannot be uploaded, the rest of the recording
+ * goes to the spool only, and `finish` leaves the file whole there, for `store` to upload when the
+ * bucket takes it, however long that is.
  */
 class MultipartWriter implements RecordingWriter {
   private pending: Uint8Array[] = [];
@@ -271,7 +277,8 @@ class MultipartWriter implements RecordingWriter {
   private nextPart = 2;
   private readonly upload: ObjectUpload;
   private uploading = Promise.resolve();
-  private error: Error | undefined;
+  /** Parts stop being uploaded as the recording runs once one could not be. */
+  private partsFailed = false;
   private aborted = false;
 
   constructor(
@@ -279,13 +286,16 @@ class MultipartWriter implements RecordingWriter {
     target: Target,
     private readonly partSize: number,
     private readonly spool: FsRecordingWriter,
+    /** Uploads the spool's finished file (and removes it). */
+    private readonly uploadSpooled: () => Promise<void>,
   ) {
-    // The SDK's own retries last under a second, and a bucket out of reach for a few seconds must not cost a recording.
+    // The SDK's own retries last under a second, and a bucket out of reach for a few seconds should not cost the upload under way.
     this.upload = new ObjectUpload(client, target, UPLOAD_ATTEMPTS);
   }
 
+  /** Only the spool's: what the bucket does not take now is uploaded from the spool later. */
   get failure(): Error | undefined {
-    return this.error ?? this.spool.failure;
+    return this.spool.failure;
   }
 
   append(chunk: Uint8Array): void {
@@ -293,7 +303,7 @@ class MultipartWriter implements RecordingWriter {
     this.spool.append(chunk);
     const firstPartLeft = Math.max(0, this.partSize - this.bytes);
     this.bytes += chunk.length;
-    if (chunk.length <= firstPartLeft) return;
+    if (chunk.length <= firstPartLeft || this.partsFailed) return;
     const beyond = chunk.subarray(firstPartLeft);
     this.pending.push(beyond);
     this.pendingBytes += beyond.length;
@@ -304,20 +314,30 @@ class MultipartWriter implements RecordingWriter {
     return this.spool.persist();
   }
 
-  async finish(header?: Uint8Array): Promise<{ bytes: number }> {
+  async finish(header?: Uint8Array): Promise<FinishedWrite> {
     await this.uploading;
-    if (this.error) throw this.error;
-    if (this.bytes <= this.partSize) {
-      await this.upload.put(overwrite(await this.spool.readBack(this.bytes), header));
-    } else {
-      const rest = this.take(this.pendingBytes);
-      if (rest.length > 0) await this.upload.part(this.nextPart++, rest);
-      await this.upload.part(1, overwrite(await this.spool.readBack(this.partSize), header));
-      await this.upload.complete();
+    if (this.spool.failure) throw this.spool.failure;
+    if (!this.partsFailed) {
+      try {
+        await this.uploadInHand(header);
+        // Stored: the spool file has done its part.
+        await this.spool.abort();
+        return { bytes: this.bytes };
+      } catch {
+        // The spool holds it all.
+      }
     }
-    // Stored: the spool file has done its part.
-    await this.spool.abort();
-    return { bytes: this.bytes };
+    this.pending = [];
+    this.pendingBytes = 0;
+    await this.spool.finish(header);
+    return {
+      bytes: this.bytes,
+      store: async () => {
+        await this.uploadSpooled();
+        // The upload begun while recording: the bucket answers again, so it can be dropped now.
+        await this.upload.abort().catch(() => undefined);
+      },
+    };
   }
 
   async abort(): Promise<void> {
@@ -328,12 +348,28 @@ class MultipartWriter implements RecordingWriter {
     await this.upload.abort();
   }
 
+  /** The parts uploaded while recording, completed by what is still in hand and the first part. */
+  private async uploadInHand(header?: Uint8Array): Promise<void> {
+    if (this.bytes <= this.partSize) {
+      await this.upload.put(overwrite(await this.spool.readBack(this.bytes), header));
+      return;
+    }
+    const rest = this.take(this.pendingBytes);
+    if (rest.length > 0) await this.upload.part(this.nextPart++, rest);
+    await this.upload.part(1, overwrite(await this.spool.readBack(this.partSize), header));
+    await this.upload.complete();
+  }
+
   /** Uploads a part after the ones queued before it; the first failure stops the rest. */
   private queue(body: Buffer): void {
     const partNumber = this.nextPart++;
     this.uploading = this.uploading
-      .then(() => (this.error || this.aborted ? undefined : this.upload.part(partNumber, body)))
-      .catch((error: Error) => void (this.error ??= error));
+      .then(() => (this.partsFailed || this.aborted ? undefined : this.upload.part(partNumber, body)))
+      .catch(() => {
+        this.partsFailed = true;
+        this.pending = [];
+        this.pendingBytes = 0;
+      });
   }
 
   /** The first `size` buffered bytes as one buffer. */

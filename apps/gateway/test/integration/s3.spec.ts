@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
@@ -18,8 +18,8 @@ beforeAll(async () => {
 });
 afterAll(() => s3?.stop());
 
-/** Records two participants' tones for `ms` and answers the recording's id and URL once it is stopped. */
-async function recordTones(gateway: TestGateway, mpc: string, format: 'mp3' | 'wav', ms: number) {
+/** Streams two participants' tones into the MPC and starts recording it; answers the recording and what stops it. */
+async function startTones(gateway: TestGateway, mpc: string, format: 'mp3' | 'wav') {
   const api = async (method: string, path: string, body?: unknown) => {
     const answer = await apiOf(() => gateway)(method, path, body);
     if (answer.status >= 300) throw new Error(`${method} ${path}: ${answer.status} ${JSON.stringify(answer.body)}`);
@@ -34,17 +34,29 @@ async function recordTones(gateway: TestGateway, mpc: string, format: 'mp3' | 'w
   const streams = [await stream('Agent', 'plivo-mulaw', 440), await stream('Customer', 'twilio', 660)];
   await sleep(200);
   const started = await api('POST', `MultiPartyCall/name_${mpc}/Record/`, { file_format: format });
-  await sleep(ms);
-  const stoppedAt = performance.now();
-  await api('DELETE', `MultiPartyCall/name_${mpc}/Record/`, {});
-  const response = await fileOf(started.recording_url);
-  await Promise.all(streams.map((tone) => tone.hangup()));
-  return { id: started.recording_id as string, url: started.recording_url as string, response, api, stoppedAt };
+  return {
+    id: started.recording_id as string,
+    url: started.recording_url as string,
+    api,
+    stop: () => api('DELETE', `MultiPartyCall/name_${mpc}/Record/`, {}),
+    hangup: () => Promise.all(streams.map((tone) => tone.hangup())),
+  };
 }
 
-/** The file's response once the recording is complete. */
-async function fileOf(url: string): Promise<Response> {
-  for (let attempt = 0; attempt < 50; attempt += 1) {
+/** Records two participants' tones for `ms` and answers the recording's id and URL once it is stopped. */
+async function recordTones(gateway: TestGateway, mpc: string, format: 'mp3' | 'wav', ms: number) {
+  const { id, url, api, stop, hangup } = await startTones(gateway, mpc, format);
+  await sleep(ms);
+  const stoppedAt = performance.now();
+  await stop();
+  const response = await fileOf(url);
+  await hangup();
+  return { id, url, response, api, stoppedAt };
+}
+
+/** The file's response once the recording is complete (within `attempts` tenths of a second). */
+async function fileOf(url: string, attempts = 50): Promise<Response> {
+  for (let attempt = 0; attempt < attempts; attempt += 1) {
     const response = await fetch(url);
     if (response.status === 200) return response;
     await response.arrayBuffer();
@@ -132,5 +144,53 @@ describe('a recording of many parts', () => {
     expectBothTones(decodeRecording(whole, 'wav'));
     const head = await s3.client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: `${s3.prefix}/parts/${AUTH_ID}/${id}.wav` }));
     expect(head.ContentLength).toBe(whole.length);
+  });
+});
+
+describe('a bucket out of reach for longer than the retries of an upload', () => {
+  let gateway: TestGateway;
+  let down = false;
+  const sent: string[] = [];
+  beforeAll(async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'mpc-gw-'));
+    const storage = new S3RecordingStorage({ bucket: s3.bucket, endpoint: s3.endpoint, region: 'us-east-1', prefix: `${s3.prefix}/outage`, forcePathStyle: true, partSizeBytes: 4096, spoolDir: join(dataDir, 'spool') });
+    storage.client.middlewareStack.add(
+      (next, context) => (args) => {
+        if (down) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' });
+        sent.push(context.commandName!);
+        return next(args);
+      },
+      { step: 'initialize', name: 'bucketOutOfReach' },
+    );
+    gateway = await startTestGateway({}, dataDir, { storage });
+  });
+  afterAll(() => gateway?.stop());
+
+  it('costs no audio: the recording goes on into the spool, and completes whole once the bucket takes its file', { timeout: 60_000 }, async () => {
+    const { id, url, api, stop, hangup } = await startTones(gateway, 's3_outage', 'wav');
+    await sleep(1500);
+    expect(sent).toContain('UploadPartCommand');
+    down = true;
+    // Parts fail for good after about 8 s of retries; the stop comes while they still retry, its file after them.
+    await sleep(3500);
+    await stop();
+    await sleep(9000);
+    const waiting = await api('GET', `Recording/${id}/`);
+    expect(waiting.recording_status).not.toBe('failed');
+    // No file yet: the download answers as for one still being finished.
+    expect((await fetch(url)).status).toBe(404);
+    expect(readdirSync(join(gateway.dataDir, 'spool', AUTH_ID))).toEqual([`${id}.wav`]);
+
+    down = false;
+    const response = await fileOf(url, 100);
+    await hangup();
+    const audio = decodeRecording(Buffer.from(await response.arrayBuffer()), 'wav');
+    expect(Math.abs(audio.durationMs - 5000)).toBeLessThan(300);
+    expectBothTones(audio);
+    const recording = await api('GET', `Recording/${id}/`);
+    expect(Number(recording.recording_duration_ms)).toBe(Math.round(audio.durationMs));
+    expect(readdirSync(join(gateway.dataDir, 'spool', AUTH_ID))).toEqual([]);
+    // The upload begun while recording was dropped once the bucket answered again.
+    expect(sent).toContain('AbortMultipartUploadCommand');
   });
 });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
 import { buffer } from 'node:stream/consumers';
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
@@ -260,17 +260,63 @@ describe('s3', () => {
     client.destroy();
   });
 
-  it('remembers a part upload the bucket keeps refusing as the failure, and finish rejects with it', { timeout: 30_000 }, async () => {
-    const refused = new Error('part refused');
-    const { storage, client } = watchedStorage((command) => (command === 'UploadPartCommand' ? refused : undefined));
+  /** A storage whose bucket can be taken out of reach (every command refused) and brought back. */
+  function storageWithOutage() {
+    let down = false;
+    const watched = watchedStorage((command) => (down ? new Error(`${command}: bucket out of reach`) : undefined));
+    return { ...watched, setDown: (value: boolean) => void (down = value) };
+  }
+
+  it('records on into the spool while the bucket refuses parts, and finish keeps the whole file there until store uploads it', { timeout: 30_000 }, async () => {
+    const { storage, sent, client, setDown } = storageWithOutage();
     const key = newKey();
+    const body = randomBytes(4 * PART + 10);
     const writer = await storage.create(key);
-    writeAll(writer, randomBytes(2 * PART + 10), 65_536);
-    await vi.waitFor(() => expect(writer.failure).toBe(refused), { timeout: 20_000 });
-    writer.append(randomBytes(10));
-    await expect(writer.finish(Buffer.alloc(44))).rejects.toBe(refused);
-    await writer.abort();
-    expect(await storage.get(key)).toBeUndefined();
+    writeAll(writer, body.subarray(0, 2 * PART + 10), 65_536);
+    await vi.waitFor(() => expect(sent).toContain('UploadPartCommand'));
+    setDown(true);
+    writeAll(writer, body.subarray(2 * PART + 10), 65_536);
+    const header = Buffer.alloc(44, 5);
+    const finished = await writer.finish(header);
+    expect(writer.failure).toBeUndefined();
+    expect(finished.bytes).toBe(body.length);
+    expect(spoolFiles()).toEqual([basename(key)]);
+    await expect(finished.store!()).rejects.toThrow(/out of reach/);
+    expect(spoolFiles()).toEqual([basename(key)]);
+
+    setDown(false);
+    sent.length = 0;
+    await finished.store!();
+    // The upload begun while recording is dropped.
+    expect(sent.at(-1)).toBe('AbortMultipartUploadCommand');
+    await expectStored(storage, key, patched(body, header), [[PART - 1, PART], [3 * PART - 1, 3 * PART]]);
+    expect(spoolFiles()).toEqual([]);
+    client.destroy();
+  });
+
+  it('keeps a short file whose one upload at finish is refused whole in the spool, until store uploads it', { timeout: 30_000 }, async () => {
+    const { storage, client, setDown } = storageWithOutage();
+    const key = newKey();
+    const body = randomBytes(1000);
+    const writer = await storage.create(key);
+    writeAll(writer, body, 100);
+    setDown(true);
+    const header = Buffer.alloc(44, 6);
+    const finished = await writer.finish(header);
+    expect(finished).toMatchObject({ bytes: 1000, store: expect.any(Function) });
+    expect(readFileSync(join(spoolDir, key)).equals(patched(body, header))).toBe(true);
+    setDown(false);
+    await finished.store!();
+    await expectStored(storage, key, patched(body, header), []);
+    expect(spoolFiles()).toEqual([]);
+    client.destroy();
+  });
+
+  it('has a file stored at finish when the bucket answers, with nothing left to store', async () => {
+    const { storage, client } = storageWithOutage();
+    const writer = await storage.create(newKey());
+    writer.append(randomBytes(100));
+    expect(await writer.finish(Buffer.alloc(44))).toEqual({ bytes: 100 });
     client.destroy();
   });
 
@@ -288,7 +334,10 @@ describe('s3', () => {
     expect(partial?.size).toBe(body.length);
     expect(Buffer.from(partial!.head).equals(body.subarray(0, partial!.head.length))).toBe(true);
     const header = Buffer.alloc(44, 7);
-    await partial!.publish(header, body.length - 10);
+    const { store } = await partial!.publish(header, body.length - 10);
+    // Published in the spool: only its store reaches the bucket.
+    expect(await restarted.get(key)).toBeUndefined();
+    await store!();
     await expectStored(restarted, key, patched(body.subarray(0, body.length - 10), header), [[PART - 1, PART]]);
     expect(spoolFiles()).toEqual([]);
     restarted.client.destroy();
@@ -303,7 +352,8 @@ describe('s3', () => {
     const storage = new S3RecordingStorage(s3Options());
     const partial = await storage.partial(key);
     expect(partial?.size).toBe(1000);
-    await partial!.publish(Buffer.alloc(0), 1000);
+    const { store } = await partial!.publish(Buffer.alloc(0), 1000);
+    await store!();
     await expectStored(storage, key, salvaged, []);
     expect(spoolFiles()).toEqual([]);
     storage.client.destroy();
