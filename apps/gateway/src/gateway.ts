@@ -9,6 +9,7 @@ import { CallbackDispatcher } from './callbacks/callback-dispatcher.js';
 import { CallsService } from './calls/calls.service.js';
 import type { MediaPlane } from './recordings/recording-observer.js';
 import { RecordingsService } from './recordings/recordings.service.js';
+import { storeWaitingFiles } from './recordings/waiting-files.js';
 import { configuredStorage } from './storage/configured-storage.js';
 import type { RecordingStorage } from './storage/recording-storage.js';
 import { AuthGuard } from './accounts/auth.guard.js';
@@ -145,7 +146,9 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
   // Once URLs are known: recordings a crash left unfinished are finished, participants whose
   // streams it cut hang up, and delivery starts, pending events from before a restart included.
   const recovered = await recordings.recoverAfterRestart();
-  if (recovered.completed + recovered.failed > 0) logger.warn({ completed: recovered.completed, failed: recovered.failed }, 'recordings left unfinished by the last run were finished');
+  if (recovered.completed + recovered.failed + recovered.waiting > 0) {
+    logger.warn({ completed: recovered.completed, failed: recovered.failed, waiting_for_storage: recovered.waiting }, 'recordings left unfinished by the last run were finished');
+  }
   if (recovered.left.length > 0) logger.error({ recordings: recovered.left }, 'recordings left unfinished by the last run could not be finished now; the next start tries again');
   const hungUp = await calls.hangUpStreamsCutOff();
   if (hungUp > 0) logger.warn({ participants: hungUp }, 'participants whose media streams the last run lost have hung up');
@@ -154,6 +157,7 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
   plane.attach(app.getHttpServer());
   gate.open();
   dispatcher.start();
+  const waitingFiles = storeWaitingFiles(recordings, logger);
   const sweepFailures = new BackgroundFailures(logger, 'ending overdue MPCs');
   const durationSweep = setInterval(() => {
     calls.endOverdue().then(
@@ -189,6 +193,7 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
       clearInterval(durationSweep);
       clearInterval(maintenance);
       await plane.stop();
+      await waitingFiles.stop();
       await dispatcher.stop();
       await app.close();
       await maintaining;

@@ -4,6 +4,7 @@ import { recordingCallbackParams } from '../callbacks/callback-params.js';
 import type { OutboxRepository } from '../callbacks/outbox.repository.js';
 import type { CallsRepository } from '../calls/calls.repository.js';
 import { ApiError } from '../common/error-catalog.js';
+import { reasonOf } from '../common/reason-of.js';
 import { DAY_MS, isEmptyRange, timeRangeOf } from '../common/time-range.js';
 import type { PublicUrls } from '../common/public-urls.js';
 import type { Database, Queryable } from '../persistence/database.js';
@@ -35,6 +36,8 @@ export interface FinishedFile {
 export interface Recovered {
   completed: number;
   failed: number;
+  /** Stopped, their file finished but waiting for storage to take it (see storeWaiting). */
+  waiting: number;
   left: { recording_id: string; error: string }[];
 }
 
@@ -56,6 +59,9 @@ function assertActive(mpc: MpcRow): MpcRow {
 }
 
 export class RecordingsService {
+  /** Recordings stopped, whose file storage has not taken yet (see recover). */
+  private readonly waiting = new Set<string>();
+
   constructor(
     private readonly db: Database,
     private readonly recordings: RecordingsRepository,
@@ -229,17 +235,19 @@ export class RecordingsService {
 
   /**
    * After a restart: every recording that was live (or whose file was being finished) is completed
-   * from the audio already stored, or failed when none is usable, with its callback either way. One
-   * that storage cannot take now (a bucket out of reach) stays unfinished, for the next start, and
-   * holds up neither the others nor the start.
+   * from the audio already stored, or failed when none is usable, with its callback either way. A
+   * file storage must still take (an S3 bucket) only waits for it here, its recording stopped where
+   * its audio ends: storeWaiting uploads it once requests are let in, so a bucket out of reach holds
+   * up neither the others nor the start. One that cannot be recovered now stays as it is, for the
+   * next start.
    */
   async recoverAfterRestart(): Promise<Recovered> {
-    const counts: Recovered = { completed: 0, failed: 0, left: [] };
+    const counts: Recovered = { completed: 0, failed: 0, waiting: 0, left: [] };
     for (const recording of await this.recordings.unfinished(this.db)) {
       try {
-        counts[await this.recover(recording, 'the gateway stopped while recording')] += 1;
+        counts[await this.recover(recording, 'the gateway stopped while recording', { storeNow: false })] += 1;
       } catch (error) {
-        counts.left.push({ recording_id: recording.recordingId, error: (error as Error).message });
+        counts.left.push({ recording_id: recording.recordingId, error: reasonOf(error) });
       }
     }
     return counts;
@@ -251,24 +259,59 @@ export class RecordingsService {
     if (recording && isUnfinished(recording)) await this.recover(recording, 'the media shard that held this recording stopped');
   }
 
-  /** Publishes what storage holds of an unfinished recording, or fails it when nothing there is usable. */
-  private async recover(recording: RecordingRow, cause: string): Promise<'completed' | 'failed'> {
+  /** How many recordings wait for storage to take their file (see recover). */
+  get waitingForStorage(): number {
+    return this.waiting.size;
+  }
+
+  /** Tries once more to store each file waiting for storage: answers those it stored, and those still waiting with why. */
+  async storeWaiting(): Promise<{ stored: string[]; still: { recording_id: string; reason: string }[] }> {
+    const stored: string[] = [];
+    const still: { recording_id: string; reason: string }[] = [];
+    for (const recordingId of [...this.waiting]) {
+      try {
+        await this.salvage(recordingId);
+        // Completed, or no longer unfinished at all (deleted meanwhile).
+        this.waiting.delete(recordingId);
+        stored.push(recordingId);
+      } catch (error) {
+        still.push({ recording_id: recordingId, reason: reasonOf(error) });
+      }
+    }
+    return { stored, still };
+  }
+
+  /**
+   * Publishes what storage holds of an unfinished recording, or fails it when nothing there is
+   * usable. Where storage cannot take the file now, the recording stops where its audio ends and
+   * waits for storeWaiting, which completes it; so it does unless `storeNow`, without trying first.
+   */
+  private async recover(recording: RecordingRow, cause: string, { storeNow = true } = {}): Promise<'completed' | 'failed' | 'waiting'> {
+    const { recordingId } = recording;
     const partial = await this.storage.partial(storageKey(recording));
     // No unfinished file: it may have been published just before the process died, the database not yet told.
     const published = partial ? undefined : await this.publishedFile(recording);
     if (published) {
-      await this.inTransaction((tx, log) => this.finishFile(tx, log, recording.recordingId, published));
+      await this.inTransaction((tx, log) => this.finishFile(tx, log, recordingId, published));
       return 'completed';
     }
     const usable = partial && salvage(recording.fileFormat, partial.head, partial.size);
     if (!partial || !usable) {
       await partial?.discard();
-      await this.fail(recording.recordingId, `${cause}, and no usable audio of this recording could be recovered from storage`, { cutOff: true });
+      await this.fail(recordingId, `${cause}, and no usable audio of this recording could be recovered from storage`, { cutOff: true });
       return 'failed';
     }
+    const file = { bytes: usable.keep, durationMs: usable.durationMs, sampleRate: usable.sampleRate };
     const { store } = await partial.publish(usable.header, usable.keep);
-    await store?.();
-    await this.inTransaction((tx, log) => this.finishFile(tx, log, recording.recordingId, { bytes: usable.keep, durationMs: usable.durationMs, sampleRate: usable.sampleRate }));
+    if (store) {
+      // Before requests come in: none may act on a recording its process no longer records.
+      await this.inTransaction((tx, log) => this.stopWhereAudioEnds(tx, log, recordingId, file.durationMs));
+      this.waiting.add(recordingId);
+      if (!storeNow) return 'waiting';
+      await store();
+      this.waiting.delete(recordingId);
+    }
+    await this.inTransaction((tx, log) => this.finishFile(tx, log, recordingId, file));
     return 'completed';
   }
 
@@ -320,13 +363,18 @@ export class RecordingsService {
   private async finishFile(tx: Queryable, log: ChangeLog, recordingId: string, file: FinishedFile): Promise<void> {
     const fileOf = { recordedMs: Math.round(file.durationMs), fileBytes: file.bytes, sampleRate: file.sampleRate };
     let finished = await this.recordings.setFileOfCompleted(tx, recordingId, fileOf);
-    if (!finished) {
-      const [recording] = await this.recordings.byIds(tx, [recordingId]);
-      if (!recording || !isLive(recording.status)) return;
-      await this.transition(tx, recording, 'stop', log, { at: endOfRecordedAudio(recording, file.durationMs, this.now()) });
+    if (!finished && (await this.stopWhereAudioEnds(tx, log, recordingId, file.durationMs))) {
       finished = await this.recordings.setFileOfCompleted(tx, recordingId, fileOf);
     }
     if (finished) await this.writeCallback(tx, log, finished, 'Completed', this.now());
+  }
+
+  /** Stops the recording, if it is live, where `durationMs` of recorded audio ends; answers whether it did. */
+  private async stopWhereAudioEnds(tx: Queryable, log: ChangeLog, recordingId: string, durationMs: number): Promise<boolean> {
+    const [recording] = await this.recordings.byIds(tx, [recordingId]);
+    if (!recording || !isLive(recording.status)) return false;
+    await this.transition(tx, recording, 'stop', log, { at: endOfRecordedAudio(recording, durationMs, this.now()) });
+    return true;
   }
 
   /**

@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { decodeRecording, toneProfile } from '../support/audio.js';
 import { CallbackReceiver } from '../support/callback-receiver.js';
 import { AUTH_ID, AUTH_TOKEN } from '../support/gateway.js';
+import { HangingRelay } from '../support/hanging-relay.js';
 import { startTestS3 } from '../support/s3.js';
 import { ToneStream } from '../support/stream-sender.js';
 
@@ -73,6 +74,18 @@ async function completedWav(url: string, recordingId: string) {
   expect(audio.durationMs).toBeGreaterThan(1000);
   expect(Math.abs(Number(recording.recording_duration_ms) - audio.durationMs)).toBeLessThan(1);
   return { recording, audio };
+}
+
+/** Waits until the recording's file is served: it is stored in the background after a restart. */
+async function fileStored(url: string, recordingId: string, withinMs: number): Promise<void> {
+  const deadline = performance.now() + withinMs;
+  for (;;) {
+    const file = await fetch(`${url}/v1/Account/${AUTH_ID}/Recording/${recordingId}.wav`);
+    await file.arrayBuffer();
+    if (file.status === 200) return;
+    if (performance.now() > deadline) throw new Error(`the file of ${recordingId} is still not stored (${file.status})`);
+    await sleep(250);
+  }
 }
 
 /** An agent, allowed to stay alone, streaming 440 Hz into the MPC. */
@@ -151,6 +164,7 @@ describe.skipIf(process.env.MPC_TEST_DB === 'postgres')('crash recovery', () => 
       await new Promise((resolve) => unreachable.child.once('exit', resolve));
 
       const second = await startChild({ env: storage });
+      await fileStored(second.url, started.recording_id, 10_000);
       const { audio } = await completedWav(second.url, started.recording_id);
       expect(audio.durationMs).toBeGreaterThan(1400);
       expect(toneProfile(audio, 440).slice(5, -5).every((level) => level > 0.12)).toBe(true);
@@ -160,6 +174,45 @@ describe.skipIf(process.env.MPC_TEST_DB === 'postgres')('crash recovery', () => 
       second.child.kill('SIGTERM');
       await new Promise((resolve) => second.child.once('exit', resolve));
     } finally {
+      await s3.stop();
+    }
+  });
+
+  it('after SIGKILL, opens its API at once though the bucket hangs: the cut-off recording stops where its audio ends, and completes once the bucket answers', { timeout: 120_000 }, async () => {
+    const s3 = await startTestS3();
+    const relay = new HangingRelay({ host: '127.0.0.1', port: Number(new URL(s3.endpoint).port) });
+    try {
+      const storage = { STORAGE: 's3', S3_BUCKET: s3.bucket, S3_ENDPOINT: await relay.listen(), S3_PREFIX: `${s3.prefix}/hang`, S3_FORCE_PATH_STYLE: 'true' };
+      const first = await startChild({ env: storage });
+      const api = apiOf(first.url);
+      const stream = await streamingAgent(api, 'crash_s3_hang');
+      const { body: started } = await api('POST', 'MultiPartyCall/name_crash_s3_hang/Record/', { file_format: 'wav' });
+      await sleep(2500);
+      first.child.kill('SIGKILL');
+      await new Promise((resolve) => first.child.once('exit', resolve));
+      stream.stop();
+
+      relay.hanging = true;
+      const restartedAt = performance.now();
+      const second = await startChild({ env: storage });
+      // A request to the bucket waits 20 s for an answer before it fails: the API opened without one.
+      expect(performance.now() - restartedAt).toBeLessThan(15_000);
+      const { body: waiting } = await apiOf(second.url)('GET', `Recording/${started.recording_id}/`);
+      expect(waiting.recording_status).toBe('completed');
+      expect(Number(waiting.recording_end_ms) - Number(waiting.recording_start_ms)).toBeLessThan(3000);
+      expect((await fetch(`${second.url}/v1/Account/${AUTH_ID}/Recording/${started.recording_id}.wav`)).status).toBe(404);
+
+      // The upload tried meanwhile hangs until it fails, and is tried again.
+      await sleep(3000);
+      relay.hanging = false;
+      await fileStored(second.url, started.recording_id, 60_000);
+      const { audio } = await completedWav(second.url, started.recording_id);
+      expect(toneProfile(audio, 440).slice(5, -5).every((level) => level > 0.12)).toBe(true);
+      expect(readdirSync(join(dataDir, 'spool'), { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile())).toEqual([]);
+      second.child.kill('SIGTERM');
+      await new Promise((resolve) => second.child.once('exit', resolve));
+    } finally {
+      await relay.close();
       await s3.stop();
     }
   });

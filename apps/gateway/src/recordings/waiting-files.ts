@@ -1,0 +1,37 @@
+import type { Logger } from '../common/logger.js';
+import type { RecordingsService } from './recordings.service.js';
+
+/** How often the files waiting for storage are tried again. */
+export const WAITING_FILES_RETRY_MS = 5000;
+/** Files still waiting are logged after the first pass that fails, then after every this many (about a minute apart). */
+const PASSES_PER_LOG = 12;
+
+/**
+ * Stores, every few seconds, the files of recordings stopped while storage could not take them (a
+ * bucket out of reach at a restart, or when a media shard died), saying in the log which still wait
+ * and which were stored.
+ */
+export function storeWaitingFiles(recordings: Pick<RecordingsService, 'storeWaiting' | 'waitingForStorage'>, logger: Logger, everyMs = WAITING_FILES_RETRY_MS) {
+  let failedPasses = 0;
+  let pass: Promise<void> | undefined;
+  const run = () => {
+    if (pass || recordings.waitingForStorage === 0) return;
+    pass = recordings
+      .storeWaiting()
+      .then(({ stored, still }) => {
+        if (stored.length > 0) logger.info({ recordings: stored }, 'recording files that waited for storage are stored; their recordings are complete');
+        if (still.length === 0) return void (failedPasses = 0);
+        if (failedPasses % PASSES_PER_LOG === 0) logger.warn({ recordings: still }, 'recording files wait for storage to take them; trying again');
+        failedPasses += 1;
+      })
+      .finally(() => (pass = undefined));
+  };
+  run();
+  const timer = setInterval(run, everyMs);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await pass;
+    },
+  };
+}
