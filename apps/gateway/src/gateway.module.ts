@@ -22,7 +22,6 @@ import { RecordingControlController } from './recordings/recording-control.contr
 import { RecordingsController } from './recordings/recordings.controller.js';
 import { RecordingsRepository } from './recordings/recordings.repository.js';
 import { RecordingsService, type CallbackOutbox } from './recordings/recordings.service.js';
-import { withRetriedDeletes } from './storage/retried-deletes.js';
 
 export interface GatewayParts {
   database: OpenDatabase;
@@ -57,7 +56,7 @@ export class GatewayModule {
         }
       },
     };
-    const recordings = new RecordingsService(database.db, new RecordingsRepository(database.concurrent), callsRepository, urls, withRetriedDeletes(storage, logger), callbackOutbox, plane);
+    const recordings = new RecordingsService(database.db, new RecordingsRepository(database.concurrent), callsRepository, urls, storage, callbackOutbox, plane);
     const calls = new CallsService(database.db, callsRepository, recordings, urls);
     return {
       module: GatewayModule,

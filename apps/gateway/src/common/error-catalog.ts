@@ -17,7 +17,7 @@ export const ERROR_CATALOG = {
   rate_limited: { status: 429, message: 'too many requests' },
   internal: { status: 500, message: 'internal error' },
   database_unavailable: { status: 503, message: 'the database cannot be reached; try again shortly' },
-  storage_unavailable: { status: 503, message: 'the recording storage cannot serve the file now; try again shortly' },
+  storage_unavailable: { status: 503, message: 'the recording storage cannot be reached now; try again shortly' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

@@ -469,18 +469,29 @@ export class RecordingsService {
    * is finished (or after a few seconds, whichever comes first), so that it ends as its callbacks
    * say, with its Completed (or Failed) event sent.
    */
+  /**
+   * Deletes the file, then the recording. Storage out of reach answers 503 with the recording left
+   * whole, so it can be deleted again later; the other order would leave its file behind for good.
+   * So does a file storage has not taken yet: its Completed event still goes out first.
+   */
   async delete(account: AccountRow, recordingId: string): Promise<void> {
     await this.fileOfJustStopped(account, recordingId);
-    const view = await this.db.transaction(async (tx) => {
-      const view = await this.recordings.find(tx, account.authId, recordingId);
-      if (!view) throw new ApiError('not_found', `recording ${recordingId} not found`);
-      if (isLive(view.recording.status)) throw new ApiError('invalid_state', 'the recording is in progress; stop it before deleting it');
+    const { recording } = await this.deletable(this.db, account, recordingId);
+    if (isUnfinished(recording)) throw new ApiError('storage_unavailable', undefined, { cause: new Error('its file is not stored yet') });
+    await storageServing(() => this.storage.delete(storageKey(recording)));
+    await this.db.transaction(async (tx) => {
+      await this.deletable(tx, account, recordingId);
       await this.recordings.delete(tx, recordingId);
       // Its callback history goes with it (its deliveries route answers 404 from now on).
       await this.callbacks.outbox.deleteFinished(tx, recordingId);
-      return view;
     });
-    await this.storage.delete(storageKey({ authId: account.authId, recordingId, fileFormat: view.recording.fileFormat }));
+  }
+
+  private async deletable(db: Queryable, account: AccountRow, recordingId: string) {
+    const view = await this.recordings.find(db, account.authId, recordingId);
+    if (!view) throw new ApiError('not_found', `recording ${recordingId} not found`);
+    if (isLive(view.recording.status)) throw new ApiError('invalid_state', 'the recording is in progress; stop it before deleting it');
+    return view;
   }
 
   /** Waits, for a while, for the file of a recording stopped in the last few seconds. */
@@ -547,7 +558,7 @@ export class RecordingsService {
   }
 }
 
-/** What storage answers, or, where it fails (a bucket out of reach), a 503 that says so. */
+/** What storage does, or, where it fails (a bucket out of reach), a 503 that says so. */
 async function storageServing<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();

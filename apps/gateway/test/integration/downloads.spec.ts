@@ -6,12 +6,12 @@ import { Readable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FsRecordingStorage, storageWith, type RecordingStorage } from '../../dist/storage/recording-storage.js';
-import { okApiOf } from '../support/api.js';
+import { apiOf, okApiOf } from '../support/api.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 
 const BIG = 16 * 1024 * 1024;
 
-/** How the storage of these tests serves files: whole, or failing as a bucket out of reach does. */
+/** How the storage of these tests serves and deletes files: as asked, or failing as a bucket out of reach does. */
 const serving = { state: 'well' as 'well' | 'refusing' | 'failing reads' };
 const outOfReach = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9000'), { code: 'ECONNREFUSED' });
 
@@ -34,12 +34,17 @@ function bigFiles(root: string): RecordingStorage {
               ),
       };
     },
+    delete: async (key) => {
+      if (serving.state === 'refusing') throw outOfReach();
+      await real.delete(key);
+    },
   });
 }
 
 let gateway: TestGateway;
 const logged: { level: number; msg: string; aborted?: boolean; path?: string; reason?: string }[] = [];
 const api = okApiOf(() => gateway);
+const answerOf = apiOf(() => gateway);
 
 beforeAll(async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'mpc-downloads-'));
@@ -70,7 +75,7 @@ describe('recording downloads', () => {
         expect(response.headers.get('retry-after')).toBe('5');
         expect(response.headers.get('content-type')).toMatch(/^application\/json/);
         expect(response.headers.get('content-disposition')).toBeNull();
-        expect(await response.json()).toEqual({ api_id: expect.any(String), error: 'the recording storage cannot serve the file now; try again shortly' });
+        expect(await response.json()).toEqual({ api_id: expect.any(String), error: 'the recording storage cannot be reached now; try again shortly' });
       }
     } finally {
       serving.state = 'well';
@@ -78,7 +83,7 @@ describe('recording downloads', () => {
     const served = await fetch(started.recording_url);
     expect(served.status).toBe(200);
     expect((await served.arrayBuffer()).byteLength).toBe(BIG);
-    const refused = logged.filter((line) => line.msg === 'request failed: the recording storage cannot serve the file now; try again shortly');
+    const refused = logged.filter((line) => line.msg === 'request failed: the recording storage cannot be reached now; try again shortly');
     expect(refused.map((line) => line.reason)).toEqual(['connect ECONNREFUSED 127.0.0.1:9000', 'connect ECONNREFUSED 127.0.0.1:9000']);
     expect(logged.filter((line) => line.level >= 50)).toEqual([]);
   });
@@ -101,5 +106,21 @@ describe('recording downloads', () => {
     expect(firstBytes).toBeGreaterThan(0);
     await expect.poll(() => logged.some((line) => line.msg === 'request' && line.path === url.pathname && line.aborted === true)).toBe(true);
     expect(logged.filter((line) => line.level >= 50)).toEqual([]);
+  });
+
+  it('a delete the storage cannot make answers 503 and leaves the recording and its file whole, to be deleted later', async () => {
+    const started = await finishedRecording('name_delete_storage_down');
+    serving.state = 'refusing';
+    try {
+      const refused = await answerOf('DELETE', `Recording/${started.recording_id}/`);
+      expect(refused).toMatchObject({ status: 503, body: { api_id: expect.any(String), error: 'the recording storage cannot be reached now; try again shortly' } });
+    } finally {
+      serving.state = 'well';
+    }
+    expect((await api('GET', `Recording/${started.recording_id}/`)).recording_id).toBe(started.recording_id);
+    expect((await fetch(started.recording_url)).status).toBe(200);
+    expect((await answerOf('DELETE', `Recording/${started.recording_id}/`)).status).toBe(204);
+    expect((await answerOf('GET', `Recording/${started.recording_id}/`)).status).toBe(404);
+    expect((await fetch(started.recording_url)).status).toBe(404);
   });
 });

@@ -177,8 +177,9 @@ describe('a bucket out of reach for longer than the retries of an upload', () =>
     await sleep(9000);
     const waiting = await api('GET', `Recording/${id}/`);
     expect(waiting.recording_status).not.toBe('failed');
-    // No file yet: the download answers as for one still being finished.
+    // No file yet: the download answers as for one still being finished, and a delete waits for the file.
     expect((await fetch(url)).status).toBe(404);
+    expect(await apiOf(() => gateway)('DELETE', `Recording/${id}/`)).toMatchObject({ status: 503, body: { error: 'the recording storage cannot be reached now; try again shortly' } });
     expect(readdirSync(join(gateway.dataDir, 'spool', AUTH_ID))).toEqual([`${id}.wav`]);
 
     down = false;
