@@ -99,7 +99,7 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
   // Once the database is open: its recovery after a crash may legitimately hold the loop a while.
   const watchdog = watchEventLoop();
   const urls = new PublicUrls();
-  const storage = overrides.storage ?? configuredStorage(config);
+  const storage = overrides.storage ?? configuredStorage(config, logger);
   const media = {
     shards: overrides.storage ? 0 : config.mediaShards,
     settings: { dataDir: config.dataDir, storage: config.storage, jitterMs: config.jitterMs, encoderThreads: config.encoderThreads, logLevel: config.logLevel },

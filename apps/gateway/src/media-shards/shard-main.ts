@@ -21,7 +21,7 @@ const started = new Promise<InProcessMediaPlane>((resolve) => (markStarted = res
 const shard: ShardSide = {
   async start({ index, config }: ShardSettings) {
     logger = createLogger(config.logLevel).child({ shard: index });
-    const plane = new InProcessMediaPlane(createRecorder(configuredStorage(config), logger, config), logger);
+    const plane = new InProcessMediaPlane(createRecorder(configuredStorage(config, logger), logger, config), logger);
     await plane.start({
       control: {
         findAccount: (authId) => gateway.call('findAccount', authId),

@@ -14,6 +14,7 @@ import {
   UploadPartCommand,
   type CompletedPart,
 } from '@aws-sdk/client-s3';
+import type { Logger } from '../common/logger.js';
 import { retryTimes } from '../common/retry.js';
 import { checkedKey, FsRecordingStorage, type FinishedWrite, type FsRecordingWriter, type PartialFile, type RecordingStorage, type RecordingWriter, type StoredFile } from './recording-storage.js';
 
@@ -45,16 +46,22 @@ interface Target {
 /**
  * How long a request to S3 may take to connect, and then stay silent, before it fails: the SDK
  * waits for good by default, so a server that takes connections and never answers held every
- * upload, download, delete, stop and start-up that reached it.
+ * upload, download, delete, stop and start-up that reached it. One that succeeds after `slowMs`,
+ * its SDK retries included, is logged.
  */
-export const S3_TIMEOUTS = { connectMs: 5000, silentMs: 20_000 };
+export const S3_TIMEOUTS = { connectMs: 5000, silentMs: 20_000, slowMs: 5000 };
 
-/** Credentials come from the SDK's standard chain: `AWS_ACCESS_KEY_ID` and the rest, shared files, instance roles. */
+/**
+ * Credentials come from the SDK's standard chain: `AWS_ACCESS_KEY_ID` and the rest, shared files,
+ * instance roles. With a logger, a request that succeeds only after `timeouts.slowMs` is logged: its
+ * failures are their callers' to tell, but a bucket that hangs and then answers would say nothing.
+ */
 export function createS3Client(
   options: Pick<S3StorageOptions, 'endpoint' | 'region' | 'forcePathStyle'>,
-  timeouts: { connectMs: number; silentMs: number } = S3_TIMEOUTS,
+  timeouts: typeof S3_TIMEOUTS = S3_TIMEOUTS,
+  logger?: Logger,
 ): S3Client {
-  return new S3Client({
+  const client = new S3Client({
     endpoint: options.endpoint,
     region: options.region,
     forcePathStyle: options.forcePathStyle,
@@ -63,6 +70,22 @@ export function createS3Client(
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
+  if (logger) {
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const started = performance.now();
+        const result = await next(args);
+        const ms = Math.round(performance.now() - started);
+        if (ms > timeouts.slowMs) {
+          const { Key: key } = args.input as { Key?: string };
+          logger.warn({ command: context.commandName, key, ms, attempts: (result.output as { $metadata?: { attempts?: number } }).$metadata?.attempts }, 'S3 request answered slowly');
+        }
+        return result;
+      },
+      { step: 'initialize', name: 'logSlowRequests' },
+    );
+  }
+  return client;
 }
 
 const contentTypes: Record<string, string> = { mp3: 'audio/mpeg', wav: 'audio/wav' };

@@ -5,9 +5,11 @@ import { basename, dirname, join } from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
 import { buffer } from 'node:stream/consumers';
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FsRecordingStorage, WRITE_BATCH_MAX_AGE_MS, type RecordingStorage, type RecordingWriter } from '../../dist/storage/recording-storage.js';
 import { MIN_PART_SIZE, S3RecordingStorage, createS3Client } from '../../dist/storage/s3-recording-storage.js';
+import { HangingRelay } from '../support/hanging-relay.js';
 import { startTestS3, type TestS3 } from '../support/s3.js';
 
 /** The smallest part S3 allows, so these tests hold against AWS too. */
@@ -363,12 +365,32 @@ describe('s3', () => {
     const silent = createServer(() => undefined);
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const options = { ...s3Options(), endpoint: `http://127.0.0.1:${(silent.address() as AddressInfo).port}` };
-    const storage = new S3RecordingStorage(options, createS3Client(options, { connectMs: 500, silentMs: 300 }));
+    const storage = new S3RecordingStorage(options, createS3Client(options, { connectMs: 500, silentMs: 300, slowMs: 5000 }));
     try {
       await expect(storage.get('MA1/silent.wav')).rejects.toThrow(/timeout|timed out/i);
     } finally {
       storage.client.destroy();
       silent.close();
+    }
+  });
+
+  it('logs a request the bucket answers only after a while, with its attempts', { timeout: 10_000 }, async () => {
+    const relay = new HangingRelay({ host: '127.0.0.1', port: Number(new URL(s3.endpoint).port) });
+    const options = { ...s3Options(), endpoint: await relay.listen() };
+    const logged: { msg: string; command: string; key: string; attempts: number; ms: number }[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void logged.push(JSON.parse(line)) });
+    const storage = new S3RecordingStorage(options, createS3Client(options, { connectMs: 500, silentMs: 300, slowMs: 200 }, logger));
+    try {
+      const writer = await storage.create('MA1/slow.wav');
+      writer.append(Buffer.from('audio'));
+      relay.hanging = true;
+      setTimeout(() => (relay.hanging = false), 100);
+      await writer.finish();
+      expect(logged).toEqual([expect.objectContaining({ msg: 'S3 request answered slowly', command: 'PutObjectCommand', key: `${s3.prefix}/storage/MA1/slow.wav`, attempts: 2 })]);
+      expect(logged[0]!.ms).toBeGreaterThan(300);
+    } finally {
+      storage.client.destroy();
+      await relay.close();
     }
   });
 
