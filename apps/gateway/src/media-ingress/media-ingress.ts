@@ -4,7 +4,8 @@ import { CallUuidSchema, MpcIdSchema, STREAM_CLOSE_CODES, type MpcRef } from '@m
 import { verifyV3 } from '@mpc/client';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { parseBasicAuth, type BasicCredentials } from '../accounts/credentials.js';
-import { ERROR_CATALOG, knownApiError, loggedFailure, RETRY_AFTER_SECONDS, type ApiError } from '../common/error-catalog.js';
+import { knownApiError, loggedFailure, RETRY_AFTER_SECONDS, type ApiError } from '../common/error-catalog.js';
+import { reasonOf } from '../common/reason-of.js';
 import { retryUntilDone } from '../common/retry.js';
 import type { Logger } from '../common/logger.js';
 import type { AccountRow, MpcRow, ParticipantRow } from '../persistence/schema.js';
@@ -193,16 +194,11 @@ export class MediaIngress {
       if (refused) return;
       refused = true;
       const known = knownApiError(error);
-      const unavailable = known?.code === 'database_unavailable';
-      const refusal =
-        error instanceof StreamRefused
-          ? error
-          : known
-            ? // The client is told to come again, not the database's own words.
-              new StreamRefused(closeCodeOf(known), unavailable ? ERROR_CATALOG.database_unavailable.message : known.message)
-            : new StreamRefused(1011, 'internal error');
+      const refusal = error instanceof StreamRefused ? error : known ? new StreamRefused(closeCodeOf(known), known.message) : new StreamRefused(1011, 'internal error');
       if (!(error instanceof StreamRefused || known)) this.logger.error({ err: error }, 'media stream failed');
-      this.logger.warn({ code: refusal.code, reason: refusal.message, ...(unavailable && { err: error }) }, 'media stream refused');
+      // What failed beneath (the database's own words) goes to the log only.
+      const cause = reasonOf(error);
+      this.logger.warn({ code: refusal.code, reason: refusal.message, ...(cause !== refusal.message && { cause }) }, 'media stream refused');
       end();
       ws.close(refusal.code, closeReason(refusal.message));
     };

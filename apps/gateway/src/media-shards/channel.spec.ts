@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { DrizzleQueryError } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { ApiError, loggedFailure } from '../common/error-catalog.js';
+import { ApiError, ERROR_CATALOG, loggedFailure } from '../common/error-catalog.js';
+import { reasonOf } from '../common/reason-of.js';
 import { DatabaseConnectionError } from '../persistence/database-unreachable.js';
 import { Channel, type IpcEndpoint } from './channel.js';
 
@@ -77,11 +78,12 @@ describe('Channel', () => {
     expect((crashed as Error).message).toBe('boom');
   });
 
-  it('carries a database out of reach as such, in the words of its driver rather than its statement', async () => {
+  it('carries a database out of reach as such, with the words of its driver as the cause rather than its statement', async () => {
     const { channel } = make();
     const unreachable = await channel.call('unreachable').catch((error: unknown) => error);
     expect((unreachable as ApiError).code).toBe('database_unavailable');
-    expect((unreachable as ApiError).message).toBe('connect ECONNREFUSED 127.0.0.1:5432');
+    expect((unreachable as ApiError).message).toBe(ERROR_CATALOG.database_unavailable.message);
+    expect(reasonOf(unreachable)).toBe('connect ECONNREFUSED 127.0.0.1:5432');
     expect(loggedFailure(unreachable)).toEqual({ reason: 'connect ECONNREFUSED 127.0.0.1:5432' });
     expect(loggedFailure(new TypeError('boom'))).toEqual({ err: new TypeError('boom') });
   });

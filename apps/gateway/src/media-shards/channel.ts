@@ -16,7 +16,7 @@ type Result<T, K extends keyof T> = T[K] extends Fn ? Awaited<ReturnType<T[K]>> 
 type Tail<T extends unknown[]> = T extends [unknown, ...infer Rest] ? Rest : never;
 
 /** What a call answers across the channel: its value, or an error that keeps its catalog code. */
-type Reply = { kind: 'reply'; id: number; value?: unknown; error?: { message: string; code?: ErrorCode } };
+type Reply = { kind: 'reply'; id: number; value?: unknown; error?: { message: string; code?: ErrorCode; cause?: string } };
 type Message =
   | { kind: 'call'; id: number; method: string; args: unknown[] }
   | { kind: 'notify'; method: string; args: unknown[] }
@@ -112,7 +112,7 @@ export class Channel<Remote extends object> {
       this.waiting.delete(message.id);
       if (!waiter) return;
       if (!message.error) waiter.resolve(message.value);
-      else waiter.reject(message.error.code ? new ApiError(message.error.code, message.error.message) : new Error(message.error.message));
+      else waiter.reject(errorOf(message.error));
       return;
     }
     const handler = (local as Record<string, Fn | undefined>)[message.method];
@@ -125,10 +125,17 @@ export class Channel<Remote extends object> {
       if (!handler) throw new Error(`no method ${message.method} across the channel`);
       this.post({ kind: 'reply', id: message.id, value: await handler(...args) });
     } catch (error) {
-      // The caller's error keeps this one's text, which says what failed (the database's own words).
-      const code = knownApiError(error)?.code;
-      const text = code === 'database_unavailable' ? reasonOf(error) : ((error as Error).message ?? String(error));
-      this.post({ kind: 'reply', id: message.id, error: { message: text, code } });
+      const known = knownApiError(error);
+      const text = known?.message ?? (error as Error).message ?? String(error);
+      // What failed beneath, in its own words (the database's driver), for the caller's log.
+      const cause = reasonOf(error);
+      this.post({ kind: 'reply', id: message.id, error: { message: text, code: known?.code, cause: cause === text ? undefined : cause } });
     }
   }
+}
+
+/** The error a reply carries, as the caller's side throws it: an ApiError keeps its code and its cause's words. */
+function errorOf({ message, code, cause }: NonNullable<Reply['error']>): Error {
+  const options = cause === undefined ? undefined : { cause: new Error(cause) };
+  return code ? new ApiError(code, message, options) : new Error(message, options);
 }
