@@ -72,7 +72,7 @@ export const RecordingSchema = z
     recording_format: z.enum(FILE_FORMATS),
     recording_id: z.string(),
     recording_start_ms: msString('When the recording started, epoch milliseconds.'),
-    recording_status: z.enum(['recording', 'paused', 'completed', 'failed']).meta({ description: 'State of the recording. Beyond Plivo.' }),
+    recording_status: z.enum(['recording', 'paused', 'completed', 'failed']).meta({ description: 'State of the recording. A completed recording\'s file is at recording_url once sample_rate is set and its MPCRecordingCompleted event is sent: a moment after the stop, or once its storage takes the file. Beyond Plivo.' }),
     recording_type: z.enum(['mpc', 'participant']).meta({ description: 'Whether the whole MPC or one participant is recorded.' }),
     recording_url: z.string(),
     record_track_type: z.enum(RECORD_TRACK_TYPES).nullable().meta({ description: 'Track type of a participant recording. Beyond Plivo.' }),

@@ -739,7 +739,7 @@ export interface components {
             /** @description When the recording started, epoch milliseconds. A string with five decimals, as Plivo sends it. */
             recording_start_ms: string | null;
             /**
-             * @description State of the recording. Beyond Plivo.
+             * @description State of the recording. A completed recording's file is at recording_url once sample_rate is set and its MPCRecordingCompleted event is sent: a moment after the stop, or once its storage takes the file. Beyond Plivo.
              * @enum {string}
              */
             recording_status: "recording" | "paused" | "completed" | "failed";
@@ -805,7 +805,7 @@ export interface components {
             /** @description When the recording started, epoch milliseconds. A string with five decimals, as Plivo sends it. */
             recording_start_ms: string | null;
             /**
-             * @description State of the recording. Beyond Plivo.
+             * @description State of the recording. A completed recording's file is at recording_url once sample_rate is set and its MPCRecordingCompleted event is sent: a moment after the stop, or once its storage takes the file. Beyond Plivo.
              * @enum {string}
              */
             recording_status: "recording" | "paused" | "completed" | "failed";
