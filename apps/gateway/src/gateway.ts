@@ -193,6 +193,8 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
       clearInterval(durationSweep);
       clearInterval(maintenance);
       await plane.stop();
+      // What waits for the bucket is stored by the restart.
+      storage.abandonRequests?.();
       await waitingFiles.stop();
       await dispatcher.stop();
       await app.close();

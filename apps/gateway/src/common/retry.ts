@@ -23,13 +23,16 @@ export async function retryUntilDone(
   }
 }
 
-/** Runs `attempt` up to `attempts` times, waiting longer after each failure; rejects with the last failure. */
-export async function retryTimes<T>(attempt: () => Promise<T>, attempts: number): Promise<T> {
+/**
+ * Runs `attempt` up to `attempts` times, waiting longer after each failure, unless `giveUp()` says
+ * to stop; rejects with the last failure.
+ */
+export async function retryTimes<T>(attempt: () => Promise<T>, attempts: number, giveUp: () => boolean = () => false): Promise<T> {
   for (let failures = 1; ; failures += 1) {
     try {
       return await attempt();
     } catch (error) {
-      if (failures >= attempts) throw error;
+      if (failures >= attempts || giveUp()) throw error;
       await new Promise((resolve) => setTimeout(resolve, retryDelayMs(failures)));
     }
   }

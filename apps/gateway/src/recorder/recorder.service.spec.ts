@@ -16,6 +16,7 @@ function recorderWithCapture(
 ) {
   const clock = { now: 0 };
   const samples: number[] = [];
+  const aborts = { count: 0 };
   const encoders: EncoderFactory = {
     create: async (spec) => ({
       sampleRate: spec.sampleRate,
@@ -27,12 +28,12 @@ function recorderWithCapture(
     }),
     close: async () => undefined,
   };
-  const writer: RecordingWriter = { failure: undefined, append: () => undefined, persist: async () => undefined, finish, abort: async () => undefined };
-  const storage: RecordingStorage = { create: async () => fileMade.then(() => writer), partial: async () => undefined, get: async () => undefined, delete: async () => undefined };
+  const writer: RecordingWriter = { failure: undefined, append: () => undefined, persist: async () => undefined, finish, abort: async () => void (aborts.count += 1) };
+  const storage: RecordingStorage = { remote: false, create: async () => fileMade.then(() => writer), partial: async () => undefined, get: async () => undefined, delete: async () => undefined };
   const recorder = new RecorderService(storage, encoders, pino({ level: 'silent' }), { jitterMs: 0, tickMs: 20 }, () => clock.now);
   const failures: string[] = [];
   recorder.bindFiles({ fileFinished, fail: async (_id, reason) => void failures.push(reason) });
-  return { recorder, clock, samples, failures };
+  return { recorder, clock, samples, failures, aborts };
 }
 
 const participant = (callUuid: string, mute: boolean) => ({ callUuid, mute, hold: false }) as ParticipantRow;
@@ -168,6 +169,8 @@ describe('RecorderService', () => {
       await capture.recorder.stop();
       expect(told).toEqual([]);
       expect(capture.failures).toEqual([]);
+      // Kept where it is, not dropped.
+      expect(capture.aborts.count).toBe(0);
     });
   });
 });

@@ -4,6 +4,7 @@ import type { Logger } from '../common/logger.js';
 import { retryUntilDone } from '../common/retry.js';
 import type { ParticipantsChange, RecordingChange, RecordingObserver } from '../recordings/recording-observer.js';
 import { storageKey, type RecordingStorage } from '../storage/recording-storage.js';
+import { isLastingRefusal } from '../storage/s3-recording-storage.js';
 import type { EncoderFactory } from './audio-encoder.js';
 import { CallEngine } from './call-engine.js';
 import type { RecordingSink } from './recording-sink.js';
@@ -32,6 +33,8 @@ function tracksOf({ recording, callUuid, maxParticipants }: RecordingChange): { 
   return { member: callUuid, channels: recording.fileFormat === 'mp3' ? 2 : Math.max(2, maxParticipants ?? 2) };
 }
 
+/** How long a stop waits for storage to take the files it finishes before it cuts its requests short. */
+const STOP_STORAGE_GRACE_MS = 10_000;
 /** A file storage keeps refusing is logged at its first failure, then at every this many (about a minute apart). */
 const STORE_FAILURES_PER_LOG = 12;
 /** A store that took longer than this is logged when it succeeds. */
@@ -87,7 +90,9 @@ export class RecorderService implements RecordingObserver {
 
   /**
    * Stops the clock and finishes every file up to now. The streams are closed by then, so no late
-   * frame can come: the jitter window is mixed too, rather than lost.
+   * frame can come: the jitter window is mixed too, rather than lost. Storage that has not taken
+   * the files within STOP_STORAGE_GRACE_MS (a bucket that hangs) is no longer waited for: they stay
+   * in its spool, for the restart.
    */
   async stop(): Promise<void> {
     this.stopping = true;
@@ -96,8 +101,13 @@ export class RecorderService implements RecordingObserver {
     for (const engine of this.engines.values()) {
       for (const sink of engine.tick(now + this.options.jitterMs)) this.chain(sink.recordingId, () => this.finish(sink));
     }
-    await Promise.all(this.allSinks().map((sink) => this.finish(sink)));
-    await Promise.all(this.chains.values());
+    const abandon = setTimeout(() => this.storage.abandonRequests?.(), STOP_STORAGE_GRACE_MS);
+    try {
+      await Promise.all(this.allSinks().map((sink) => this.finish(sink)));
+      await Promise.all(this.chains.values());
+    } finally {
+      clearTimeout(abandon);
+    }
     await this.encoders.close();
   }
 
@@ -273,9 +283,10 @@ export class RecorderService implements RecordingObserver {
     const done = await retryUntilDone(store, {
       giveUp: () => this.stopping,
       onFailure: (error, failures) => {
-        if (failures === 1 || failures % STORE_FAILURES_PER_LOG === 0) {
-          this.logger.warn({ recording_id: recordingId, reason: reasonOf(error), failures }, 'recording file kept until storage takes it; trying again');
-        }
+        if (failures !== 1 && failures % STORE_FAILURES_PER_LOG !== 0) return;
+        const fields = { recording_id: recordingId, reason: reasonOf(error), failures };
+        if (isLastingRefusal(error)) this.logger.error(fields, 'recording file kept until storage takes it: storage refuses it, which its settings or permissions must change; trying again');
+        else this.logger.warn(fields, 'recording file kept until storage takes it; trying again');
       },
     });
     if (done && performance.now() - startedAt > STORE_SLOW_MS) {

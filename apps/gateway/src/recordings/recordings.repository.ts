@@ -51,7 +51,8 @@ const fileStatement = renderedPerShape(
   byColumns,
   (keys) =>
     sql`update ${recordings} set ${recordingRow.assignments(keys)}
-        where ${recordings.recordingId} = ${sql.placeholder('target')} and ${recordings.status} = 'completed' returning ${recordingRow.returning}`,
+        where ${recordings.recordingId} = ${sql.placeholder('target')} and ${recordings.status} = 'completed' and ${recordings.fileBytes} is null
+        returning ${recordingRow.returning}`,
 );
 const lockStatement = renderedPerShape(
   (by: 'uuid' | 'friendlyName') => by,

@@ -22,6 +22,8 @@ const tracksOf = (type: RecordTrackType): Track[] => (type === 'both' ? ['partic
 
 /** Enough of a file's start for its header: WAV's 44 bytes, an MP3 frame header. */
 const PUBLISHED_HEAD_BYTES = 512;
+const RESTART_CAUSE = 'the gateway stopped while recording';
+const SHARD_CAUSE = 'the media shard that held this recording stopped';
 /** How long a delete waits for the file of a recording just stopped (it takes a tick or two), and how recent a stop it waits for. */
 const DELETE_WAITS_FOR_FILE_MS = 5000;
 const DELETE_POLL_MS = 50;
@@ -59,8 +61,8 @@ function assertActive(mpc: MpcRow): MpcRow {
 }
 
 export class RecordingsService {
-  /** Recordings stopped, whose file storage has not taken yet (see recover). */
-  private readonly waiting = new Set<string>();
+  /** Recordings left to storeWaiting by recover, each with what cut it off. */
+  private readonly waiting = new Map<string, string>();
 
   constructor(
     private readonly db: Database,
@@ -235,18 +237,18 @@ export class RecordingsService {
 
   /**
    * After a restart: every recording that was live (or whose file was being finished) is completed
-   * from the audio already stored, or failed when none is usable, with its callback either way. A
-   * file storage must still take (an S3 bucket) only waits for it here, its recording stopped where
-   * its audio ends: storeWaiting uploads it once requests are let in, so a bucket out of reach holds
-   * up neither the others nor the start. One that cannot be recovered now stays as it is, for the
-   * next start.
+   * from the audio already stored, or failed when none is usable, with its callback either way.
+   * Nothing here waits for remote storage (an S3 bucket): what needs it is left to storeWaiting,
+   * which runs once requests are let in, so a bucket out of reach holds up neither the others nor
+   * the start. One that fails here for another reason is tried again there too.
    */
   async recoverAfterRestart(): Promise<Recovered> {
     const counts: Recovered = { completed: 0, failed: 0, waiting: 0, left: [] };
     for (const recording of await this.recordings.unfinished(this.db)) {
       try {
-        counts[await this.recover(recording, 'the gateway stopped while recording', { storeNow: false })] += 1;
+        counts[await this.recover(recording, RESTART_CAUSE, { waitForRemote: false })] += 1;
       } catch (error) {
+        this.waiting.set(recording.recordingId, RESTART_CAUSE);
         counts.left.push({ recording_id: recording.recordingId, error: reasonOf(error) });
       }
     }
@@ -256,7 +258,13 @@ export class RecordingsService {
   /** A media shard that held this recording died: it is finished from storage, as after a restart. */
   async salvage(recordingId: string): Promise<void> {
     const [recording] = await this.recordings.byIds(this.db, [recordingId]);
-    if (recording && isUnfinished(recording)) await this.recover(recording, 'the media shard that held this recording stopped');
+    if (!recording || !isUnfinished(recording)) return;
+    try {
+      await this.recover(recording, SHARD_CAUSE, { waitForRemote: false });
+    } catch (error) {
+      this.waiting.set(recordingId, SHARD_CAUSE);
+      throw error;
+    }
   }
 
   /** How many recordings wait for storage to take their file (see recover). */
@@ -264,31 +272,36 @@ export class RecordingsService {
     return this.waiting.size;
   }
 
-  /** Tries once more to store each file waiting for storage: answers those it stored, and those still waiting with why. */
-  async storeWaiting(): Promise<{ stored: string[]; still: { recording_id: string; reason: string }[] }> {
-    const stored: string[] = [];
-    const still: { recording_id: string; reason: string }[] = [];
-    for (const recordingId of [...this.waiting]) {
+  /**
+   * Tries once more to finish each recording left waiting by recover: answers those completed,
+   * those failed (no usable audio after all), and those still waiting, with why.
+   */
+  async storeWaiting(): Promise<{ completed: string[]; failed: string[]; still: { recording_id: string; reason: string }[] }> {
+    const done = { completed: [] as string[], failed: [] as string[], still: [] as { recording_id: string; reason: string }[] };
+    for (const [recordingId, cause] of [...this.waiting]) {
       try {
-        await this.salvage(recordingId);
-        // Completed, or no longer unfinished at all (deleted meanwhile).
+        const [recording] = await this.recordings.byIds(this.db, [recordingId]);
+        // Gone (deleted) or finished meanwhile: nothing is left to do.
+        const outcome = recording && isUnfinished(recording) ? await this.recover(recording, cause, { waitForRemote: true }) : undefined;
         this.waiting.delete(recordingId);
-        stored.push(recordingId);
+        if (outcome === 'completed' || outcome === 'failed') done[outcome].push(recordingId);
       } catch (error) {
-        still.push({ recording_id: recordingId, reason: reasonOf(error) });
+        done.still.push({ recording_id: recordingId, reason: reasonOf(error) });
       }
     }
-    return { stored, still };
+    return done;
   }
 
   /**
    * Publishes what storage holds of an unfinished recording, or fails it when nothing there is
-   * usable. Where storage cannot take the file now, the recording stops where its audio ends and
-   * waits for storeWaiting, which completes it; so it does unless `storeNow`, without trying first.
+   * usable. Unless `waitForRemote`, a file remote storage must take, or be asked about, is left to
+   * storeWaiting (see leaveWaiting).
    */
-  private async recover(recording: RecordingRow, cause: string, { storeNow = true } = {}): Promise<'completed' | 'failed' | 'waiting'> {
+  private async recover(recording: RecordingRow, cause: string, { waitForRemote }: { waitForRemote: boolean }): Promise<'completed' | 'failed' | 'waiting'> {
     const { recordingId } = recording;
     const partial = await this.storage.partial(storageKey(recording));
+    // Not knowing where its audio ends, it ends where its known audio does, as one cut off.
+    if (!partial && this.storage.remote && !waitForRemote) return this.leaveWaiting(recording, cause, recording.recordedMs);
     // No unfinished file: it may have been published just before the process died, the database not yet told.
     const published = partial ? undefined : await this.publishedFile(recording);
     if (published) {
@@ -304,15 +317,21 @@ export class RecordingsService {
     const file = { bytes: usable.keep, durationMs: usable.durationMs, sampleRate: usable.sampleRate };
     const { store } = await partial.publish(usable.header, usable.keep);
     if (store) {
-      // Before requests come in: none may act on a recording its process no longer records.
-      await this.inTransaction((tx, log) => this.stopWhereAudioEnds(tx, log, recordingId, file.durationMs));
-      this.waiting.add(recordingId);
-      if (!storeNow) return 'waiting';
+      if (!waitForRemote) return this.leaveWaiting(recording, cause, file.durationMs);
       await store();
-      this.waiting.delete(recordingId);
     }
     await this.inTransaction((tx, log) => this.finishFile(tx, log, recordingId, file));
     return 'completed';
+  }
+
+  /**
+   * Leaves the recording to storeWaiting, stopped where `durationMs` of its audio ends, so no
+   * request acts on it as live meanwhile (the restart lets them in next).
+   */
+  private async leaveWaiting(recording: RecordingRow, cause: string, durationMs: number): Promise<'waiting'> {
+    this.waiting.set(recording.recordingId, cause);
+    await this.inTransaction((tx, log) => this.stopWhereAudioEnds(tx, log, recording.recordingId, durationMs));
+    return 'waiting';
   }
 
   /** A published file, as its header describes it. */
@@ -465,14 +484,11 @@ export class RecordingsService {
   }
 
   /**
-   * Deletes a stopped recording and its file. One stopped a moment before is deleted once its file
-   * is finished (or after a few seconds, whichever comes first), so that it ends as its callbacks
-   * say, with its Completed (or Failed) event sent.
-   */
-  /**
-   * Deletes the file, then the recording. Storage out of reach answers 503 with the recording left
-   * whole, so it can be deleted again later; the other order would leave its file behind for good.
-   * So does a file storage has not taken yet: its Completed event still goes out first.
+   * Deletes a stopped recording's file, then the recording. One stopped a moment before waits for
+   * its file (a few seconds at most), so that it ends as its callbacks say, with its Completed (or
+   * Failed) event sent. Storage out of reach answers 503 with the recording left whole, to be
+   * deleted again later (the other order would leave its file behind for good); so does a file
+   * storage has not taken yet.
    */
   async delete(account: AccountRow, recordingId: string): Promise<void> {
     await this.fileOfJustStopped(account, recordingId);

@@ -20,9 +20,9 @@ describe('storeWaitingFiles', () => {
       },
       storeWaiting: vi.fn(async () => {
         passes += 1;
-        if (passes < 3) return { stored: [], still: [{ recording_id: 'r1', reason: 'connect ECONNREFUSED' }] };
+        if (passes < 3) return { completed: [], failed: [], still: [{ recording_id: 'r1', reason: 'connect ECONNREFUSED' }] };
         waiting = 0;
-        return { stored: ['r1'], still: [] };
+        return { completed: ['r1'], failed: [], still: [] };
       }),
     };
     const retries = storeWaitingFiles(recordings, logger, 10);
@@ -44,7 +44,7 @@ describe('storeWaitingFiles', () => {
       get waitingForStorage() {
         return waiting;
       },
-      storeWaiting: vi.fn(() => new Promise<{ stored: string[]; still: [] }>((resolve) => (finishPass = () => resolve({ stored: ['r2'], still: [] })))),
+      storeWaiting: vi.fn(() => new Promise<{ completed: string[]; failed: string[]; still: [] }>((resolve) => (finishPass = () => resolve({ completed: ['r2'], failed: [], still: [] })))),
     };
     const retries = storeWaitingFiles(recordings, logger, 10);
     await new Promise((resolve) => setTimeout(resolve, 50));

@@ -18,12 +18,14 @@ export function storeWaitingFiles(recordings: Pick<RecordingsService, 'storeWait
     if (pass || recordings.waitingForStorage === 0) return;
     pass = recordings
       .storeWaiting()
-      .then(({ stored, still }) => {
-        if (stored.length > 0) logger.info({ recordings: stored }, 'recording files that waited for storage are stored; their recordings are complete');
+      .then(({ completed, failed, still }) => {
+        if (completed.length > 0) logger.info({ recordings: completed }, 'recording files that waited for storage are stored; their recordings are complete');
+        if (failed.length > 0) logger.warn({ recordings: failed }, 'recordings that waited for storage had no usable audio there; they failed');
         if (still.length === 0) return void (failedPasses = 0);
         if (failedPasses % PASSES_PER_LOG === 0) logger.warn({ recordings: still }, 'recording files wait for storage to take them; trying again');
         failedPasses += 1;
       })
+      .catch((error: unknown) => logger.error({ err: error }, 'storing the files that wait for storage failed'))
       .finally(() => (pass = undefined));
   };
   run();

@@ -58,21 +58,27 @@ export interface PartialFile {
 
 /** Where recording files live. The embedded default is a directory; S3 is the other adapter. */
 export interface RecordingStorage {
+  /** Whether its files are kept on a server, whose answers may be slow in coming or not come at all. */
+  readonly remote: boolean;
   create(key: string): Promise<RecordingWriter>;
   /** What was written of an unfinished file, if anything. */
   partial(key: string): Promise<PartialFile | undefined>;
   /** The published file, or undefined while it is being written or when there is none. */
   get(key: string): Promise<StoredFile | undefined>;
   delete(key: string): Promise<void>;
+  /** Where storage is remote: cuts its requests short, now and from now on (the process is stopping). */
+  abandonRequests?(): void;
 }
 
 /** `storage` with some of its operations replaced; the others are passed on to it. */
 export function storageWith(storage: RecordingStorage, replaced: Partial<RecordingStorage>): RecordingStorage {
   return {
+    remote: storage.remote,
     create: (key) => storage.create(key),
     partial: (key) => storage.partial(key),
     get: (key) => storage.get(key),
     delete: (key) => storage.delete(key),
+    abandonRequests: () => storage.abandonRequests?.(),
     ...replaced,
   };
 }
@@ -210,6 +216,8 @@ export class FsRecordingWriter implements RecordingWriter {
 
 /** Files under a directory; a file is written as `<key>.part` and renamed when finished. */
 export class FsRecordingStorage implements RecordingStorage {
+  readonly remote = false;
+
   constructor(private readonly root: string) {}
 
   async create(key: string): Promise<FsRecordingWriter> {

@@ -21,6 +21,9 @@ import { checkedKey, FsRecordingStorage, type FinishedWrite, type FsRecordingWri
 /** How many times each request of a recording's upload is tried, over about 8 s. */
 const UPLOAD_ATTEMPTS = 6;
 
+/** Parts held for upload at most (one in flight, one waiting), so a bucket slow to take them costs no more memory. */
+const MAX_PARTS_QUEUED = 2;
+
 /** S3's smallest part (all but the last part of an upload must be at least this big). */
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
 
@@ -92,6 +95,15 @@ const contentTypes: Record<string, string> = { mp3: 'audio/mpeg', wav: 'audio/wa
 
 const isMissing = (error: unknown) => error instanceof S3ServiceException && error.$metadata.httpStatusCode === 404;
 
+/**
+ * A refusal that trying again does not change (access denied, no such bucket, bad credentials,
+ * parts too small): only the bucket's settings or the gateway's can.
+ */
+export function isLastingRefusal(error: unknown): boolean {
+  const status = error instanceof S3ServiceException ? (error.$metadata.httpStatusCode ?? 0) : 0;
+  return status >= 400 && status < 500 && status !== 408 && status !== 429;
+}
+
 /** Some S3-compatible servers (s3rver) cannot abort multipart uploads. */
 const isUnsupported = (error: unknown) => error instanceof S3ServiceException && ['NotImplemented', 'MethodNotAllowed'].includes(error.name);
 
@@ -102,6 +114,9 @@ const isUnsupported = (error: unknown) => error instanceof S3ServiceException &&
  * an unfinished file is salvaged as from a directory, then uploaded.
  */
 export class S3RecordingStorage implements RecordingStorage {
+  readonly remote = true;
+  /** Aborted by abandonRequests: every request to the bucket carries its signal. */
+  private readonly abandoned = new AbortController();
   private readonly bucket: string;
   private readonly prefix: string;
   private readonly partSize: number;
@@ -119,7 +134,15 @@ export class S3RecordingStorage implements RecordingStorage {
 
   async create(key: string): Promise<RecordingWriter> {
     const target = this.target(key);
-    return new MultipartWriter(this.client, target, this.partSize, await this.spool.create(key), () => this.uploadSpooled(key));
+    return new MultipartWriter(this.upload(target, UPLOAD_ATTEMPTS), this.partSize, await this.spool.create(key), () => this.uploadSpooled(key));
+  }
+
+  /**
+   * Cuts every request to the bucket short, now and from now on: a stopping process does not wait
+   * for a bucket that hangs, and what it has not stored stays in the spool for the restart.
+   */
+  abandonRequests(): void {
+    this.abandoned.abort();
   }
 
   /**
@@ -153,15 +176,21 @@ export class S3RecordingStorage implements RecordingStorage {
     const file = await this.spool.get(key);
     if (!file) throw new Error(`the spool has no file ${key}`);
     // Tried once: whoever stores it tries again later, rather than be held up by a bucket out of reach.
-    const upload = new ObjectUpload(this.client, this.target(key), 1);
+    const upload = this.upload(this.target(key), 1);
     const read = async (start: number, end: number) => Buffer.concat(await file.read({ start, end }).toArray());
     if (file.size <= this.partSize) {
       await upload.put(await read(0, file.size - 1));
     } else {
-      for (let start = 0, part = 1; start < file.size; start += this.partSize, part++) {
-        await upload.part(part, await read(start, Math.min(file.size, start + this.partSize) - 1));
+      try {
+        for (let start = 0, part = 1; start < file.size; start += this.partSize, part++) {
+          await upload.part(part, await read(start, Math.min(file.size, start + this.partSize) - 1));
+        }
+        await upload.complete();
+      } catch (error) {
+        // Each try makes an upload of its own: a failed one is not left behind.
+        await upload.abort().catch(() => undefined);
+        throw error;
       }
-      await upload.complete();
     }
     await this.spool.delete(key);
   }
@@ -170,7 +199,7 @@ export class S3RecordingStorage implements RecordingStorage {
     const target = this.target(key);
     let size: number;
     try {
-      size = (await this.client.send(new HeadObjectCommand(target))).ContentLength ?? 0;
+      size = (await this.client.send(new HeadObjectCommand(target), this.requestOptions())).ContentLength ?? 0;
     } catch (error) {
       if (isMissing(error)) return undefined;
       throw error;
@@ -180,7 +209,7 @@ export class S3RecordingStorage implements RecordingStorage {
 
   async delete(key: string): Promise<void> {
     const target = this.target(key);
-    await this.client.send(new DeleteObjectCommand(target));
+    await this.client.send(new DeleteObjectCommand(target), this.requestOptions());
     await this.abortUnfinished(target);
     await this.spool.delete(key);
   }
@@ -192,7 +221,7 @@ export class S3RecordingStorage implements RecordingStorage {
       if (!body.readableEnded) request.abort();
     });
     this.client
-      .send(new GetObjectCommand({ ...target, Range: range && `bytes=${range.start}-${range.end}` }), { abortSignal: request.signal })
+      .send(new GetObjectCommand({ ...target, Range: range && `bytes=${range.start}-${range.end}` }), { abortSignal: AbortSignal.any([request.signal, this.abandoned.signal]) })
       .then((response) => pipeline(response.Body as Readable, atMost(range ? range.end - range.start + 1 : Infinity), body))
       .catch((error: Error) => body.destroy(error));
     return body;
@@ -205,13 +234,21 @@ export class S3RecordingStorage implements RecordingStorage {
    */
   private async abortUnfinished(target: Target): Promise<void> {
     try {
-      const { Uploads = [] } = await this.client.send(new ListMultipartUploadsCommand({ Bucket: target.Bucket, Prefix: target.Key }));
+      const { Uploads = [] } = await this.client.send(new ListMultipartUploadsCommand({ Bucket: target.Bucket, Prefix: target.Key }), this.requestOptions());
       for (const upload of Uploads.filter((upload) => upload.Key === target.Key)) {
-        await abortUpload(this.client, target, upload.UploadId!);
+        await this.upload(target, 1, upload.UploadId).abort();
       }
     } catch {
       // Left to the lifecycle rule.
     }
+  }
+
+  private upload(target: Target, attempts: number, uploadId?: string): ObjectUpload {
+    return new ObjectUpload(this.client, target, attempts, this.abandoned.signal, uploadId);
+  }
+
+  private requestOptions() {
+    return { abortSignal: this.abandoned.signal };
   }
 
   private target(key: string): Target {
@@ -235,18 +272,8 @@ function atMost(length: number) {
   };
 }
 
-async function abortUpload(client: S3Client, target: Target, uploadId: string): Promise<void> {
-  try {
-    await client.send(new AbortMultipartUploadCommand({ ...target, UploadId: uploadId }));
-  } catch (error) {
-    // Parts a server cannot abort are left to its own clean-up (a bucket lifecycle rule on AWS).
-    if (!isUnsupported(error) && !isMissing(error)) throw error;
-  }
-}
-
 /** One object's upload: whole in one request, or in parts (in any order) completed at the end. */
 class ObjectUpload {
-  private uploadId: string | undefined;
   private readonly parts: CompletedPart[] = [];
   private readonly contentType: string | undefined;
 
@@ -255,32 +282,41 @@ class ObjectUpload {
     private readonly target: Target,
     /** How many times each request is sent before its failure is the upload's. */
     private readonly attempts: number,
+    /** Cuts its requests short, and its retries (see abandonRequests). */
+    private readonly signal: AbortSignal,
+    private uploadId?: string,
   ) {
     this.contentType = contentTypes[target.Key.split('.').pop()!];
   }
 
   async put(body: Buffer): Promise<void> {
-    await this.retried(() => this.client.send(new PutObjectCommand({ ...this.target, Body: body, ContentType: this.contentType })));
+    await this.retried(() => this.client.send(new PutObjectCommand({ ...this.target, Body: body, ContentType: this.contentType }), { abortSignal: this.signal }));
   }
 
   async part(partNumber: number, body: Buffer): Promise<void> {
-    this.uploadId ??= (await this.retried(() => this.client.send(new CreateMultipartUploadCommand({ ...this.target, ContentType: this.contentType })))).UploadId;
-    const { ETag } = await this.retried(() => this.client.send(new UploadPartCommand({ ...this.target, UploadId: this.uploadId, PartNumber: partNumber, Body: body })));
+    this.uploadId ??= (await this.retried(() => this.client.send(new CreateMultipartUploadCommand({ ...this.target, ContentType: this.contentType }), { abortSignal: this.signal }))).UploadId;
+    const { ETag } = await this.retried(() => this.client.send(new UploadPartCommand({ ...this.target, UploadId: this.uploadId, PartNumber: partNumber, Body: body }), { abortSignal: this.signal }));
     this.parts.push({ PartNumber: partNumber, ETag });
   }
 
   async complete(): Promise<void> {
     const parts = [...this.parts].sort((a, b) => a.PartNumber! - b.PartNumber!);
-    await this.retried(() => this.client.send(new CompleteMultipartUploadCommand({ ...this.target, UploadId: this.uploadId, MultipartUpload: { Parts: parts } })));
+    await this.retried(() => this.client.send(new CompleteMultipartUploadCommand({ ...this.target, UploadId: this.uploadId, MultipartUpload: { Parts: parts } }), { abortSignal: this.signal }));
   }
 
   /** Drops the parts uploaded so far. */
   async abort(): Promise<void> {
-    if (this.uploadId) await abortUpload(this.client, this.target, this.uploadId);
+    if (!this.uploadId) return;
+    try {
+      await this.client.send(new AbortMultipartUploadCommand({ ...this.target, UploadId: this.uploadId }), { abortSignal: this.signal });
+    } catch (error) {
+      // Parts a server cannot abort are left to its own clean-up (a bucket lifecycle rule on AWS).
+      if (!isUnsupported(error) && !isMissing(error)) throw error;
+    }
   }
 
   private retried<T>(request: () => Promise<T>): Promise<T> {
-    return retryTimes(request, this.attempts);
+    return retryTimes(request, this.attempts, () => this.signal.aborted);
   }
 }
 
@@ -298,23 +334,20 @@ class MultipartWriter implements RecordingWriter {
   private pendingBytes = 0;
   private bytes = 0;
   private nextPart = 2;
-  private readonly upload: ObjectUpload;
   private uploading = Promise.resolve();
+  private partsQueued = 0;
   /** Parts stop being uploaded as the recording runs once one could not be. */
   private partsFailed = false;
   private aborted = false;
 
   constructor(
-    client: S3Client,
-    target: Target,
+    /** Tried UPLOAD_ATTEMPTS times a request: the SDK's own retries last under a second, and a bucket out of reach for a few seconds should not cost the upload under way. */
+    private readonly upload: ObjectUpload,
     private readonly partSize: number,
     private readonly spool: FsRecordingWriter,
     /** Uploads the spool's finished file (and removes it). */
     private readonly uploadSpooled: () => Promise<void>,
-  ) {
-    // The SDK's own retries last under a second, and a bucket out of reach for a few seconds should not cost the upload under way.
-    this.upload = new ObjectUpload(client, target, UPLOAD_ATTEMPTS);
-  }
+  ) {}
 
   /** Only the spool's: what the bucket does not take now is uploaded from the spool later. */
   get failure(): Error | undefined {
@@ -340,15 +373,11 @@ class MultipartWriter implements RecordingWriter {
   async finish(header?: Uint8Array): Promise<FinishedWrite> {
     await this.uploading;
     if (this.spool.failure) throw this.spool.failure;
-    if (!this.partsFailed) {
-      try {
-        await this.uploadInHand(header);
-        // Stored: the spool file has done its part.
-        await this.spool.abort();
-        return { bytes: this.bytes };
-      } catch {
-        // The spool holds it all.
-      }
+    // Where the bucket does not take it now, the spool holds it all.
+    if (!this.partsFailed && (await this.uploadInHand(header).then(() => true, () => false))) {
+      // Stored: the spool file has done its part.
+      await this.spool.abort();
+      return { bytes: this.bytes };
     }
     this.pending = [];
     this.pendingBytes = 0;
@@ -383,16 +412,24 @@ class MultipartWriter implements RecordingWriter {
     await this.upload.complete();
   }
 
-  /** Uploads a part after the ones queued before it; the first failure stops the rest. */
+  /**
+   * Uploads a part after the ones queued before it. The first failure stops the rest, and so does a
+   * bucket too slow to take them (a part waiting behind one still in flight): the spool has them.
+   */
   private queue(body: Buffer): void {
+    if (this.partsQueued >= MAX_PARTS_QUEUED) return this.stopParts();
     const partNumber = this.nextPart++;
+    this.partsQueued += 1;
     this.uploading = this.uploading
       .then(() => (this.partsFailed || this.aborted ? undefined : this.upload.part(partNumber, body)))
-      .catch(() => {
-        this.partsFailed = true;
-        this.pending = [];
-        this.pendingBytes = 0;
-      });
+      .catch(() => this.stopParts())
+      .finally(() => void (this.partsQueued -= 1));
+  }
+
+  private stopParts(): void {
+    this.partsFailed = true;
+    this.pending = [];
+    this.pendingBytes = 0;
   }
 
   /** The first `size` buffered bytes as one buffer. */

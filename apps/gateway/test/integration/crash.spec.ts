@@ -181,12 +181,14 @@ describe.skipIf(process.env.MPC_TEST_DB === 'postgres')('crash recovery', () => 
   it('after SIGKILL, opens its API at once though the bucket hangs: the cut-off recording stops where its audio ends, and completes once the bucket answers', { timeout: 120_000 }, async () => {
     const s3 = await startTestS3();
     const relay = new HangingRelay({ host: '127.0.0.1', port: Number(new URL(s3.endpoint).port) });
+    const receiver = new CallbackReceiver(AUTH_TOKEN);
+    const receiverUrl = await receiver.start();
     try {
       const storage = { STORAGE: 's3', S3_BUCKET: s3.bucket, S3_ENDPOINT: await relay.listen(), S3_PREFIX: `${s3.prefix}/hang`, S3_FORCE_PATH_STYLE: 'true' };
       const first = await startChild({ env: storage });
       const api = apiOf(first.url);
       const stream = await streamingAgent(api, 'crash_s3_hang');
-      const { body: started } = await api('POST', 'MultiPartyCall/name_crash_s3_hang/Record/', { file_format: 'wav' });
+      const { body: started } = await api('POST', 'MultiPartyCall/name_crash_s3_hang/Record/', { file_format: 'wav', recording_callback_url: `${receiverUrl}/hang` });
       await sleep(2500);
       first.child.kill('SIGKILL');
       await new Promise((resolve) => first.child.once('exit', resolve));
@@ -209,9 +211,16 @@ describe.skipIf(process.env.MPC_TEST_DB === 'postgres')('crash recovery', () => 
       const { audio } = await completedWav(second.url, started.recording_id);
       expect(toneProfile(audio, 440).slice(5, -5).every((level) => level > 0.12)).toBe(true);
       expect(readdirSync(join(dataDir, 'spool'), { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile())).toEqual([]);
+      await receiver.waitFor(2, started.recording_id, 20_000);
+      await sleep(1000);
+      // Once: a second Completed would come within the second.
+      const callbacks = await receiver.waitFor(2, started.recording_id);
+      expect(callbacks.map((callback) => callback.params.EventName)).toEqual(['MPCRecordingInitiated', 'MPCRecordingCompleted']);
+      expect(callbacks.every((callback) => callback.valid)).toBe(true);
       second.child.kill('SIGTERM');
       await new Promise((resolve) => second.child.once('exit', resolve));
     } finally {
+      await receiver.stop();
       await relay.close();
       await s3.stop();
     }

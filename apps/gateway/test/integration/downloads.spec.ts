@@ -118,7 +118,9 @@ describe('recording downloads', () => {
       serving.state = 'well';
     }
     expect((await api('GET', `Recording/${started.recording_id}/`)).recording_id).toBe(started.recording_id);
-    expect((await fetch(started.recording_url)).status).toBe(200);
+    const whole = await fetch(started.recording_url);
+    expect(whole.status).toBe(200);
+    await whole.body?.cancel();
     expect((await answerOf('DELETE', `Recording/${started.recording_id}/`)).status).toBe(204);
     expect((await answerOf('GET', `Recording/${started.recording_id}/`)).status).toBe(404);
     expect((await fetch(started.recording_url)).status).toBe(404);

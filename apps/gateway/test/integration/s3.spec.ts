@@ -174,13 +174,14 @@ describe('a bucket out of reach for longer than the retries of an upload', () =>
     // Parts fail for good after about 8 s of retries; the stop comes while they still retry, its file after them.
     await sleep(3500);
     await stop();
-    await sleep(9000);
+    // The file is finished in the spool once the parts' retries are spent, and waits there.
+    await expect.poll(() => readdirSync(join(gateway.dataDir, 'spool', AUTH_ID)), { timeout: 20_000, interval: 250 }).toEqual([`${id}.wav`]);
+    await sleep(1000);
     const waiting = await api('GET', `Recording/${id}/`);
     expect(waiting.recording_status).not.toBe('failed');
     // No file yet: the download answers as for one still being finished, and a delete waits for the file.
     expect((await fetch(url)).status).toBe(404);
     expect(await apiOf(() => gateway)('DELETE', `Recording/${id}/`)).toMatchObject({ status: 503, body: { error: 'the recording storage cannot be reached now; try again shortly' } });
-    expect(readdirSync(join(gateway.dataDir, 'spool', AUTH_ID))).toEqual([`${id}.wav`]);
 
     down = false;
     const response = await fileOf(url, 100);

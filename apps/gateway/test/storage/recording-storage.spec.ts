@@ -383,11 +383,35 @@ describe('s3', () => {
     try {
       const writer = await storage.create('MA1/slow.wav');
       writer.append(Buffer.from('audio'));
-      relay.hanging = true;
-      setTimeout(() => (relay.hanging = false), 100);
+      relay.hangNext = 1;
       await writer.finish();
       expect(logged).toEqual([expect.objectContaining({ msg: 'S3 request answered slowly', command: 'PutObjectCommand', key: `${s3.prefix}/storage/MA1/slow.wav`, attempts: 2 })]);
       expect(logged[0]!.ms).toBeGreaterThan(300);
+    } finally {
+      storage.client.destroy();
+      await relay.close();
+    }
+  });
+
+  it('cuts its requests short once abandoned, a finish under way keeping the file whole in the spool', { timeout: 10_000 }, async () => {
+    const relay = new HangingRelay({ host: '127.0.0.1', port: Number(new URL(s3.endpoint).port) });
+    const options = { ...s3Options(), endpoint: await relay.listen() };
+    const storage = new S3RecordingStorage(options);
+    try {
+      const key = newKey();
+      const writer = await storage.create(key);
+      writer.append(randomBytes(1000));
+      relay.hanging = true;
+      const finishing = writer.finish(Buffer.alloc(44, 8));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const abandonedAt = performance.now();
+      storage.abandonRequests();
+      const finished = await finishing;
+      expect(performance.now() - abandonedAt).toBeLessThan(1000);
+      expect(spoolFiles()).toContain(basename(key));
+      await expect(finished.store!()).rejects.toThrow(/aborted/);
+      await expect(storage.get(key)).rejects.toThrow(/aborted/);
+      rmSync(join(spoolDir, key));
     } finally {
       storage.client.destroy();
       await relay.close();

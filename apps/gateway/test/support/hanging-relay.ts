@@ -6,6 +6,8 @@ import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
  */
 export class HangingRelay {
   hanging = false;
+  /** Connections still to be held in silence, though not hanging: the next ones forwarded after them. */
+  hangNext = 0;
   private readonly sockets = new Set<Socket>();
   private readonly server = createServer((client) => this.take(client));
 
@@ -27,6 +29,7 @@ export class HangingRelay {
     client.on('close', () => this.sockets.delete(client));
     client.on('error', () => client.destroy());
     if (this.hanging) return;
+    if (this.hangNext > 0) return void (this.hangNext -= 1);
     const upstream = connect(this.target.port, this.target.host);
     this.sockets.add(upstream);
     upstream.on('close', () => this.sockets.delete(upstream));
