@@ -4,9 +4,11 @@ import { join } from 'node:path';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3RecordingStorage } from '../../dist/storage/s3-recording-storage.js';
-import { apiOf } from '../support/api.js';
+import { apiOf, okApiOf } from '../support/api.js';
 import { canDecodeMp3, decodeRecording, toneProfile, type DecodedAudio } from '../support/audio.js';
-import { AUTH_ID, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { CallbackReceiver } from '../support/callback-receiver.js';
+import { AUTH_ID, AUTH_TOKEN, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { HangingRelay } from '../support/hanging-relay.js';
 import { startTestS3, type TestS3 } from '../support/s3.js';
 import { ToneStream } from '../support/stream-sender.js';
 
@@ -194,5 +196,56 @@ describe('a bucket out of reach for longer than the retries of an upload', () =>
     expect(readdirSync(join(gateway.dataDir, 'spool', AUTH_ID))).toEqual([]);
     // The upload begun while recording was dropped once the bucket answered again.
     expect(sent).toContain('AbortMultipartUploadCommand');
+  });
+});
+
+describe('a media shard that dies while the bucket hangs', () => {
+  let gateway: TestGateway;
+  let relay: HangingRelay;
+  const receiver = new CallbackReceiver(AUTH_TOKEN);
+  let receiverUrl: string;
+  beforeAll(async () => {
+    relay = new HangingRelay({ host: '127.0.0.1', port: Number(new URL(s3.endpoint).port) });
+    const endpoint = await relay.listen();
+    receiverUrl = await receiver.start();
+    gateway = await startTestGateway({ STORAGE: 's3', S3_BUCKET: s3.bucket, S3_ENDPOINT: endpoint, S3_PREFIX: `${s3.prefix}/shard`, S3_FORCE_PATH_STYLE: 'true', MEDIA_SHARDS: '2' });
+  });
+  afterAll(async () => {
+    await gateway?.stop();
+    await receiver.stop();
+    await relay?.close();
+  });
+
+  it('leaves its recording stopped at once, its participants hung up, and stores the file and sends Completed once when the bucket answers', { timeout: 90_000 }, async () => {
+    const api = okApiOf(() => gateway);
+    await api('POST', 'MultiPartyCall/name_shard_hang/Participant/', { role: 'Agent', from: '1', to: '2', stay_alone: true });
+    const { calls } = await api('POST', 'MultiPartyCall/name_shard_hang/Participant/', { role: 'Customer', from: '1', to: '3', stay_alone: true });
+    const tone = new ToneStream({ url: calls[0].stream_url, framing: 'plivo-mulaw', frequency: 440 });
+    await tone.start();
+    const started = await api('POST', 'MultiPartyCall/name_shard_hang/Record/', { file_format: 'wav', recording_callback_url: `${receiverUrl}/shard` });
+    await sleep(2500);
+    const metrics = await fetch(`${gateway.url}/health/metrics`).then((response) => response.json());
+    const holder = metrics.recorder.shards.find((shard: { recordings: number }) => shard.recordings > 0);
+    relay.hanging = true;
+    process.kill(holder.pid, 'SIGKILL');
+
+    // Nothing waits for the bucket: the recording stops and its participant hangs up within moments.
+    await expect.poll(async () => (await api('GET', `Recording/${started.recording_id}/`)).recording_status, { timeout: 5000 }).toBe('completed');
+    await expect
+      .poll(async () => (await api('GET', 'MultiPartyCall/name_shard_hang/Participant/')).objects.filter((participant: { exit_cause: string | null }) => participant.exit_cause).length, { timeout: 5000 })
+      .toBe(1);
+    tone.stop();
+    expect((await fetch(started.recording_url)).status).toBe(404);
+
+    await sleep(2000);
+    relay.hanging = false;
+    const response = await fileOf(started.recording_url, 600);
+    const audio = decodeRecording(Buffer.from(await response.arrayBuffer()), 'wav');
+    expect(audio.durationMs).toBeGreaterThan(1400);
+    expect(Math.min(...toneProfile(audio, 440).slice(5, -5))).toBeGreaterThan(0.12);
+    await sleep(1000);
+    const callbacks = await receiver.waitFor(2, started.recording_id);
+    expect(callbacks.map((callback) => callback.params.EventName)).toEqual(['MPCRecordingInitiated', 'MPCRecordingCompleted']);
+    expect(readdirSync(join(gateway.dataDir, 'spool', AUTH_ID))).toEqual([]);
   });
 });
