@@ -63,3 +63,22 @@ export function mp3InfoFrame({ sampleRate, bitrate, frames, bytes, samples, chan
   view.setUint32(at, bytes);
   return frame;
 }
+
+/**
+ * The counts of an Info frame as mp3InfoFrame writes it, at the start of `head`: undefined where
+ * `head` starts otherwise (a placeholder's counts are zero).
+ */
+export function readMp3InfoFrame(head: Uint8Array): { frames: number; bytes: number; samples: number } | undefined {
+  if (head.length < 4 || head[0] !== 0xff || (head[1]! & 0xe0) !== 0xe0) return undefined;
+  const mono = head[3]! >> 6 === 0b11;
+  const at = 4 + (mono ? 9 : 17);
+  if (head.length < at + 40 || String.fromCharCode(...head.subarray(at, at + 4)) !== 'Info') return undefined;
+  const view = new DataView(head.buffer, head.byteOffset, head.length);
+  const frames = view.getUint32(at + 8);
+  const bytes = view.getUint32(at + 12);
+  // Past the LAME tag's name, revision, lowpass, replay gain, flags and bit rate: 12 bits of delay, 12 of padding.
+  const delayAt = at + 16 + 9 + 1 + 1 + 8 + 1 + 1;
+  const delay = (head[delayAt]! << 4) | (head[delayAt + 1]! >> 4);
+  const padding = ((head[delayAt + 1]! & 0x0f) << 8) | head[delayAt + 2]!;
+  return { frames, bytes, samples: Math.max(0, frames * MP3_SAMPLES_PER_FRAME - delay - padding) };
+}

@@ -21,6 +21,15 @@ describe('salvaging a file cut off by a crash', () => {
     expect(Buffer.from(found!.header).readUInt32BE(21)).toBe(30);
   });
 
+  it('takes the true length of an MP3 finished already (its Info frame written) from that frame, not from its frame count', () => {
+    const frame = mp3FrameBytes(8000, 32);
+    const samples = 30 * 576 - 576 - 400;
+    const finished = mp3InfoFrame({ sampleRate: 8000, bitrate: 32, frames: 30, bytes: frame * 31, samples });
+    const found = salvage('mp3', finished, frame * 31);
+    expect(found).toMatchObject({ keep: frame * 31, sampleRate: 8000, durationMs: (samples / 8000) * 1000 });
+    expect(Buffer.from(found!.header).equals(Buffer.from(finished))).toBe(true);
+  });
+
   it('keeps whole frames of every channel of a multichannel WAV and of a stereo MP3', () => {
     const wav = salvage('wav', wavHeader({ sampleRate: 16000, channels: 3, dataBytes: 0 }), 44 + 6 * 16000 + 5);
     expect(wav).toMatchObject({ keep: 44 + 6 * 16000, sampleRate: 16000, durationMs: 1000 });

@@ -1,4 +1,4 @@
-import { LAME_ENCODER_DELAY, MP3_SAMPLES_PER_FRAME, mp3FrameBytes, mp3InfoFrame, wavHeader } from '@mpc/media';
+import { LAME_ENCODER_DELAY, MP3_SAMPLES_PER_FRAME, mp3FrameBytes, mp3InfoFrame, readMp3InfoFrame, wavHeader } from '@mpc/media';
 
 /** How to finish a file cut off by a crash: the bytes to keep, the header to write, what it holds. */
 export interface Salvage {
@@ -14,7 +14,8 @@ const DECODER_DELAY = 529;
 
 /**
  * Reads what the recorder wrote before the process died. WAV: whole samples after the header.
- * MP3: whole frames after the placeholder Info frame. Undefined when nothing usable is there.
+ * MP3: whole frames after the placeholder Info frame, or the counts of a finished one. Undefined
+ * when nothing usable is there.
  */
 export function salvage(format: 'mp3' | 'wav', head: Uint8Array, size: number): Salvage | undefined {
   return format === 'wav' ? salvageWav(head, size) : salvageMp3(head, size);
@@ -39,6 +40,11 @@ function salvageMp3(head: Uint8Array, size: number): Salvage | undefined {
   const channels = head[3]! >> 6 === 0b11 ? 1 : 2;
   if (!bitrate) return undefined;
   const frameBytes = mp3FrameBytes(sampleRate, bitrate);
+  // Finished already (kept whole in a spool until storage took it): its Info frame has the true counts.
+  const finished = readMp3InfoFrame(head);
+  if (finished && finished.frames > 0 && finished.bytes === size) {
+    return { keep: size, header: head.slice(0, frameBytes), sampleRate, durationMs: (finished.samples / sampleRate) * 1000 };
+  }
   const frames = Math.floor((size - frameBytes) / frameBytes);
   const samples = frames * MP3_SAMPLES_PER_FRAME - LAME_ENCODER_DELAY - DECODER_DELAY;
   if (frames <= 0 || samples <= 0) return undefined;
