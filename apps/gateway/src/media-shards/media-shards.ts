@@ -132,8 +132,9 @@ export class MediaShards implements MediaPlane {
     this.stopping = true;
     await Promise.all(
       this.shards.map(async (shard) => {
-        const timeout = new Promise<void>((resolve) => setTimeout(resolve, STOP_TIMEOUT_MS).unref());
-        await Promise.race([shard.channel.call('stop').catch(() => undefined), timeout]);
+        const timeout = new Promise<'timed out'>((resolve) => setTimeout(() => resolve('timed out'), STOP_TIMEOUT_MS).unref());
+        const stopped = await Promise.race([shard.channel.call('stop').catch(() => undefined), timeout]);
+        if (stopped === 'timed out') this.options.logger.warn({ shard: shard.index, waited_ms: STOP_TIMEOUT_MS }, 'media shard did not stop in time; its files unfinished are salvaged by the next start');
         if (shard.process.connected) shard.process.disconnect();
         const { exitCode, signalCode } = shard.process;
         if (exitCode === null && signalCode === null) await new Promise((resolve) => shard.process.once('exit', resolve));

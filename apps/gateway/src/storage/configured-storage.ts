@@ -8,7 +8,7 @@ import { S3_TIMEOUTS, S3RecordingStorage, createS3Client } from './s3-recording-
 export function configuredStorage(config: Pick<Config, 'storage' | 'dataDir'>, logger: Logger): RecordingStorage {
   if (config.storage.kind === 's3') {
     const options = { ...config.storage, spoolDir: join(config.dataDir, 'spool') };
-    return new S3RecordingStorage(options, createS3Client(options, S3_TIMEOUTS, logger));
+    return new S3RecordingStorage(options, createS3Client(options, S3_TIMEOUTS, logger), logger);
   }
   return new FsRecordingStorage(join(config.dataDir, 'recordings'));
 }

@@ -15,6 +15,7 @@ import {
   type CompletedPart,
 } from '@aws-sdk/client-s3';
 import type { Logger } from '../common/logger.js';
+import { reasonOf } from '../common/reason-of.js';
 import { retryTimes } from '../common/retry.js';
 import { checkedKey, FsRecordingStorage, type FinishedWrite, type FsRecordingWriter, type PartialFile, type RecordingStorage, type RecordingWriter, type StoredFile } from './recording-storage.js';
 
@@ -47,12 +48,13 @@ interface Target {
 }
 
 /**
- * How long a request to S3 may take to connect, and then stay silent, before it fails: the SDK
- * waits for good by default, so a server that takes connections and never answers held every
- * upload, download, delete, stop and start-up that reached it. One that succeeds after `slowMs`,
- * its SDK retries included, is logged.
+ * How long an attempt at a request to S3 may take to connect, and then stay silent, before it
+ * fails, and how many attempts the SDK makes: it waits for good by default, so a server that takes
+ * connections and never answers held every upload, download, delete, stop and start-up that reached
+ * it; and its 3 attempts of 20 s made a download answer after 69 s. A request that succeeds after
+ * `slowMs`, its attempts included, is logged.
  */
-export const S3_TIMEOUTS = { connectMs: 5000, silentMs: 20_000, slowMs: 5000 };
+export const S3_TIMEOUTS = { connectMs: 5000, silentMs: 10_000, attempts: 2, slowMs: 5000 };
 
 /**
  * Credentials come from the SDK's standard chain: `AWS_ACCESS_KEY_ID` and the rest, shared files,
@@ -69,6 +71,7 @@ export function createS3Client(
     region: options.region,
     forcePathStyle: options.forcePathStyle,
     requestHandler: { connectionTimeout: timeouts.connectMs, socketTimeout: timeouts.silentMs },
+    maxAttempts: timeouts.attempts,
     // S3-compatible servers often understand neither the newer default checksums nor aws-chunked bodies.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
@@ -125,6 +128,7 @@ export class S3RecordingStorage implements RecordingStorage {
   constructor(
     options: S3StorageOptions,
     readonly client: S3Client = createS3Client(options),
+    private readonly logger?: Logger,
   ) {
     this.bucket = options.bucket;
     this.prefix = options.prefix.replace(/^\/+|\/+$/g, '');
@@ -134,7 +138,8 @@ export class S3RecordingStorage implements RecordingStorage {
 
   async create(key: string): Promise<RecordingWriter> {
     const target = this.target(key);
-    return new MultipartWriter(this.upload(target, UPLOAD_ATTEMPTS), this.partSize, await this.spool.create(key), () => this.uploadSpooled(key));
+    const fallBack = (reason: string) => this.logger?.warn({ key: target.Key, reason }, 'the upload of a recording file falls back to its spool file, from which it is stored later');
+    return new MultipartWriter(this.upload(target, UPLOAD_ATTEMPTS), this.partSize, await this.spool.create(key), () => this.uploadSpooled(key), fallBack);
   }
 
   /**
@@ -347,6 +352,8 @@ class MultipartWriter implements RecordingWriter {
     private readonly spool: FsRecordingWriter,
     /** Uploads the spool's finished file (and removes it). */
     private readonly uploadSpooled: () => Promise<void>,
+    /** Told, once, why the upload under way was given up for the spool. */
+    private readonly fallBack: (reason: string) => void,
   ) {}
 
   /** Only the spool's: what the bucket does not take now is uploaded from the spool later. */
@@ -374,7 +381,7 @@ class MultipartWriter implements RecordingWriter {
     await this.uploading;
     if (this.spool.failure) throw this.spool.failure;
     // Where the bucket does not take it now, the spool holds it all.
-    if (!this.partsFailed && (await this.uploadInHand(header).then(() => true, () => false))) {
+    if (!this.partsFailed && (await this.uploadInHand(header).then(() => true, (error: unknown) => void this.fallBack(reasonOf(error))))) {
       // Stored: the spool file has done its part.
       await this.spool.abort();
       return { bytes: this.bytes };
@@ -417,16 +424,17 @@ class MultipartWriter implements RecordingWriter {
    * bucket too slow to take them (a part waiting behind one still in flight): the spool has them.
    */
   private queue(body: Buffer): void {
-    if (this.partsQueued >= MAX_PARTS_QUEUED) return this.stopParts();
+    if (this.partsQueued >= MAX_PARTS_QUEUED) return this.stopParts('the bucket takes parts more slowly than they are recorded');
     const partNumber = this.nextPart++;
     this.partsQueued += 1;
     this.uploading = this.uploading
       .then(() => (this.partsFailed || this.aborted ? undefined : this.upload.part(partNumber, body)))
-      .catch(() => this.stopParts())
+      .catch((error: unknown) => this.stopParts(reasonOf(error)))
       .finally(() => void (this.partsQueued -= 1));
   }
 
-  private stopParts(): void {
+  private stopParts(reason: string): void {
+    if (!this.partsFailed && !this.aborted) this.fallBack(reason);
     this.partsFailed = true;
     this.pending = [];
     this.pendingBytes = 0;

@@ -197,7 +197,7 @@ describe.skipIf(process.env.MPC_TEST_DB === 'postgres')('crash recovery', () => 
       relay.hanging = true;
       const restartedAt = performance.now();
       const second = await startChild({ env: storage });
-      // A request to the bucket waits 20 s for an answer before it fails: the API opened without one.
+      // A request to the bucket waits 10 s for an answer, twice, before it fails: the API opened without one.
       expect(performance.now() - restartedAt).toBeLessThan(15_000);
       const { body: waiting } = await apiOf(second.url)('GET', `Recording/${started.recording_id}/`);
       expect(waiting.recording_status).toBe('completed');

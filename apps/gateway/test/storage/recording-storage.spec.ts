@@ -365,7 +365,7 @@ describe('s3', () => {
     const silent = createServer(() => undefined);
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const options = { ...s3Options(), endpoint: `http://127.0.0.1:${(silent.address() as AddressInfo).port}` };
-    const storage = new S3RecordingStorage(options, createS3Client(options, { connectMs: 500, silentMs: 300, slowMs: 5000 }));
+    const storage = new S3RecordingStorage(options, createS3Client(options, { connectMs: 500, silentMs: 300, attempts: 2, slowMs: 5000 }));
     try {
       await expect(storage.get('MA1/silent.wav')).rejects.toThrow(/timeout|timed out/i);
     } finally {
@@ -379,7 +379,7 @@ describe('s3', () => {
     const options = { ...s3Options(), endpoint: await relay.listen() };
     const logged: { msg: string; command: string; key: string; attempts: number; ms: number }[] = [];
     const logger = pino({ level: 'warn' }, { write: (line: string) => void logged.push(JSON.parse(line)) });
-    const storage = new S3RecordingStorage(options, createS3Client(options, { connectMs: 500, silentMs: 300, slowMs: 200 }, logger));
+    const storage = new S3RecordingStorage(options, createS3Client(options, { connectMs: 500, silentMs: 300, attempts: 2, slowMs: 200 }, logger));
     try {
       const writer = await storage.create('MA1/slow.wav');
       writer.append(Buffer.from('audio'));
