@@ -38,7 +38,7 @@ export interface FinishedFile {
 export interface Recovered {
   completed: number;
   failed: number;
-  /** Stopped, their file finished but waiting for storage to take it (see storeWaiting). */
+  /** Stopped, and left to storeWaiting: their file waits for storage to take it, or to be looked up there. */
   waiting: number;
   left: { recording_id: string; error: string }[];
 }

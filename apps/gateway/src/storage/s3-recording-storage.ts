@@ -380,8 +380,17 @@ class MultipartWriter implements RecordingWriter {
   async finish(header?: Uint8Array): Promise<FinishedWrite> {
     await this.uploading;
     if (this.spool.failure) throw this.spool.failure;
+    const stored =
+      !this.partsFailed &&
+      (await this.uploadInHand(header).then(
+        () => true,
+        (error: unknown) => {
+          this.fallBack(reasonOf(error));
+          return false;
+        },
+      ));
     // Where the bucket does not take it now, the spool holds it all.
-    if (!this.partsFailed && (await this.uploadInHand(header).then(() => true, (error: unknown) => void this.fallBack(reasonOf(error))))) {
+    if (stored) {
       // Stored: the spool file has done its part.
       await this.spool.abort();
       return { bytes: this.bytes };
