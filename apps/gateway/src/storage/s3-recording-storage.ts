@@ -21,6 +21,8 @@ import { checkedKey, FsRecordingStorage, type FinishedWrite, type FsRecordingWri
 
 /** How many times each request of a recording's upload is tried, over about 8 s. */
 const UPLOAD_ATTEMPTS = 6;
+/** No request of an upload is tried again after this long: a bucket that hangs uses it up in one attempt. */
+const UPLOAD_RETRY_WINDOW_MS = 8000;
 
 /** Parts held for upload at most (one in flight, one waiting), so a bucket slow to take them costs no more memory. */
 const MAX_PARTS_QUEUED = 2;
@@ -321,7 +323,8 @@ class ObjectUpload {
   }
 
   private retried<T>(request: () => Promise<T>): Promise<T> {
-    return retryTimes(request, this.attempts, () => this.signal.aborted);
+    const started = performance.now();
+    return retryTimes(request, this.attempts, () => this.signal.aborted || performance.now() - started > UPLOAD_RETRY_WINDOW_MS);
   }
 }
 

@@ -418,6 +418,30 @@ describe('s3', () => {
     }
   });
 
+  it('tries a request a hanging bucket held for its whole retry window no more, and keeps the file in the spool', { timeout: 20_000 }, async () => {
+    const relay = new HangingRelay({ host: '127.0.0.1', port: Number(new URL(s3.endpoint).port) });
+    const options = { ...s3Options(), endpoint: await relay.listen() };
+    const client = createS3Client(options, { connectMs: 500, silentMs: 4500, attempts: 2, slowMs: 60_000 });
+    const sent: string[] = [];
+    client.middlewareStack.add((next, context) => (args) => (sent.push(context.commandName!), next(args)), { step: 'initialize', name: 'countSends' });
+    const storage = new S3RecordingStorage(options, client);
+    try {
+      const key = newKey();
+      const writer = await storage.create(key);
+      writer.append(randomBytes(1000));
+      relay.hanging = true;
+      const finished = await writer.finish(Buffer.alloc(44, 9));
+      // One send, its two attempts of 4.5 s past the 8 s window; not six sends of 9 s.
+      expect(sent).toEqual(['PutObjectCommand']);
+      expect(finished.store).toBeDefined();
+      expect(spoolFiles()).toContain(basename(key));
+      rmSync(join(spoolDir, key));
+    } finally {
+      client.destroy();
+      await relay.close();
+    }
+  });
+
   it('has nothing to salvage where nothing was spooled', async () => {
     const storage = new S3RecordingStorage(s3Options());
     expect(await storage.partial(newKey())).toBeUndefined();
