@@ -283,13 +283,14 @@ export class RecorderService implements RecordingObserver {
     const done = await retryUntilDone(store, {
       giveUp: () => this.stopping,
       onFailure: (error, failures) => {
-        if (failures !== 1 && failures % STORE_FAILURES_PER_LOG !== 0) return;
+        if (this.stopping || (failures !== 1 && failures % STORE_FAILURES_PER_LOG !== 0)) return;
         const fields = { recording_id: recordingId, reason: reasonOf(error), failures };
         if (isLastingRefusal(error)) this.logger.error(fields, 'recording file kept until storage takes it: storage refuses it, which its settings or permissions must change; trying again');
         else this.logger.warn(fields, 'recording file kept until storage takes it; trying again');
       },
     });
-    if (done && performance.now() - startedAt > STORE_SLOW_MS) {
+    if (!done) this.logger.info({ recording_id: recordingId }, 'recording file left where it was kept: the next start stores it');
+    else if (performance.now() - startedAt > STORE_SLOW_MS) {
       this.logger.info({ recording_id: recordingId, waited_ms: Math.round(performance.now() - startedAt) }, 'recording file stored at last');
     }
     return done;

@@ -164,6 +164,13 @@ export class FsRecordingWriter implements RecordingWriter {
     await this.writing;
   }
 
+  /** Writes out what is queued, then `header` over the start of the file, which stays unfinished. */
+  async writeHeader(header?: Uint8Array): Promise<void> {
+    await this.persist();
+    if (this.error) throw this.error;
+    if (header && header.length > 0) await this.handle.write(header, 0, header.length, 0);
+  }
+
   /** The first `length` bytes appended, read back from the file. */
   async readBack(length: number): Promise<Buffer> {
     await this.persist();

@@ -53,10 +53,11 @@ interface Target {
  * How long an attempt at a request to S3 may take to connect, and then stay silent, before it
  * fails, and how many attempts the SDK makes: it waits for good by default, so a server that takes
  * connections and never answers held every upload, download, delete, stop and start-up that reached
- * it; and its 3 attempts of 20 s made a download answer after 69 s. A request that succeeds after
- * `slowMs`, its attempts included, is logged.
+ * it; and its 3 attempts of 20 s made a download answer after 69 s. The SDK's handler starts a
+ * silence timeout of 6 s or more only 3 s into the attempt, so an attempt that hangs lasts 10 s. A
+ * request that succeeds after `slowMs`, its attempts included, is logged.
  */
-export const S3_TIMEOUTS = { connectMs: 5000, silentMs: 10_000, attempts: 2, slowMs: 5000 };
+export const S3_TIMEOUTS = { connectMs: 5000, silentMs: 7000, attempts: 2, slowMs: 5000 };
 
 /**
  * Credentials come from the SDK's standard chain: `AWS_ACCESS_KEY_ID` and the rest, shared files,
@@ -140,7 +141,10 @@ export class S3RecordingStorage implements RecordingStorage {
 
   async create(key: string): Promise<RecordingWriter> {
     const target = this.target(key);
-    const fallBack = (reason: string) => this.logger?.warn({ key: target.Key, reason }, 'the upload of a recording file falls back to its spool file, from which it is stored later');
+    const fallBack = (reason: string) => {
+      // Stopping: the restart stores what the spool holds.
+      if (!this.abandoned.signal.aborted) this.logger?.warn({ key: target.Key, reason }, 'the upload of a recording file falls back to its spool file, from which it is stored later');
+    };
     return new MultipartWriter(this.upload(target, UPLOAD_ATTEMPTS), this.partSize, await this.spool.create(key), () => this.uploadSpooled(key), fallBack);
   }
 
@@ -382,7 +386,8 @@ class MultipartWriter implements RecordingWriter {
 
   async finish(header?: Uint8Array): Promise<FinishedWrite> {
     await this.uploading;
-    if (this.spool.failure) throw this.spool.failure;
+    // First in the spool, where a process that dies before the upload is done leaves the file's true length.
+    await this.spool.writeHeader(header);
     const stored =
       !this.partsFailed &&
       (await this.uploadInHand(header).then(
