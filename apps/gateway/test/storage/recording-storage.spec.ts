@@ -8,7 +8,7 @@ import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FsRecordingStorage, WRITE_BATCH_MAX_AGE_MS, type RecordingStorage, type RecordingWriter } from '../../dist/storage/recording-storage.js';
-import { MIN_PART_SIZE, S3RecordingStorage, createS3Client } from '../../dist/storage/s3-recording-storage.js';
+import { MIN_PART_SIZE, S3_TIMEOUTS, S3RecordingStorage, createS3Client } from '../../dist/storage/s3-recording-storage.js';
 import { HangingRelay } from '../support/hanging-relay.js';
 import { startTestS3, type TestS3 } from '../support/s3.js';
 
@@ -377,30 +377,36 @@ describe('s3', () => {
     }
   });
 
-  it('logs a request the bucket answers only after a while, with its attempts', { timeout: 10_000 }, async () => {
+  /** Hands `use` an S3 storage that reaches the bucket through a relay that can hang, with a client of `timeouts`; closes both after. */
+  async function throughRelay(timeouts: Parameters<typeof createS3Client>[1], logger: pino.Logger | undefined, use: (storage: S3RecordingStorage, relay: HangingRelay, sent: string[]) => Promise<void>) {
     const relay = new HangingRelay({ host: '127.0.0.1', port: Number(new URL(s3.endpoint).port) });
     const options = { ...s3Options(), endpoint: await relay.listen() };
+    const client = createS3Client(options, timeouts, logger);
+    const sent: string[] = [];
+    client.middlewareStack.add((next, context) => (args) => (sent.push(context.commandName!), next(args)), { step: 'initialize', name: 'countSends' });
+    try {
+      await use(new S3RecordingStorage(options, client), relay, sent);
+    } finally {
+      client.destroy();
+      await relay.close();
+    }
+  }
+
+  it('logs a request the bucket answers only after a while, with its attempts', { timeout: 10_000 }, async () => {
     const logged: { msg: string; command: string; key: string; attempts: number; ms: number }[] = [];
     const logger = pino({ level: 'warn' }, { write: (line: string) => void logged.push(JSON.parse(line)) });
-    const storage = new S3RecordingStorage(options, createS3Client(options, { connectMs: 500, silentMs: 300, attempts: 2, slowMs: 200 }, logger));
-    try {
+    await throughRelay({ connectMs: 500, silentMs: 300, attempts: 2, slowMs: 200 }, logger, async (storage, relay) => {
       const writer = await storage.create('MA1/slow.wav');
       writer.append(Buffer.from('audio'));
       relay.hangNext = 1;
       await writer.finish();
       expect(logged).toEqual([expect.objectContaining({ msg: 'S3 request answered slowly', command: 'PutObjectCommand', key: `${s3.prefix}/storage/MA1/slow.wav`, attempts: 2 })]);
       expect(logged[0]!.ms).toBeGreaterThan(300);
-    } finally {
-      storage.client.destroy();
-      await relay.close();
-    }
+    });
   });
 
   it('cuts its requests short once abandoned, a finish under way keeping the file whole in the spool', { timeout: 10_000 }, async () => {
-    const relay = new HangingRelay({ host: '127.0.0.1', port: Number(new URL(s3.endpoint).port) });
-    const options = { ...s3Options(), endpoint: await relay.listen() };
-    const storage = new S3RecordingStorage(options);
-    try {
+    await throughRelay(S3_TIMEOUTS, undefined, async (storage, relay) => {
       const key = newKey();
       const writer = await storage.create(key);
       writer.append(randomBytes(1000));
@@ -415,20 +421,11 @@ describe('s3', () => {
       await expect(finished.store!()).rejects.toThrow(/aborted/);
       await expect(storage.get(key)).rejects.toThrow(/aborted/);
       rmSync(join(spoolDir, key));
-    } finally {
-      storage.client.destroy();
-      await relay.close();
-    }
+    });
   });
 
   it('tries a request a hanging bucket held for its whole retry window no more, and keeps the file in the spool', { timeout: 20_000 }, async () => {
-    const relay = new HangingRelay({ host: '127.0.0.1', port: Number(new URL(s3.endpoint).port) });
-    const options = { ...s3Options(), endpoint: await relay.listen() };
-    const client = createS3Client(options, { connectMs: 500, silentMs: 4500, attempts: 2, slowMs: 60_000 });
-    const sent: string[] = [];
-    client.middlewareStack.add((next, context) => (args) => (sent.push(context.commandName!), next(args)), { step: 'initialize', name: 'countSends' });
-    const storage = new S3RecordingStorage(options, client);
-    try {
+    await throughRelay({ connectMs: 500, silentMs: 4500, attempts: 2, slowMs: 60_000 }, undefined, async (storage, relay, sent) => {
       const key = newKey();
       const writer = await storage.create(key);
       writer.append(randomBytes(1000));
@@ -439,10 +436,7 @@ describe('s3', () => {
       expect(finished.store).toBeDefined();
       expect(spoolFiles()).toContain(basename(key));
       rmSync(join(spoolDir, key));
-    } finally {
-      client.destroy();
-      await relay.close();
-    }
+    });
   });
 
   it('has nothing to salvage where nothing was spooled', async () => {
