@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { retryDelayMs, retryTimes, retryUntilDone } from './retry.js';
+import { isFailureLogged, retryDelayMs, retryTimes, retryUntilDone } from './retry.js';
 
 describe('retries', () => {
   it('tries again after each failure until the attempt succeeds', async () => {
@@ -39,5 +39,9 @@ describe('retries', () => {
     expect(calls).toBe(2);
     calls = 0;
     await expect(retryTimes(async () => Promise.reject(new Error(`down ${++calls}`)), 2)).rejects.toThrow('down 2');
+  });
+
+  it('logs a failure tried again every few seconds at its first, then about once a minute', () => {
+    expect([1, 2, 11, 12, 13, 24].map(isFailureLogged)).toEqual([true, false, false, true, false, true]);
   });
 });

@@ -1,3 +1,9 @@
+/**
+ * Whether the `failures`th failure in a row of work tried again every few seconds goes to the log:
+ * the first, then every 12th (about once a minute at 5 s apart), so a long outage is not a flood.
+ */
+export const isFailureLogged = (failures: number) => failures === 1 || failures % 12 === 0;
+
 /** The waits between attempts: doubling from 250 ms, at most 5 s. */
 export const retryDelayMs = (failures: number) => Math.min(5000, 250 * 2 ** (failures - 1));
 

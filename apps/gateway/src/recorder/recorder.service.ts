@@ -1,7 +1,7 @@
 import { loggedFailure } from '../common/error-catalog.js';
 import { reasonOf } from '../common/reason-of.js';
 import type { Logger } from '../common/logger.js';
-import { retryUntilDone } from '../common/retry.js';
+import { isFailureLogged, retryUntilDone } from '../common/retry.js';
 import type { ParticipantsChange, RecordingChange, RecordingObserver } from '../recordings/recording-observer.js';
 import { storageKey, type RecordingStorage } from '../storage/recording-storage.js';
 import { isLastingRefusal } from '../storage/s3-recording-storage.js';
@@ -35,8 +35,6 @@ function tracksOf({ recording, callUuid, maxParticipants }: RecordingChange): { 
 
 /** How long a stop waits for storage to take the files it finishes before it cuts its requests short. */
 const STOP_STORAGE_GRACE_MS = 10_000;
-/** A file storage keeps refusing is logged at its first failure, then at every this many (about a minute apart). */
-const STORE_FAILURES_PER_LOG = 12;
 /** A store that took longer than this is logged when it succeeds. */
 const STORE_SLOW_MS = 1000;
 
@@ -283,7 +281,7 @@ export class RecorderService implements RecordingObserver {
     const done = await retryUntilDone(store, {
       giveUp: () => this.stopping,
       onFailure: (error, failures) => {
-        if (this.stopping || (failures !== 1 && failures % STORE_FAILURES_PER_LOG !== 0)) return;
+        if (this.stopping || !isFailureLogged(failures)) return;
         const fields = { recording_id: recordingId, reason: reasonOf(error), failures };
         if (isLastingRefusal(error)) this.logger.error(fields, 'recording file kept until storage takes it: storage refuses it, which its settings or permissions must change; trying again');
         else this.logger.warn(fields, 'recording file kept until storage takes it; trying again');

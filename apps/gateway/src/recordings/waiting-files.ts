@@ -1,10 +1,9 @@
 import type { Logger } from '../common/logger.js';
+import { isFailureLogged } from '../common/retry.js';
 import type { RecordingsService } from './recordings.service.js';
 
 /** How often the files waiting for storage are tried again. */
 export const WAITING_FILES_RETRY_MS = 5000;
-/** Files still waiting are logged after the first pass that fails, then after every this many (about a minute apart). */
-const PASSES_PER_LOG = 12;
 
 /**
  * Stores, every few seconds, the files of recordings stopped while storage could not take them (a
@@ -22,8 +21,8 @@ export function storeWaitingFiles(recordings: Pick<RecordingsService, 'storeWait
         if (completed.length > 0) logger.info({ recordings: completed }, 'recording files that waited for storage are stored; their recordings are complete');
         if (failed.length > 0) logger.warn({ recordings: failed }, 'recordings that waited for storage had no usable audio there; they failed');
         if (still.length === 0) return void (failedPasses = 0);
-        if (failedPasses % PASSES_PER_LOG === 0) logger.warn({ recordings: still }, 'recording files wait for storage to take them; trying again');
         failedPasses += 1;
+        if (isFailureLogged(failedPasses)) logger.warn({ recordings: still }, 'recording files wait for storage to take them; trying again');
       })
       .catch((error: unknown) => logger.error({ err: error }, 'storing the files that wait for storage failed'))
       .finally(() => (pass = undefined));
