@@ -50,9 +50,10 @@ export function knownApiError(error: unknown): ApiError | undefined {
 }
 
 /**
- * How a failure goes into a log line: a database out of reach by what it said alone (its stack,
- * here or across a media shard's channel, tells nothing more), anything else whole.
+ * How a failure goes into a log line: a service out of reach (a 503: the database, storage) by what
+ * it said alone, as the API's own 503s are logged (its stack, here or across a media shard's
+ * channel, tells nothing more); anything else whole.
  */
 export function loggedFailure(error: unknown): { reason: string } | { err: unknown } {
-  return knownApiError(error)?.code === 'database_unavailable' ? { reason: reasonOf(error) } : { err: error };
+  return knownApiError(error)?.status === 503 ? { reason: reasonOf(error) } : { err: error };
 }
