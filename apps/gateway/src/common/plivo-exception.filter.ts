@@ -2,6 +2,7 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '
 import type { Request, Response } from 'express';
 import { methodsAllowedOn } from './contract-paths.js';
 import { ApiError, knownApiError, RETRY_AFTER_SECONDS } from './error-catalog.js';
+import { LogThrottle } from './log-throttle.js';
 import type { Logger } from './logger.js';
 import { reasonOf } from './reason-of.js';
 import { contextOf } from './request-context.js';
@@ -16,6 +17,8 @@ export function sendError(request: Request, response: Response, error: ApiError)
 /** Turns whatever a handler threw into Plivo's `{api_id, error}` body. */
 @Catch()
 export class PlivoExceptionFilter implements ExceptionFilter {
+  private readonly outages = new LogThrottle();
+
   constructor(private readonly logger: Logger) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
@@ -28,7 +31,7 @@ export class PlivoExceptionFilter implements ExceptionFilter {
   private toApiError(exception: unknown, request: Request): ApiError {
     const known = knownApiError(exception);
     // A service out of reach: the gateway's answer is right, and what the service said is for the log.
-    if (known?.status === 503) this.logger.warn({ api_id: contextOf(request)?.apiId, reason: reasonOf(exception) }, `request failed: ${known.message}`);
+    if (known?.status === 503) this.logOutage(known, reasonOf(exception), request);
     if (known) return known;
     if (exception instanceof HttpException && exception.getStatus() === 404) {
       // Nest's answer for a path no route matched.
@@ -41,5 +44,11 @@ export class PlivoExceptionFilter implements ExceptionFilter {
     }
     this.logger.error({ api_id: contextOf(request)?.apiId, err: exception }, 'unhandled error');
     return new ApiError('internal');
+  }
+
+  private logOutage(error: ApiError, reason: string, request: Request): void {
+    const { log, held } = this.outages.pass(`${error.code} ${reason}`);
+    if (!log) return;
+    this.logger.warn({ api_id: contextOf(request)?.apiId, reason, ...(held > 0 && { more_since_last: held }) }, `request failed: ${error.message}`);
   }
 }
