@@ -236,7 +236,7 @@ export class CallsService {
   private async leave(tx: Queryable, log: ChangeLog, mpc: MpcRow, leavers: ParticipantRow[], cause: ExitCause, at = this.now()): Promise<void> {
     const ids = leavers.map((participant) => participant.memberId);
     await this.calls.updateParticipants(tx, ids, { exitedAt: at, exitCause: cause });
-    await this.recordings.completeLive(tx, log, mpc.mpcUuid, ids);
+    await this.recordings.completeLive(tx, log, mpc.mpcUuid, { memberIds: ids, at });
     const remaining = await this.calls.presentParticipants(tx, mpc.mpcUuid);
     const endCause = leavers
       .map((leaver) => endCauseAfterLeave(leaver, remaining))
@@ -252,7 +252,7 @@ export class CallsService {
       remaining.map((participant) => participant.memberId),
       { exitedAt: now, exitCause: 'Multiparty Call Ended' },
     );
-    await this.recordings.completeLive(tx, log, mpc.mpcUuid);
+    await this.recordings.completeLive(tx, log, mpc.mpcUuid, { at: now });
     await this.calls.updateMpc(tx, mpc.mpcUuid, { status: 'Ended', endedAt: now, terminationCauseCode: code });
     log.noteParticipants(mpc, [], true);
   }

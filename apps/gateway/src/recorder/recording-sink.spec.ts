@@ -74,4 +74,48 @@ describe('RecordingSink', () => {
     for (let i = 1; i < out.length; i += 1) expect(Math.abs(out[i]! - out[i - 1]!)).toBeLessThanOrEqual(250);
     expect(sink.recordedSamples).toBe(1600);
   });
+
+  it('ends the file where a stop told late took effect, leaving out the silence recorded since', async () => {
+    const { encoder, batches } = movingEncoder();
+    const sink = new RecordingSink('r-late', 8000, encoder, writer, 0);
+    // 1 s of sound, then 3 s of silence (the participant hung up); the stop comes once it is all mixed.
+    sink.feed(0, new Int16Array(8000).fill(5));
+    for (let from = 8000; from < 32_000; from += 800) sink.feed(from, new Int16Array(800));
+    sink.schedule(8000 + 4000, 'stop');
+    sink.feed(32_000, new Int16Array(800));
+    expect(sink.isStopped).toBe(true);
+    const { durationMs } = await sink.finish();
+    expect(durationMs).toBe(1500);
+    const out = Int16Array.from(batches.flatMap((batch) => [...batch]));
+    expect(out.length).toBe(12_000);
+    expect(out.subarray(0, 8000).every((sample) => sample === 5)).toBe(true);
+    expect(out.subarray(8000).every((sample) => sample === 0)).toBe(true);
+  });
+
+  it('keeps silence followed by sound, and sound after where a late stop took effect', async () => {
+    const { encoder, batches } = movingEncoder();
+    const sink = new RecordingSink('r-gap', 8000, encoder, writer, 0);
+    sink.feed(0, new Int16Array(800).fill(5));
+    sink.feed(800, new Int16Array(1600));
+    sink.feed(2400, new Int16Array(800).fill(6));
+    expect(sink.recordedSamples).toBe(3200);
+    sink.schedule(1000, 'stop');
+    sink.feed(3200, new Int16Array(800));
+    const { durationMs } = await sink.finish();
+    expect(durationMs).toBe(400);
+    const out = Int16Array.from(batches.flatMap((batch) => [...batch]));
+    expect([out[0], out[1000], out[2399], out[2400], out[3199]]).toEqual([5, 0, 0, 6, 6]);
+    expect(out.length).toBe(3200);
+  });
+
+  it('writes out silence longer than a minute as it goes, and all of it at a normal stop', async () => {
+    const { encoder, batches } = movingEncoder();
+    const sink = new RecordingSink('r-quiet', 8000, encoder, writer, 0);
+    for (let from = 0; from < 8000 * 61; from += 8000) sink.feed(from, new Int16Array(8000));
+    expect(batches.reduce((sum, batch) => sum + batch.length, 0)).toBe(8000 * 61);
+    sink.feed(8000 * 61, new Int16Array(8000));
+    sink.schedule(8000 * 62, 'stop');
+    sink.feed(8000 * 62, new Int16Array(800));
+    expect((await sink.finish()).durationMs).toBe(62_000);
+  });
 });

@@ -14,6 +14,13 @@ const BATCH_MS = 100;
 const SPLICE_FADE_MS = 5;
 
 /**
+ * Silence at the end of what was recorded is held back, as a count, this long at most: a stop that
+ * arrives late but took effect earlier (a hangup the database took only after an outage) can then
+ * end the file where it took effect, rather than after the silence since.
+ */
+const HELD_SILENCE_MS = 60_000;
+
+/**
  * One recording's file being made from the call's mixed audio. State changes are placed on the
  * call's timeline (in mixer samples) and applied exactly where the audio reaches them, so a pause
  * cuts the file at the moment it was asked for, whatever the jitter delay.
@@ -32,6 +39,9 @@ export class RecordingSink {
   private readonly fadeFrames: number;
   /** Where the last resume took effect, for the fade in after it. */
   private resumedAt = Number.NEGATIVE_INFINITY;
+  /** Output frames of silence recorded since the last sound, not yet handed to the encoder. */
+  private heldSilence = 0;
+  private readonly maxHeldSilence: number;
 
   constructor(
     readonly recordingId: string,
@@ -46,11 +56,12 @@ export class RecordingSink {
     this.resampler = this.channels === 1 ? new Resampler(mixerRate, encoder.sampleRate) : undefined;
     this.batch = new Int16Array(((encoder.sampleRate * BATCH_MS) / 1000) * this.channels);
     this.fadeFrames = Math.round((mixerRate * SPLICE_FADE_MS) / 1000);
+    this.maxHeldSilence = (encoder.sampleRate * HELD_SILENCE_MS) / 1000;
   }
 
   /** Output samples (per channel) recorded so far: pauses are not in them. */
   get recordedSamples(): number {
-    return this.writtenSamples;
+    return this.writtenSamples + this.heldSilence;
   }
 
   get sampleRate(): number {
@@ -85,7 +96,7 @@ export class RecordingSink {
       position = boundary;
       if (next && next.at <= position) {
         this.pending.shift();
-        this.apply(next.command, next.at);
+        this.apply(next.command, next.at, position);
       }
     }
   }
@@ -93,6 +104,7 @@ export class RecordingSink {
   /** Flushes the encoder and publishes the file, or keeps it finished for `store` (see RecordingWriter). */
   async finish(): Promise<FinishedWrite & { durationMs: number }> {
     this.stopped = true;
+    this.writeHeldSilence();
     this.flush();
     const header = await this.encoder.end();
     const written = await this.writer.finish(header);
@@ -110,12 +122,22 @@ export class RecordingSink {
     return this.writer.abort();
   }
 
-  private apply(command: SinkCommand, at: number): void {
-    if (command === 'stop') this.stopped = true;
-    else this.recording = command === 'resume';
+  /** A command placed at `at` on the timeline, which the audio fed has reached `reached`. */
+  private apply(command: SinkCommand, at: number, reached: number): void {
+    if (command === 'stop') {
+      this.stopped = true;
+      // A stop that took effect before where the audio is now: the silence recorded since is no part of it.
+      const late = Math.round(((reached - at) * this.encoder.sampleRate) / this.mixerRate);
+      this.heldSilence -= Math.min(this.heldSilence, Math.max(0, late));
+    } else {
+      this.recording = command === 'resume';
+    }
     if (command === 'resume') this.resumedAt = at;
     // Nothing more comes until the resume: what the batch holds goes to the encoder, and on to storage.
-    if (command === 'pause') this.flush();
+    if (command === 'pause') {
+      this.writeHeldSilence();
+      this.flush();
+    }
   }
 
   /**
@@ -144,6 +166,23 @@ export class RecordingSink {
 
   private write(mixed: Int16Array): void {
     const samples = this.resampler ? this.resampler.process(mixed) : mixed;
+    if (isSilent(samples) && this.heldSilence < this.maxHeldSilence) {
+      this.heldSilence += samples.length / this.channels;
+      return;
+    }
+    this.writeHeldSilence();
+    this.encode(samples);
+  }
+
+  private writeHeldSilence(): void {
+    while (this.heldSilence > 0) {
+      const frames = Math.min(this.heldSilence, this.batch.length / this.channels);
+      this.heldSilence -= frames;
+      this.encode(new Int16Array(frames * this.channels));
+    }
+  }
+
+  private encode(samples: Int16Array): void {
     this.writtenSamples += samples.length / this.channels;
     let offset = 0;
     while (offset < samples.length) {
@@ -168,4 +207,9 @@ export class RecordingSink {
     }
     this.batchFill = 0;
   }
+}
+
+function isSilent(samples: Int16Array): boolean {
+  for (let i = 0; i < samples.length; i += 1) if (samples[i] !== 0) return false;
+  return true;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../common/error-catalog.js';
-import { applyCommand, endOfRecordedAudio, recordedMs, startRecording, type RecordingCommand } from './recording-state.js';
+import { applyCommand, endOfRecordedAudio, recordedMs, startRecording, stopsAt, type RecordingCommand } from './recording-state.js';
 
 const at = (seconds: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, seconds));
 
@@ -75,5 +75,14 @@ describe('recording state machine', () => {
     expect(endOfRecordedAudio(resumed, 3_000, at(60))).toEqual(at(10));
     expect(endOfRecordedAudio(resumed, 90_000, at(60))).toEqual(at(60));
     expect(endOfRecordedAudio({ ...resumed, segmentStartedAt: null }, 9_000, at(60))).toEqual(at(60));
+  });
+
+  it('stops a recording where a stop told late took effect, unless it changed since or is paused', () => {
+    const resumed = { ...startRecording(at(0)).next, recordedMs: 4_000, segmentStartedAt: at(10) };
+    expect(stopsAt(resumed, at(20), at(30))).toEqual(at(20));
+    // Resumed after the stop took effect, or paused: its own moment is all there is.
+    expect(stopsAt(resumed, at(5), at(30))).toEqual(at(30));
+    expect(stopsAt({ ...resumed, status: 'paused', segmentStartedAt: null }, at(20), at(30))).toEqual(at(30));
+    expect(stopsAt(resumed, at(30), at(30))).toEqual(at(30));
   });
 });

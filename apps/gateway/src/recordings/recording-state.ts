@@ -47,6 +47,16 @@ export function endOfRecordedAudio(timeline: RecordingTimeline, fileMs: number, 
   return new Date(Math.min(end, now.getTime()));
 }
 
+/**
+ * When a stop that took effect at `at`, which may be a while ago (a hangup the database took late),
+ * ends the recording: then, if it has been recording since before it; otherwise, having changed
+ * since or being paused (whose moment is not kept), `now`.
+ */
+export function stopsAt(timeline: RecordingTimeline, at: Date, now: Date): Date {
+  const recordingSince = timeline.status === 'recording' ? timeline.segmentStartedAt : null;
+  return recordingSince && recordingSince <= at && at < now ? at : now;
+}
+
 const closeSegment = (timeline: RecordingTimeline, now: Date) => ({ recordedMs: recordedMs(timeline, now), segmentStartedAt: null });
 
 /**

@@ -13,7 +13,7 @@ import type { AccountRow, MpcRow, ParticipantRow, RecordingRequest, RecordingRow
 import { salvage } from '../recorder/salvage.js';
 import { storageKey, type RecordingStorage, type StoredFile } from '../storage/recording-storage.js';
 import { ChangeLog, NO_OBSERVER, type RecordingObserver } from './recording-observer.js';
-import { applyCommand, endOfRecordedAudio, isLive, isUnfinished, recordedMs, startRecording, type RecordingCommand, type RecordingEventKind } from './recording-state.js';
+import { applyCommand, endOfRecordedAudio, isLive, isUnfinished, recordedMs, startRecording, stopsAt, type RecordingCommand, type RecordingEventKind } from './recording-state.js';
 import { presentRecording } from './recordings.presenter.js';
 import type { RecordingsRepository } from './recordings.repository.js';
 
@@ -226,12 +226,16 @@ export class RecordingsService {
     return recording;
   }
 
-  /** Completes every live recording of the MPC, or of some of its participants, when they leave. */
-  async completeLive(tx: Queryable, log: ChangeLog, mpcUuid: string, memberIds?: number[]): Promise<void> {
+  /**
+   * Completes every live recording of the MPC, or of some of its participants, when they leave, at
+   * `at`: the moment they left, which may be a while ago (see stopsAt).
+   */
+  async completeLive(tx: Queryable, log: ChangeLog, mpcUuid: string, { memberIds, at }: { memberIds?: number[]; at?: Date } = {}): Promise<void> {
     const live = await this.recordings.liveRecordingsOfMpc(tx, mpcUuid);
+    const now = this.now();
     for (const recording of live) {
       const concerned = memberIds === undefined || (recording.memberId !== null && memberIds.includes(recording.memberId));
-      if (concerned) await this.transition(tx, recording, 'stop', log);
+      if (concerned) await this.transition(tx, recording, 'stop', log, { at: stopsAt(recording, at ?? now, now) });
     }
   }
 

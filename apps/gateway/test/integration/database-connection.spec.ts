@@ -3,6 +3,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiOf, okApiOf } from '../support/api.js';
 import { snapshotDatabase, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { decodeRecording, tonePresence } from '../support/audio.js';
 import { ToneStream } from '../support/stream-sender.js';
 
 const onServer = process.env.MPC_TEST_DB === 'postgres';
@@ -110,6 +111,35 @@ describe.skipIf(!onServer)('a PostgreSQL server dropping idle connections', () =
     expect(Math.abs(Date.parse(await ended()) - hungUpAt)).toBeLessThan(1500);
     const [participant] = (await api('GET', `MultiPartyCall/uuid_${mpcUuid}/Participant/`)).objects;
     expect(participant.exit_time).toBe(await ended());
+  });
+
+  it('ends a recording the hangup stopped where the hangup was made, the silence of the outage left out', async () => {
+    const added = await api('POST', 'MultiPartyCall/name_hangup_recorded/Participant/', { role: 'Agent', from: '+15550100', to: '+15550104' });
+    const stream = new ToneStream({ url: added.calls[0].stream_url, framing: 'plivo-mulaw', frequency: 440 });
+    await stream.start();
+    await expect.poll(async () => (await api('GET', 'MultiPartyCall/name_hangup_recorded/')).status).toBe('Active');
+    const { mpc_uuid: mpcUuid } = await api('GET', 'MultiPartyCall/name_hangup_recorded/');
+    const askedAt = performance.now();
+    const started = await api('POST', 'MultiPartyCall/name_hangup_recorded/Record/', { file_format: 'wav' });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    let toneMs = 0;
+    await withConnectionsRefused(gateway, async () => {
+      await stream.hangup();
+      toneMs = performance.now() - askedAt;
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+    });
+    const recording = async () => api('GET', `Recording/${started.recording_id}/`);
+    await expect.poll(async () => (await recording()).sample_rate, { timeout: 15_000 }).not.toBeNull();
+    const { recording_duration_ms: durationMs, recording_end_ms: endMs } = await recording();
+    // The outage held the hangup 3 s or more: before, the file ran on, silent, until it landed.
+    expect(Number(durationMs)).toBeGreaterThan(800);
+    expect(Number(durationMs)).toBeLessThan(toneMs + 100);
+    const { end_time: mpcEnd } = await api('GET', `MultiPartyCall/uuid_${mpcUuid}/`);
+    expect(Math.abs(Number(endMs) - Date.parse(mpcEnd))).toBeLessThan(1000);
+    const audio = decodeRecording(Buffer.from(await (await fetch(started.recording_url)).arrayBuffer()), 'wav');
+    expect(Math.abs(audio.durationMs - Number(durationMs))).toBeLessThan(5);
+    // The tone runs to the end: what the jitter window had yet to mix when the stream closed.
+    expect(tonePresence(audio, 440, audio.durationMs - 300, audio.durationMs - 100)).not.toContain(false);
   });
 });
 
