@@ -13,6 +13,7 @@ function recorderWithCapture(
   fileFinished: RecordingFiles['fileFinished'] = async () => undefined,
   fileMade: Promise<void> = Promise.resolve(),
   finish: RecordingWriter['finish'] = async () => ({ bytes: 0 }),
+  isLastingRefusal?: RecordingStorage['isLastingRefusal'],
 ) {
   const clock = { now: 0 };
   const samples: number[] = [];
@@ -29,11 +30,20 @@ function recorderWithCapture(
     close: async () => undefined,
   };
   const writer: RecordingWriter = { failure: undefined, append: () => undefined, persist: async () => undefined, finish, abort: async () => void (aborts.count += 1) };
-  const storage: RecordingStorage = { remote: false, create: async () => fileMade.then(() => writer), partial: async () => undefined, get: async () => undefined, delete: async () => undefined };
-  const recorder = new RecorderService(storage, encoders, pino({ level: 'silent' }), { jitterMs: 0, tickMs: 20 }, () => clock.now);
+  const storage: RecordingStorage = {
+    remote: false,
+    create: async () => fileMade.then(() => writer),
+    partial: async () => undefined,
+    get: async () => undefined,
+    delete: async () => undefined,
+    isLastingRefusal,
+  };
+  const logged: { level: number; msg: string }[] = [];
+  const logger = pino({ level: 'warn' }, { write: (line: string) => void logged.push(JSON.parse(line)) });
+  const recorder = new RecorderService(storage, encoders, logger, { jitterMs: 0, tickMs: 20 }, () => clock.now);
   const failures: string[] = [];
   recorder.bindFiles({ fileFinished, fail: async (_id, reason) => void failures.push(reason) });
-  return { recorder, clock, samples, failures, aborts };
+  return { recorder, clock, samples, failures, aborts, logged };
 }
 
 const participant = (callUuid: string, mute: boolean) => ({ callUuid, mute, hold: false }) as ParticipantRow;
@@ -126,8 +136,8 @@ describe('RecorderService', () => {
 
   describe('a file storage cannot take when it is finished (a bucket out of reach)', () => {
     /** Records a moment of the MPC and stops it; the writer's finish answers `store`. */
-    async function recordAndStop(store: () => Promise<void>, fileFinished: RecordingFiles['fileFinished']) {
-      const capture = recorderWithCapture(fileFinished, Promise.resolve(), async () => ({ bytes: 1044, store }));
+    async function recordAndStop(store: () => Promise<void>, fileFinished: RecordingFiles['fileFinished'], isLastingRefusal?: RecordingStorage['isLastingRefusal']) {
+      const capture = recorderWithCapture(fileFinished, Promise.resolve(), async () => ({ bytes: 1044, store }), isLastingRefusal);
       const sourceId = capture.recorder.streamStarted(MPC.mpcUuid, 'c1', 8000, true);
       await startRecording(capture.recorder);
       capture.recorder.streamAudio(MPC.mpcUuid, sourceId, 0, new Int16Array(FRAME));
@@ -171,6 +181,24 @@ describe('RecorderService', () => {
       expect(capture.failures).toEqual([]);
       // Kept where it is, not dropped.
       expect(capture.aborts.count).toBe(0);
+    });
+
+    it('logs a refusal that trying again does not change as an error, and an outage as a warning', async () => {
+      for (const lasting of [false, true]) {
+        let tries = 0;
+        const capture = await recordAndStop(
+          async () => {
+            tries += 1;
+            if (tries < 2) throw new Error(lasting ? 'Access Denied' : 'connect ECONNREFUSED 127.0.0.1:9000');
+          },
+          async () => undefined,
+          (error) => (error as Error).message === 'Access Denied',
+        );
+        await vi.waitFor(() => expect(tries).toBe(2), { timeout: 3000 });
+        await capture.recorder.stop();
+        const kept = capture.logged.filter((line) => line.msg.startsWith('recording file kept until storage takes it'));
+        expect(kept.map((line) => line.level), String(lasting)).toEqual([lasting ? 50 : 40]);
+      }
     });
   });
 });

@@ -4,7 +4,6 @@ import type { Logger } from '../common/logger.js';
 import { isFailureLogged, retryUntilDone } from '../common/retry.js';
 import type { ParticipantsChange, RecordingChange, RecordingObserver } from '../recordings/recording-observer.js';
 import { storageKey, type RecordingStorage } from '../storage/recording-storage.js';
-import { isLastingRefusal } from '../storage/s3-recording-storage.js';
 import type { EncoderFactory } from './audio-encoder.js';
 import { CallEngine } from './call-engine.js';
 import type { RecordingSink } from './recording-sink.js';
@@ -283,7 +282,7 @@ export class RecorderService implements RecordingObserver {
       onFailure: (error, failures) => {
         if (this.stopping || !isFailureLogged(failures)) return;
         const fields = { recording_id: recordingId, reason: reasonOf(error), failures };
-        if (isLastingRefusal(error)) this.logger.error(fields, 'recording file kept until storage takes it: storage refuses it, which its settings or permissions must change; trying again');
+        if (this.storage.isLastingRefusal?.(error)) this.logger.error(fields, 'recording file kept until storage takes it: storage refuses it, which its settings or permissions must change; trying again');
         else this.logger.warn(fields, 'recording file kept until storage takes it; trying again');
       },
     });

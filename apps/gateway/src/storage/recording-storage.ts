@@ -68,6 +68,8 @@ export interface RecordingStorage {
   delete(key: string): Promise<void>;
   /** Where storage is remote: cuts its requests short, now and from now on (the process is stopping). */
   abandonRequests?(): void;
+  /** Whether one of its failures is a refusal that trying again does not change, only its settings can. */
+  isLastingRefusal?(error: unknown): boolean;
 }
 
 /** `storage` with some of its operations replaced; the others are passed on to it. */
@@ -79,6 +81,7 @@ export function storageWith(storage: RecordingStorage, replaced: Partial<Recordi
     get: (key) => storage.get(key),
     delete: (key) => storage.delete(key),
     abandonRequests: () => storage.abandonRequests?.(),
+    isLastingRefusal: (error) => storage.isLastingRefusal?.(error) ?? false,
     ...replaced,
   };
 }

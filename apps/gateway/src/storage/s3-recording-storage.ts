@@ -105,7 +105,7 @@ const isMissing = (error: unknown) => error instanceof S3ServiceException && err
  * A refusal that trying again does not change (access denied, no such bucket, bad credentials,
  * parts too small): only the bucket's settings or the gateway's can.
  */
-export function isLastingRefusal(error: unknown): boolean {
+function isLastingRefusal(error: unknown): boolean {
   const status = error instanceof S3ServiceException ? (error.$metadata.httpStatusCode ?? 0) : 0;
   return status >= 400 && status < 500 && status !== 408 && status !== 429;
 }
@@ -154,6 +154,10 @@ export class S3RecordingStorage implements RecordingStorage {
    */
   abandonRequests(): void {
     this.abandoned.abort();
+  }
+
+  isLastingRefusal(error: unknown): boolean {
+    return isLastingRefusal(error);
   }
 
   /**
