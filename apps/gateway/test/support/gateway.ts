@@ -9,6 +9,8 @@ export const AUTH_ID = 'MATESTACCOUNT0000001';
 export const AUTH_TOKEN = 'test-token-0000000000000000000001';
 export const OTHER_AUTH_ID = 'MATESTACCOUNT0000002';
 export const OTHER_AUTH_TOKEN = 'test-token-0000000000000000000002';
+/** How long the test gateway's mix waits for late frames (MEDIA_JITTER_MS). */
+export const TEST_JITTER_MS = 250;
 
 export interface TestGateway extends RunningGateway {
   dataDir: string;
@@ -57,7 +59,7 @@ export async function startTestGateway(
     RATE_LIMIT_REQUESTS: '0',
     CALLBACK_ALLOW_PRIVATE: 'loopback',
     // Shared test machines stall now and then; a wider window keeps late frames rare.
-    MEDIA_JITTER_MS: '250',
+    MEDIA_JITTER_MS: String(TEST_JITTER_MS),
     LOG_LEVEL: process.env.MPC_TEST_LOG_LEVEL ?? 'silent',
     ...env,
   });

@@ -25,6 +25,10 @@ export class ToneStream {
   private frames = 0;
   private timer: NodeJS.Timeout | undefined;
   private startedAt = 0;
+  /** When the start message was sent: the stream joins the mix after it, its first frame in place then. */
+  startSentAt = 0;
+  /** Per frame, how much later than its time it was sent (ms), as a stalled machine delays the sender. */
+  readonly lateMs: number[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
   readonly opened: Promise<void>;
   private readonly rate: 8000 | 16000;
@@ -43,7 +47,8 @@ export class ToneStream {
   async start(): Promise<void> {
     await this.opened;
     this.ws.send(JSON.stringify(this.startMessage()));
-    this.startedAt = performance.now() + (this.options.audioAfterMs ?? 0);
+    this.startSentAt = performance.now();
+    this.startedAt = this.startSentAt + (this.options.audioAfterMs ?? 0);
     this.tick();
   }
 
@@ -60,8 +65,12 @@ export class ToneStream {
   }
 
   private tick(): void {
-    const due = Math.floor((performance.now() - this.startedAt) / 20) + 1;
-    while (this.frames < due && this.ws.readyState === WebSocket.OPEN) this.sendFrame();
+    const now = performance.now();
+    const due = Math.floor((now - this.startedAt) / 20) + 1;
+    while (this.frames < due && this.ws.readyState === WebSocket.OPEN) {
+      this.lateMs[this.frames] = now - (this.startedAt + this.frames * 20);
+      this.sendFrame();
+    }
     this.timer = setTimeout(() => this.tick(), 5);
   }
 
