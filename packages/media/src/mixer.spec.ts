@@ -89,12 +89,12 @@ describe('Mixer', () => {
     mixer.mixUntil(480);
     expect(mixer.push('a', 0, filled(320, 9))).toBe('late'); // ends at 320 <= 480
     expect(mixer.push('a', 10, filled(320, 9))).toBe('late'); // ends at 480, exactly the cursor
-    expect(mixer.push('a', 20, filled(320, 7))).toBe('placed'); // [320, 640): only [480, 640) is kept
+    expect(mixer.push('a', 20, filled(320, 7))).toBe('clipped'); // [320, 640): only [480, 640) is kept
     expect(runs(mixer.mixUntil(800))).toEqual([
       [0, 160, 7],
       [160, 320, 0],
     ]);
-    expect(mixer.stats('a')).toEqual({ placed: 2, shifted: 0, late: 2, ahead: 0 });
+    expect(mixer.stats('a')).toEqual({ placed: 1, shifted: 0, clipped: 1, late: 2, ahead: 0 });
   });
 
   it('places a first frame that comes after its join has passed where it can still be heard, and the frames after it by their timestamps', () => {
@@ -111,7 +111,7 @@ describe('Mixer', () => {
       [1120, 1440, 6],
       [1440, 1600, 0],
     ]);
-    expect(mixer.stats('a')).toEqual({ placed: 2, shifted: 0, late: 1, ahead: 0 });
+    expect(mixer.stats('a')).toEqual({ placed: 2, shifted: 0, clipped: 0, late: 1, ahead: 0 });
   });
 
   it('places each frame of an untimed source after the one before, or, once that has passed, where it can still be heard, with silence between', () => {
@@ -136,7 +136,7 @@ describe('Mixer', () => {
       [720, 1040, 4],
       [1040, 1600, 0],
     ]);
-    expect(mixer.stats('a')).toEqual({ placed: 3, shifted: 1, late: 0, ahead: 0 });
+    expect(mixer.stats('a')).toEqual({ placed: 3, shifted: 1, clipped: 0, late: 0, ahead: 0 });
   });
 
   it('refuses and counts frames too far ahead', () => {
@@ -145,7 +145,7 @@ describe('Mixer', () => {
     expect(mixer.push('a', 0, filled(320, 1))).toBe('placed');
     expect(mixer.push('a', 500, filled(320, 2))).toBe('placed'); // starts exactly maxAhead past the cursor
     expect(mixer.push('a', 520, filled(320, 3))).toBe('ahead');
-    expect(mixer.stats('a')).toEqual({ placed: 2, shifted: 0, late: 0, ahead: 1 });
+    expect(mixer.stats('a')).toEqual({ placed: 2, shifted: 0, clipped: 0, late: 0, ahead: 1 });
     const mixed = mixer.mixUntil(16000);
     expect(mixed[8000]).toBe(2);
     expect(mixed[8320]).toBe(0);
@@ -324,8 +324,8 @@ describe('Mixer', () => {
     expect(mixer.cursor).toBe(mixedLength);
     expect(mixer.cursor).toBe(32_000_048);
     expect(mixer.bufferedBytes).toBe(bytesAtStart);
-    expect(mixer.stats('wide')).toEqual({ placed: 100_000, shifted: 0, late, ahead: 0 });
-    expect(mixer.stats('narrow')).toEqual({ placed: 100_000, shifted: 0, late: 0, ahead: 0 });
+    expect(mixer.stats('wide')).toEqual({ placed: 100_000, shifted: 0, clipped: 0, late, ahead: 0 });
+    expect(mixer.stats('narrow')).toEqual({ placed: 100_000, shifted: 0, clipped: 0, late: 0, ahead: 0 });
   });
 
   it('mixes one to six voices, some muted, across ring wraps, exactly as a plain saturating sum', () => {

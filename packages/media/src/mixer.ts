@@ -29,12 +29,14 @@ export interface MixerSourceOptions {
   untimed?: boolean;
 }
 
-export type PushResult = 'placed' | 'shifted' | 'late' | 'ahead' | 'unknown';
+export type PushResult = 'placed' | 'shifted' | 'clipped' | 'late' | 'ahead' | 'unknown';
 
 export interface SourceStats {
   placed: number;
   /** Frames of an untimed source placed later than their timestamps said, as they came late. */
   shifted: number;
+  /** Frames that came partly late: their start, which the mix had passed, was dropped. */
+  clipped: number;
   late: number;
   ahead: number;
 }
@@ -128,7 +130,7 @@ export class Mixer {
       expectedTimestampMs: Number.NaN,
       ring: new Int16Array(nextPowerOfTwo(this.maxAheadSamples + 2 * this.frameSamples)),
       writtenEnd: 0,
-      stats: { placed: 0, shifted: 0, late: 0, ahead: 0 },
+      stats: { placed: 0, shifted: 0, clipped: 0, late: 0, ahead: 0 },
     });
     this.sourceList = [...this.sources.values()];
   }
@@ -160,7 +162,7 @@ export class Mixer {
    * source's first frame timestamp maps to joinAt), resampled to the mixer
    * rate. A frame ending at or before the cursor is 'late'; one starting more
    * than maxAhead past the cursor is 'ahead'; both are dropped and counted. A
-   * frame partly before the cursor keeps its part after it. A frame
+   * frame partly before the cursor keeps its part after it ('clipped'). A frame
    * overlapping earlier audio of the same source overwrites it.
    *
    * `earliest` is where a frame arriving now can still be placed with a margin
@@ -215,6 +217,10 @@ export class Mixer {
     if (moved) {
       source.stats.shifted++;
       return 'shifted';
+    }
+    if (skip > 0) {
+      source.stats.clipped++;
+      return 'clipped';
     }
     source.stats.placed++;
     return 'placed';

@@ -274,7 +274,7 @@ export class MediaIngress {
         case 'audio': {
           if (session?.sourceId === undefined) return undefined;
           const placed = this.recorder.streamAudio(session.mpcUuid, session.sourceId, event.timestampMs, event.samples);
-          if (placed === 'late' || placed === 'shifted') counts.late += 1;
+          if (placed === 'late' || placed === 'shifted' || placed === 'clipped') counts.late += 1;
           return undefined;
         }
         case 'stop':
