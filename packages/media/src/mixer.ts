@@ -96,6 +96,10 @@ export class Mixer {
   }
 
   /** Timeline position (samples) mixed so far. */
+  get sourceCount(): number {
+    return this.sources.size;
+  }
+
   get cursor(): number {
     return this.position;
   }

@@ -76,6 +76,11 @@ class TrackMix {
     this.mixerOf(id)?.push(id, timestampMs, samples, Math.max(0, earliest - this.offset));
   }
 
+  /** Every stream its tracks had has left (and there was one). */
+  get afterLastStream(): boolean {
+    return this.channelOfSource.size > 0 && this.channels.every((mixer) => mixer.sourceCount === 0);
+  }
+
   /** The mixer that takes this source's audio, if the recording has it. */
   mixerOf(id: string): Mixer | undefined {
     const channel = this.channelOfSource.get(id);
@@ -264,7 +269,9 @@ export class CallEngine {
     if (until <= from) return;
     const mixed = this.mixer.mixUntil(until);
     this.history.append(from, mixed);
+    const afterLastStream = this.streamsAdded > 0 && this.mixer.sourceCount === 0;
     for (const [id, sink] of this.sinks) {
+      sink.afterLastStream = afterLastStream;
       sink.feed(from, mixed);
       if (sink.isStopped || sink.failure) {
         this.sinks.delete(id);
@@ -273,6 +280,7 @@ export class CallEngine {
     }
     for (const [id, tracks] of this.trackMixes) {
       const { sink } = tracks;
+      sink.afterLastStream = tracks.afterLastStream;
       sink.feed(tracks.cursor, tracks.mixUntil(until));
       if (sink.isStopped || sink.failure) {
         this.trackMixes.delete(id);

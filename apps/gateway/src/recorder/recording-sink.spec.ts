@@ -75,11 +75,12 @@ describe('RecordingSink', () => {
     expect(sink.recordedSamples).toBe(1600);
   });
 
-  it('ends the file where a stop told late took effect, leaving out the silence recorded since', async () => {
+  it('ends the file where a stop told late took effect, leaving out the silence since the last stream left', async () => {
     const { encoder, batches } = movingEncoder();
     const sink = new RecordingSink('r-late', 8000, encoder, writer, 0);
     // 1 s of sound, then 3 s of silence (the participant hung up); the stop comes once it is all mixed.
     sink.feed(0, new Int16Array(8000).fill(5));
+    sink.afterLastStream = true;
     for (let from = 8000; from < 32_000; from += 800) sink.feed(from, new Int16Array(800));
     sink.schedule(8000 + 4000, 'stop');
     sink.feed(32_000, new Int16Array(800));
@@ -95,6 +96,7 @@ describe('RecordingSink', () => {
   it('keeps silence followed by sound, and sound after where a late stop took effect', async () => {
     const { encoder, batches } = movingEncoder();
     const sink = new RecordingSink('r-gap', 8000, encoder, writer, 0);
+    sink.afterLastStream = true;
     sink.feed(0, new Int16Array(800).fill(5));
     sink.feed(800, new Int16Array(1600));
     sink.feed(2400, new Int16Array(800).fill(6));
@@ -111,11 +113,23 @@ describe('RecordingSink', () => {
   it('writes out silence longer than a minute as it goes, and all of it at a normal stop', async () => {
     const { encoder, batches } = movingEncoder();
     const sink = new RecordingSink('r-quiet', 8000, encoder, writer, 0);
+    sink.afterLastStream = true;
     for (let from = 0; from < 8000 * 61; from += 8000) sink.feed(from, new Int16Array(8000));
     expect(batches.reduce((sum, batch) => sum + batch.length, 0)).toBe(8000 * 61);
     sink.feed(8000 * 61, new Int16Array(8000));
     sink.schedule(8000 * 62, 'stop');
     sink.feed(8000 * 62, new Int16Array(800));
     expect((await sink.finish()).durationMs).toBe(62_000);
+  });
+
+  it('writes silence as it comes while a stream is in the mix: a late stop cannot take it back', async () => {
+    const { encoder, batches } = movingEncoder();
+    const sink = new RecordingSink('r-live', 8000, encoder, writer, 0);
+    sink.feed(0, new Int16Array(8000).fill(5));
+    for (let from = 8000; from < 16_000; from += 800) sink.feed(from, new Int16Array(800));
+    expect(batches.reduce((sum, batch) => sum + batch.length, 0)).toBe(16_000);
+    sink.schedule(8000, 'stop');
+    sink.feed(16_000, new Int16Array(800));
+    expect((await sink.finish()).durationMs).toBe(2000);
   });
 });

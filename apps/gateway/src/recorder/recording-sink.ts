@@ -14,9 +14,9 @@ const BATCH_MS = 100;
 const SPLICE_FADE_MS = 5;
 
 /**
- * Silence at the end of what was recorded is held back, as a count, this long at most: a stop that
- * arrives late but took effect earlier (a hangup the database took only after an outage) can then
- * end the file where it took effect, rather than after the silence since.
+ * Silence after the last stream of a recording's mix has left is held back, as a count, this long
+ * at most: a stop that arrives late but took effect earlier (a hangup the database took only after
+ * an outage) can then end the file where it took effect, rather than after the silence since.
  */
 const HELD_SILENCE_MS = 60_000;
 
@@ -39,7 +39,9 @@ export class RecordingSink {
   private readonly fadeFrames: number;
   /** Where the last resume took effect, for the fade in after it. */
   private resumedAt = Number.NEGATIVE_INFINITY;
-  /** Output frames of silence recorded since the last sound, not yet handed to the encoder. */
+  /** Set by the call engine: every stream its mix had has left, so what comes now is silence. */
+  afterLastStream = false;
+  /** Output frames of silence recorded since the last stream left, not yet handed to the encoder. */
   private heldSilence = 0;
   private readonly maxHeldSilence: number;
 
@@ -166,7 +168,7 @@ export class RecordingSink {
 
   private write(mixed: Int16Array): void {
     const samples = this.resampler ? this.resampler.process(mixed) : mixed;
-    if (isSilent(samples) && this.heldSilence < this.maxHeldSilence) {
+    if (this.afterLastStream && this.heldSilence < this.maxHeldSilence && isSilent(samples)) {
       this.heldSilence += samples.length / this.channels;
       return;
     }

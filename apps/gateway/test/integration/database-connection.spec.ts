@@ -33,8 +33,21 @@ describe.skipIf(!onServer)('a PostgreSQL server dropping idle connections', () =
     gateway = await startTestGateway({}, undefined, { logger });
   });
   afterAll(() => gateway?.stop());
-  /** The streams the recorder has: one that joined (its join read the database) is among them. */
-  const recorderSources = async () => (await (await fetch(`${gateway.url}/health/metrics`)).json()).recorder.sources;
+
+  /**
+   * The MPC's one participant, streaming a tone, once its stream has joined: the MPC is active from
+   * the add on, but the stream's join reads the database, and a join an outage cuts is refused, with
+   * no hangup. Answers the MPC's uuid too: an MPC that ended is no longer found by its name.
+   */
+  async function streamingParticipant(mpc: string) {
+    const added = await api('POST', `MultiPartyCall/${mpc}/Participant/`, { role: 'Agent', from: '+15550100', to: '+15550103' });
+    const stream = new ToneStream({ url: added.calls[0].stream_url, framing: 'plivo-mulaw', frequency: 440 });
+    await stream.start();
+    const recorderSources = async () => (await (await fetch(`${gateway.url}/health/metrics`)).json()).recorder.sources;
+    await expect.poll(recorderSources, { timeout: 15_000 }).toBe(1);
+    const { mpc_uuid: mpcUuid } = await api('GET', `MultiPartyCall/${mpc}/`);
+    return { stream, mpcUuid: mpcUuid as string };
+  }
 
   it('keeps the gateway up: the loss is logged and the next request opens a new connection', async () => {
     await Promise.all(Array.from({ length: 4 }, (_, index) => api('POST', `MultiPartyCall/name_idle_${index}/Participant/`, { role: 'Agent', call_uuid: `idle-${index}` })));
@@ -95,14 +108,7 @@ describe.skipIf(!onServer)('a PostgreSQL server dropping idle connections', () =
   });
 
   it('records a hangup made while the server refuses connections at the time it was made', async () => {
-    const added = await api('POST', 'MultiPartyCall/name_hangup_refused/Participant/', { role: 'Agent', from: '+15550100', to: '+15550103' });
-    const stream = new ToneStream({ url: added.calls[0].stream_url, framing: 'plivo-mulaw', frequency: 440 });
-    await stream.start();
-    // The MPC is active from the participant's add on; the stream has joined (its join read the
-    // database) once the recorder has its source. A join the outage cuts is refused, with no hangup.
-    await expect.poll(recorderSources, { timeout: 15_000 }).toBe(1);
-    // By its uuid: an MPC that ended is no longer found by its name.
-    const { mpc_uuid: mpcUuid } = await api('GET', 'MultiPartyCall/name_hangup_refused/');
+    const { stream, mpcUuid } = await streamingParticipant('name_hangup_refused');
     let hangingUp = 0;
     let hungUp = 0;
     await withConnectionsRefused(gateway, async () => {
@@ -122,12 +128,7 @@ describe.skipIf(!onServer)('a PostgreSQL server dropping idle connections', () =
   });
 
   it('ends a recording the hangup stopped where the hangup was made, the silence of the outage left out', async () => {
-    const added = await api('POST', 'MultiPartyCall/name_hangup_recorded/Participant/', { role: 'Agent', from: '+15550100', to: '+15550104' });
-    const stream = new ToneStream({ url: added.calls[0].stream_url, framing: 'plivo-mulaw', frequency: 440 });
-    await stream.start();
-    // Joined, as in the test before: an outage cutting the join would refuse the stream instead.
-    await expect.poll(recorderSources, { timeout: 15_000 }).toBe(1);
-    const { mpc_uuid: mpcUuid } = await api('GET', 'MultiPartyCall/name_hangup_recorded/');
+    const { stream, mpcUuid } = await streamingParticipant('name_hangup_recorded');
     const askedAt = performance.now();
     const started = await api('POST', 'MultiPartyCall/name_hangup_recorded/Record/', { file_format: 'wav' });
     await new Promise((resolve) => setTimeout(resolve, 1000));
