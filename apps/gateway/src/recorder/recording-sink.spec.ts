@@ -110,16 +110,19 @@ describe('RecordingSink', () => {
     expect(out.length).toBe(3200);
   });
 
-  it('writes out silence longer than a minute as it goes, and all of it at a normal stop', async () => {
-    const { encoder, batches } = movingEncoder();
-    const sink = new RecordingSink('r-quiet', 8000, encoder, writer, 0);
-    sink.afterLastStream = true;
-    for (let from = 0; from < 8000 * 61; from += 8000) sink.feed(from, new Int16Array(8000));
-    expect(batches.reduce((sum, batch) => sum + batch.length, 0)).toBe(8000 * 61);
-    sink.feed(8000 * 61, new Int16Array(8000));
-    sink.schedule(8000 * 62, 'stop');
-    sink.feed(8000 * 62, new Int16Array(800));
-    expect((await sink.finish()).durationMs).toBe(62_000);
+  it('holds the last minute of silence only, writing what is older as it goes', async () => {
+    for (const stop of ['late', 'in time'] as const) {
+      const { encoder, batches } = movingEncoder();
+      const sink = new RecordingSink(`r-quiet-${stop}`, 8000, encoder, writer, 0);
+      sink.feed(0, new Int16Array(8000).fill(5));
+      sink.afterLastStream = true;
+      for (let second = 1; second <= 90; second += 1) sink.feed(second * 8000, new Int16Array(8000));
+      expect(batches.reduce((sum, batch) => sum + batch.length, 0)).toBe(8000 * 31);
+      sink.schedule(stop === 'late' ? 8000 : 8000 * 91, 'stop');
+      sink.feed(8000 * 91, new Int16Array(800));
+      // Late, at 1 s: the minute held is taken back, the 30 s before it written already.
+      expect((await sink.finish()).durationMs, stop).toBe(stop === 'late' ? 31_000 : 91_000);
+    }
   });
 
   it('writes silence as it comes while a stream is in the mix: a late stop cannot take it back', async () => {

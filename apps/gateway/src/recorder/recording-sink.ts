@@ -14,8 +14,8 @@ const BATCH_MS = 100;
 const SPLICE_FADE_MS = 5;
 
 /**
- * Silence after the last stream of a recording's mix has left is held back, as a count, this long
- * at most: a stop that arrives late but took effect earlier (a hangup the database took only after
+ * Silence after the last stream of a recording's mix has left is held back, as a count, its last
+ * minute: a stop that arrives late but took effect earlier (a hangup the database took only after
  * an outage) can then end the file where it took effect, rather than after the silence since.
  */
 const HELD_SILENCE_MS = 60_000;
@@ -168,19 +168,25 @@ export class RecordingSink {
 
   private write(mixed: Int16Array): void {
     const samples = this.resampler ? this.resampler.process(mixed) : mixed;
-    if (this.afterLastStream && this.heldSilence < this.maxHeldSilence && isSilent(samples)) {
+    if (this.afterLastStream && isSilent(samples)) {
       this.heldSilence += samples.length / this.channels;
+      // Only the last HELD_SILENCE_MS of it: what is older goes on to the encoder.
+      this.writeHeldSilence(this.heldSilence - this.maxHeldSilence);
       return;
     }
     this.writeHeldSilence();
     this.encode(samples);
   }
 
-  private writeHeldSilence(): void {
-    while (this.heldSilence > 0) {
-      const frames = Math.min(this.heldSilence, this.batch.length / this.channels);
-      this.heldSilence -= frames;
-      this.encode(new Int16Array(frames * this.channels));
+  /** Hands the encoder the oldest `frames` of the held silence, all of it unless told. */
+  private writeHeldSilence(frames = this.heldSilence): void {
+    let left = Math.min(frames, this.heldSilence);
+    if (left <= 0) return;
+    this.heldSilence -= left;
+    while (left > 0) {
+      const written = Math.min(left, this.batch.length / this.channels);
+      left -= written;
+      this.encode(new Int16Array(written * this.channels));
     }
   }
 
