@@ -47,10 +47,13 @@ const updateStatement = renderedPerShape(
   byColumns,
   (keys) => sql`update ${recordings} set ${recordingRow.assignments(keys)} where ${recordings.recordingId} = ${sql.placeholder('target')}`,
 );
+// A file longer than the recording's timeline (audio the recorder had mixed before a late stop
+// reached it) moves its end that much later, so that its end and duration agree with the file.
 const fileStatement = renderedPerShape(
   byColumns,
   (keys) =>
-    sql`update ${recordings} set ${recordingRow.assignments(keys)}
+    sql`update ${recordings} set ${recordingRow.assignments(keys)},
+        ${sql.identifier(recordings.endedAt.name)} = ${recordings.endedAt} + greatest(0, ${sql.placeholder('recordedMs')}::bigint - ${recordings.recordedMs}) * interval '1 millisecond'
         where ${recordings.recordingId} = ${sql.placeholder('target')} and ${recordings.status} = 'completed' and ${recordings.fileBytes} is null
         returning ${recordingRow.returning}`,
 );
@@ -104,7 +107,10 @@ export class RecordingsRepository {
     await updateStatement(keys).rows(db, { ...encoded, target: recordingId });
   }
 
-  /** Sets the file of the recording if it is completed, in one statement; answers the recording so changed. */
+  /**
+   * Sets the file of the recording if it is completed, in one statement, its end moved later where
+   * the file runs past it; answers the recording so changed.
+   */
   async setFileOfCompleted(
     db: Queryable,
     recordingId: string,

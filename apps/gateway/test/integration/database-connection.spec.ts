@@ -35,16 +35,16 @@ describe.skipIf(!onServer)('a PostgreSQL server dropping idle connections', () =
   afterAll(() => gateway?.stop());
 
   /**
-   * The MPC's one participant, streaming a tone, once its stream has joined: the MPC is active from
+   * A participant of the MPC, streaming a tone, once its stream has joined: the MPC is active from
    * the add on, but the stream's join reads the database, and a join an outage cuts is refused, with
    * no hangup. Answers the MPC's uuid too: an MPC that ended is no longer found by its name.
    */
-  async function streamingParticipant(mpc: string) {
+  async function streamingParticipant(mpc: string, { frequency = 440, streamsThen = 1 } = {}) {
     const added = await api('POST', `MultiPartyCall/${mpc}/Participant/`, { role: 'Agent', from: '+15550100', to: '+15550103' });
-    const stream = new ToneStream({ url: added.calls[0].stream_url, framing: 'plivo-mulaw', frequency: 440 });
+    const stream = new ToneStream({ url: added.calls[0].stream_url, framing: 'plivo-mulaw', frequency });
     await stream.start();
     const recorderSources = async () => (await (await fetch(`${gateway.url}/health/metrics`)).json()).recorder.sources;
-    await expect.poll(recorderSources, { timeout: 15_000 }).toBe(1);
+    await expect.poll(recorderSources, { timeout: 15_000 }).toBe(streamsThen);
     const { mpc_uuid: mpcUuid } = await api('GET', `MultiPartyCall/${mpc}/`);
     return { stream, mpcUuid: mpcUuid as string };
   }
@@ -150,6 +150,27 @@ describe.skipIf(!onServer)('a PostgreSQL server dropping idle connections', () =
     expect(Math.abs(audio.durationMs - Number(durationMs))).toBeLessThan(5);
     // The tone runs to the end: what the jitter window had yet to mix when the stream closed.
     expect(tonePresence(audio, 440, audio.durationMs - 300, audio.durationMs - 100)).not.toContain(false);
+  });
+
+  it('ends a recording where its file ends when another stream went on into it after a late hangup', async () => {
+    const leaver = await streamingParticipant('name_hangup_pair');
+    const stayer = await streamingParticipant('name_hangup_pair', { frequency: 660, streamsThen: 2 });
+    const started = await api('POST', 'MultiPartyCall/name_hangup_pair/Record/', { file_format: 'wav' });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await withConnectionsRefused(gateway, async () => {
+      await leaver.stream.hangup();
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+    });
+    const recording = async () => api('GET', `Recording/${started.recording_id}/`);
+    await expect.poll(async () => (await recording()).sample_rate, { timeout: 15_000 }).not.toBeNull();
+    stayer.stream.stop();
+    const { recording_duration_ms: durationMs, recording_start_ms: startMs, recording_end_ms: endMs } = await recording();
+    // The other participant's tone went on into the file until the hangup landed and ended the MPC.
+    expect(Number(durationMs)).toBeGreaterThan(3500);
+    expect(Math.abs(Number(endMs) - Number(startMs) - Number(durationMs))).toBeLessThan(5);
+    const audio = decodeRecording(Buffer.from(await (await fetch(started.recording_url)).arrayBuffer()), 'wav');
+    expect(Math.abs(audio.durationMs - Number(durationMs))).toBeLessThan(5);
+    expect(tonePresence(audio, 660, audio.durationMs - 300, audio.durationMs - 100)).not.toContain(false);
   });
 });
 
