@@ -1,33 +1,30 @@
 /**
- * Lets one log line through per `intervalMs` for each key and counts those it held back, so a
- * client polling through an outage does not write a warning per request (each request still has
- * its own `request` line).
+ * Lets the first log line of each key through, and holds back the lines of that key for the next
+ * `intervalMs`, counting them; once the interval is over, `reportHeld` is given their count (when
+ * any were held). A client polling through an outage then does not write a warning per request
+ * (each request still has its own `request` line), and no count is lost when the outage ends.
  */
-const MAX_KEYS = 32;
-
-export class LogThrottle {
-  private readonly lastLogged = new Map<string, { at: number; held: number }>();
+export class LogThrottle<Details> {
+  private readonly open = new Map<string, { held: number }>();
 
   constructor(
-    private readonly intervalMs = 10_000,
-    private readonly now: () => number = () => performance.now(),
+    private readonly intervalMs: number,
+    private readonly reportHeld: (details: Details, held: number) => void,
   ) {}
 
-  /** Whether this key's line goes to the log now, and how many of its lines were held back since the last one. */
-  pass(key: string): { log: boolean; held: number } {
-    const now = this.now();
-    const last = this.lastLogged.get(key);
-    if (last && now - last.at < this.intervalMs) {
-      last.held += 1;
-      return { log: false, held: 0 };
+  /** Whether this line goes to the log now; `details` are those its count is reported with. */
+  pass(key: string, details: Details): boolean {
+    const window = this.open.get(key);
+    if (window) {
+      window.held += 1;
+      return false;
     }
-    if (!last && this.lastLogged.size >= MAX_KEYS) this.forgetQuietKeys(now);
-    this.lastLogged.set(key, { at: now, held: 0 });
-    return { log: true, held: last?.held ?? 0 };
-  }
-
-  /** Keys may carry what failed said, which varies: past MAX_KEYS, those quiet for a whole interval are dropped. */
-  private forgetQuietKeys(now: number): void {
-    for (const [key, { at }] of this.lastLogged) if (now - at >= this.intervalMs) this.lastLogged.delete(key);
+    const opened = { held: 0 };
+    this.open.set(key, opened);
+    setTimeout(() => {
+      this.open.delete(key);
+      if (opened.held > 0) this.reportHeld(details, opened.held);
+    }, this.intervalMs).unref();
+    return true;
   }
 }

@@ -17,7 +17,10 @@ export function sendError(request: Request, response: Response, error: ApiError)
 /** Turns whatever a handler threw into Plivo's `{api_id, error}` body. */
 @Catch()
 export class PlivoExceptionFilter implements ExceptionFilter {
-  private readonly outages = new LogThrottle();
+  /** A 503's warning, once per 10 s for the same reason. */
+  private readonly outages = new LogThrottle<{ message: string; reason: string }>(10_000, ({ message, reason }, held) =>
+    this.logger.warn({ reason, requests: held, within_ms: 10_000 }, `more requests failed the same way: ${message}`),
+  );
 
   constructor(private readonly logger: Logger) {}
 
@@ -47,8 +50,7 @@ export class PlivoExceptionFilter implements ExceptionFilter {
   }
 
   private logOutage(error: ApiError, reason: string, request: Request): void {
-    const { log, held } = this.outages.pass(`${error.code} ${reason}`);
-    if (!log) return;
-    this.logger.warn({ api_id: contextOf(request)?.apiId, reason, ...(held > 0 && { more_since_last: held }) }, `request failed: ${error.message}`);
+    if (!this.outages.pass(`${error.code} ${reason}`, { message: error.message, reason })) return;
+    this.logger.warn({ api_id: contextOf(request)?.apiId, reason }, `request failed: ${error.message}`);
   }
 }
