@@ -95,11 +95,11 @@ export class Mixer {
     this.scratch = new Int16Array(this.frameSamples * 2);
   }
 
-  /** Timeline position (samples) mixed so far. */
   get sourceCount(): number {
     return this.sources.size;
   }
 
+  /** Timeline position (samples) mixed so far. */
   get cursor(): number {
     return this.position;
   }

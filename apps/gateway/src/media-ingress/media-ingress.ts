@@ -171,7 +171,7 @@ export class MediaIngress {
 
   private serve(ws: WebSocket, request: StreamRequest, { authId, mpcId, token }: StreamPath): void {
     const parser = new StreamParser();
-    const counts = { messages: 0, malformed: 0, late: 0 };
+    const counts = { messages: 0, malformed: 0 };
     let session: { mpcUuid: string; callUuid: string; memberId: number; sourceId?: string } | undefined;
     let ended = false;
     /** The participant left the MPC before its stream ended: there is no hangup to record. */
@@ -273,8 +273,8 @@ export class MediaIngress {
           return onStart(auth!, event);
         case 'audio': {
           if (session?.sourceId === undefined) return undefined;
-          const placed = this.recorder.streamAudio(session.mpcUuid, session.sourceId, event.timestampMs, event.samples);
-          if (placed === 'late' || placed === 'shifted' || placed === 'clipped') counts.late += 1;
+          // How each frame was placed is counted by the mix, for the line at the stream's end.
+          this.recorder.streamAudio(session.mpcUuid, session.sourceId, event.timestampMs, event.samples);
           return undefined;
         }
         case 'stop':
