@@ -135,7 +135,7 @@ export class RecorderService implements RecordingObserver {
     return sourceId;
   }
 
-  /** Places a frame of the stream's audio; a frame that came late, dropped or shifted, is counted as late. */
+  /** Places a frame of the stream's audio; a frame that came late (dropped, clipped or shifted) is counted as late. */
   streamAudio(mpcUuid: string, sourceId: string, timestampMs: number, samples: Int16Array) {
     const result = this.engines.get(mpcUuid)?.push(sourceId, timestampMs, samples, this.clock()) ?? 'unknown';
     if (result === 'late' || result === 'shifted' || result === 'clipped') this.lateFrames += 1;
