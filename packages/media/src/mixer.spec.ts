@@ -94,7 +94,7 @@ describe('Mixer', () => {
       [0, 160, 7],
       [160, 320, 0],
     ]);
-    expect(mixer.stats('a')).toEqual({ placed: 1, shifted: 0, clipped: 1, late: 2, ahead: 0 });
+    expect(mixer.stats('a')).toEqual({ placed: 1, shifted: 0, clipped: 1, late: 2, ahead: 0, realigned: 0 });
   });
 
   it('places a first frame that comes after its join has passed where it can still be heard, and the frames after it by their timestamps', () => {
@@ -111,7 +111,7 @@ describe('Mixer', () => {
       [1120, 1440, 6],
       [1440, 1600, 0],
     ]);
-    expect(mixer.stats('a')).toEqual({ placed: 2, shifted: 0, clipped: 0, late: 1, ahead: 0 });
+    expect(mixer.stats('a')).toEqual({ placed: 2, shifted: 0, clipped: 0, late: 1, ahead: 0, realigned: 0 });
   });
 
   it('places each frame of an untimed source after the one before, or, once that has passed, where it can still be heard, with silence between', () => {
@@ -136,7 +136,7 @@ describe('Mixer', () => {
       [720, 1040, 4],
       [1040, 1600, 0],
     ]);
-    expect(mixer.stats('a')).toEqual({ placed: 3, shifted: 1, clipped: 0, late: 0, ahead: 0 });
+    expect(mixer.stats('a')).toEqual({ placed: 3, shifted: 1, clipped: 0, late: 0, ahead: 0, realigned: 0 });
   });
 
   it('refuses and counts frames too far ahead', () => {
@@ -145,7 +145,7 @@ describe('Mixer', () => {
     expect(mixer.push('a', 0, filled(320, 1))).toBe('placed');
     expect(mixer.push('a', 500, filled(320, 2))).toBe('placed'); // starts exactly maxAhead past the cursor
     expect(mixer.push('a', 520, filled(320, 3))).toBe('ahead');
-    expect(mixer.stats('a')).toEqual({ placed: 2, shifted: 0, clipped: 0, late: 0, ahead: 1 });
+    expect(mixer.stats('a')).toEqual({ placed: 2, shifted: 0, clipped: 0, late: 0, ahead: 1, realigned: 0 });
     const mixed = mixer.mixUntil(16000);
     expect(mixed[8000]).toBe(2);
     expect(mixed[8320]).toBe(0);
@@ -324,8 +324,8 @@ describe('Mixer', () => {
     expect(mixer.cursor).toBe(mixedLength);
     expect(mixer.cursor).toBe(32_000_048);
     expect(mixer.bufferedBytes).toBe(bytesAtStart);
-    expect(mixer.stats('wide')).toEqual({ placed: 100_000, shifted: 0, clipped: 0, late, ahead: 0 });
-    expect(mixer.stats('narrow')).toEqual({ placed: 100_000, shifted: 0, clipped: 0, late: 0, ahead: 0 });
+    expect(mixer.stats('wide')).toEqual({ placed: 100_000, shifted: 0, clipped: 0, late, ahead: 0, realigned: 0 });
+    expect(mixer.stats('narrow')).toEqual({ placed: 100_000, shifted: 0, clipped: 0, late: 0, ahead: 0, realigned: 0 });
   });
 
   it('mixes one to six voices, some muted, across ring wraps, exactly as a plain saturating sum', () => {
@@ -353,5 +353,56 @@ describe('Mixer', () => {
       const all = Int16Array.from(mixed.flatMap((chunk) => [...chunk]));
       expect(all).toEqual(Int16Array.from(expected, (v) => Math.max(-32_768, Math.min(32_767, v))));
     }
+  });
+
+  describe('a timed sender whose clock runs slow', () => {
+    /**
+     * A call engine's use of the mixer at 8 kHz with a 100 ms jitter window: one source whose frame k
+     * (timestamp 20k ms) arrives at `arrival(k)` ms on the mix's clock, mixed up to 100 ms behind
+     * each arrival, with `earliest` 50 ms behind it. Answers the source's stats and how much of
+     * the mix after the first second is silent.
+     */
+    function run(frames: number, arrival: (frame: number) => number) {
+      const mixer = new Mixer({ sampleRate: 8000 });
+      const at = (ms: number) => Math.max(0, Math.round(ms * 8));
+      mixer.addSource('a', { sampleRate: 8000, joinAt: 0 });
+      let silent = 0;
+      const mixTo = (until: number) => {
+        const from = mixer.cursor;
+        const out = mixer.mixUntil(until);
+        for (let i = Math.max(0, 8000 - from); i < out.length; i += 1) if (out[i] === 0) silent += 1;
+      };
+      for (let frame = 0; frame < frames; frame += 1) {
+        const now = arrival(frame);
+        mixTo(at(now - 100));
+        mixer.push('a', frame * 20, filled(160, 1000), at(now - 50));
+      }
+      mixTo(mixer.cursor + 800);
+      return { stats: mixer.stats('a')!, silentShare: silent / (mixer.cursor - 8000) };
+    }
+
+    it('is moved later, a short gap at a time, rather than falling behind the mix for good', () => {
+      // 500 ppm slow over 20 minutes: 600 ms behind by the end, 6 jitter windows. Each move takes
+      // back about half the 50 ms margin; without them, every frame after the fourth minute is late.
+      const slow = run(60_000, (frame) => frame * 20 * 1.0005 + 5);
+      expect(slow.stats.late).toBe(0);
+      expect(slow.stats.realigned).toBeGreaterThanOrEqual(15);
+      expect(slow.stats.realigned).toBeLessThanOrEqual(30);
+      expect(slow.silentShare).toBeLessThan(0.01);
+    });
+
+    it('is left alone when on time, and when a stall makes a burst of late frames', () => {
+      const onTime = run(15_000, (frame) => frame * 20 + 5);
+      expect(onTime.stats).toMatchObject({ late: 0, realigned: 0 });
+      expect(onTime.silentShare).toBeLessThan(0.001);
+      // Its audio begins 2 s after it joined: the first frame goes where it can still be heard, with no lead, and the rest follow it.
+      const lateStart = run(15_000, (frame) => 2000 + frame * 20 + 5);
+      expect(lateStart.stats).toMatchObject({ late: 0, realigned: 0 });
+      // Frames 500-519 (400 ms) held up, then all at once: those past the window are dropped, the rest keep their places.
+      const stalled = run(1_500, (frame) => (frame >= 500 && frame < 520 ? 520 * 20 + 5 : frame * 20 + 5));
+      expect(stalled.stats.realigned).toBe(0);
+      expect(stalled.stats.late).toBeGreaterThan(10);
+      expect(stalled.stats.placed + stalled.stats.clipped).toBe(1_500 - stalled.stats.late);
+    });
   });
 });

@@ -37,6 +37,8 @@ export interface SourceStats {
   shifted: number;
   /** Frames that came partly late: their start, which the mix had passed, was dropped. */
   clipped: number;
+  /** Times a timed source was moved later because its sender's clock runs slow (see followSlowClock). */
+  realigned: number;
   late: number;
   ahead: number;
 }
@@ -54,8 +56,16 @@ interface Source {
   ring: Int16Array;
   /** One past the last timeline position written; nothing to mix once the cursor reaches it. */
   writtenEnd: number;
+  /** How far its first frame's place was past `earliest`: the lead its frames keep while its clock keeps time. */
+  firstLead: number;
+  /** Since when (timeline position) the largest lead of its frames is kept, and that lead. */
+  leadSince: number | undefined;
+  maxLead: number;
   readonly stats: SourceStats;
 }
+
+/** How long every frame of a timed source must come past the mix's margin for its clock to be taken as slow. */
+const SLOW_CLOCK_WINDOW_MS = 5000;
 
 const EMPTY_RING: Int16Array = new Int16Array(0);
 
@@ -134,7 +144,10 @@ export class Mixer {
       expectedTimestampMs: Number.NaN,
       ring: new Int16Array(nextPowerOfTwo(this.maxAheadSamples + 2 * this.frameSamples)),
       writtenEnd: 0,
-      stats: { placed: 0, shifted: 0, clipped: 0, late: 0, ahead: 0 },
+      firstLead: 0,
+      leadSince: undefined,
+      maxLead: Number.NEGATIVE_INFINITY,
+      stats: { placed: 0, shifted: 0, clipped: 0, late: 0, ahead: 0, realigned: 0 },
     });
     this.sourceList = [...this.sources.values()];
   }
@@ -203,6 +216,10 @@ export class Mixer {
       start = to;
       moved = !first;
     }
+    if (earliest !== undefined && !source.untimed) {
+      if (first) source.firstLead = start - earliest;
+      else start = this.followSlowClock(source, start, earliest);
+    }
     const end = start + frame.length;
     const cursor = this.position;
     if (end <= cursor) {
@@ -228,6 +245,29 @@ export class Mixer {
     }
     source.stats.placed++;
     return 'placed';
+  }
+
+  /**
+   * A timed source's frames keep the lead over `earliest` its first frame had, but for jitter. A
+   * burst of late frames is dropped, which keeps the source in line with the others. When even the
+   * best frame over SLOW_CLOCK_WINDOW_MS came half the mix's margin (`earliest` to the cursor) later
+   * than that, though, the sender's clock runs slow (its timestamps fall behind the mix's clock)
+   * and its frames would soon all be late: the source is moved later, that frame back to the first
+   * one's lead. That costs a short gap, once per half margin of drift. Answers the frame's place.
+   */
+  private followSlowClock(source: Source, start: number, earliest: number): number {
+    source.maxLead = Math.max(source.maxLead, start - earliest);
+    source.leadSince ??= this.position;
+    if (this.position - source.leadSince < (SLOW_CLOCK_WINDOW_MS * this.sampleRate) / 1000) return start;
+    const maxLead = source.maxLead;
+    source.leadSince = this.position;
+    source.maxLead = Number.NEGATIVE_INFINITY;
+    const margin = Math.max(0, Math.ceil(earliest) - this.position);
+    if (maxLead >= source.firstLead - margin / 2) return start;
+    const shift = source.firstLead - maxLead;
+    source.joinAt += shift;
+    source.stats.realigned++;
+    return start + shift;
   }
 
   /**
