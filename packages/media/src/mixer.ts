@@ -64,7 +64,7 @@ interface Source {
   readonly stats: SourceStats;
 }
 
-/** How long every frame of a timed source must come past the mix's margin for its clock to be taken as slow. */
+/** How long every frame of a timed source must come late (see followSlowClock) for its clock to be taken as slow. */
 const SLOW_CLOCK_WINDOW_MS = 5000;
 
 const EMPTY_RING: Int16Array = new Int16Array(0);
@@ -217,7 +217,7 @@ export class Mixer {
       moved = !first;
     }
     if (earliest !== undefined && !source.untimed) {
-      if (first) source.firstLead = start - earliest;
+      if (first) source.firstLead = start - Math.ceil(earliest);
       else start = this.followSlowClock(source, start, earliest);
     }
     const end = start + frame.length;
@@ -256,7 +256,7 @@ export class Mixer {
    * one's lead. That costs a short gap, once per half margin of drift. Answers the frame's place.
    */
   private followSlowClock(source: Source, start: number, earliest: number): number {
-    source.maxLead = Math.max(source.maxLead, start - earliest);
+    source.maxLead = Math.max(source.maxLead, start - Math.ceil(earliest));
     source.leadSince ??= this.position;
     if (this.position - source.leadSince < (SLOW_CLOCK_WINDOW_MS * this.sampleRate) / 1000) return start;
     const maxLead = source.maxLead;
