@@ -101,15 +101,6 @@ const contentTypes: Record<string, string> = { mp3: 'audio/mpeg', wav: 'audio/wa
 
 const isMissing = (error: unknown) => error instanceof S3ServiceException && error.$metadata.httpStatusCode === 404;
 
-/**
- * A refusal that trying again does not change (access denied, no such bucket, bad credentials,
- * parts too small): only the bucket's settings or the gateway's can.
- */
-function isLastingRefusal(error: unknown): boolean {
-  const status = error instanceof S3ServiceException ? (error.$metadata.httpStatusCode ?? 0) : 0;
-  return status >= 400 && status < 500 && status !== 408 && status !== 429;
-}
-
 /** Some S3-compatible servers (s3rver) cannot abort multipart uploads. */
 const isUnsupported = (error: unknown) => error instanceof S3ServiceException && ['NotImplemented', 'MethodNotAllowed'].includes(error.name);
 
@@ -156,8 +147,13 @@ export class S3RecordingStorage implements RecordingStorage {
     this.abandoned.abort();
   }
 
+  /**
+   * A refusal that trying again does not change (access denied, no such bucket, bad credentials,
+   * parts too small): only the bucket's settings or the gateway's can.
+   */
   isLastingRefusal(error: unknown): boolean {
-    return isLastingRefusal(error);
+    const status = error instanceof S3ServiceException ? (error.$metadata.httpStatusCode ?? 0) : 0;
+    return status >= 400 && status < 500 && status !== 408 && status !== 429;
   }
 
   /**
