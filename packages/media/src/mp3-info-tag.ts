@@ -26,6 +26,11 @@ export interface Mp3InfoTag {
   channels?: 1 | 2;
 }
 
+/** Where the Info tag starts: after the 4-byte frame header and the side information (9 bytes mono, 17 stereo). */
+const infoTagAt = (mono: boolean) => 4 + (mono ? 9 : 17);
+/** Offsets in the Info tag of its frame and byte counts, and of the LAME tag's 12 bits of delay and 12 of padding. */
+const TAG = { frames: 8, bytes: 12, delayPadding: 37 } as const;
+
 /** Bytes of one frame at this rate and bit rate (no padding slot is ever needed at 8 or 16 kHz with these rates). */
 export function mp3FrameBytes(sampleRate: number, bitrate: number): number {
   return (72 * bitrate * 1000) / sampleRate;
@@ -39,16 +44,17 @@ export function mp3InfoFrame({ sampleRate, bitrate, frames, bytes, samples, chan
   const header =
     (0x7ff << 21) | (version << 19) | (0b01 << 17) | (1 << 16) | (BITRATE_INDEX[bitrate]! << 12) | (0b10 << 10) | ((channels === 1 ? 0b11 : 0b00) << 6);
   view.setUint32(0, header >>> 0);
-  // Side information (9 bytes for mono MPEG-2/2.5, 17 for stereo) is left zero: the frame carries no audio.
-  let at = 4 + (channels === 1 ? 9 : 17);
+  // Side information is left zero: the frame carries no audio.
+  const tag = infoTagAt(channels === 1);
+  let at = tag;
   const ascii = (text: string) => {
     for (const char of text) frame[at++] = char.charCodeAt(0);
   };
   ascii('Info');
   view.setUint32(at, 0x03); // frames and bytes fields present
-  view.setUint32(at + 4, frames);
-  view.setUint32(at + 8, bytes);
-  at += 12;
+  view.setUint32(tag + TAG.frames, frames);
+  view.setUint32(tag + TAG.bytes, bytes);
+  at = tag + 16;
   ascii('LAME3.100');
   frame[at++] = 0x01; // tag revision 0, CBR
   frame[at++] = Math.round(sampleRate / 2 / 100); // lowpass, in 100 Hz
@@ -56,6 +62,7 @@ export function mp3InfoFrame({ sampleRate, bitrate, frames, bytes, samples, chan
   frame[at++] = 0; // encoding flags, ATH type
   frame[at++] = Math.min(255, bitrate);
   const padding = Math.max(0, Math.min(4095, frames * MP3_SAMPLES_PER_FRAME - LAME_ENCODER_DELAY - samples));
+  at = tag + TAG.delayPadding;
   frame[at++] = LAME_ENCODER_DELAY >> 4;
   frame[at++] = ((LAME_ENCODER_DELAY & 0x0f) << 4) | (padding >> 8);
   frame[at++] = padding & 0xff;
@@ -70,14 +77,12 @@ export function mp3InfoFrame({ sampleRate, bitrate, frames, bytes, samples, chan
  */
 export function readMp3InfoFrame(head: Uint8Array): { frames: number; bytes: number; samples: number } | undefined {
   if (head.length < 4 || head[0] !== 0xff || (head[1]! & 0xe0) !== 0xe0) return undefined;
-  const mono = head[3]! >> 6 === 0b11;
-  const at = 4 + (mono ? 9 : 17);
-  if (head.length < at + 40 || String.fromCharCode(...head.subarray(at, at + 4)) !== 'Info') return undefined;
+  const at = infoTagAt(head[3]! >> 6 === 0b11);
+  if (head.length < at + TAG.delayPadding + 3 || String.fromCharCode(...head.subarray(at, at + 4)) !== 'Info') return undefined;
   const view = new DataView(head.buffer, head.byteOffset, head.length);
-  const frames = view.getUint32(at + 8);
-  const bytes = view.getUint32(at + 12);
-  // Past the LAME tag's name, revision, lowpass, replay gain, flags and bit rate: 12 bits of delay, 12 of padding.
-  const delayAt = at + 16 + 9 + 1 + 1 + 8 + 1 + 1;
+  const frames = view.getUint32(at + TAG.frames);
+  const bytes = view.getUint32(at + TAG.bytes);
+  const delayAt = at + TAG.delayPadding;
   const delay = (head[delayAt]! << 4) | (head[delayAt + 1]! >> 4);
   const padding = ((head[delayAt + 1]! & 0x0f) << 8) | head[delayAt + 2]!;
   return { frames, bytes, samples: Math.max(0, frames * MP3_SAMPLES_PER_FRAME - delay - padding) };
