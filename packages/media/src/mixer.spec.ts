@@ -188,6 +188,20 @@ describe('Mixer', () => {
     ]);
   });
 
+  it('starts its timeline where it is told, and places frames there as from 0', () => {
+    const mixer = new Mixer({ sampleRate: 16000, startAt: 48_001 });
+    expect(mixer.cursor).toBe(48_001);
+    mixer.addSource('a', { sampleRate: 16000, joinAt: 48_321 });
+    expect(mixer.push('a', 5000, filled(320, 30))).toBe('placed');
+    expect(mixer.mixUntil(48_000)).toHaveLength(0);
+    expect(runs(mixer.mixUntil(49_001))).toEqual([
+      [0, 320, 0],
+      [320, 640, 30],
+      [640, 1000, 0],
+    ]);
+    expect(() => new Mixer({ sampleRate: 8000, startAt: -1 })).toThrow(RangeError);
+  });
+
   it('leaves inaudible sources out of the mix, and back in when audible again', () => {
     const mixer = new Mixer({ sampleRate: 8000 });
     mixer.addSource('a', { sampleRate: 8000, joinAt: 0 });

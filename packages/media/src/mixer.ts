@@ -16,6 +16,8 @@ export interface MixerOptions {
   frameSamples?: number;
   /** How far past the cursor a frame may start before it is refused as 'ahead'; default 2000 ms. */
   maxAheadMs?: number;
+  /** Timeline position the mix starts at; default 0. */
+  startAt?: number;
 }
 
 export interface MixerSourceOptions {
@@ -101,6 +103,8 @@ export class Mixer {
     if (!(this.frameSamples > 0) || !Number.isInteger(this.frameSamples)) throw new RangeError('frameSamples must be a positive integer');
     if (!(maxAheadMs >= 0)) throw new RangeError('maxAheadMs must be >= 0');
     this.maxAheadSamples = Math.round((maxAheadMs * sampleRate) / 1000);
+    this.position = options.startAt ?? 0;
+    if (!Number.isInteger(this.position) || this.position < 0) throw new RangeError('startAt must be a non-negative integer');
     this.accumulator = new Int32Array(this.frameSamples * 4);
     this.scratch = new Int16Array(this.frameSamples * 2);
   }
