@@ -7,9 +7,12 @@ import { RecordingSink, type SinkCommand } from './recording-sink.js';
 /** A ring of the most recent mixed samples, by timeline position. */
 class MixHistory {
   private readonly ring: Int16Array;
-  private end = 0;
 
-  constructor(capacity: number) {
+  constructor(
+    capacity: number,
+    /** One past the latest position held: where the mix is. */
+    private end: number,
+  ) {
     this.ring = new Int16Array(capacity);
   }
 
@@ -119,7 +122,10 @@ export interface SinkRequest {
  * at the rate of the call's first stream: a narrowband call is mixed at 8 kHz, with no resampling.
  */
 export class CallEngine {
-  private readonly mixer: Mixer;
+  private mixer: Mixer;
+  private mixRate: 8000 | 16000;
+  /** Where the first stream joined: the mix before it is silence. */
+  private firstJoinAt: number | undefined;
   private readonly sinks = new Map<string, RecordingSink>();
   /** Per recording of separate tracks (participant recordings), its own mixers. */
   private readonly trackMixes = new Map<string, TrackMix>();
@@ -127,21 +133,37 @@ export class CallEngine {
    * Sources in the order they joined, with their call legs and rates. A source is one stream: a
    * call whose stream reconnects is a new source, while the old one's last frames are still mixed.
    */
-  private readonly sources = new Map<string, { call: string; rate: 8000 | 16000; untimed: boolean }>();
+  private readonly sources = new Map<string, { call: string; rate: 8000 | 16000; joinAt: number; untimed: boolean }>();
   private streamsAdded = 0;
   /** Mute, hold and leave take effect where the mix reaches the moment they happened. */
   private readonly pending: { at: number; apply: () => void }[] = [];
+  /**
+   * What the sinks attached since the last mix missed, fed to them at the next mix: after the
+   * commands given while they were being made, which the recorder schedules once they are attached.
+   */
+  private readonly catchUps: (() => void)[] = [];
   /** The last seconds of the mix, for a recording whose sink was ready only after its start. */
-  private readonly history: MixHistory;
+  private history: MixHistory;
 
   constructor(
     readonly mpcUuid: string,
     private readonly origin: number,
     private readonly jitterMs: number,
-    readonly rate: 8000 | 16000,
+    /** The rate of the stream or recording that made it; a recording's is only provisional (see addSource). */
+    rate: 8000 | 16000,
   ) {
+    this.mixRate = rate;
     this.mixer = new Mixer({ sampleRate: rate });
-    this.history = new MixHistory(2 * rate);
+    this.history = new MixHistory(2 * rate, 0);
+  }
+
+  get rate(): 8000 | 16000 {
+    return this.mixRate;
+  }
+
+  /** Whether a stream has joined: before one does, the call's rate is not known. */
+  get streamed(): boolean {
+    return this.firstJoinAt !== undefined;
   }
 
   /** Timeline position of a clock reading (ms, on the engine's monotonic clock). */
@@ -176,12 +198,23 @@ export class CallEngine {
    * no timestamps of their own (see MixerSourceOptions.untimed).
    */
   addSource(call: string, sampleRate: 8000 | 16000, clockMs: number, untimed = false): string {
+    // Nothing heard nor recorded yet: the call takes its first stream's rate, whatever made the engine.
+    if (!this.streamed && this.sinkCount === 0 && sampleRate !== this.mixRate) this.mixAt(sampleRate);
     const id = `${call}#${++this.streamsAdded}`;
     const joinAt = this.positionAt(clockMs);
-    this.sources.set(id, { call, rate: sampleRate, untimed });
+    this.firstJoinAt ??= joinAt;
+    this.sources.set(id, { call, rate: sampleRate, joinAt, untimed });
     this.mixer.addSource(id, { sampleRate, joinAt, untimed });
     for (const tracks of this.trackMixes.values()) tracks.addSource(id, call, sampleRate, joinAt, untimed);
     return id;
+  }
+
+  /** Mixes at `rate` from where the mix is; positions count samples at the rate, so only while they hold nothing. */
+  private mixAt(rate: 8000 | 16000): void {
+    const cursor = Math.round((this.mixer.cursor * rate) / this.mixRate);
+    this.mixRate = rate;
+    this.mixer = new Mixer({ sampleRate: rate, startAt: cursor });
+    this.history = new MixHistory(2 * rate, cursor);
   }
 
   removeSource(id: string, clockMs: number): void {
@@ -226,27 +259,44 @@ export class CallEngine {
     const at = this.positionAt(request.clockMs);
     if (!request.tracks) {
       const sink = new RecordingSink(request.recordingId, this.rate, request.encoder, request.writer, at);
-      // Making the encoder and file took time, during which the mix may have passed the start: catch up.
-      const missed = this.history.since(at);
-      if (missed) sink.feed(missed.from, missed.samples);
       this.sinks.set(request.recordingId, sink);
+      // Making the encoder and file took time, during which the mix may have passed the start.
+      this.catchUps.push(() => this.catchUp(sink, at));
       return;
     }
+    // Separate tracks are mixed from where they were attached; a recording that waited for the first
+    // stream begins with the silence before it, at the positions before theirs.
     const offset = this.mixer.cursor;
-    const sink = new RecordingSink(request.recordingId, this.rate, request.encoder, request.writer, Math.max(0, at - offset));
+    const beginsAt = at < offset && this.silentUntil(offset) ? at - offset : Math.max(0, at - offset);
+    const sink = new RecordingSink(request.recordingId, this.rate, request.encoder, request.writer, beginsAt);
+    const { channels } = request.tracks;
+    if (beginsAt < 0) this.catchUps.push(() => feedSilence(sink, beginsAt, 0, this.rate, channels));
     const tracks = new TrackMix(sink, offset, this.rate, request.tracks.member, request.tracks.channels);
-    for (const [id, { call, rate, untimed }] of this.sources) {
-      tracks.addSource(id, call, rate, at, untimed);
+    for (const [id, { call, rate, joinAt, untimed }] of this.sources) {
+      tracks.addSource(id, call, rate, Math.max(joinAt, at), untimed);
       // Muted or on hold where the mix is now: a recording attached later starts without it.
       if (!this.mixer.isAudible(id)) tracks.mixerOf(id)?.setAudible(id, false);
     }
     this.trackMixes.set(request.recordingId, tracks);
   }
 
+  /** Feeds a sink what the mix passed since `at`: what its history holds, and before that, silence from before the first stream. */
+  private catchUp(sink: RecordingSink, at: number): void {
+    const missed = this.history.since(at);
+    const heldFrom = missed?.from ?? this.mixer.cursor;
+    if (at < heldFrom && this.silentUntil(heldFrom)) feedSilence(sink, at, heldFrom, this.rate, 1);
+    if (missed) sink.feed(missed.from, missed.samples);
+  }
+
+  /** Whether the mix up to `position` is silence, no stream having joined before it. */
+  private silentUntil(position: number): boolean {
+    return this.firstJoinAt === undefined || this.firstJoinAt >= position;
+  }
+
   schedule(recordingId: string, clockMs: number, command: SinkCommand): void {
     const position = this.positionAt(clockMs);
     const tracks = this.trackMixes.get(recordingId);
-    if (tracks) tracks.sink.schedule(Math.max(0, position - tracks.offset), command);
+    if (tracks) tracks.sink.schedule(position - tracks.offset, command);
     else this.sinks.get(recordingId)?.schedule(position, command);
   }
 
@@ -265,6 +315,7 @@ export class CallEngine {
 
   /** Mixes to `until` and feeds every sink; a sink that reaches its stop leaves at once, so it is finished once. */
   private mixTo(until: number, finished: RecordingSink[]): void {
+    for (const catchUp of this.catchUps.splice(0)) catchUp();
     const from = this.mixer.cursor;
     if (until <= from) return;
     const mixed = this.mixer.mixUntil(until);
@@ -293,4 +344,11 @@ export class CallEngine {
   allSinks(): RecordingSink[] {
     return [...this.sinks.values(), ...[...this.trackMixes.values()].map((tracks) => tracks.sink)];
   }
+}
+
+/** Feeds the sink silence over [from, until), a second at a time. */
+function feedSilence(sink: RecordingSink, from: number, until: number, rate: number, channels: number): void {
+  const frames = Math.min(until - from, rate);
+  const second = new Int16Array(frames * channels);
+  for (let position = from; position < until; position += frames) sink.feed(position, second.subarray(0, Math.min(frames, until - position) * channels));
 }

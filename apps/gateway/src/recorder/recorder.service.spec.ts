@@ -2,8 +2,8 @@ import pino from 'pino';
 import { describe, expect, it, vi } from 'vitest';
 import type { ParticipantRow, RecordingRow } from '../persistence/schema.js';
 import type { RecordingStorage, RecordingWriter } from '../storage/recording-storage.js';
-import type { EncoderFactory } from './audio-encoder.js';
-import { RecorderService, type RecordingFiles } from './recorder.service.js';
+import type { EncoderFactory, EncoderSpec } from './audio-encoder.js';
+import { RecorderService, type RecorderOptions, type RecordingFiles } from './recorder.service.js';
 
 const MPC = { mpcUuid: 'mpc-1', authId: 'MAUNIT0000000000001', mpcName: 'unit' };
 const FRAME = 160; // 20 ms at 8 kHz
@@ -14,19 +14,24 @@ function recorderWithCapture(
   fileMade: Promise<void> = Promise.resolve(),
   finish: RecordingWriter['finish'] = async () => ({ bytes: 0 }),
   isLastingRefusal?: RecordingStorage['isLastingRefusal'],
+  options: Partial<RecorderOptions> = {},
 ) {
   const clock = { now: 0 };
   const samples: number[] = [];
+  const specs: EncoderSpec[] = [];
   const aborts = { count: 0 };
   const encoders: EncoderFactory = {
-    create: async (spec) => ({
-      sampleRate: spec.sampleRate,
-      channels: spec.channels,
-      failure: undefined,
-      encode: (batch) => void samples.push(...batch),
-      end: async () => new Uint8Array(0),
-      discard: () => undefined,
-    }),
+    create: async (spec) => {
+      specs.push(spec);
+      return {
+        sampleRate: spec.sampleRate,
+        channels: spec.channels,
+        failure: undefined,
+        encode: (batch) => void samples.push(...batch),
+        end: async () => new Uint8Array(0),
+        discard: () => undefined,
+      };
+    },
     close: async () => undefined,
   };
   const writer: RecordingWriter = { failure: undefined, append: () => undefined, persist: async () => undefined, finish, abort: async () => void (aborts.count += 1) };
@@ -40,10 +45,10 @@ function recorderWithCapture(
   };
   const logged: { level: number; msg: string }[] = [];
   const logger = pino({ level: 'warn' }, { write: (line: string) => void logged.push(JSON.parse(line)) });
-  const recorder = new RecorderService(storage, encoders, logger, { jitterMs: 0, tickMs: 20 }, () => clock.now);
+  const recorder = new RecorderService(storage, encoders, logger, { jitterMs: 0, tickMs: 20, ...options }, () => clock.now);
   const failures: string[] = [];
   recorder.bindFiles({ fileFinished, fail: async (_id, reason) => void failures.push(reason) });
-  return { recorder, clock, samples, failures, aborts, logged };
+  return { recorder, clock, samples, specs, failures, aborts, logged };
 }
 
 const participant = (callUuid: string, mute: boolean) => ({ callUuid, mute, hold: false }) as ParticipantRow;
@@ -132,6 +137,114 @@ describe('RecorderService', () => {
     await vi.waitFor(() => expect(capture.recorder.stats().calls).toBe(0), { timeout: 2000 });
     await capture.recorder.stop();
     expect(capture.failures).toEqual([]);
+  });
+
+  describe('a recording started before its call has any stream', () => {
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const WIDE_FRAME = 320; // 20 ms at 16 kHz
+
+    /** Streams one second of a constant level from `c1`, at `rate`, from the clock's now; then the clock moves a second on. */
+    async function streamOneSecond({ recorder, clock }: ReturnType<typeof recorderWithCapture>, rate: 8000 | 16000) {
+      const sourceId = recorder.streamStarted(MPC.mpcUuid, 'c1', rate, true);
+      await sleep(20);
+      for (let frame = 0; frame < 50; frame += 1) recorder.streamAudio(MPC.mpcUuid, sourceId, frame * 20, new Int16Array(rate / 50).fill(1000));
+      clock.now += 1000;
+    }
+
+    it('waits for the first stream and takes its rate, beginning with the silence before it, however long', async () => {
+      const capture = recorderWithCapture();
+      capture.recorder.start();
+      await startRecording(capture.recorder);
+      expect(capture.specs).toEqual([]);
+      // Three seconds of mix pass at the engine's first 8 kHz: more than its history holds.
+      capture.clock.now = 3000;
+      await sleep(60);
+      await streamOneSecond(capture, 16000);
+      await capture.recorder.stop();
+      expect(capture.specs).toEqual([{ format: 'wav', sampleRate: 16000, channels: 1 }]);
+      expect(capture.samples.length).toBe(64_000);
+      expect(capture.samples.slice(0, 48_000).every((sample) => sample === 0)).toBe(true);
+      expect(capture.samples.slice(48_000).every((sample) => sample === 1000)).toBe(true);
+      expect(capture.failures).toEqual([]);
+    });
+
+    it('records a participant\'s track from its start too, at the rate of the stream that ends the wait', async () => {
+      const capture = recorderWithCapture();
+      const track = { ...recording, scope: 'participant', trackType: 'participant' } as RecordingRow;
+      capture.recorder.start();
+      capture.recorder.recordingsChanged([{ recording: track, event: 'Initiated', at: new Date(), callUuid: 'c1', maxParticipants: 10 }]);
+      await sleep(20);
+      capture.clock.now = 3000;
+      await sleep(60);
+      await streamOneSecond(capture, 16000);
+      await capture.recorder.stop();
+      expect(capture.specs).toEqual([{ format: 'wav', sampleRate: 16000, channels: 1 }]);
+      expect(capture.samples.length).toBe(64_000);
+      const heard = capture.samples.findIndex((sample) => sample !== 0);
+      // Placed on arrival, as a stream's first frame always is: where the clock stood when it came.
+      expect(heard).toBe(48_000);
+      expect(capture.samples.slice(heard).every((sample) => sample === 1000)).toBe(true);
+    });
+
+    it('leaves out a pause made while it waited, for the MPC and for a participant\'s track', async () => {
+      const track = { ...recording, scope: 'participant', trackType: 'participant' } as RecordingRow;
+      for (const [kind, started] of [['mpc', { recording }], ['track', { recording: track, callUuid: 'c1', maxParticipants: 10 }]] as const) {
+        const capture = recorderWithCapture();
+        const { recorder, clock } = capture;
+        recorder.start();
+        recorder.recordingsChanged([{ ...started, event: 'Initiated', at: new Date() }]);
+        await sleep(20);
+        clock.now = 1000;
+        recorder.recordingsChanged([{ recording: started.recording, event: 'Paused', at: new Date() }]);
+        await sleep(40);
+        clock.now = 2500;
+        recorder.recordingsChanged([{ recording: started.recording, event: 'Resumed', at: new Date() }]);
+        await sleep(40);
+        clock.now = 3000;
+        await sleep(40);
+        await streamOneSecond(capture, 16000);
+        await recorder.stop();
+        expect(capture.specs.map((spec) => spec.sampleRate), kind).toEqual([16000]);
+        // 1 s before the pause and 0.5 s after the resume, then the tone.
+        expect(capture.samples.length, kind).toBe(40_000);
+        expect(capture.samples.findIndex((sample) => sample !== 0), kind).toBe(24_000);
+      }
+    });
+
+    it('is made at 8 kHz once the wait is over, and a wideband stream after that is mixed down into it', async () => {
+      const capture = recorderWithCapture(undefined, undefined, undefined, undefined, { firstStreamWaitMs: 30 });
+      await startRecording(capture.recorder);
+      await vi.waitFor(() => expect(capture.specs).toEqual([{ format: 'wav', sampleRate: 8000, channels: 1 }]), { timeout: 1000 });
+      capture.clock.now = 500;
+      await streamOneSecond(capture, 16000);
+      await capture.recorder.stop();
+      expect(capture.samples.length).toBe(12_000);
+      expect(capture.samples.slice(0, 4000).every((sample) => sample === 0)).toBe(true);
+      expect(capture.samples.slice(4100).every((sample) => Math.abs(sample - 1000) <= 2)).toBe(true);
+    });
+
+    it('is made at once when it stops first, as silence to its stop', async () => {
+      const finished: number[] = [];
+      const capture = recorderWithCapture(async (_id, file) => void finished.push(file.durationMs));
+      capture.recorder.start();
+      await startRecording(capture.recorder);
+      capture.clock.now = 700;
+      capture.recorder.recordingsChanged([{ recording, event: 'Completed', at: new Date() }]);
+      capture.clock.now = 800;
+      await vi.waitFor(() => expect(finished).toEqual([700]), { timeout: 1000 });
+      expect(capture.samples).toEqual(new Array(5600).fill(0));
+      await capture.recorder.stop();
+    });
+
+    it('is made at once when the recorder stops first, and finished with the rest', async () => {
+      const finished: number[] = [];
+      const capture = recorderWithCapture(async (_id, file) => void finished.push(file.durationMs));
+      await startRecording(capture.recorder);
+      capture.clock.now = 400;
+      await capture.recorder.stop();
+      expect(finished).toEqual([400]);
+      expect(capture.specs).toEqual([{ format: 'wav', sampleRate: 8000, channels: 1 }]);
+    });
   });
 
   describe('a file storage cannot take when it is finished (a bucket out of reach)', () => {

@@ -12,7 +12,16 @@ export interface RecorderOptions {
   /** How long the mix waits for late frames. */
   jitterMs: number;
   tickMs: number;
+  /** How long a recording started before its call had any stream waits for one; default FIRST_STREAM_WAIT_MS. */
+  firstStreamWaitMs?: number;
 }
+
+/**
+ * How long a recording started before its call had any stream waits for one before it is made at
+ * 8 kHz: the first stream sets the rate of the call's mix and files. Plivo rings a participant
+ * for up to 45 s by default before its call, and so its stream, can begin.
+ */
+export const FIRST_STREAM_WAIT_MS = 60_000;
 
 /** What the recorder reports back about files: where the recordings service takes over. */
 export interface RecordingFiles {
@@ -57,6 +66,10 @@ export class RecorderService implements RecordingObserver {
    * have overtaken, its notice arriving before the stream had a place in the mix.
    */
   private readonly audible = new Map<string, Map<string, boolean>>();
+  /** Per recording waiting for its call's first stream (see attach), its MPC and what ends the wait. */
+  private readonly awaitingStream = new Map<string, { mpcUuid: string; end: () => void }>();
+  /** The attaches under way, which the recorder's stop lets finish before it finishes the files. */
+  private readonly attaches = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private lastTick = 0;
   /** Once stopping, what the database refuses is left to the restart. */
@@ -94,6 +107,8 @@ export class RecorderService implements RecordingObserver {
   async stop(): Promise<void> {
     this.stopping = true;
     clearInterval(this.timer);
+    for (const { end } of this.awaitingStream.values()) end();
+    await Promise.all(this.attaches);
     const now = this.clock();
     for (const engine of this.engines.values()) {
       for (const sink of engine.tick(now + this.options.jitterMs)) this.chain(sink.recordingId, () => this.finish(sink));
@@ -129,6 +144,7 @@ export class RecorderService implements RecordingObserver {
     const engine = this.engineFor(mpcUuid, sampleRate);
     const now = this.clock();
     const sourceId = engine.addSource(callUuid, sampleRate, now, untimed);
+    for (const waiting of this.awaitingStream.values()) if (waiting.mpcUuid === mpcUuid) waiting.end();
     // Not in the last change's participants: it left meanwhile.
     const known = this.audible.get(mpcUuid);
     engine.setAudible(callUuid, known ? (known.get(callUuid) ?? false) : audibleAtJoin, now);
@@ -157,7 +173,13 @@ export class RecorderService implements RecordingObserver {
       const clockMs = this.clock() - (Date.now() - change.at.getTime());
       // Counted from now, not from when its turn comes: the MPC may end before then.
       if (change.event === 'Initiated') this.attaching.set(change.recording.mpcUuid, (this.attaching.get(change.recording.mpcUuid) ?? 0) + 1);
-      this.chain(change.recording.recordingId, () => this.apply(change, clockMs));
+      // Its file is made now, however far its call is from a stream.
+      if (change.event === 'Completed' || change.event === 'Failed') this.awaitingStream.get(change.recording.recordingId)?.end();
+      const step = this.chain(change.recording.recordingId, () => this.apply(change, clockMs));
+      if (change.event === 'Initiated') {
+        this.attaches.add(step);
+        void step.finally(() => this.attaches.delete(step));
+      }
     }
   }
 
@@ -211,13 +233,16 @@ export class RecorderService implements RecordingObserver {
   /**
    * Makes the recording's file and encoder and attaches them to its MPC's engine. Meanwhile the
    * engine is kept, though the MPC may end and leave it with nothing else: the recording's stop,
-   * which the end brings, is applied there once it is attached.
+   * which the end brings, is applied there once it is attached. A recording started before its call
+   * had any stream first waits for one, whose rate it takes (a wideband call is recorded at 16 kHz),
+   * until FIRST_STREAM_WAIT_MS have passed or it stops; the engine gives it the silence meanwhile.
    */
   private async attach(change: RecordingChange, clockMs: number): Promise<void> {
     const { recording } = change;
     const { mpcUuid } = recording;
     const engine = this.engineFor(mpcUuid);
     try {
+      if (!engine.streamed) await this.firstStream(recording.recordingId, mpcUuid);
       const tracks = tracksOf(change);
       const channels = tracks?.channels ?? 1;
       // Several channels are recorded at the mix's rate; one follows the audio it holds.
@@ -236,6 +261,22 @@ export class RecorderService implements RecordingObserver {
       if (left > 0) this.attaching.set(mpcUuid, left);
       else this.attaching.delete(mpcUuid);
     }
+  }
+
+  /** Resolves once the MPC's first stream joins, the recording stops, the recorder stops, or the wait is over. */
+  private async firstStream(recordingId: string, mpcUuid: string): Promise<void> {
+    if (this.stopping) return;
+    const startedAt = this.clock();
+    const timedOut = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(true), this.options.firstStreamWaitMs ?? FIRST_STREAM_WAIT_MS);
+      const end = () => {
+        clearTimeout(timer);
+        resolve(false);
+      };
+      this.awaitingStream.set(recordingId, { mpcUuid, end });
+    });
+    this.awaitingStream.delete(recordingId);
+    if (timedOut) this.logger.info({ recording_id: recordingId, mpc_uuid: mpcUuid, waited_ms: Math.round(this.clock() - startedAt) }, 'recording made without a stream to take its rate from: its call has had none');
   }
 
   private tick(): void {
@@ -304,7 +345,7 @@ export class RecorderService implements RecordingObserver {
     });
   }
 
-  private chain(recordingId: string, step: () => Promise<void>): void {
+  private chain(recordingId: string, step: () => Promise<void>): Promise<void> {
     const previous = this.chains.get(recordingId) ?? Promise.resolve();
     const next = previous
       .then(step)
@@ -316,6 +357,7 @@ export class RecorderService implements RecordingObserver {
         if (this.chains.get(recordingId) === next) this.chains.delete(recordingId);
       });
     this.chains.set(recordingId, next);
+    return next;
   }
 
   /** The MPC's engine; a new one mixes at `rate`, the rate of the stream or recording that made it. */

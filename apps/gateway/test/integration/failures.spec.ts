@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FsRecordingStorage, storageWith, type RecordingStorage } from '../../dist/storage/recording-storage.js';
 import { CallbackReceiver } from '../support/callback-receiver.js';
 import { AUTH_TOKEN, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { ToneStream } from '../support/stream-sender.js';
 
 /** Files that accept `limit` bytes and then fail as a full disk does. */
 function fullDiskAfter(limit: number, root: string): RecordingStorage {
@@ -51,7 +52,9 @@ const call = (method: string, path: string, body?: unknown) =>
 
 describe('failures', () => {
   it('fails a recording whose storage fills up, says why, tells the receiver, and keeps serving', async () => {
-    await call('POST', 'MultiPartyCall/name_full/Participant/', { role: 'Agent', from: '1', to: '2', stay_alone: true });
+    const added = (await (await call('POST', 'MultiPartyCall/name_full/Participant/', { role: 'Agent', from: '1', to: '2', stay_alone: true })).json()) as { calls: { stream_url: string }[] };
+    const stream = new ToneStream({ url: added.calls[0]!.stream_url, framing: 'plivo-mulaw', frequency: 440 });
+    await stream.start();
     const started = (await (await call('POST', 'MultiPartyCall/name_full/Record/', { file_format: 'wav', recording_callback_url: `${receiverUrl}/full` })).json()) as { recording_id: string };
     // 20 kB of 8 kHz WAV is about 1.25 s: the recording fails then, while the call goes on.
     const callbacks = await receiver.waitFor(2, started.recording_id);
@@ -63,5 +66,6 @@ describe('failures', () => {
     expect((await fetch(`${gateway.api}/Recording/${started.recording_id}.wav`)).status).toBe(404);
     expect((await call('DELETE', 'MultiPartyCall/name_full/Record/', {})).status).toBe(400);
     expect((await call('GET', 'MultiPartyCall/name_full')).status).toBe(200);
+    await stream.hangup();
   });
 });

@@ -226,6 +226,27 @@ describe('recording live streams', () => {
     expect((await api('GET', `Recording/${start.result.recording_id}/`)).sample_rate).toBe(16000);
   });
 
+  it('records at 16 kHz a call recorded on add participant, before its wideband stream joined, from the add on', async () => {
+    const added = performance.now();
+    const caller = await join('wide_first', 'Agent', { record: true, record_file_format: 'wav' });
+    const [recording] = (await api('GET', 'Recording/?mpc_name=wide_first')).objects as { recording_id: string; recording_url: string }[];
+    await sleep(700);
+    const stream = new ToneStream({ url: caller.streamUrl, framing: 'plivo-l16', frequency: 5000, sampleRate: 16000 });
+    await stream.start();
+    const joined = performance.now();
+    await sleep(800);
+    const stop = await timed('DELETE', 'MultiPartyCall/name_wide_first/Record/', {});
+    const audio = decodeRecording(await download(recording!.recording_url), 'wav');
+    await stream.hangup();
+    expect(audio.sampleRate).toBe(16000);
+    // The add answered after the recording began: the file is at least as long as from then to the stop.
+    expect(audio.durationMs).toBeGreaterThan(stop.at - added - 60);
+    const lead = audio.durationMs - (stop.at - joined);
+    expectTone(audio, 5000, [[lead, audio.durationMs]], 120);
+    expect(lead).toBeGreaterThan(600);
+    expect((await api('GET', `Recording/${recording!.recording_id}/`)).sample_rate).toBe(16000);
+  });
+
   it('leaves out a participant muted while its stream joined, and out of participant recordings started later, until unmuted', async () => {
     const { agent, customer, agentStream, customerStream } = await agentAndCustomer('muted_first');
     // Soon after the streams started, often while a join is under way, its mute and hold read before this change.
