@@ -369,22 +369,24 @@ describe('Mixer', () => {
     }
   });
 
-  describe('a timed sender whose clock runs slow', () => {
+  describe('a timed sender whose clock drifts', () => {
     /**
      * A call engine's use of the mixer at 8 kHz with a 100 ms jitter window: one source whose frame k
      * (timestamp 20k ms) arrives at `arrival(k)` ms on the mix's clock, mixed up to 100 ms behind
-     * each arrival, with `earliest` 50 ms behind it. Answers the source's stats and how much of
-     * the mix after the first second is silent.
+     * each arrival, with `earliest` 50 ms behind it. Answers the source's stats, how much of the mix
+     * after the first second is silent, and how long after the last frame came its audio ends.
      */
     function run(frames: number, arrival: (frame: number) => number) {
       const mixer = new Mixer({ sampleRate: 8000 });
       const at = (ms: number) => Math.max(0, Math.round(ms * 8));
       mixer.addSource('a', { sampleRate: 8000, joinAt: 0 });
       let silent = 0;
+      let heardUntil = 0;
       const mixTo = (until: number) => {
         const from = mixer.cursor;
         const out = mixer.mixUntil(until);
         for (let i = Math.max(0, 8000 - from); i < out.length; i += 1) if (out[i] === 0) silent += 1;
+        for (let i = 0; i < out.length; i += 1) if (out[i] !== 0) heardUntil = from + i + 1;
       };
       for (let frame = 0; frame < frames; frame += 1) {
         const now = arrival(frame);
@@ -392,7 +394,10 @@ describe('Mixer', () => {
         mixer.push('a', frame * 20, filled(160, 1000), at(now - 50));
       }
       mixTo(mixer.cursor + 800);
-      return { stats: mixer.stats('a')!, silentShare: silent / (mixer.cursor - 8000) };
+      const silentShare = silent / (mixer.cursor - 8000);
+      // The rest of what was placed ahead.
+      mixTo(mixer.cursor + 24_000);
+      return { stats: mixer.stats('a')!, silentShare, endLagMs: heardUntil / 8 - arrival(frames - 1) };
     }
 
     it('is moved later, a short gap at a time, rather than falling behind the mix for good', () => {
@@ -403,6 +408,22 @@ describe('Mixer', () => {
       expect(slow.stats.realigned).toBeGreaterThanOrEqual(15);
       expect(slow.stats.realigned).toBeLessThanOrEqual(30);
       expect(slow.silentShare).toBeLessThan(0.01);
+    });
+
+    it('is moved earlier, a short stretch at a time, rather than heard ever later and then not at all', () => {
+      // 500 ppm fast over 20 minutes: 600 ms ahead by the end. Without the moves its last frame is
+      // heard 600 ms later than an on-time one, and at 2 s ahead (after 67 minutes) none is.
+      const onTime = run(60_000, (frame) => frame * 20 + 5);
+      const fast = run(60_000, (frame) => frame * 20 * 0.9995 + 5);
+      expect(fast.stats).toMatchObject({ late: 0, ahead: 0 });
+      expect(fast.endLagMs - onTime.endLagMs).toBeLessThan(60);
+      expect(fast.stats.realigned).toBeGreaterThanOrEqual(15);
+      expect(fast.stats.realigned).toBeLessThanOrEqual(30);
+      expect(fast.silentShare).toBeLessThan(0.001);
+      // 2000 ppm: frames are refused as ahead after about 17 minutes without the moves.
+      const faster = run(60_000, (frame) => frame * 20 * 0.998 + 5);
+      expect(faster.stats).toMatchObject({ late: 0, ahead: 0 });
+      expect(faster.endLagMs - onTime.endLagMs).toBeLessThan(60);
     });
 
     it('is left alone when on time, and when a stall makes a burst of late frames', () => {

@@ -39,7 +39,7 @@ export interface SourceStats {
   shifted: number;
   /** Frames that came partly late: their start, which the mix had passed, was dropped. */
   clipped: number;
-  /** Times a timed source was moved later because its sender's clock runs slow (see followSlowClock). */
+  /** Times a timed source was moved because its sender's clock runs slow or fast (see followSenderClock). */
   realigned: number;
   late: number;
   ahead: number;
@@ -63,11 +63,12 @@ interface Source {
   /** Since when (timeline position) the largest lead of its frames is kept, and that lead. */
   leadSince: number | undefined;
   maxLead: number;
+  minLead: number;
   readonly stats: SourceStats;
 }
 
-/** How long every frame of a timed source must come late (see followSlowClock) for its clock to be taken as slow. */
-const SLOW_CLOCK_WINDOW_MS = 5000;
+/** How long every frame of a timed source must come late, or early (see followSenderClock), for its clock to be taken as slow, or fast. */
+const CLOCK_WINDOW_MS = 5000;
 
 const EMPTY_RING: Int16Array = new Int16Array(0);
 
@@ -151,6 +152,7 @@ export class Mixer {
       firstLead: 0,
       leadSince: undefined,
       maxLead: Number.NEGATIVE_INFINITY,
+      minLead: Number.POSITIVE_INFINITY,
       stats: { placed: 0, shifted: 0, clipped: 0, late: 0, ahead: 0, realigned: 0 },
     });
     this.sourceList = [...this.sources.values()];
@@ -222,7 +224,7 @@ export class Mixer {
     }
     if (earliest !== undefined && !source.untimed) {
       if (first) source.firstLead = start - Math.ceil(earliest);
-      else start = this.followSlowClock(source, start, earliest);
+      else start = this.followSenderClock(source, start, earliest);
     }
     const end = start + frame.length;
     const cursor = this.position;
@@ -254,21 +256,32 @@ export class Mixer {
   /**
    * A timed source's frames keep the lead over `earliest` its first frame had, but for jitter. A
    * burst of late frames is dropped, which keeps the source in line with the others. When even the
-   * best frame over SLOW_CLOCK_WINDOW_MS came half the mix's margin (`earliest` to the cursor) later
+   * best frame over CLOCK_WINDOW_MS came half the mix's margin (`earliest` to the cursor) later
    * than that, though, the sender's clock runs slow (its timestamps fall behind the mix's clock)
    * and its frames would soon all be late: the source is moved later, that frame back to the first
-   * one's lead. That costs a short gap, once per half margin of drift. Answers the frame's place.
+   * one's lead. That costs a short gap, once per half margin of drift. A clock that runs fast is the
+   * mirror: its frames are placed ever later after they came, until they are refused as 'ahead'.
+   * When even the latest frame over the window came a whole margin earlier than the first frame's
+   * lead, or than the margin where that was less (a first frame held up on its way), the source is
+   * moved earlier, that frame back to half a margin over it. That drops a stretch of its audio as
+   * short as the gap. Answers the frame's place.
    */
-  private followSlowClock(source: Source, start: number, earliest: number): number {
-    source.maxLead = Math.max(source.maxLead, start - Math.ceil(earliest));
+  private followSenderClock(source: Source, start: number, earliest: number): number {
+    const lead = start - Math.ceil(earliest);
+    source.maxLead = Math.max(source.maxLead, lead);
+    source.minLead = Math.min(source.minLead, lead);
     source.leadSince ??= this.position;
-    if (this.position - source.leadSince < (SLOW_CLOCK_WINDOW_MS * this.sampleRate) / 1000) return start;
-    const maxLead = source.maxLead;
+    if (this.position - source.leadSince < (CLOCK_WINDOW_MS * this.sampleRate) / 1000) return start;
+    const { maxLead, minLead } = source;
     source.leadSince = this.position;
     source.maxLead = Number.NEGATIVE_INFINITY;
+    source.minLead = Number.POSITIVE_INFINITY;
     const margin = Math.max(0, Math.ceil(earliest) - this.position);
-    if (maxLead >= source.firstLead - margin / 2) return start;
-    const shift = source.firstLead - maxLead;
+    const steadyLead = Math.max(source.firstLead, margin);
+    let shift = 0;
+    if (maxLead < source.firstLead - margin / 2) shift = source.firstLead - maxLead;
+    else if (minLead > steadyLead + margin) shift = steadyLead + Math.ceil(margin / 2) - minLead;
+    if (shift === 0) return start;
     source.joinAt += shift;
     source.stats.realigned++;
     return start + shift;
