@@ -21,7 +21,7 @@ export interface RecorderOptions {
  * 8 kHz: the first stream sets the rate of the call's mix and files. Plivo rings a participant
  * for up to 45 s by default before its call, and so its stream, can begin.
  */
-export const FIRST_STREAM_WAIT_MS = 60_000;
+const FIRST_STREAM_WAIT_MS = 60_000;
 
 /** What the recorder reports back about files: where the recordings service takes over. */
 export interface RecordingFiles {
