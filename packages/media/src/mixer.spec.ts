@@ -433,6 +433,9 @@ describe('Mixer', () => {
       // Its audio begins 2 s after it joined: the first frame goes where it can still be heard, with no lead, and the rest follow it.
       const lateStart = run(15_000, (frame) => 2000 + frame * 20 + 5);
       expect(lateStart.stats).toMatchObject({ late: 0, realigned: 0 });
+      // Its first 200 ms of frames queued while it joined: all its frames come 200 ms early, and that is how they stay.
+      const queued = run(15_000, (frame) => Math.max(200, frame * 20) + 5);
+      expect(queued.stats).toMatchObject({ late: 0, ahead: 0, realigned: 0 });
       // Frames 500-519 (400 ms) held up, then all at once: those past the window are dropped, the rest keep their places.
       const stalled = run(1_500, (frame) => (frame >= 500 && frame < 520 ? 520 * 20 + 5 : frame * 20 + 5));
       expect(stalled.stats.realigned).toBe(0);

@@ -64,6 +64,15 @@ interface Source {
   leadSince: number | undefined;
   maxLead: number;
   minLead: number;
+  /** Windows of CLOCK_WINDOW_MS its leads were measured over. */
+  windows: number;
+  /**
+   * The lead its frames keep once under way: the second window's latest frame's, or the first
+   * frame's or the margin where either is more. The first window is left out: frames queued while
+   * its stream joined come in a burst. Frames that come early by a steady amount (queued so, or
+   * sent ahead) are no drift.
+   */
+  steadyLead: number;
   readonly stats: SourceStats;
 }
 
@@ -153,6 +162,8 @@ export class Mixer {
       leadSince: undefined,
       maxLead: Number.NEGATIVE_INFINITY,
       minLead: Number.POSITIVE_INFINITY,
+      windows: 0,
+      steadyLead: Number.POSITIVE_INFINITY,
       stats: { placed: 0, shifted: 0, clipped: 0, late: 0, ahead: 0, realigned: 0 },
     });
     this.sourceList = [...this.sources.values()];
@@ -261,10 +272,9 @@ export class Mixer {
    * and its frames would soon all be late: the source is moved later, that frame back to the first
    * one's lead. That costs a short gap, once per half margin of drift. A clock that runs fast is the
    * mirror: its frames are placed ever later after they came, until they are refused as 'ahead'.
-   * When even the latest frame over the window came a whole margin earlier than the first frame's
-   * lead, or than the margin where that was less (a first frame held up on its way), the source is
-   * moved earlier, that frame back to half a margin over it. That drops a stretch of its audio as
-   * short as the gap. Answers the frame's place.
+   * When even the latest frame over the window came a whole margin earlier than the source's steady
+   * lead (see Source.steadyLead), the source is moved earlier, that frame back to half a margin over
+   * it. That drops a stretch of its audio as short as the gap. Answers the frame's place.
    */
   private followSenderClock(source: Source, start: number, earliest: number): number {
     const lead = start - Math.ceil(earliest);
@@ -277,10 +287,11 @@ export class Mixer {
     source.maxLead = Number.NEGATIVE_INFINITY;
     source.minLead = Number.POSITIVE_INFINITY;
     const margin = Math.max(0, Math.ceil(earliest) - this.position);
-    const steadyLead = Math.max(source.firstLead, margin);
+    source.windows += 1;
+    if (source.windows === 2) source.steadyLead = Math.max(source.firstLead, margin, minLead);
     let shift = 0;
     if (maxLead < source.firstLead - margin / 2) shift = source.firstLead - maxLead;
-    else if (minLead > steadyLead + margin) shift = steadyLead + Math.ceil(margin / 2) - minLead;
+    else if (minLead > source.steadyLead + margin) shift = source.steadyLead + Math.ceil(margin / 2) - minLead;
     if (shift === 0) return start;
     source.joinAt += shift;
     source.stats.realigned++;
