@@ -185,12 +185,13 @@ export class CallEngine {
 
   /**
    * The rate of a new mono recording: 16 kHz when the call is mixed at 16 kHz and wideband audio is
-   * present (in the call, or from the one member recorded), 8 kHz otherwise.
+   * present (in the call, or from the one member recorded), 8 kHz otherwise. With no stream to go by
+   * (the member's own has not joined yet), it is the mix's rate, the likelier rate of what comes.
    */
   recordingRate(member?: string): 8000 | 16000 {
     if (this.rate === 8000) return 8000;
     const rates = [...this.sources.values()].filter((source) => member === undefined || source.call === member).map((source) => source.rate);
-    return rates.includes(16000) ? 16000 : 8000;
+    return rates.length === 0 || rates.includes(16000) ? 16000 : 8000;
   }
 
   /**
