@@ -316,7 +316,7 @@ export class CallEngine {
 
   /** Mixes to `until` and feeds every sink; a sink that reaches its stop leaves at once, so it is finished once. */
   private mixTo(until: number, finished: RecordingSink[]): void {
-    for (const catchUp of this.catchUps.splice(0)) catchUp();
+    if (this.catchUps.length > 0) for (const catchUp of this.catchUps.splice(0)) catchUp();
     const from = this.mixer.cursor;
     if (until <= from) return;
     const mixed = this.mixer.mixUntil(until);
