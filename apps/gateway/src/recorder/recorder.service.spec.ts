@@ -142,6 +142,12 @@ describe('RecorderService', () => {
   describe('a recording started before its call has any stream', () => {
     const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
     const WIDE_FRAME = 320; // 20 ms at 16 kHz
+    const track = { ...recording, scope: 'participant', trackType: 'participant' } as RecordingRow;
+    /** The start of an MPC recording, and of a participant recording of `c1` alone. */
+    const starts = [
+      ['mpc', { recording }],
+      ['track', { recording: track, callUuid: 'c1', maxParticipants: 10 }],
+    ] as const;
 
     /** Streams one second of a constant level from `c1`, at `rate`, from the clock's now; then the clock moves a second on. */
     async function streamOneSecond({ recorder, clock }: ReturnType<typeof recorderWithCapture>, rate: 8000 | 16000) {
@@ -151,44 +157,29 @@ describe('RecorderService', () => {
       clock.now += 1000;
     }
 
-    it('waits for the first stream and takes its rate, beginning with the silence before it, however long', async () => {
-      const capture = recorderWithCapture();
-      capture.recorder.start();
-      await startRecording(capture.recorder);
-      expect(capture.specs).toEqual([]);
-      // Three seconds of mix pass at the engine's first 8 kHz: more than its history holds.
-      capture.clock.now = 3000;
-      await sleep(60);
-      await streamOneSecond(capture, 16000);
-      await capture.recorder.stop();
-      expect(capture.specs).toEqual([{ format: 'wav', sampleRate: 16000, channels: 1 }]);
-      expect(capture.samples.length).toBe(64_000);
-      expect(capture.samples.slice(0, 48_000).every((sample) => sample === 0)).toBe(true);
-      expect(capture.samples.slice(48_000).every((sample) => sample === 1000)).toBe(true);
-      expect(capture.failures).toEqual([]);
-    });
-
-    it('records a participant\'s track from its start too, at the rate of the stream that ends the wait', async () => {
-      const capture = recorderWithCapture();
-      const track = { ...recording, scope: 'participant', trackType: 'participant' } as RecordingRow;
-      capture.recorder.start();
-      capture.recorder.recordingsChanged([{ recording: track, event: 'Initiated', at: new Date(), callUuid: 'c1', maxParticipants: 10 }]);
-      await sleep(20);
-      capture.clock.now = 3000;
-      await sleep(60);
-      await streamOneSecond(capture, 16000);
-      await capture.recorder.stop();
-      expect(capture.specs).toEqual([{ format: 'wav', sampleRate: 16000, channels: 1 }]);
-      expect(capture.samples.length).toBe(64_000);
-      const heard = capture.samples.findIndex((sample) => sample !== 0);
-      // Placed on arrival, as a stream's first frame always is: where the clock stood when it came.
-      expect(heard).toBe(48_000);
-      expect(capture.samples.slice(heard).every((sample) => sample === 1000)).toBe(true);
+    it('waits for the first stream and takes its rate, beginning with the silence before it, however long, for the MPC and for a participant\'s track', async () => {
+      for (const [kind, started] of starts) {
+        const capture = recorderWithCapture();
+        capture.recorder.start();
+        capture.recorder.recordingsChanged([{ ...started, event: 'Initiated', at: new Date() }]);
+        await sleep(20);
+        expect(capture.specs, kind).toEqual([]);
+        // Three seconds of mix pass at the engine's first 8 kHz: more than its history holds.
+        capture.clock.now = 3000;
+        await sleep(60);
+        await streamOneSecond(capture, 16000);
+        await capture.recorder.stop();
+        expect(capture.specs, kind).toEqual([{ format: 'wav', sampleRate: 16000, channels: 1 }]);
+        expect(capture.samples.length, kind).toBe(64_000);
+        // The stream's first frame is placed on arrival, as always: where the clock stood when it came.
+        expect(capture.samples.findIndex((sample) => sample !== 0), kind).toBe(48_000);
+        expect(capture.samples.slice(48_000).every((sample) => sample === 1000), kind).toBe(true);
+        expect(capture.failures, kind).toEqual([]);
+      }
     });
 
     it('leaves out a pause made while it waited, for the MPC and for a participant\'s track', async () => {
-      const track = { ...recording, scope: 'participant', trackType: 'participant' } as RecordingRow;
-      for (const [kind, started] of [['mpc', { recording }], ['track', { recording: track, callUuid: 'c1', maxParticipants: 10 }]] as const) {
+      for (const [kind, started] of starts) {
         const capture = recorderWithCapture();
         const { recorder, clock } = capture;
         recorder.start();
@@ -216,7 +207,6 @@ describe('RecorderService', () => {
       const capture = recorderWithCapture();
       const { recorder, clock } = capture;
       const other = recorder.streamStarted(MPC.mpcUuid, 'c2', 16000, true);
-      const track = { ...recording, scope: 'participant', trackType: 'participant' } as RecordingRow;
       recorder.recordingsChanged([{ recording: track, event: 'Initiated', at: new Date(), callUuid: 'c1', maxParticipants: 10 }]);
       await sleep(20);
       expect(capture.specs).toEqual([{ format: 'wav', sampleRate: 16000, channels: 1 }]);
