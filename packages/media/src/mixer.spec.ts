@@ -426,6 +426,18 @@ describe('Mixer', () => {
       expect(faster.endLagMs - onTime.endLagMs).toBeLessThan(60);
     });
 
+    it('is moved later once when network delays rise, and stays there when they fall and rise again', () => {
+      // 150 ms more delay over 20-50 s and again over 120-150 s. The first rise costs a window of late
+      // frames and a move; moving back when delays fall would cost every later rise as much again.
+      const episodes = run(10_000, (frame) => {
+        const ms = frame * 20;
+        return ms + 5 + ((ms >= 20_000 && ms < 50_000) || (ms >= 120_000 && ms < 150_000) ? 150 : 0);
+      });
+      expect(episodes.stats.realigned).toBe(1);
+      expect(episodes.stats.late).toBeLessThanOrEqual(260);
+      expect(episodes.stats.ahead).toBe(0);
+    });
+
     it('is left alone when on time, and when a stall makes a burst of late frames', () => {
       const onTime = run(15_000, (frame) => frame * 20 + 5);
       expect(onTime.stats).toMatchObject({ late: 0, realigned: 0 });
@@ -433,9 +445,12 @@ describe('Mixer', () => {
       // Its audio begins 2 s after it joined: the first frame goes where it can still be heard, with no lead, and the rest follow it.
       const lateStart = run(15_000, (frame) => 2000 + frame * 20 + 5);
       expect(lateStart.stats).toMatchObject({ late: 0, realigned: 0 });
-      // Its first 200 ms of frames queued while it joined: all its frames come 200 ms early, and that is how they stay.
+      // Its first 200 ms of frames queued while it joined: all its frames come 200 ms early, and that is how they stay,
+      // even when one is held up 140 ms in the seconds its steady lead is measured over.
       const queued = run(15_000, (frame) => Math.max(200, frame * 20) + 5);
       expect(queued.stats).toMatchObject({ late: 0, ahead: 0, realigned: 0 });
+      const queuedHeld = run(15_000, (frame) => Math.max(200, frame * 20) + (frame >= 350 && frame < 357 ? 145 : 5));
+      expect(queuedHeld.stats).toMatchObject({ ahead: 0, realigned: 0 });
       // Frames 500-519 (400 ms) held up, then all at once: those past the window are dropped, the rest keep their places.
       const stalled = run(1_500, (frame) => (frame >= 500 && frame < 520 ? 520 * 20 + 5 : frame * 20 + 5));
       expect(stalled.stats.realigned).toBe(0);

@@ -66,11 +66,13 @@ interface Source {
   minLead: number;
   /** Windows of CLOCK_WINDOW_MS its leads were measured over. */
   windows: number;
+  /** Its frames' leads over the second window, while it lasts. */
+  secondWindowLeads: number[] | undefined;
   /**
-   * The lead its frames keep once under way: the second window's latest frame's, or the first
-   * frame's or the margin where either is more. The first window is left out: frames queued while
-   * its stream joined come in a burst. Frames that come early by a steady amount (queued so, or
-   * sent ahead) are no drift.
+   * The lead its frames keep once under way: their median lead over the second window (or the first
+   * frame's, or the margin, where either is more), plus every move later since. The first window is
+   * left out: frames queued while its stream joined come in a burst. Frames that come early by a
+   * steady amount (queued so, or sent ahead) are no drift, and a frame held up is no measure of it.
    */
   steadyLead: number;
   readonly stats: SourceStats;
@@ -83,6 +85,11 @@ const EMPTY_RING: Int16Array = new Int16Array(0);
 
 function saturate(v: number): number {
   return v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length === 0 ? Number.NEGATIVE_INFINITY : sorted[Math.floor(sorted.length / 2)]!;
 }
 
 function nextPowerOfTwo(n: number): number {
@@ -163,6 +170,7 @@ export class Mixer {
       maxLead: Number.NEGATIVE_INFINITY,
       minLead: Number.POSITIVE_INFINITY,
       windows: 0,
+      secondWindowLeads: undefined,
       steadyLead: Number.POSITIVE_INFINITY,
       stats: { placed: 0, shifted: 0, clipped: 0, late: 0, ahead: 0, realigned: 0 },
     });
@@ -274,12 +282,14 @@ export class Mixer {
    * mirror: its frames are placed ever later after they came, until they are refused as 'ahead'.
    * When even the latest frame over the window came a whole margin earlier than the source's steady
    * lead (see Source.steadyLead), the source is moved earlier, that frame back to half a margin over
-   * it. That drops a stretch of its audio as short as the gap. Answers the frame's place.
+   * it. That drops a stretch of its audio as short as the gap. A move later raises the steady lead
+   * by as much. Answers the frame's place.
    */
   private followSenderClock(source: Source, start: number, earliest: number): number {
     const lead = start - Math.ceil(earliest);
     source.maxLead = Math.max(source.maxLead, lead);
     source.minLead = Math.min(source.minLead, lead);
+    source.secondWindowLeads?.push(lead);
     source.leadSince ??= this.position;
     if (this.position - source.leadSince < (CLOCK_WINDOW_MS * this.sampleRate) / 1000) return start;
     const { maxLead, minLead } = source;
@@ -288,10 +298,17 @@ export class Mixer {
     source.minLead = Number.POSITIVE_INFINITY;
     const margin = Math.max(0, Math.ceil(earliest) - this.position);
     source.windows += 1;
-    if (source.windows === 2) source.steadyLead = Math.max(source.firstLead, margin, minLead);
+    if (source.windows === 1) source.secondWindowLeads = [];
+    if (source.windows === 2) {
+      source.steadyLead = Math.max(source.firstLead, margin, median(source.secondWindowLeads!));
+      source.secondWindowLeads = undefined;
+    }
     let shift = 0;
-    if (maxLead < source.firstLead - margin / 2) shift = source.firstLead - maxLead;
-    else if (minLead > source.steadyLead + margin) shift = source.steadyLead + Math.ceil(margin / 2) - minLead;
+    if (maxLead < source.firstLead - margin / 2) {
+      shift = source.firstLead - maxLead;
+      // Delays that rose and fall again must not move it back: that would cost the next rise a window of late frames.
+      source.steadyLead += shift;
+    } else if (minLead > source.steadyLead + margin) shift = source.steadyLead + Math.ceil(margin / 2) - minLead;
     if (shift === 0) return start;
     source.joinAt += shift;
     source.stats.realigned++;
