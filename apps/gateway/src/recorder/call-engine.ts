@@ -124,8 +124,10 @@ export interface SinkRequest {
 export class CallEngine {
   private mixer: Mixer;
   private mixRate: 8000 | 16000;
-  /** Where the first stream joined: the mix before it is silence. */
-  private firstJoinAt: number | undefined;
+  /** Whether a stream has joined: before one does, the call's rate is not known. */
+  private hasStreamed = false;
+  /** Once a recording has taken the mix's rate, the first stream no longer changes it. */
+  private rateHeld = false;
   private readonly sinks = new Map<string, RecordingSink>();
   /** Per recording of separate tracks (participant recordings), its own mixers. */
   private readonly trackMixes = new Map<string, TrackMix>();
@@ -161,9 +163,13 @@ export class CallEngine {
     return this.mixRate;
   }
 
-  /** Whether a stream has joined: before one does, the call's rate is not known. */
   get streamed(): boolean {
-    return this.firstJoinAt !== undefined;
+    return this.hasStreamed;
+  }
+
+  /** A recording is about to be made at the mix's rate: the first stream, if still to come, keeps it. */
+  holdRate(): void {
+    this.rateHeld = true;
   }
 
   /** Timeline position of a clock reading (ms, on the engine's monotonic clock). */
@@ -186,12 +192,12 @@ export class CallEngine {
   /**
    * The rate of a new mono recording: 16 kHz when the call is mixed at 16 kHz and wideband audio is
    * present (in the call, or from the one member recorded), 8 kHz otherwise. With no stream to go by
-   * (the member's own has not joined yet), it is the mix's rate, the likelier rate of what comes.
+   * (the member's own has not joined yet), a member is recorded at the mix's rate, the likelier rate of what comes.
    */
   recordingRate(member?: string): 8000 | 16000 {
     if (this.rate === 8000) return 8000;
     const rates = [...this.sources.values()].filter((source) => member === undefined || source.call === member).map((source) => source.rate);
-    return rates.length === 0 || rates.includes(16000) ? 16000 : 8000;
+    return rates.includes(16000) || (member !== undefined && rates.length === 0) ? 16000 : 8000;
   }
 
   /**
@@ -200,10 +206,10 @@ export class CallEngine {
    */
   addSource(call: string, sampleRate: 8000 | 16000, clockMs: number, untimed = false): string {
     // Nothing heard nor recorded yet: the call takes its first stream's rate, whatever made the engine.
-    if (!this.streamed && this.sinkCount === 0 && sampleRate !== this.mixRate) this.mixAt(sampleRate);
+    if (!this.hasStreamed && !this.rateHeld && sampleRate !== this.mixRate) this.mixAt(sampleRate);
+    this.hasStreamed = true;
     const id = `${call}#${++this.streamsAdded}`;
     const joinAt = this.positionAt(clockMs);
-    this.firstJoinAt ??= joinAt;
     this.sources.set(id, { call, rate: sampleRate, joinAt, untimed });
     this.mixer.addSource(id, { sampleRate, joinAt, untimed });
     for (const tracks of this.trackMixes.values()) tracks.addSource(id, call, sampleRate, joinAt, untimed);
@@ -265,10 +271,10 @@ export class CallEngine {
       this.catchUps.push(() => this.catchUp(sink, at));
       return;
     }
-    // Separate tracks are mixed from where they were attached; a recording that waited for the first
-    // stream begins with the silence before it, at the positions before theirs.
+    // Separate tracks are mixed from where they were attached. What the mix passed since the start
+    // (a recording that waited for the first stream) is silence in them, at the positions before theirs.
     const offset = this.mixer.cursor;
-    const beginsAt = at < offset && this.silentUntil(offset) ? at - offset : Math.max(0, at - offset);
+    const beginsAt = at - offset;
     const sink = new RecordingSink(request.recordingId, this.rate, request.encoder, request.writer, beginsAt);
     const { channels } = request.tracks;
     if (beginsAt < 0) this.catchUps.push(() => feedSilence(sink, beginsAt, 0, this.rate, channels));
@@ -281,17 +287,15 @@ export class CallEngine {
     this.trackMixes.set(request.recordingId, tracks);
   }
 
-  /** Feeds a sink what the mix passed since `at`: what its history holds, and before that, silence from before the first stream. */
+  /**
+   * Feeds a sink what the mix passed since `at`: what its history holds, and silence before that,
+   * which keeps the file's time (before the first stream, a recording that waited for it, it was).
+   */
   private catchUp(sink: RecordingSink, at: number): void {
     const missed = this.history.since(at);
     const heldFrom = missed?.from ?? this.mixer.cursor;
-    if (at < heldFrom && this.silentUntil(heldFrom)) feedSilence(sink, at, heldFrom, this.rate, 1);
+    if (at < heldFrom) feedSilence(sink, at, heldFrom, this.rate, 1);
     if (missed) sink.feed(missed.from, missed.samples);
-  }
-
-  /** Whether the mix up to `position` is silence, no stream having joined before it. */
-  private silentUntil(position: number): boolean {
-    return this.firstJoinAt === undefined || this.firstJoinAt >= position;
   }
 
   schedule(recordingId: string, clockMs: number, command: SinkCommand): void {

@@ -203,6 +203,15 @@ describe('RecorderService', () => {
       }
     });
 
+    it('records the MPC at 8 kHz when every stream of its wideband call has left', async () => {
+      const capture = recorderWithCapture();
+      const sourceId = capture.recorder.streamStarted(MPC.mpcUuid, 'c1', 16000, true);
+      capture.recorder.streamEnded(MPC.mpcUuid, sourceId);
+      await startRecording(capture.recorder);
+      expect(capture.specs).toEqual([{ format: 'wav', sampleRate: 8000, channels: 1 }]);
+      await capture.recorder.stop();
+    });
+
     it('records a member whose stream has not joined a wideband call yet at the call\'s 16 kHz', async () => {
       const capture = recorderWithCapture();
       const { recorder, clock } = capture;
@@ -217,6 +226,78 @@ describe('RecorderService', () => {
       expect(capture.samples.length).toBe(16_000);
       expect(capture.samples.every((sample) => sample === 1000)).toBe(true);
       expect(clock.now).toBe(1000);
+    });
+
+    it('keeps the pause and resume told while it waited when the recorder stops', async () => {
+      const finished: number[] = [];
+      const capture = recorderWithCapture(async (_id, file) => void finished.push(file.durationMs));
+      const { recorder, clock } = capture;
+      await startRecording(recorder);
+      clock.now = 1000;
+      recorder.recordingsChanged([{ recording, event: 'Paused', at: new Date() }]);
+      clock.now = 2000;
+      recorder.recordingsChanged([{ recording, event: 'Resumed', at: new Date() }]);
+      clock.now = 3000;
+      await recorder.stop();
+      expect(finished).toHaveLength(1);
+      expect(Math.abs(finished[0]! - 2000)).toBeLessThanOrEqual(2);
+    });
+
+    it('is made at once when its stop is told with its start', async () => {
+      const finished: number[] = [];
+      const capture = recorderWithCapture(async (_id, file) => void finished.push(file.durationMs), undefined, undefined, undefined, { firstStreamWaitMs: 5000 });
+      capture.recorder.start();
+      capture.recorder.recordingsChanged([
+        { recording, event: 'Initiated', at: new Date() },
+        { recording, event: 'Completed', at: new Date() },
+      ]);
+      await sleep(20);
+      capture.clock.now = 100;
+      await vi.waitFor(() => expect(finished).toHaveLength(1), { timeout: 1000 });
+      await capture.recorder.stop();
+    });
+
+    it('keeps the rate it took when the first stream joins while its file is being made', async () => {
+      let makeFile!: () => void;
+      const capture = recorderWithCapture(undefined, new Promise((resolve) => (makeFile = resolve)), undefined, undefined, { firstStreamWaitMs: 20 });
+      const allTracks = { ...recording, scope: 'participant', trackType: 'all' } as RecordingRow;
+      capture.recorder.recordingsChanged([{ recording: allTracks, event: 'Initiated', at: new Date(), callUuid: 'c1', maxParticipants: 2 }]);
+      await sleep(60);
+      // The wait is over (no stream came), and its file is being made at 8 kHz when a wideband stream joins.
+      const sourceId = capture.recorder.streamStarted(MPC.mpcUuid, 'c1', 16000, true);
+      makeFile();
+      await sleep(20);
+      for (let frame = 0; frame < 50; frame += 1) capture.recorder.streamAudio(MPC.mpcUuid, sourceId, frame * 20, new Int16Array(WIDE_FRAME).fill(1000));
+      capture.clock.now = 1000;
+      await capture.recorder.stop();
+      expect(capture.failures).toEqual([]);
+      expect(capture.specs).toEqual([{ format: 'wav', sampleRate: 8000, channels: 2 }]);
+      expect(capture.samples.length).toBe(2 * 8000);
+    });
+
+    it('keeps a participant\'s track from its start when its file is made after the mix passed the first stream', async () => {
+      let makeFile!: () => void;
+      const capture = recorderWithCapture(undefined, new Promise((resolve) => (makeFile = resolve)), undefined, undefined, { jitterMs: 100 });
+      const { recorder, clock } = capture;
+      recorder.start();
+      recorder.recordingsChanged([{ ...starts[1][1], event: 'Initiated', at: new Date() }]);
+      await sleep(20);
+      clock.now = 3000;
+      await sleep(40);
+      const sourceId = recorder.streamStarted(MPC.mpcUuid, 'c1', 16000, true);
+      // Making the file takes longer than the jitter window: the mix passes the stream's join meanwhile.
+      clock.now = 3300;
+      await sleep(60);
+      makeFile();
+      await sleep(20);
+      for (let frame = 0; frame < 50; frame += 1) recorder.streamAudio(MPC.mpcUuid, sourceId, frame * 20, new Int16Array(WIDE_FRAME).fill(1000));
+      clock.now = 4300;
+      await recorder.stop();
+      expect(capture.failures).toEqual([]);
+      // From its start to the stop: the silence before, and the audio once the track mix had the stream.
+      expect(capture.samples.length).toBe(4300 * 16);
+      expect(capture.samples.slice(0, 3000 * 16).every((sample) => sample === 0)).toBe(true);
+      expect(capture.samples.filter((sample) => sample === 1000).length).toBeGreaterThan(14_000);
     });
 
     it('is made at 8 kHz once the wait is over, and a wideband stream after that is mixed down into it', async () => {

@@ -66,10 +66,11 @@ export class RecorderService implements RecordingObserver {
    * have overtaken, its notice arriving before the stream had a place in the mix.
    */
   private readonly audible = new Map<string, Map<string, boolean>>();
-  /** Per recording waiting for its call's first stream (see attach), its MPC and what ends the wait. */
-  private readonly awaitingStream = new Map<string, { mpcUuid: string; end: () => void }>();
-  /** The attaches under way, which the recorder's stop lets finish before it finishes the files. */
-  private readonly attaches = new Set<Promise<void>>();
+  /**
+   * Per recording started and not attached yet: its MPC, whether its stop was told (it then waits
+   * for no stream), and what ends its wait for the call's first stream while it waits (see attach).
+   */
+  private readonly unattached = new Map<string, { mpcUuid: string; stopped: boolean; endWait?: () => void }>();
   private timer: NodeJS.Timeout | undefined;
   private lastTick = 0;
   /** Once stopping, what the database refuses is left to the restart. */
@@ -107,8 +108,9 @@ export class RecorderService implements RecordingObserver {
   async stop(): Promise<void> {
     this.stopping = true;
     clearInterval(this.timer);
-    for (const { end } of this.awaitingStream.values()) end();
-    await Promise.all(this.attaches);
+    // Recordings still waiting for a stream are made now, with the commands told meanwhile.
+    for (const { endWait } of this.unattached.values()) endWait?.();
+    await Promise.all([...this.unattached.keys()].map((recordingId) => this.chains.get(recordingId)));
     const now = this.clock();
     for (const engine of this.engines.values()) {
       for (const sink of engine.tick(now + this.options.jitterMs)) this.chain(sink.recordingId, () => this.finish(sink));
@@ -144,7 +146,7 @@ export class RecorderService implements RecordingObserver {
     const engine = this.engineFor(mpcUuid, sampleRate);
     const now = this.clock();
     const sourceId = engine.addSource(callUuid, sampleRate, now, untimed);
-    for (const waiting of this.awaitingStream.values()) if (waiting.mpcUuid === mpcUuid) waiting.end();
+    for (const waiting of this.unattached.values()) if (waiting.mpcUuid === mpcUuid) waiting.endWait?.();
     // Not in the last change's participants: it left meanwhile.
     const known = this.audible.get(mpcUuid);
     engine.setAudible(callUuid, known ? (known.get(callUuid) ?? false) : audibleAtJoin, now);
@@ -172,14 +174,18 @@ export class RecorderService implements RecordingObserver {
     for (const change of changes) {
       const clockMs = this.clock() - (Date.now() - change.at.getTime());
       // Counted from now, not from when its turn comes: the MPC may end before then.
-      if (change.event === 'Initiated') this.attaching.set(change.recording.mpcUuid, (this.attaching.get(change.recording.mpcUuid) ?? 0) + 1);
-      // Its file is made now, however far its call is from a stream.
-      if (change.event === 'Completed' || change.event === 'Failed') this.awaitingStream.get(change.recording.recordingId)?.end();
-      const step = this.chain(change.recording.recordingId, () => this.apply(change, clockMs));
+      const { recordingId, mpcUuid } = change.recording;
       if (change.event === 'Initiated') {
-        this.attaches.add(step);
-        void step.finally(() => this.attaches.delete(step));
+        this.attaching.set(mpcUuid, (this.attaching.get(mpcUuid) ?? 0) + 1);
+        this.unattached.set(recordingId, { mpcUuid, stopped: false });
       }
+      const unattached = this.unattached.get(recordingId);
+      if (unattached && (change.event === 'Completed' || change.event === 'Failed')) {
+        // Its file is made now, however far its call is from a stream.
+        unattached.stopped = true;
+        unattached.endWait?.();
+      }
+      this.chain(recordingId, () => this.apply(change, clockMs));
     }
   }
 
@@ -243,6 +249,7 @@ export class RecorderService implements RecordingObserver {
     const engine = this.engineFor(mpcUuid);
     try {
       if (!engine.streamed) await this.firstStream(recording.recordingId, mpcUuid);
+      engine.holdRate();
       const tracks = tracksOf(change);
       const channels = tracks?.channels ?? 1;
       // Several channels are recorded at the mix's rate; one follows the audio it holds.
@@ -253,10 +260,17 @@ export class RecorderService implements RecordingObserver {
         await writer.abort();
         throw error;
       });
-      engine.attach({ recordingId: recording.recordingId, encoder, writer, clockMs, tracks });
+      try {
+        engine.attach({ recordingId: recording.recordingId, encoder, writer, clockMs, tracks });
+      } catch (error) {
+        encoder.discard();
+        await writer.abort();
+        throw error;
+      }
       this.files.recordingStarted?.(recording.recordingId);
       this.logger.info({ recording_id: recording.recordingId, mpc_uuid: mpcUuid, sample_rate: sampleRate, channels }, 'recording started');
     } finally {
+      this.unattached.delete(recording.recordingId);
       const left = this.attaching.get(mpcUuid)! - 1;
       if (left > 0) this.attaching.set(mpcUuid, left);
       else this.attaching.delete(mpcUuid);
@@ -265,17 +279,17 @@ export class RecorderService implements RecordingObserver {
 
   /** Resolves once the MPC's first stream joins, the recording stops, the recorder stops, or the wait is over. */
   private async firstStream(recordingId: string, mpcUuid: string): Promise<void> {
-    if (this.stopping) return;
+    const unattached = this.unattached.get(recordingId);
+    if (this.stopping || !unattached || unattached.stopped) return;
     const startedAt = this.clock();
     const timedOut = await new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(true), this.options.firstStreamWaitMs ?? FIRST_STREAM_WAIT_MS);
-      const end = () => {
+      unattached.endWait = () => {
         clearTimeout(timer);
         resolve(false);
       };
-      this.awaitingStream.set(recordingId, { mpcUuid, end });
     });
-    this.awaitingStream.delete(recordingId);
+    unattached.endWait = undefined;
     if (timedOut) this.logger.info({ recording_id: recordingId, mpc_uuid: mpcUuid, waited_ms: Math.round(this.clock() - startedAt) }, 'recording made without a stream to take its rate from: its call has had none');
   }
 

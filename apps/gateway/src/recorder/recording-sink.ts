@@ -50,7 +50,7 @@ export class RecordingSink {
     private readonly mixerRate: 8000 | 16000,
     private readonly encoder: AudioEncoder,
     private readonly writer: RecordingWriter,
-    /** Timeline position where the recording begins. */
+    /** Timeline position where the recording begins (before 0 for separate tracks started before their mix: see CallEngine.attach). */
     private readonly beginsAt: number,
   ) {
     this.channels = encoder.channels;
