@@ -227,21 +227,25 @@ describe('recording live streams', () => {
   });
 
   it('records at 16 kHz a call recorded on add participant, before its wideband stream joined, from the add on', async () => {
-    const added = performance.now();
-    const caller = await join('wide_first', 'Agent', { record: true, record_file_format: 'wav' });
+    const adding = performance.now();
+    const added = await api('POST', 'MultiPartyCall/name_wide_first/Participant/', { role: 'Agent', from: '+14155550100', to: '+14155550101', stay_alone: true, record: true, record_file_format: 'wav' });
+    const addAnswered = performance.now();
     const [recording] = (await api('GET', 'Recording/?mpc_name=wide_first')).objects as { recording_id: string; recording_url: string }[];
     await sleep(700);
-    const stream = new ToneStream({ url: caller.streamUrl, framing: 'plivo-l16', frequency: 5000, sampleRate: 16000 });
+    const stream = new ToneStream({ url: added.calls[0].stream_url, framing: 'plivo-l16', frequency: 5000, sampleRate: 16000 });
     await stream.start();
     const joined = performance.now();
     await sleep(800);
-    const stop = await timed('DELETE', 'MultiPartyCall/name_wide_first/Record/', {});
+    const stopping = performance.now();
+    await api('DELETE', 'MultiPartyCall/name_wide_first/Record/', {});
+    const stopped = performance.now();
     const audio = decodeRecording(await download(recording!.recording_url), 'wav');
     await stream.hangup();
     expect(audio.sampleRate).toBe(16000);
-    // The add answered after the recording began: the file is at least as long as from then to the stop.
-    expect(audio.durationMs).toBeGreaterThan(stop.at - added - 60);
-    const lead = audio.durationMs - (stop.at - joined);
+    // The recording began while the add was made and ended while the stop was: the file spans at least what lies between.
+    expect(audio.durationMs).toBeGreaterThan(stopping - addAnswered - 20);
+    expect(audio.durationMs).toBeLessThan(stopped - adding + 20);
+    const lead = audio.durationMs - ((stopping + stopped) / 2 - joined);
     expectTone(audio, 5000, [[lead, audio.durationMs]], 120);
     expect(lead).toBeGreaterThan(600);
     expect((await api('GET', `Recording/${recording!.recording_id}/`)).sample_rate).toBe(16000);
