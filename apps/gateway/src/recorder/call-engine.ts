@@ -278,7 +278,7 @@ export class CallEngine {
     const sink = new RecordingSink(request.recordingId, this.rate, request.encoder, request.writer, beginsAt);
     const { channels } = request.tracks;
     if (beginsAt < 0) this.catchUps.push(() => feedSilence(sink, beginsAt, 0, this.rate, channels));
-    const tracks = new TrackMix(sink, offset, this.rate, request.tracks.member, request.tracks.channels);
+    const tracks = new TrackMix(sink, offset, this.rate, request.tracks.member, channels);
     for (const [id, { call, rate, joinAt, untimed }] of this.sources) {
       tracks.addSource(id, call, rate, Math.max(joinAt, at), untimed);
       // Muted or on hold where the mix is now: a recording attached later starts without it.
@@ -288,8 +288,9 @@ export class CallEngine {
   }
 
   /**
-   * Feeds a sink what the mix passed since `at`: what its history holds, and silence before that,
-   * which keeps the file's time (before the first stream, a recording that waited for it, it was).
+   * Feeds a sink what the mix passed since `at`: what its history holds, and silence for what it no
+   * longer holds, so the file keeps the call's time. For a recording that waited for the first
+   * stream, that is the silence before it.
    */
   private catchUp(sink: RecordingSink, at: number): void {
     const missed = this.history.since(at);

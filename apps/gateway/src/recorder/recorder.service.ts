@@ -359,7 +359,7 @@ export class RecorderService implements RecordingObserver {
     });
   }
 
-  private chain(recordingId: string, step: () => Promise<void>): Promise<void> {
+  private chain(recordingId: string, step: () => Promise<void>): void {
     const previous = this.chains.get(recordingId) ?? Promise.resolve();
     const next = previous
       .then(step)
@@ -371,7 +371,6 @@ export class RecorderService implements RecordingObserver {
         if (this.chains.get(recordingId) === next) this.chains.delete(recordingId);
       });
     this.chains.set(recordingId, next);
-    return next;
   }
 
   /** The MPC's engine; a new one mixes at `rate`, the rate of the stream or recording that made it. */
