@@ -214,7 +214,7 @@ describe('RecorderService', () => {
 
     it('records a member whose stream has not joined a wideband call yet at the call\'s 16 kHz', async () => {
       const capture = recorderWithCapture();
-      const { recorder, clock } = capture;
+      const { recorder } = capture;
       const other = recorder.streamStarted(MPC.mpcUuid, 'c2', 16000, true);
       recorder.recordingsChanged([{ recording: track, event: 'Initiated', at: new Date(), callUuid: 'c1', maxParticipants: 10 }]);
       await sleep(20);
@@ -225,7 +225,6 @@ describe('RecorderService', () => {
       // The member's own audio only, from its join on.
       expect(capture.samples.length).toBe(16_000);
       expect(capture.samples.every((sample) => sample === 1000)).toBe(true);
-      expect(clock.now).toBe(1000);
     });
 
     it('keeps the pause and resume told while it waited when the recorder stops', async () => {
