@@ -124,8 +124,6 @@ export interface SinkRequest {
 export class CallEngine {
   private mixer: Mixer;
   private mixRate: 8000 | 16000;
-  /** Whether a stream has joined: before one does, the call's rate is not known. */
-  private hasStreamed = false;
   /** Once a recording has taken the mix's rate, the first stream no longer changes it. */
   private rateHeld = false;
   private readonly sinks = new Map<string, RecordingSink>();
@@ -163,8 +161,9 @@ export class CallEngine {
     return this.mixRate;
   }
 
+  /** Whether a stream has joined: before one does, the call's rate is not known. */
   get streamed(): boolean {
-    return this.hasStreamed;
+    return this.streamsAdded > 0;
   }
 
   /** A recording is about to be made at the mix's rate: the first stream, if still to come, keeps it. */
@@ -206,8 +205,7 @@ export class CallEngine {
    */
   addSource(call: string, sampleRate: 8000 | 16000, clockMs: number, untimed = false): string {
     // Nothing heard nor recorded yet: the call takes its first stream's rate, whatever made the engine.
-    if (!this.hasStreamed && !this.rateHeld && sampleRate !== this.mixRate) this.mixAt(sampleRate);
-    this.hasStreamed = true;
+    if (!this.streamed && !this.rateHeld && sampleRate !== this.mixRate) this.mixAt(sampleRate);
     const id = `${call}#${++this.streamsAdded}`;
     const joinAt = this.positionAt(clockMs);
     this.sources.set(id, { call, rate: sampleRate, joinAt, untimed });
@@ -326,7 +324,7 @@ export class CallEngine {
     if (until <= from) return;
     const mixed = this.mixer.mixUntil(until);
     this.history.append(from, mixed);
-    const afterLastStream = this.streamsAdded > 0 && this.mixer.sourceCount === 0;
+    const afterLastStream = this.streamed && this.mixer.sourceCount === 0;
     for (const [id, sink] of this.sinks) {
       sink.afterLastStream = afterLastStream;
       sink.feed(from, mixed);

@@ -58,8 +58,6 @@ export class RecorderService implements RecordingObserver {
   /** Per recording, the chain of its operations, so a pause never overtakes the start it follows. */
   private readonly chains = new Map<string, Promise<void>>();
   private readonly endedMpcs = new Set<string>();
-  /** Per MPC, the recordings started and not yet attached to its engine (their file and encoder are being made). */
-  private readonly attaching = new Map<string, number>();
   /**
    * Per MPC, whether each call leg is heard, as the last change of its participants said. A stream
    * joining starts from this rather than from its join's read, which a change made meanwhile may
@@ -173,12 +171,9 @@ export class RecorderService implements RecordingObserver {
   recordingsChanged(changes: readonly RecordingChange[]): void {
     for (const change of changes) {
       const clockMs = this.clock() - (Date.now() - change.at.getTime());
-      // Counted from now, not from when its turn comes: the MPC may end before then.
       const { recordingId, mpcUuid } = change.recording;
-      if (change.event === 'Initiated') {
-        this.attaching.set(mpcUuid, (this.attaching.get(mpcUuid) ?? 0) + 1);
-        this.unattached.set(recordingId, { mpcUuid, stopped: false });
-      }
+      // Counted from now, not from when its turn comes: the MPC may end before then.
+      if (change.event === 'Initiated') this.unattached.set(recordingId, { mpcUuid, stopped: false });
       const unattached = this.unattached.get(recordingId);
       if (unattached && (change.event === 'Completed' || change.event === 'Failed')) {
         // Its file is made now, however far its call is from a stream.
@@ -193,7 +188,7 @@ export class RecorderService implements RecordingObserver {
     // A supervisor is recorded whatever its coach mode; mute and hold take a participant out.
     const audible = new Map(present.map((participant) => [participant.callUuid, !participant.mute && !participant.hold]));
     if (ended) {
-      if (this.engines.has(mpcUuid) || this.attaching.has(mpcUuid)) this.endedMpcs.add(mpcUuid);
+      if (this.engines.has(mpcUuid) || this.isAttaching(mpcUuid)) this.endedMpcs.add(mpcUuid);
       this.audible.delete(mpcUuid);
     } else {
       this.audible.set(mpcUuid, audible);
@@ -271,10 +266,13 @@ export class RecorderService implements RecordingObserver {
       this.logger.info({ recording_id: recording.recordingId, mpc_uuid: mpcUuid, sample_rate: sampleRate, channels }, 'recording started');
     } finally {
       this.unattached.delete(recording.recordingId);
-      const left = this.attaching.get(mpcUuid)! - 1;
-      if (left > 0) this.attaching.set(mpcUuid, left);
-      else this.attaching.delete(mpcUuid);
     }
+  }
+
+  /** Whether a recording of the MPC is started and not attached yet (its file and encoder are being made). */
+  private isAttaching(mpcUuid: string): boolean {
+    for (const waiting of this.unattached.values()) if (waiting.mpcUuid === mpcUuid) return true;
+    return false;
   }
 
   /** Resolves once the MPC's first stream joins, the recording stops, the recorder stops, or the wait is over. */
@@ -300,7 +298,7 @@ export class RecorderService implements RecordingObserver {
     this.lastTick = now;
     for (const [mpcUuid, engine] of this.engines) {
       for (const sink of engine.tick(now)) this.chain(sink.recordingId, () => this.finish(sink));
-      if (this.endedMpcs.has(mpcUuid) && engine.sinkCount === 0 && !this.attaching.has(mpcUuid)) {
+      if (this.endedMpcs.has(mpcUuid) && engine.sinkCount === 0 && !this.isAttaching(mpcUuid)) {
         this.engines.delete(mpcUuid);
         this.endedMpcs.delete(mpcUuid);
       }
