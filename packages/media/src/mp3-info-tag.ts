@@ -28,8 +28,8 @@ export interface Mp3InfoTag {
 
 /** Where the Info tag starts: after the 4-byte frame header and the side information (9 bytes mono, 17 stereo). */
 const infoTagAt = (mono: boolean) => 4 + (mono ? 9 : 17);
-/** Offsets in the Info tag of its frame and byte counts, and of the LAME tag's 12 bits of delay and 12 of padding. */
-const TAG = { frames: 8, bytes: 12, delayPadding: 37 } as const;
+/** Offsets in the Info tag of its flags, frame and byte counts, the LAME tag, and that tag's 12 bits of delay and 12 of padding. */
+const TAG = { flags: 4, frames: 8, bytes: 12, lame: 16, delayPadding: 37 } as const;
 
 /** Bytes of one frame at this rate and bit rate (no padding slot is ever needed at 8 or 16 kHz with these rates). */
 export function mp3FrameBytes(sampleRate: number, bitrate: number): number {
@@ -51,10 +51,10 @@ export function mp3InfoFrame({ sampleRate, bitrate, frames, bytes, samples, chan
     for (const char of text) frame[at++] = char.charCodeAt(0);
   };
   ascii('Info');
-  view.setUint32(at, 0x03); // frames and bytes fields present
+  view.setUint32(tag + TAG.flags, 0x03); // frames and bytes fields present
   view.setUint32(tag + TAG.frames, frames);
   view.setUint32(tag + TAG.bytes, bytes);
-  at = tag + 16;
+  at = tag + TAG.lame;
   ascii('LAME3.100');
   frame[at++] = 0x01; // tag revision 0, CBR
   frame[at++] = Math.round(sampleRate / 2 / 100); // lowpass, in 100 Hz
