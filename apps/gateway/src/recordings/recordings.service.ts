@@ -20,6 +20,16 @@ import type { RecordingsRepository } from './recordings.repository.js';
 type Track = 'participant' | 'all';
 const tracksOf = (type: RecordTrackType): Track[] => (type === 'both' ? ['participant', 'all'] : [type]);
 
+/**
+ * The live recordings of a member that a stop, pause or resume names. The SDKs send `all` unless
+ * told otherwise, so `all` also names the single-track recording of a member who has no multichannel
+ * one: a stop with the SDK's defaults stops what a start with `participant` began.
+ */
+function commandedRecordings(live: RecordingRow[], type: RecordTrackType): RecordingRow[] {
+  const named = live.filter((recording) => tracksOf(type).includes(recording.trackType!));
+  return named.length === 0 && type === 'all' ? live : named;
+}
+
 /** Enough of a file's start for its header: WAV's 44 bytes, an MP3 frame header. */
 const PUBLISHED_HEAD_BYTES = 512;
 const RESTART_CAUSE = 'the gateway stopped while recording';
@@ -178,10 +188,7 @@ export class RecordingsService {
     await this.inTransaction(async (tx, log) => {
       const mpc = await this.lockedMpc(tx, account, ref);
       const participant = await this.presentParticipant(tx, mpc, memberId);
-      const tracks = tracksOf(trackType);
-      const targets = (await this.recordings.liveParticipantRecordings(tx, participant.memberId)).filter((recording) =>
-        tracks.includes(recording.trackType!),
-      );
+      const targets = commandedRecordings(await this.recordings.liveParticipantRecordings(tx, participant.memberId), trackType);
       if (targets.length === 0) {
         throw new ApiError('invalid_state', `member ${memberId} has no recording in progress with record_track_type ${trackType}`);
       }

@@ -196,6 +196,20 @@ describe('participants through the official SDK', () => {
     const [listed] = await client.recordings.list({ mpcName: friendlyName });
     expect(listed).toMatchObject({ recordingId: started.recordingId });
   });
+
+  it('a single-track participant recording is paused, resumed and stopped with the SDK defaults', async () => {
+    const { friendlyName, memberIds } = await liveMpc();
+    const started = await client.multiPartyCalls.startParticipantRecording(memberIds[1], { friendlyName, recordTrackType: 'participant' });
+    await client.multiPartyCalls.pauseParticipantRecording(memberIds[1], { friendlyName });
+    // The SDK's Recording object leaves the status out; the wire carries it.
+    const status = async () => ((await (await fetch(`${gateway.api}/Recording/${started.recordingId}/`, { headers: { authorization: gateway.auth } })).json()) as { recording_status: string }).recording_status;
+    expect(await status()).toBe('paused');
+    await client.multiPartyCalls.resumeParticipantRecording(memberIds[1], { friendlyName });
+    await client.multiPartyCalls.stopParticipantRecording(memberIds[1], { friendlyName });
+    expect(await status()).toBe('completed');
+    // With nothing left live, the default names nothing: the answer says so.
+    await expect(client.multiPartyCalls.stopParticipantRecording(memberIds[1], { friendlyName })).rejects.toMatchObject({ status: 400 });
+  });
 });
 
 describe('Recording through the official SDK', () => {
