@@ -36,7 +36,12 @@ export const StartParticipantRecordingBodySchema = z
 export type StartParticipantRecordingBody = z.infer<typeof StartParticipantRecordingBodySchema>;
 
 export const ParticipantRecordingActionBodySchema = z
-  .object({ record_track_type: recordTrackType })
+  .object({
+    record_track_type: wireEnum(
+      RECORD_TRACK_TYPES,
+      'The recordings acted on: `participant`, this member alone; `all`, the multichannel one, or the single-track one when the member has no multichannel recording live; `both`, both. Defaults to all.',
+    ).default('all'),
+  })
   .meta({ id: 'ParticipantRecordingActionRequest' });
 
 export const StartRecordingResponseSchema = z

@@ -619,7 +619,7 @@ export interface components {
         };
         ParticipantRecordingActionRequest: {
             /**
-             * @description `participant`: this member alone; `all`: one channel per member; `both`: both recordings. Defaults to all. Matched case-insensitively.
+             * @description The recordings acted on: `participant`, this member alone; `all`, the multichannel one, or the single-track one when the member has no multichannel recording live; `both`, both. Defaults to all. Matched case-insensitively.
              * @enum {string}
              */
             record_track_type?: "participant" | "all" | "both";
