@@ -264,7 +264,7 @@ export const operations = {
     path: `${BASE}/Recording/`,
     tag: 'Recording',
     summary: 'List recordings',
-    description: 'Newest first. Without a time filter only recordings added in the last 7 days are searched.',
+    description: 'Newest first. Without a time filter only recordings added in the last 7 days are searched. An add_time range bounded at both ends may span at most 30 days.',
     params: account,
     query: ListRecordingsQuerySchema,
     success: { status: 200, schema: RecordingListSchema, description: 'A page of recordings.' },

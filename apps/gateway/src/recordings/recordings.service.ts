@@ -461,9 +461,10 @@ export class RecordingsService {
       if (storage.lt !== undefined) added.gt = daysAgo(storage.lt);
       if (storage.lte !== undefined) added.gt = daysAgo(storage.lte + 1);
     } else if (byAddTime) {
+      // A range open at either end is no span: Plivo's own example lists an MPC's recordings since a date long past.
       const from = added.gt ?? added.gte;
-      const to = added.lt ?? added.lte ?? now;
-      if (from && to.getTime() - from.getTime() > 30 * DAY_MS) {
+      const to = added.lt ?? added.lte;
+      if (from && to && to.getTime() - from.getTime() > 30 * DAY_MS) {
         throw new ApiError('invalid_parameter', 'the add_time range may span at most 30 days');
       }
     } else {

@@ -76,6 +76,7 @@ const cases: BadRequest[] = [
   { name: 'a uuid_ MPC id that is no UUID', method: 'POST', path: () => 'MultiPartyCall/uuid_abc/Record/', body: '{}', status: 400, error: /uuid_<mpc_uuid> takes the MPC's UUID/ },
   { name: 'a recordings filter by an mpc_uuid that is no UUID', method: 'GET', path: () => 'Recording/?mpc_uuid=abc', status: 400, error: /mpc_uuid: is not a UUID/ },
   { name: 'a time filter that names no moment', method: 'GET', path: () => 'Recording/?add_time__gt=2021-02-29%2010:00', status: 400, error: /add_time__gt: is not a real date and time/ },
+  { name: 'an add_time range over 30 days', method: 'GET', path: () => 'Recording/?add_time__gte=2026-01-01%2000:00&add_time__lt=2026-02-01%2000:00', status: 400, error: /the add_time range may span at most 30 days/ },
   { name: 'unsupported method', method: 'PUT', path: () => 'MultiPartyCall/name_bad/Record/', body: '{}', status: 405, error: /method PUT not allowed/ },
   { name: 'unknown path', method: 'GET', path: () => 'Nothing/Here/', status: 404, error: /no resource at/ },
 ];

@@ -240,6 +240,9 @@ describe('Recording through the official SDK', () => {
     expect(byName).toHaveLength(1);
     const future = await client.recordings.list({ mpcName: friendlyName, add_time__gt: '2999-01-01 00:00' });
     expect(future).toHaveLength(0);
+    // Plivo's own example: an MPC's recordings since a date long past (open-ended, so no range over 30 days).
+    const since = await client.recordings.list({ mpcUuid, add_time__gt: '2024-01-01 00:00', limit: 20, offset: 0 });
+    expect(since.map((recording: { recordingId: string }) => recording.recordingId)).toEqual([recordingId]);
   });
 
   it('delete removes a finished recording and answers 404 after', async () => {

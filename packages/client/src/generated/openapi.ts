@@ -227,7 +227,7 @@ export interface paths {
         };
         /**
          * List recordings
-         * @description Newest first. Without a time filter only recordings added in the last 7 days are searched.
+         * @description Newest first. Without a time filter only recordings added in the last 7 days are searched. An add_time range bounded at both ends may span at most 30 days.
          */
         get: operations["listRecordings"];
         put?: never;
