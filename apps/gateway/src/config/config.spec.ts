@@ -15,6 +15,12 @@ describe('configuration', () => {
     expect(config.dataDir).toMatch(/\.mpc-data$/);
   });
 
+  it('takes an empty or blank value as unset, not as 0', () => {
+    const config = loadConfig({ PORT: ' ', RATE_LIMIT_REQUESTS: '\t', RATE_LIMIT_WINDOW_MS: '', MEDIA_JITTER_MS: '  ' });
+    expect(config).toMatchObject({ port: 8080, rateLimit: { requests: 300, windowMs: 5000 } });
+    expect(config).toEqual(loadConfig({}));
+  });
+
   it('reads accounts and a database URL', () => {
     const config = loadConfig({ ACCOUNTS: 'MA1:0123456789abcdef,MA2:fedcba9876543210', DATABASE_URL: 'postgresql://u:p@db:5432/mpc' });
     expect(config.accounts).toEqual([

@@ -89,7 +89,8 @@ const SECRET_VARIABLES = new Set(['ACCOUNTS', 'DATABASE_URL']);
 /** Parses the environment; a bad value throws one error naming every bad variable. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const relevant = Object.fromEntries(
-    Object.keys(ConfigSchema.in.shape).map((key) => [key, env[key] === '' ? undefined : env[key]]),
+    // Blank counts as unset: a number read from `' '` would be 0 (no rate limit, a random port).
+    Object.keys(ConfigSchema.in.shape).map((key) => [key, env[key]?.trim() === '' ? undefined : env[key]]),
   );
   const result = ConfigSchema.safeParse(relevant);
   if (result.success) return result.data;
