@@ -67,6 +67,7 @@ export function requestLog(logger: Logger): RequestHandler {
           method: request.method,
           path: request.path,
           status: response.statusCode,
+          ...(context.error && { error: context.error }),
           ms: Number(process.hrtime.bigint() - started) / 1e6,
           ...(!response.writableFinished && { aborted: true }),
         },

@@ -9,9 +9,11 @@ import { contextOf } from './request-context.js';
 
 export function sendError(request: Request, response: Response, error: ApiError): void {
   if (response.headersSent) return;
+  const context = contextOf(request);
+  if (context) context.error = error.code;
   if (error.code === 'method_not_allowed') response.setHeader('Allow', methodsAllowedOn(request.path).join(', '));
   if (error.status === 503) response.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
-  response.status(error.status).json({ api_id: contextOf(request)?.apiId ?? '', error: error.message });
+  response.status(error.status).json({ api_id: context?.apiId ?? '', error: error.message });
 }
 
 /** Turns whatever a handler threw into Plivo's `{api_id, error}` body. */

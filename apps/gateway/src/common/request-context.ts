@@ -6,6 +6,8 @@ import type { AccountRow } from '../persistence/schema.js';
 export interface RequestContext {
   apiId: string;
   account?: AccountRow;
+  /** The code of the error answered (see error-catalog), for the request's log line. */
+  error?: string;
 }
 
 export type GatewayRequest = Request & { context: RequestContext };

@@ -86,7 +86,8 @@ describe('recording downloads', () => {
     const refused = logged.filter((line) => line.msg === 'request failed: the recording storage cannot be reached now; try again shortly');
     // The second 503, for the same reason within 10 s, has its `request` line only.
     expect(refused.map((line) => line.reason)).toEqual(['connect ECONNREFUSED 127.0.0.1:9000']);
-    expect(logged.filter((line) => line.msg === 'request' && line.status === 503)).toHaveLength(2);
+    // Each `request` line names the error's code.
+    expect(logged.filter((line) => line.msg === 'request' && line.status === 503 && line.error === 'storage_unavailable')).toHaveLength(2);
     expect(logged.filter((line) => line.level >= 50)).toEqual([]);
   });
 
