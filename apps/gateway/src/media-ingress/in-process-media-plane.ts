@@ -5,6 +5,8 @@ import type { RecorderService, RecordingFiles } from '../recorder/recorder.servi
 import type { MediaPlane, ParticipantsChange, RecordingChange } from '../recordings/recording-observer.js';
 import { MediaIngress, type StreamControl, type StreamRequest } from './media-ingress.js';
 
+export type MediaPlaneStats = ReturnType<InProcessMediaPlane['stats']>;
+
 /**
  * The live media plane in one process: the streams' ingress feeding the recorder. The gateway runs
  * it itself with MEDIA_SHARDS=0, and each media shard runs one for the MPCs placed on it.
@@ -42,8 +44,9 @@ export class InProcessMediaPlane implements MediaPlane {
     this.ingress.participantsChanged(change);
   }
 
+  /** The recorder's live figures, and the counts of the streams that have ended. */
   stats() {
-    return this.recorder.stats();
+    return { ...this.recorder.stats(), streams: { ...this.ingress.streamTotals } };
   }
 
   resetTickLag(): void {

@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { CallUuidSchema, MpcIdSchema, STREAM_CLOSE_CODES, type MpcRef } from '@mpc/contracts';
+import type { SourceStats } from '@mpc/media';
 import { verifyV3 } from '@mpc/client';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { parseBasicAuth, type BasicCredentials } from '../accounts/credentials.js';
@@ -48,6 +49,17 @@ export interface StreamControl {
 }
 
 export type StreamRecorder = Pick<RecorderService, 'streamStarted' | 'streamAudio' | 'streamEnded' | 'sourceStats'>;
+
+/** The counts of the streams that joined and have ended, summed: what their `media stream ended` lines gave. */
+export type StreamTotals = { ended: number; messages: number; malformed: number } & SourceStats;
+
+export const noStreamTotals = (): StreamTotals => ({ ended: 0, messages: 0, malformed: 0, placed: 0, shifted: 0, clipped: 0, realigned: 0, late: 0, ahead: 0 });
+
+/** Adds `counts` into `totals`, key by key. */
+export function addStreamTotals(totals: StreamTotals, counts: Partial<StreamTotals>): StreamTotals {
+  for (const key of Object.keys(totals) as (keyof StreamTotals)[]) totals[key] += counts[key] ?? 0;
+  return totals;
+}
 
 /** Largest WebSocket message: a 20 ms frame of 16 kHz PCM is 640 bytes; this leaves ample room. */
 export const MAX_STREAM_MESSAGE_BYTES = 64 * 1024;
@@ -104,6 +116,7 @@ export class MediaIngress {
   /** Streams joining, by call leg: whether each took the call over. */
   private readonly joins = new Map<string, Promise<boolean>>();
   private closing = false;
+  readonly streamTotals = noStreamTotals();
 
   constructor(
     private readonly control: StreamControl,
@@ -242,6 +255,7 @@ export class MediaIngress {
       const stats = sourceId === undefined ? undefined : this.recorder.sourceStats(mpcUuid, sourceId);
       if (sourceId !== undefined) this.recorder.streamEnded(mpcUuid, sourceId);
       this.logger.info({ mpc_uuid: mpcUuid, member_id: memberId, ...counts, ...stats, left }, 'media stream ended');
+      addStreamTotals(this.streamTotals, { ended: 1, ...counts, ...stats });
       if (left) return;
       // The call ended now, though the database may take its hangup only later (an outage).
       const endedAtMs = Date.now();

@@ -5,8 +5,8 @@ import type { Duplex } from 'node:stream';
 import { MpcIdSchema } from '@mpc/contracts';
 import { ApiError, knownApiError } from '../common/error-catalog.js';
 import type { Logger } from '../common/logger.js';
-import { parseStreamPath, refuseUpgrade } from '../media-ingress/media-ingress.js';
-import type { RecorderStats } from '../recorder/recorder.service.js';
+import type { MediaPlaneStats } from '../media-ingress/in-process-media-plane.js';
+import { addStreamTotals, noStreamTotals, parseStreamPath, refuseUpgrade } from '../media-ingress/media-ingress.js';
 import type { MediaPlane, MediaServices, ParticipantsChange, RecordingChange } from '../recordings/recording-observer.js';
 import { Channel } from './channel.js';
 import { shardIndex } from './shard-placement.js';
@@ -105,7 +105,7 @@ export class MediaShards implements MediaPlane {
   }
 
   /** Every shard's figures, and the totals; the tick lag is the worst shard's, as each mixes on its own. */
-  async stats(): Promise<RecorderStats & { shards: ShardStats[] }> {
+  async stats(): Promise<MediaPlaneStats & { shards: ShardStats[] }> {
     // A shard that has just died is left out until its successor answers.
     const answers = await Promise.all(this.shards.map((shard) => shard.channel.call('stats').catch(() => undefined)));
     const each = answers.filter((stats) => stats !== undefined);
@@ -116,6 +116,7 @@ export class MediaShards implements MediaPlane {
       sources: sum('sources'),
       recordings: sum('recordings'),
       late_frames: sum('late_frames'),
+      streams: each.reduce((totals, stats) => addStreamTotals(totals, stats.streams), noStreamTotals()),
       encoder_lag_ms: Math.max(0, ...each.map((stats) => stats.encoder_lag_ms)),
       tick_ms: worst?.tick_ms ?? 0,
       tick_lag_ms: worst?.tick_lag_ms ?? { p50: 0, p99: 0, max: 0, samples: 0 },

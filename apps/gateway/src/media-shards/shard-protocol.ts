@@ -1,7 +1,8 @@
 import type { Socket } from 'node:net';
 import type { Config } from '../config/config.js';
 import type { StreamControl, StreamRequest } from '../media-ingress/media-ingress.js';
-import type { RecorderStats, RecordingFiles } from '../recorder/recorder.service.js';
+import type { MediaPlaneStats } from '../media-ingress/in-process-media-plane.js';
+import type { RecordingFiles } from '../recorder/recorder.service.js';
 import type { ParticipantsChange, RecordingChange } from '../recordings/recording-observer.js';
 
 /** What the gateway answers a media shard: the control plane its streams and files need. */
@@ -19,7 +20,7 @@ export interface ShardSide {
   stop(): Promise<void>;
 }
 
-export type ShardStats = RecorderStats & { pid: number; rss: number };
+export type ShardStats = MediaPlaneStats & { pid: number; rss: number };
 
 export interface ShardSettings {
   index: number;

@@ -373,10 +373,14 @@ describe('bad streams', () => {
   });
 
   it('refuses bad streams and drops bad messages, leaving the other participants\' audio intact', { timeout: 30_000 }, async () => {
+    const streamTotals = async () => (await (await fetch(`${gateway.url}/health/metrics`)).json()).recorder.streams as Record<string, number>;
+    const before = await streamTotals();
     const good = await join('rough', 'Agent');
     const stream = new ToneStream({ url: good.streamUrl, framing: 'plivo-mulaw', frequency: 440 });
     await stream.start();
     const { recording_url } = await api('POST', 'MultiPartyCall/name_rough/Record/', { file_format: 'wav' });
+    // A bad message amid good ones is dropped and counted; the stream goes on.
+    stream.ws.send('garbage');
     const base = gateway.url.replace('http', 'ws');
     const basic = (id: string, token: string) => ({ authorization: `Basic ${Buffer.from(`${id}:${token}`).toString('base64')}` });
     const closingOf = (url: string, headers: Record<string, string>, send: (ws: WebSocket) => void) => {
@@ -425,5 +429,11 @@ describe('bad streams', () => {
     const audio = decodeRecording(await download(recording_url), 'wav');
     await stream.hangup();
     expectTone(audio, 440, [[0, audio.durationMs]]);
+    // The metrics sum what the streams that ended counted: the good one's frames and its bad message.
+    const summed = async () => {
+      const after = await streamTotals();
+      return after.ended! > before.ended! && after.malformed! > before.malformed! && after.placed! - before.placed! > 100;
+    };
+    await expect.poll(summed).toBe(true);
   });
 });
