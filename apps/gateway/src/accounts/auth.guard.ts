@@ -32,8 +32,9 @@ export class AuthGuard implements CanActivate {
       if (operation === 'getRecordingFile') context.switchToHttp().getResponse<Response>().setHeader('WWW-Authenticate', 'Basic realm="recordings", charset="UTF-8"');
       throw new ApiError('authentication_failed');
     }
-    if (!this.rateLimiter.take(account.authId)) {
-      throw new ApiError('rate_limited', 'too many requests: the account is over its rate limit, retry shortly');
+    const waitMs = this.rateLimiter.take(account.authId);
+    if (waitMs > 0) {
+      throw new ApiError('rate_limited', 'too many requests: the account is over its rate limit, retry shortly', { retryAfterSeconds: Math.ceil(waitMs / 1000) });
     }
     contextOf(request).account = account;
     return true;

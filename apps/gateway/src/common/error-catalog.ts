@@ -28,14 +28,17 @@ export const RETRY_AFTER_SECONDS = 5;
 /** The one error type domain code throws; the exception filter turns it into Plivo's body. */
 export class ApiError extends Error {
   readonly status: number;
+  /** Sent as `Retry-After`: when to come again. Every 503 has one. */
+  readonly retryAfterSeconds: number | undefined;
 
   constructor(
     readonly code: ErrorCode,
     message: string = ERROR_CATALOG[code].message,
-    options?: { cause: unknown },
+    options?: { cause?: unknown; retryAfterSeconds?: number },
   ) {
     super(message, options);
     this.status = ERROR_CATALOG[code].status;
+    this.retryAfterSeconds = options?.retryAfterSeconds ?? (this.status === 503 ? RETRY_AFTER_SECONDS : undefined);
   }
 }
 

@@ -1,7 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { methodsAllowedOn } from './contract-paths.js';
-import { ApiError, knownApiError, RETRY_AFTER_SECONDS } from './error-catalog.js';
+import { ApiError, knownApiError } from './error-catalog.js';
 import { LogThrottle } from './log-throttle.js';
 import type { Logger } from './logger.js';
 import { reasonOf } from './reason-of.js';
@@ -12,7 +12,7 @@ export function sendError(request: Request, response: Response, error: ApiError)
   const context = contextOf(request);
   if (context) context.error = error.code;
   if (error.code === 'method_not_allowed') response.setHeader('Allow', methodsAllowedOn(request.path).join(', '));
-  if (error.status === 503) response.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+  if (error.retryAfterSeconds !== undefined) response.setHeader('Retry-After', String(error.retryAfterSeconds));
   response.status(error.status).json({ api_id: context?.apiId ?? '', error: error.message });
 }
 
