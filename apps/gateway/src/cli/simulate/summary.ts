@@ -6,12 +6,15 @@ import type { SimulationResult } from './run.js';
 export function formatSummary(result: SimulationResult, cwd: string): string {
   const { recording, file } = result;
   const durationMs = recording.recording_duration_ms === null ? null : Number(recording.recording_duration_ms);
+  // Seconds as shown, so that the figures printed add up.
+  const shown = (seconds: number) => Math.round(seconds * 100) / 100;
+  const [paused, expected] = [shown(result.pausedSeconds), shown(result.expectedRecordedSeconds)];
   const duration =
     durationMs === null
       ? 'not reported'
-      : `${(durationMs / 1000).toFixed(2)} s (expected ${result.expectedRecordedSeconds.toFixed(2)} s: ` +
-        `${(result.expectedRecordedSeconds + result.pausedSeconds).toFixed(2)} s from the start request to the stop's, less ${result.pausedSeconds.toFixed(2)} s paused; ` +
-        `off by ${Math.abs(durationMs / 1000 - result.expectedRecordedSeconds).toFixed(2)} s)`;
+      : `${shown(durationMs / 1000).toFixed(2)} s (expected ${expected.toFixed(2)} s: ` +
+        `${(expected + paused).toFixed(2)} s from the start request to the stop's, less ${paused.toFixed(2)} s paused; ` +
+        `off by ${Math.abs(shown(durationMs / 1000) - expected).toFixed(2)} s)`;
   const shownPath = relative(cwd, file.path).startsWith('..') ? file.path : relative(cwd, file.path) || file.path;
 
   const rows: [string, string][] = [
