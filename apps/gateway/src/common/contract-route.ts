@@ -45,6 +45,11 @@ function parsePart(schema: z.ZodType | undefined, value: unknown, part: string):
   throw new ApiError('invalid_parameter', `invalid ${part}: ${describeIssues(result.error)}`);
 }
 
+/** A JSON body's parameters less those set to null: JSON clients send null for a parameter left unset. */
+function withoutNulls(body: object): object {
+  return Object.fromEntries(Object.entries(body).filter(([, value]) => value !== null));
+}
+
 /** The request's path, query and body, parsed by the schemas of the handler's contract operation. */
 export function parseRequest<K extends OperationId>(id: K, request: Request): OperationInput<K> {
   const operation: Operation = operations[id];
@@ -55,7 +60,7 @@ export function parseRequest<K extends OperationId>(id: K, request: Request): Op
   return {
     params: parsePart(operation.params, request.params, 'path'),
     query: parsePart(operation.query, request.query, 'query'),
-    body: parsePart(operation.body, body, 'parameter'),
+    body: parsePart(operation.body, operation.body && withoutNulls(body as object), 'parameter'),
   } as OperationInput<K>;
 }
 

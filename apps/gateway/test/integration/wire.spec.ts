@@ -57,6 +57,16 @@ describe('wire compatibility', () => {
     expect(await stopped.text()).toBe('');
   });
 
+  it('takes a JSON parameter set to null as one not given', async () => {
+    const added = await call('POST', 'MultiPartyCall/name_nulls/Participant/', '{"role":"Agent","from":"1","to":"2","call_uuid":null,"caller_name":null,"max_duration":null}');
+    expect(added.status).toBe(201);
+    const started = await call('POST', 'MultiPartyCall/name_nulls/Record/', '{"file_format":null,"recording_callback_url":null,"recording_callback_method":null}');
+    expect(started.status).toBe(202);
+    expect(((await started.json()) as { recording_url: string }).recording_url).toMatch(/\.mp3$/);
+    const mpc = (await (await call('GET', 'MultiPartyCall/name_nulls/')).json()) as { max_duration: number };
+    expect(mpc.max_duration).toBe(14400);
+  });
+
   it('accepts the creation_time_gt spelling the Node SDK sends', async () => {
     const response = await call('GET', 'MultiPartyCall/?creation_time_gt=2999-01-01%2000%3A00');
     expect(response.status).toBe(200);
