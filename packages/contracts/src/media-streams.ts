@@ -7,18 +7,33 @@ import { z } from 'zod';
  * Counters arrive as numbers or numeric strings depending on the vendor; both are read.
  */
 
-const counter = z.union([z.number(), z.string().regex(/^\d+$/).transform(Number)]);
+/**
+ * The largest counter taken: a sequence number, or a timestamp in ms since the stream began. 2^36 ms
+ * is over two years, and as a sample position at 16 kHz still an exact integer.
+ */
+export const MAX_STREAM_COUNTER = 2 ** 36;
+
+const counter = z
+  .union([z.number(), z.string().regex(/^\d+$/).transform(Number)])
+  .pipe(z.number().min(-MAX_STREAM_COUNTER).max(MAX_STREAM_COUNTER));
+
+/** Parameters as strings: a value that is no string, number or boolean (an object, an array, null) is left out. */
+function parameterStrings(record: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(record).flatMap(([key, value]) => (['string', 'number', 'boolean'].includes(typeof value) ? [[key, String(value)]] : [])),
+  );
+}
 
 /** `extra_headers` / custom parameters: `a=1,b=2`, `a=1;b=2` or a JSON object string. */
 export const ExtraHeadersSchema = z
   .union([z.string(), z.record(z.string(), z.unknown())])
   .transform((raw): Record<string, string> => {
-    if (typeof raw !== 'string') return Object.fromEntries(Object.entries(raw).map(([key, value]) => [key, String(value)]));
+    if (typeof raw !== 'string') return parameterStrings(raw);
     const text = raw.trim();
     if (text.startsWith('{')) {
       try {
-        const parsed = JSON.parse(text) as Record<string, unknown>;
-        return Object.fromEntries(Object.entries(parsed).map(([key, value]) => [key, String(value)]));
+        const parsed = JSON.parse(text) as unknown;
+        return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? parameterStrings(parsed as Record<string, unknown>) : {};
       } catch {
         return {};
       }

@@ -57,4 +57,29 @@ describe('StreamParser', () => {
       expect(parser.handle(media(Buffer.from(encodeMulaw(ramp(160))).toString('base64'), '52'), false)).toMatchObject({ kind: 'audio', timestampMs: 52 });
     }
   });
+
+  it('drops as malformed a timestamp beyond any stream\'s, which the mixer could not place', () => {
+    const parser = new StreamParser();
+    parser.handle(plivoStart('audio/x-mulaw', 8000), false);
+    const payload = Buffer.from(encodeMulaw(ramp(160))).toString('base64');
+    for (const timestamp of ['1'.repeat(400), 1e308, -1e308, String(2 ** 36 + 1)]) {
+      expect(parser.handle(json({ event: 'media', media: { timestamp, payload } }), false), String(timestamp).slice(0, 20)).toEqual({ kind: 'malformed', reason: 'bad media message' });
+    }
+    expect(parser.handle(media(payload, String(2 ** 36)), false)).toMatchObject({ kind: 'audio', timestampMs: 2 ** 36 });
+  });
+
+  it('takes a start\'s parameters as strings, leaving out values that are none, however deeply nested', () => {
+    // Built as text: the nesting is too deep for JSON.stringify, though not for the parser.
+    const deep = `${'['.repeat(30_000)}"x"${']'.repeat(30_000)}`;
+    const params = `{"role":"agent","n":3,"on":true,"nothing":null,"deep":${deep},"object":{"a":1}}`;
+    const expected = { role: 'agent', n: '3', on: 'true' };
+    const mulaw = '"mediaFormat":{"encoding":"audio/x-mulaw","sampleRate":8000}';
+    const starts = [
+      `{"event":"start","start":{"callId":"c1","streamId":"s1",${mulaw},"customParameters":${params}}}`,
+      `{"event":"start","start":{"callId":"c1","streamId":"s1",${mulaw}},"extra_headers":${JSON.stringify(params)}}`,
+      `{"event":"start","start":{"streamSid":"MZ1","callSid":"CA1","customParameters":${params}}}`,
+      `{"event":"start","call_uuid":"c1","sample_rate":8000,"custom_parameters":${params}}`,
+    ];
+    for (const start of starts) expect(new StreamParser().handle(Buffer.from(start), false)).toMatchObject({ kind: 'start', params: expected });
+  });
 });
