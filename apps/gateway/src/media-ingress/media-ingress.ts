@@ -7,6 +7,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { parseBasicAuth, type BasicCredentials } from '../accounts/credentials.js';
 import { knownApiError, loggedFailure, RETRY_AFTER_SECONDS, type ApiError } from '../common/error-catalog.js';
 import { reasonOf } from '../common/reason-of.js';
+import { serveIgnoringUpgrade } from '../common/upgrade-ignored.js';
 import { retryUntilDone } from '../common/retry.js';
 import type { Logger } from '../common/logger.js';
 import type { AccountRow, MpcRow, ParticipantRow } from '../persistence/schema.js';
@@ -125,7 +126,10 @@ export class MediaIngress {
   ) {}
 
   attach(http: Server): void {
-    http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => this.accept(request, socket, head));
+    http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (!parseStreamPath(request.url)) return serveIgnoringUpgrade(http, request, socket, head);
+      this.accept(request, socket, head);
+    });
   }
 
   /** Takes an upgrade request: a stream URL becomes a stream, anything else is answered 404. */

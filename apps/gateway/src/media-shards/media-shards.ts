@@ -5,8 +5,9 @@ import type { Duplex } from 'node:stream';
 import { MpcIdSchema } from '@mpc/contracts';
 import { ApiError, knownApiError } from '../common/error-catalog.js';
 import type { Logger } from '../common/logger.js';
+import { serveIgnoringUpgrade } from '../common/upgrade-ignored.js';
 import type { MediaPlaneStats } from '../media-ingress/in-process-media-plane.js';
-import { addStreamTotals, noStreamTotals, parseStreamPath, refuseUpgrade } from '../media-ingress/media-ingress.js';
+import { addStreamTotals, noStreamTotals, parseStreamPath, refuseUpgrade, type StreamPath } from '../media-ingress/media-ingress.js';
 import type { MediaPlane, MediaServices, ParticipantsChange, RecordingChange } from '../recordings/recording-observer.js';
 import { Channel } from './channel.js';
 import { shardIndex } from './shard-placement.js';
@@ -56,7 +57,9 @@ export class MediaShards implements MediaPlane {
   /** Routes each stream's upgrade request to the shard of its MPC. */
   attach(http: Server): void {
     http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-      void this.route(request, socket as Socket, head).catch((error: unknown) => {
+      const path = parseStreamPath(request.url);
+      if (!path) return serveIgnoringUpgrade(http, request, socket, head);
+      void this.route(path, request, socket as Socket, head).catch((error: unknown) => {
         this.options.logger.error({ err: error }, 'media stream routing failed');
         socket.destroy();
       });
@@ -143,12 +146,7 @@ export class MediaShards implements MediaPlane {
     );
   }
 
-  private async route(request: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
-    const path = parseStreamPath(request.url);
-    if (!path) {
-      refuseUpgrade(socket);
-      return;
-    }
+  private async route(path: StreamPath, request: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
     let shard: Shard;
     try {
       shard = await this.shardOfStream(path.authId, path.mpcId);

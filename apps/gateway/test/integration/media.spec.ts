@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -353,8 +354,29 @@ async function rawUpgrade(url: string, target: string): Promise<string> {
   const socket = connect(Number(port), '127.0.0.1');
   socket.write(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
   let answer = '';
-  for await (const chunk of socket) answer += String(chunk);
+  for await (const chunk of socket) {
+    answer += String(chunk);
+    if (answer.includes('\r\n')) break;
+  }
+  socket.destroy();
   return answer.split('\r\n')[0]!;
+}
+
+/** A request through node:http with `Upgrade: h2c`, as `curl --http2` sends: status and body. */
+function requestAskingH2c(url: string, method: string, auth?: string, body?: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { connection: 'Upgrade, HTTP2-Settings', upgrade: 'h2c', 'http2-settings': 'AAMAAABkAARAAAAAAAIAAAAA' };
+    if (auth) headers.authorization = auth;
+    if (body !== undefined) Object.assign(headers, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) });
+    const request = httpRequest(url, { method, headers, agent: false }, (response) => {
+      let text = '';
+      response.on('data', (chunk) => (text += String(chunk)));
+      response.on('end', () => resolve({ status: response.statusCode!, body: text }));
+    });
+    request.on('upgrade', () => reject(new Error('the server upgraded')));
+    request.on('error', reject);
+    request.end(body);
+  });
 }
 
 describe('bad streams', () => {
@@ -366,6 +388,24 @@ describe('bad streams', () => {
           expect(await rawUpgrade(url, target), target).toBe('HTTP/1.1 404 Not Found');
         }
         expect((await fetch(`${url}/health/live`)).status).toBe(200);
+      }
+    } finally {
+      await inProcess.stop();
+    }
+  });
+
+  it('serves a request that asks to upgrade where no stream is, as curl --http2 does, ignoring the upgrade', async () => {
+    const inProcess = await startTestGateway({ MEDIA_SHARDS: '0' });
+    try {
+      for (const served of [gateway, inProcess]) {
+        expect(await requestAskingH2c(`${served.url}/health/live`, 'GET')).toEqual({ status: 200, body: '{"status":"ok"}' });
+        // A body comes through too.
+        const added = await requestAskingH2c(`${served.api}/MultiPartyCall/name_h2c/Participant/`, 'POST', served.auth, '{"role":"Agent","from":"1","to":"2"}');
+        expect(added.status).toBe(201);
+        expect(JSON.parse(added.body)).toMatchObject({ message: 'add participant action initiated' });
+        const unknown = await requestAskingH2c(`${served.api}/Nothing/`, 'GET', served.auth);
+        expect(unknown.status).toBe(404);
+        expect(JSON.parse(unknown.body)).toMatchObject({ error: expect.stringMatching(/no resource at/) });
       }
     } finally {
       await inProcess.stop();
