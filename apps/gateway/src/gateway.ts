@@ -126,7 +126,7 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
     control: {
       findAccount: (authId) => accounts.find(authId),
       authenticate: (credentials) => accounts.authenticate(credentials),
-      joinStream: (account, ref, callUuid, params) => calls.joinStream(account, ref, callUuid, params),
+      joinStream: (account, ref, callUuid, params, grantedMpcUuid) => calls.joinStream(account, ref, callUuid, params, grantedMpcUuid),
       hangup: (mpcUuid, memberId, endedAtMs) => calls.hangup(mpcUuid, memberId, endedAtMs === undefined ? undefined : new Date(endedAtMs)),
       mpcNameOf: (authId, mpcUuid) => calls.mpcNameOf(authId, mpcUuid),
     },

@@ -88,7 +88,11 @@ export class CallsService {
    * A media stream arrived for `callUuid`: answers its participant, registering it (and the MPC,
    * for an unknown name) as add participant would when none was registered.
    */
-  async joinStream(account: AccountRow, ref: MpcRef, callUuid: string, params: Record<string, string>): Promise<{ mpc: MpcRow; participant: ParticipantRow }> {
+  async joinStream(account: AccountRow, ref: MpcRef, callUuid: string, params: Record<string, string>, grantedMpcUuid?: string): Promise<{ mpc: MpcRow; participant: ParticipantRow }> {
+    // A stream token lets its call into its own MPC only: on a path naming another, nothing is changed.
+    if (grantedMpcUuid !== undefined && (await this.calls.findMpc(this.db, account.authId, ref))?.mpcUuid !== grantedMpcUuid) {
+      throw new ApiError('authentication_failed', 'authentication failed: the stream token is for another multiparty call');
+    }
     const present = await this.calls.findPresentCall(this.db, callUuid);
     if (!present) {
       const body = AddParticipantBodySchema.safeParse({ ...params, role: params.role ?? 'Customer', call_uuid: callUuid, from: undefined, to: undefined });

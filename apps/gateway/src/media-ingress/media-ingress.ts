@@ -44,7 +44,8 @@ export type StreamRequest = Pick<IncomingMessage, 'method' | 'url' | 'headers'>;
 export interface StreamControl {
   findAccount(authId: string): Promise<AccountRow | undefined>;
   authenticate(credentials: BasicCredentials): Promise<AccountRow | undefined>;
-  joinStream(account: AccountRow, ref: MpcRef, callUuid: string, params: Record<string, string>): Promise<{ mpc: MpcRow; participant: ParticipantRow }>;
+  /** Joins the call's stream to the MPC the path names; one with a stream token, only if that is the MPC the token grants. */
+  joinStream(account: AccountRow, ref: MpcRef, callUuid: string, params: Record<string, string>, grantedMpcUuid?: string): Promise<{ mpc: MpcRow; participant: ParticipantRow }>;
   /** The participant's call ended at `endedAtMs` (epoch ms; now if not given): its stream closed. */
   hangup(mpcUuid: string, memberId: number, endedAtMs?: number): Promise<void>;
 }
@@ -83,6 +84,7 @@ interface LiveStream {
 
 /** How a stream is closed for an error the API would answer with `error.status`. */
 function closeCodeOf(error: ApiError): number {
+  if (error.status === 401) return STREAM_CLOSE_CODES.unauthorized;
   if (error.status === 404) return STREAM_CLOSE_CODES.notFound;
   if (error.status === 503) return STREAM_CLOSE_CODES.tryAgainLater;
   return STREAM_CLOSE_CODES.badStart;
@@ -229,7 +231,7 @@ export class MediaIngress {
       try {
         // A stream of this call that just ended may not have hung up yet: join after it, as a new participant.
         await this.hangups.get(callUuid);
-        const { mpc, participant } = await this.control.joinStream(auth.account, auth.grant ? { uuid: auth.grant.mpcUuid } : auth.mpc, callUuid, start.params);
+        const { mpc, participant } = await this.control.joinStream(auth.account, auth.mpc, callUuid, start.params, auth.grant?.mpcUuid);
         // One stream per call: a newer one (a client reconnecting before the old socket is seen to close) takes over.
         for (const other of this.live.get(mpc.mpcUuid) ?? []) {
           if (other.callUuid === participant.callUuid) other.leave('replaced by a newer stream of this call');

@@ -233,8 +233,8 @@ export class MediaShards implements MediaPlane {
     return {
       findAccount: (authId) => control.findAccount(authId),
       authenticate: (credentials) => control.authenticate(credentials),
-      joinStream: async (account, ref, callUuid, params) => {
-        const joined = await control.joinStream(account, ref, callUuid, params);
+      joinStream: async (account, ref, callUuid, params, grantedMpcUuid) => {
+        const joined = await control.joinStream(account, ref, callUuid, params, grantedMpcUuid);
         const { mpcUuid, authId, friendlyName } = joined.mpc;
         if (this.shardOfName(authId, friendlyName) !== shard) throw new ApiError('invalid_state', 'the stream reached another media shard than its multiparty call');
         this.placed.set(mpcUuid, shard);

@@ -26,7 +26,7 @@ const shard: ShardSide = {
       control: {
         findAccount: (authId) => gateway.call('findAccount', authId),
         authenticate: (credentials) => gateway.call('authenticate', credentials),
-        joinStream: (account, ref, callUuid, params) => gateway.call('joinStream', account, ref, callUuid, params),
+        joinStream: (account, ref, callUuid, params, grantedMpcUuid) => gateway.call('joinStream', account, ref, callUuid, params, grantedMpcUuid),
         hangup: (mpcUuid, memberId, endedAtMs) => gateway.call('hangup', mpcUuid, memberId, endedAtMs),
       },
       files: {

@@ -412,6 +412,25 @@ describe('bad streams', () => {
     }
   });
 
+  it('refuses a stream token on a path naming another MPC before it changes anything', async () => {
+    await join('token_home', 'Agent');
+    const customer = await join('token_home', 'Customer');
+    await api('DELETE', `MultiPartyCall/name_token_home/Participant/${customer.memberId}/`, {});
+    const present = async () => (await api('GET', 'MultiPartyCall/name_token_home/Participant/')).objects.filter((participant: { exit_time: string | null }) => !participant.exit_time).length;
+    expect(await present()).toBe(1);
+    // The kicked customer's own token, on the path of an MPC of another name.
+    const elsewhere = new ToneStream({ url: customer.streamUrl.replace(/\/MultiPartyCall\/[^/]+\//, '/MultiPartyCall/name_token_elsewhere/'), framing: 'plivo-mulaw', frequency: 440 });
+    try {
+      await elsewhere.start();
+      expect(await elsewhere.closed).toMatchObject({ code: 4401, reason: expect.stringMatching(/stream token is for another multiparty call/) });
+    } finally {
+      elsewhere.stop();
+    }
+    expect(await present()).toBe(1);
+    const other = await fetch(`${gateway.api}/MultiPartyCall/name_token_elsewhere/`, { headers: { authorization: gateway.auth } });
+    expect(other.status).toBe(404);
+  });
+
   it('refuses bad streams and drops bad messages, leaving the other participants\' audio intact', { timeout: 30_000 }, async () => {
     const streamTotals = async () => (await (await fetch(`${gateway.url}/health/metrics`)).json()).recorder.streams as Record<string, number>;
     const before = await streamTotals();
