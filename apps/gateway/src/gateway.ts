@@ -16,7 +16,7 @@ import { AuthGuard } from './accounts/auth.guard.js';
 import type { BasicCredentials } from './accounts/credentials.js';
 import { RateLimiter } from './accounts/rate-limiter.js';
 import { ApiIdInterceptor } from './common/api-id.interceptor.js';
-import { bodyParsers, credentialsBeforeBodies, requestLog, startupGate } from './common/http-pipeline.js';
+import { answerClientErrors, bodyParsers, credentialsBeforeBodies, requestLog, startupGate } from './common/http-pipeline.js';
 import { ExpressServerAdapter } from './common/express-server.js';
 import { createLogger, type Logger } from './common/logger.js';
 import { PlivoExceptionFilter } from './common/plivo-exception.filter.js';
@@ -109,6 +109,7 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
     logger: nestLogger(logger),
   });
   app.disable('x-powered-by');
+  answerClientErrors(app.getHttpServer(), logger);
   const gate = startupGate(app.getHttpServer());
   const accounts = app.get(AccountsService);
   app.use(assignApiId, requestLog(logger), gate.hold, credentialsBeforeBodies((credentials) => accounts.authenticate(credentials)), ...bodyParsers(config.bodyLimitBytes));

@@ -6,15 +6,18 @@ import { reasonOf } from './reason-of.js';
  * and nowhere else; the README's error table is checked against this catalog by a test.
  */
 export const ERROR_CATALOG = {
+  malformed_request: { status: 400, message: 'the request is not valid HTTP/1.1' },
   invalid_parameter: { status: 400, message: 'invalid parameter' },
   malformed_body: { status: 400, message: 'the request body is not valid JSON or form data' },
   invalid_state: { status: 400, message: 'the request does not fit the current state' },
   authentication_failed: { status: 401, message: 'authentication failed' },
   not_found: { status: 404, message: 'not found' },
   method_not_allowed: { status: 405, message: 'method not allowed' },
+  request_timeout: { status: 408, message: 'the request did not arrive in time' },
   body_too_large: { status: 413, message: 'request body too large' },
   range_not_satisfiable: { status: 416, message: 'requested range not satisfiable' },
   rate_limited: { status: 429, message: 'too many requests' },
+  headers_too_large: { status: 431, message: 'request headers too large' },
   internal: { status: 500, message: 'internal error' },
   database_unavailable: { status: 503, message: 'the database cannot be reached; try again shortly' },
   storage_unavailable: { status: 503, message: 'the recording storage cannot be reached now; try again shortly' },

@@ -1,4 +1,6 @@
-import type { IncomingMessage, Server } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { parseBasicAuth, type BasicCredentials } from '../accounts/credentials.js';
@@ -112,4 +114,36 @@ export function startupGate(server: Server): { hold: RequestHandler; open(): voi
       upgrades.clear();
     },
   };
+}
+
+/** What Node's HTTP parser refused, as the error catalog names it. */
+function clientErrorOf(code: string | undefined): ApiError {
+  switch (code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return new ApiError('headers_too_large');
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      return new ApiError('body_too_large');
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return new ApiError('request_timeout');
+    default:
+      return new ApiError('malformed_request');
+  }
+}
+
+/**
+ * A request Node's HTTP parser refuses before any handler sees it (headers over 16 KiB, a method it
+ * does not know, no HTTP at all) is answered in Plivo's body too, rather than with a bare status line.
+ */
+export function answerClientErrors(server: Server, logger: Logger): void {
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    const { writable, bytesWritten } = socket as Socket;
+    // Nothing can be answered on a socket that is gone, or where a response has begun.
+    if (error.code === 'ECONNRESET' || !writable || bytesWritten > 0) return void socket.destroy();
+    const refused = clientErrorOf(error.code);
+    const apiId = randomUUID();
+    logger.info({ api_id: apiId, status: refused.status, error: refused.code, reason: error.code ?? error.message }, 'request refused unread');
+    const body = JSON.stringify({ api_id: apiId, error: refused.message });
+    const head = [`HTTP/1.1 ${refused.status} ${STATUS_CODES[refused.status]}`, 'Content-Type: application/json; charset=utf-8', `Content-Length: ${Buffer.byteLength(body)}`, 'Connection: close'];
+    socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
+  });
 }

@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OTHER_AUTH_ID, OTHER_AUTH_TOKEN, snapshotDatabase, startTestGateway, type TestGateway } from '../support/gateway.js';
 
@@ -95,6 +97,21 @@ describe('bad input', () => {
     expect(body.api_id).toMatch(/^[0-9a-f-]{36}$/);
     expect(body.error).toMatch(bad.error);
     expect(await snapshotDatabase(gateway)).toEqual(before);
+  });
+
+  it.each([
+    { name: 'an unknown method', request: 'FOO /health/live HTTP/1.1\r\nHost: x\r\n\r\n', status: 400, error: 'the request is not valid HTTP/1.1' },
+    { name: 'no HTTP at all', request: 'hello\r\n\r\n', status: 400, error: 'the request is not valid HTTP/1.1' },
+    { name: 'headers over 16 KiB', request: `GET /health/live HTTP/1.1\r\nHost: x\r\nAuthorization: Basic ${'x'.repeat(20_000)}\r\n\r\n`, status: 431, error: 'request headers too large' },
+  ])('answers $name, which Node\'s parser refuses, with $status in Plivo\'s body', async ({ request, status, error }) => {
+    const socket = connect(Number(new URL(gateway.url).port), '127.0.0.1');
+    socket.write(request);
+    let answer = '';
+    for await (const chunk of socket) answer += String(chunk);
+    const [head, body] = answer.split('\r\n\r\n');
+    expect(head!.split('\r\n')[0]).toBe(`HTTP/1.1 ${status} ${STATUS_CODES[status]}`);
+    expect(head).toMatch(/^content-type: application\/json/im);
+    expect(JSON.parse(body!)).toEqual({ api_id: expect.stringMatching(/^[0-9a-f-]{36}$/), error });
   });
 
   it('still serves after all of them', async () => {
