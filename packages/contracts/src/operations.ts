@@ -245,7 +245,7 @@ export const operations = {
     path: `${BASE}/Recording/{recording_id}.{format}`,
     tag: 'Recording',
     summary: 'Download a recording file',
-    description: 'Serves the audio at recording_url, with Range support, once the recording is complete.',
+    description: 'Serves the audio at recording_url once the recording is complete: a single byte range with Range (206, or 416 outside the file; If-Range honoured), an ETag, and 304 to an If-None-Match that names it.',
     params: recording.extend({ format: z.enum(FILE_FORMATS, { error: 'must be one of mp3, wav' }).meta({ description: 'File format: mp3 or wav.' }) }),
     success: { status: 200, media: true, description: 'The audio file.' },
     errors: [400, 404],

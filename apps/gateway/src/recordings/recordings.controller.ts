@@ -11,6 +11,11 @@ import { pageLinks } from '../common/paging.js';
 import type { AccountRow } from '../persistence/schema.js';
 import { RecordingsService } from './recordings.service.js';
 
+/** Whether an `If-None-Match` list names `etag` (weakly, as that header compares) or is `*`. */
+function matchesAny(header: string | undefined, etag: string): boolean {
+  return header !== undefined && header.split(',').some((tag) => ['*', etag].includes(tag.trim().replace(/^W\//, '')));
+}
+
 /** The Recording resource. The file route comes first: `{id}.mp3` would otherwise read as an id. */
 @Controller()
 export class RecordingsController {
@@ -19,7 +24,16 @@ export class RecordingsController {
   @ContractRoute('getRecordingFile')
   async getRecordingFile(@Input() { params }: OperationInput<'getRecordingFile'>, @Req() request: Request, @Res() response: Response) {
     const file = await this.recordings.file(params.auth_id, params.recording_id, params.format);
-    const range = byteRange(request.headers.range, file.size);
+    // A finished file never changes: its id and size tell it apart from any other.
+    const etag = `"${params.recording_id}-${file.size}"`;
+    response.setHeader('ETag', etag);
+    if (matchesAny(request.headers['if-none-match'], etag)) {
+      response.status(304).end();
+      return;
+    }
+    // A range of another version of the file (or one as of a date, which no Last-Modified backs) is no range of this one: all of it comes.
+    const ifRange = request.get('if-range');
+    const range = ifRange === undefined || ifRange.trim() === etag ? byteRange(request.headers.range, file.size) : undefined;
     if (range === 'unsatisfiable') {
       response.status(416).setHeader('Content-Range', `bytes */${file.size}`);
       throw new ApiError('range_not_satisfiable', `the file has ${file.size} bytes`);

@@ -345,6 +345,19 @@ describe('recording live streams', () => {
     expect(Buffer.from(await partial.arrayBuffer())).toEqual(whole.subarray(10, 100));
     const beyond = await fetch(recording_url, { headers: { range: `bytes=${whole.length}-` } });
     expect(beyond.status).toBe(416);
+    // Validators: a range of this very file, or all of it when If-Range names another; 304 for a copy already held.
+    const etag = partial.headers.get('etag')!;
+    expect(etag).toMatch(/^"[0-9a-f-]{36}-\d+"$/);
+    expect((await fetch(recording_url, { headers: { range: 'bytes=0-9', 'if-range': etag } })).status).toBe(206);
+    const stale = await fetch(recording_url, { headers: { range: 'bytes=0-9', 'if-range': '"another"' } });
+    expect(stale.status).toBe(200);
+    expect(Buffer.from(await stale.arrayBuffer())).toEqual(whole);
+    const dated = await fetch(recording_url, { headers: { range: 'bytes=0-9', 'if-range': new Date().toUTCString() } });
+    expect(dated.status).toBe(200);
+    await dated.arrayBuffer();
+    const held = await fetch(recording_url, { headers: { 'if-none-match': `"x", ${etag}` } });
+    expect(held.status).toBe(304);
+    expect((await fetch(recording_url, { headers: { 'if-none-match': '"x"' } })).status).toBe(200);
   });
 });
 

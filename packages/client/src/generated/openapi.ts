@@ -247,7 +247,7 @@ export interface paths {
         };
         /**
          * Download a recording file
-         * @description Serves the audio at recording_url, with Range support, once the recording is complete.
+         * @description Serves the audio at recording_url once the recording is complete: a single byte range with Range (206, or 416 outside the file; If-Range honoured), an ETag, and 304 to an If-None-Match that names it.
          */
         get: operations["getRecordingFile"];
         put?: never;
