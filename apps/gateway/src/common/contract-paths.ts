@@ -18,3 +18,16 @@ const matchers = (Object.entries(operations) as [OperationId, Operation][]).map(
 export function methodsAllowedOn(path: string): string[] {
   return [...new Set(matchers.filter((matcher) => matcher.regex.test(path)).map((matcher) => matcher.method))];
 }
+
+/** Plivo's paths the gateway does not serve, and why: their 404 says so. */
+const UNSERVED = [
+  {
+    regex: /^\/v1\/Account\/[^/]+\/MultiPartyCall\/[^/]+\/Member\/[^/]+\/Play\/?$/,
+    why: 'play audio is not supported: this gateway records calls and sends no audio into them',
+  },
+];
+
+/** Why the gateway does not serve a path of Plivo's API, when it is one it knows of. */
+export function unservedReason(path: string): string | undefined {
+  return UNSERVED.find(({ regex }) => regex.test(path))?.why;
+}

@@ -1,6 +1,6 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { methodsAllowedOn } from './contract-paths.js';
+import { methodsAllowedOn, unservedReason } from './contract-paths.js';
 import { ApiError, knownApiError } from './error-catalog.js';
 import { LogThrottle } from './log-throttle.js';
 import type { Logger } from './logger.js';
@@ -42,7 +42,7 @@ export class PlivoExceptionFilter implements ExceptionFilter {
       // Nest's answer for a path no route matched.
       return methodsAllowedOn(request.path).length > 0
         ? new ApiError('method_not_allowed', `method ${request.method} not allowed on this resource`)
-        : new ApiError('not_found', `no resource at ${request.path}`);
+        : new ApiError('not_found', unservedReason(request.path) ?? `no resource at ${request.path}`);
     }
     if (exception instanceof HttpException && exception.getStatus() < 500) {
       return new ApiError('invalid_parameter', exception.message);

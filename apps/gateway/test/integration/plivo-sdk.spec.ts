@@ -197,6 +197,13 @@ describe('participants through the official SDK', () => {
     expect(listed).toMatchObject({ recordingId: started.recordingId });
   });
 
+  it('play audio is refused with a 404 that says the gateway sends no audio into calls', async () => {
+    const { friendlyName, memberIds } = await liveMpc();
+    const refusal = { status: 404, message: 'play audio is not supported: this gateway records calls and sends no audio into them' };
+    await expect(client.multiPartyCalls.startPlayAudio(memberIds[0], 'https://example.com/a.mp3', { friendlyName })).rejects.toMatchObject(refusal);
+    await expect(client.multiPartyCalls.stopPlayAudio(memberIds[0], { friendlyName })).rejects.toMatchObject(refusal);
+  });
+
   it('a single-track participant recording is paused, resumed and stopped with the SDK defaults', async () => {
     const { friendlyName, memberIds } = await liveMpc();
     const started = await client.multiPartyCalls.startParticipantRecording(memberIds[1], { friendlyName, recordTrackType: 'participant' });
