@@ -3,7 +3,7 @@ import { CallbackUrlSchema, FilterTimeSchema, HttpMethodSchema, PlivoTimestampSc
 import { CallUuidSchema, FriendlyNameSchema } from './ids.js';
 
 export const MPC_STATUSES = ['Initialized', 'Active', 'Ended'] as const;
-export const ROLES = ['Agent', 'Supervisor', 'Customer'] as const;
+export const ROLES = ['Agent', 'Supervisor', 'Customer', 'AI-Agent'] as const;
 export type Role = (typeof ROLES)[number];
 
 export const TERMINATION_CAUSES = {
@@ -65,7 +65,7 @@ export const ParticipantSchema = z
     mpc_uuid: z.string().meta({ description: 'The MPC this participant belongs to.' }),
     mute: z.boolean().nullable().meta({ description: 'Muted: not heard and not recorded. Null once exited.' }),
     resource_uri: z.string().meta({ description: 'Resource URI of the participant.' }),
-    role: z.enum(['agent', 'supervisor', 'customer']).meta({ description: 'Role, lower-case as Plivo reports it.' }),
+    role: z.enum(['agent', 'supervisor', 'customer', 'ai-agent']).meta({ description: 'Role, lower-case as Plivo reports it.' }),
     start_mpc_on_enter: z.boolean().meta({ description: 'Whether this participant joining activates the MPC.' }),
   })
   .meta({ id: 'Participant', description: 'A participant of a multiparty call.' });
@@ -98,7 +98,7 @@ const soundSchema = (keywords: readonly string[]) =>
 
 export const AddParticipantBodySchema = z
   .object({
-    role: wireEnum(ROLES, 'Role of the participant: Agent, Supervisor or Customer.'),
+    role: wireEnum(ROLES, 'Role of the participant: Agent, Supervisor, Customer, or AI-Agent (which the Python SDK allows; recorded as any other participant).'),
     from: z.string().min(1).max(64).optional().meta({ description: 'Caller ID for the leg. Required with `to` unless `call_uuid` is given.' }),
     to: z.string().min(1).max(1024).optional().meta({ description: 'Destination of the leg. The gateway never dials: it registers the participant and returns a generated call_uuid that the participant\'s media stream must carry.' }),
     call_uuid: CallUuidSchema.optional().meta({ description: 'An existing call to bind into the MPC; its media stream carries this id.' }),

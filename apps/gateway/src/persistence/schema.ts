@@ -55,7 +55,7 @@ export const participants = pgTable(
       .notNull()
       .references(() => mpcs.mpcUuid),
     callUuid: text('call_uuid').notNull(),
-    role: text('role', { enum: ['Agent', 'Supervisor', 'Customer'] }).notNull(),
+    role: text('role', { enum: ['Agent', 'Supervisor', 'Customer', 'AI-Agent'] }).notNull(),
     fromNumber: text('from_number'),
     toNumber: text('to_number'),
     coachMode: boolean('coach_mode').notNull(),

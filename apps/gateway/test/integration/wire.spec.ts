@@ -57,6 +57,12 @@ describe('wire compatibility', () => {
     expect(await stopped.text()).toBe('');
   });
 
+  it('takes the ai-agent role the Python SDK allows, and reports it as Plivo does', async () => {
+    expect((await call('POST', 'MultiPartyCall/name_ai/Participant/', '{"role":"ai-agent","from":"1","to":"2"}')).status).toBe(201);
+    const { objects } = (await (await call('GET', 'MultiPartyCall/name_ai/Participant/')).json()) as { objects: { role: string }[] };
+    expect(objects.map((participant) => participant.role)).toEqual(['ai-agent']);
+  });
+
   it('takes a JSON parameter set to null as one not given', async () => {
     const added = await call('POST', 'MultiPartyCall/name_nulls/Participant/', '{"role":"Agent","from":"1","to":"2","call_uuid":null,"caller_name":null,"max_duration":null}');
     expect(added.status).toBe(201);

@@ -355,10 +355,10 @@ export interface components {
             /** @description URL to which that recording's events are sent. */
             recording_callback_url?: string;
             /**
-             * @description Role of the participant: Agent, Supervisor or Customer. Matched case-insensitively.
+             * @description Role of the participant: Agent, Supervisor, Customer, or AI-Agent (which the Python SDK allows; recorded as any other participant). Matched case-insensitively.
              * @enum {string}
              */
-            role: "Agent" | "Supervisor" | "Customer";
+            role: "Agent" | "Supervisor" | "Customer" | "AI-Agent";
             /** @description Activate the MPC when this participant joins. */
             start_mpc_on_enter?: boolean | ("true" | "false" | "True" | "False" | "TRUE" | "FALSE");
             /** @description Events to send to status_callback_url. Validated as Plivo does; the gateway never dials nor plays audio. */
@@ -608,7 +608,7 @@ export interface components {
              * @description Role, lower-case as Plivo reports it.
              * @enum {string}
              */
-            role: "agent" | "supervisor" | "customer";
+            role: "agent" | "supervisor" | "customer" | "ai-agent";
             /** @description Whether this participant joining activates the MPC. */
             start_mpc_on_enter: boolean;
         };
@@ -702,7 +702,7 @@ export interface components {
              * @description Role, lower-case as Plivo reports it.
              * @enum {string}
              */
-            role: "agent" | "supervisor" | "customer";
+            role: "agent" | "supervisor" | "customer" | "ai-agent";
             /** @description Whether this participant joining activates the MPC. */
             start_mpc_on_enter: boolean;
         };
