@@ -8,14 +8,13 @@ import { z } from 'zod';
  */
 
 /**
- * The largest counter taken: a sequence number, or a timestamp in ms since the stream began. 2^36 ms
- * is over two years, and as a sample position at 16 kHz still an exact integer.
+ * A sequence number, or a timestamp in ms: since the stream began, or since the Unix epoch (Plivo's
+ * reference says so), which only the differences between its frames' timestamps tell apart. One
+ * beyond an exact integer (an infinity, 400 digits) could place no frame.
  */
-export const MAX_STREAM_COUNTER = 2 ** 36;
-
 const counter = z
   .union([z.number(), z.string().regex(/^\d+$/).transform(Number)])
-  .pipe(z.number().min(-MAX_STREAM_COUNTER).max(MAX_STREAM_COUNTER));
+  .pipe(z.number().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER));
 
 /** Parameters as strings: a value that is no string, number or boolean (an object, an array, null) is left out. */
 function parameterStrings(record: Record<string, unknown>): Record<string, string> {

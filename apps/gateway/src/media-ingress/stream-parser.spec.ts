@@ -58,14 +58,14 @@ describe('StreamParser', () => {
     }
   });
 
-  it('drops as malformed a timestamp beyond any stream\'s, which the mixer could not place', () => {
+  it('takes timestamps in ms since the Unix epoch, as Plivo\'s reference gives them, and drops as malformed one beyond an exact integer', () => {
     const parser = new StreamParser();
     parser.handle(plivoStart('audio/x-mulaw', 8000), false);
     const payload = Buffer.from(encodeMulaw(ramp(160))).toString('base64');
-    for (const timestamp of ['1'.repeat(400), 1e308, -1e308, String(2 ** 36 + 1)]) {
+    expect(parser.handle(media(payload, '1705312200000'), false)).toMatchObject({ kind: 'audio', timestampMs: 1_705_312_200_000 });
+    for (const timestamp of ['1'.repeat(400), 1e308, -1e308, String(2 ** 53)]) {
       expect(parser.handle(json({ event: 'media', media: { timestamp, payload } }), false), String(timestamp).slice(0, 20)).toEqual({ kind: 'malformed', reason: 'bad media message' });
     }
-    expect(parser.handle(media(payload, String(2 ** 36)), false)).toMatchObject({ kind: 'audio', timestampMs: 2 ** 36 });
   });
 
   it('takes a start\'s parameters as strings, leaving out values that are none, however deeply nested', () => {

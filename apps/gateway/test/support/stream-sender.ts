@@ -32,6 +32,7 @@ export class ToneStream {
   readonly closed: Promise<{ code: number; reason: string }>;
   readonly opened: Promise<void>;
   private readonly rate: 8000 | 16000;
+  private readonly epochOrigin = Date.now();
 
   constructor(private readonly options: StreamOptions) {
     this.rate = options.framing === 'plivo-mulaw' || options.framing === 'twilio' ? 8000 : (options.sampleRate ?? 16000);
@@ -123,12 +124,14 @@ export class ToneStream {
     }
     const payload = Buffer.from(this.options.framing === 'plivo-l16' ? encodePcm16le(samples) : encodeMulaw(samples)).toString('base64');
     const twilio = this.options.framing === 'twilio';
+    // Plivo's reference gives Unix epoch ms; Twilio's streams begin near, not at, 0.
+    const origin = twilio ? 52 : this.epochOrigin;
     this.ws.send(
       JSON.stringify({
         event: 'media',
         sequenceNumber: twilio ? String(this.frames + 1) : this.frames + 1,
         streamSid: twilio ? 'MZ1' : undefined,
-        media: { track: 'inbound', chunk: twilio ? String(this.frames) : this.frames, timestamp: String(timestamp + (twilio ? 52 : 0)), payload },
+        media: { track: 'inbound', chunk: twilio ? String(this.frames) : this.frames, timestamp: String(timestamp + origin), payload },
       }),
     );
   }
