@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
-import type { Socket } from 'node:net';
+import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { parseBasicAuth, type BasicCredentials } from '../accounts/credentials.js';
@@ -130,20 +129,33 @@ function clientErrorOf(code: string | undefined): ApiError {
   }
 }
 
+/** The response Node's server is writing on a socket, if any (its own internal field, as its own error handling reads it). */
+export function responseUnderWay(socket: Duplex): ServerResponse | undefined {
+  return (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage ?? undefined;
+}
+
+/**
+ * Answers, in Plivo's body, a request no handler will see, and closes the connection once the
+ * answer is out. Answers the api_id it gave.
+ */
+export function refuseUnread(socket: Duplex, refused: ApiError): string {
+  const apiId = randomUUID();
+  const body = JSON.stringify({ api_id: apiId, error: refused.message });
+  const head = [`HTTP/1.1 ${refused.status} ${STATUS_CODES[refused.status]}`, 'Content-Type: application/json; charset=utf-8', `Content-Length: ${Buffer.byteLength(body)}`, 'Connection: close'];
+  socket.end(`${head.join('\r\n')}\r\n\r\n${body}`, () => socket.destroy());
+  return apiId;
+}
+
 /**
  * A request Node's HTTP parser refuses before any handler sees it (headers over 16 KiB, a method it
  * does not know, no HTTP at all) is answered in Plivo's body too, rather than with a bare status line.
  */
 export function answerClientErrors(server: Server, logger: Logger): void {
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
-    const { writable, bytesWritten } = socket as Socket;
-    // Nothing can be answered on a socket that is gone, or where a response has begun.
-    if (error.code === 'ECONNRESET' || !writable || bytesWritten > 0) return void socket.destroy();
+    // Nothing can be answered on a socket that is gone, or in the middle of another response.
+    if (error.code === 'ECONNRESET' || !socket.writable || responseUnderWay(socket)?.headersSent) return void socket.destroy();
     const refused = clientErrorOf(error.code);
-    const apiId = randomUUID();
+    const apiId = refuseUnread(socket, refused);
     logger.info({ api_id: apiId, status: refused.status, error: refused.code, reason: error.code ?? error.message }, 'request refused unread');
-    const body = JSON.stringify({ api_id: apiId, error: refused.message });
-    const head = [`HTTP/1.1 ${refused.status} ${STATUS_CODES[refused.status]}`, 'Content-Type: application/json; charset=utf-8', `Content-Length: ${Buffer.byteLength(body)}`, 'Connection: close'];
-    socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
   });
 }

@@ -1,5 +1,10 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { ApiError } from './error-catalog.js';
+import { refuseUnread, responseUnderWay } from './http-pipeline.js';
+
+/** How many header names and values Node keeps of a request when `server.maxHeadersCount` is unset (1,000 headers). */
+const NODE_KEPT_HEADER_ENTRIES = 2000;
 
 /** Headers that ask for an upgrade; a request served without it leaves them out. */
 const UPGRADE_HEADERS = new Set(['upgrade', 'http2-settings']);
@@ -12,6 +17,13 @@ const UPGRADE_HEADERS = new Set(['upgrade', 'http2-settings']);
  * as a new connection, which reads it, body and all, as any other.
  */
 export function serveIgnoringUpgrade(server: Server, request: IncomingMessage, socket: Duplex, head: Buffer): void {
+  // Node keeps only the first maxHeadersCount headers, though it reads the framing from all: written
+  // again from those, the request could lose its Content-Length and its body pass for another request.
+  const kept = typeof server.maxHeadersCount === 'number' && server.maxHeadersCount > 0 ? 2 * server.maxHeadersCount : NODE_KEPT_HEADER_ENTRIES;
+  if (request.rawHeaders.length >= kept) return void refuseUnread(socket, new ApiError('headers_too_large', 'too many request headers'));
+  // A response to a request pipelined before this one is still being written: this one waits its turn.
+  const earlier = responseUnderWay(socket);
+  if (earlier) return void earlier.once('finish', () => setImmediate(() => socket.writable && serveIgnoringUpgrade(server, request, socket, head)));
   const lines = [`${request.method} ${request.url} HTTP/${request.httpVersion}`];
   const raw = request.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) {

@@ -105,9 +105,11 @@ describe('bad input', () => {
     { name: 'headers over 16 KiB', request: `GET /health/live HTTP/1.1\r\nHost: x\r\nAuthorization: Basic ${'x'.repeat(20_000)}\r\n\r\n`, status: 431, error: 'request headers too large' },
   ])('answers $name, which Node\'s parser refuses, with $status in Plivo\'s body', async ({ request, status, error }) => {
     const socket = connect(Number(new URL(gateway.url).port), '127.0.0.1');
-    socket.write(request);
     let answer = '';
-    for await (const chunk of socket) answer += String(chunk);
+    socket.on('data', (chunk) => (answer += String(chunk)));
+    // The gateway closes the connection once it has answered, unread headers or not (a reset, then).
+    socket.on('error', () => undefined);
+    await new Promise((resolve) => socket.once('close', resolve).write(request));
     const [head, body] = answer.split('\r\n\r\n');
     expect(head!.split('\r\n')[0]).toBe(`HTTP/1.1 ${status} ${STATUS_CODES[status]}`);
     expect(head).toMatch(/^content-type: application\/json/im);
