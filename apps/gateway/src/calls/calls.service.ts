@@ -91,7 +91,7 @@ export class CallsService {
   async joinStream(account: AccountRow, ref: MpcRef, callUuid: string, params: Record<string, string>, grantedMpcUuid?: string): Promise<{ mpc: MpcRow; participant: ParticipantRow }> {
     // A stream token lets its call into its own MPC only: on a path naming another, nothing is changed.
     if (grantedMpcUuid !== undefined && (await this.calls.findMpc(this.db, account.authId, ref))?.mpcUuid !== grantedMpcUuid) {
-      throw new ApiError('authentication_failed', 'authentication failed: the stream token is for another multiparty call');
+      throw new ApiError('authentication_failed', 'authentication failed: the stream token is not for the multiparty call this path names (another, or one that has ended)');
     }
     const present = await this.calls.findPresentCall(this.db, callUuid);
     if (!present) {

@@ -26,9 +26,8 @@ export class RecordingsController {
     const file = await this.recordings.file(params.auth_id, params.recording_id, params.format);
     // A finished file never changes: its id and size tell it apart from any other.
     const etag = `"${params.recording_id}-${file.size}"`;
-    response.setHeader('ETag', etag);
     if (matchesAny(request.headers['if-none-match'], etag)) {
-      response.status(304).end();
+      response.status(304).setHeader('ETag', etag).end();
       return;
     }
     // A range of another version of the file (or one as of a date, which no Last-Modified backs) is no range of this one: all of it comes.
@@ -43,6 +42,7 @@ export class RecordingsController {
     await once(source, 'readable').catch((error: unknown) => {
       throw new ApiError('storage_unavailable', undefined, { cause: error });
     });
+    response.setHeader('ETag', etag);
     response.setHeader('Content-Type', params.format === 'mp3' ? 'audio/mpeg' : 'audio/wav');
     response.setHeader('Accept-Ranges', 'bytes');
     response.setHeader('Content-Disposition', `inline; filename="${params.recording_id}.${params.format}"`);
