@@ -46,7 +46,6 @@ const STOP_STORAGE_GRACE_MS = 10_000;
 /** A store that took longer than this is logged when it succeeds. */
 const STORE_SLOW_MS = 1000;
 
-
 /**
  * Runs the live mix of every MPC that has media or recordings, one clock for all of them, and
  * turns recording state changes into files. Memory per recording is bounded: audio goes to
