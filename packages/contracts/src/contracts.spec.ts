@@ -33,6 +33,18 @@ describe('openapi.json', () => {
   });
 });
 
+describe('request examples', () => {
+  it.each(Object.entries(operations).filter(([, operation]) => 'body' in operation && operation.body))(
+    '%s: its body has an example, which Swagger UI sends from "Try it out", and it is a valid body',
+    (_id, operation) => {
+      const body = (operation as { body: { meta(): { example?: unknown } | undefined; safeParse(value: unknown): { success: boolean } } }).body;
+      const example = body.meta()?.example;
+      expect(example).toBeDefined();
+      expect(body.safeParse(example).success).toBe(true);
+    },
+  );
+});
+
 describe('start recording body', () => {
   it('fills Plivo defaults', () => {
     expect(StartMpcRecordingBodySchema.parse({})).toEqual({ file_format: 'mp3', recording_callback_method: 'POST' });

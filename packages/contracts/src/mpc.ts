@@ -144,7 +144,11 @@ export const AddParticipantBodySchema = z
   .refine((body) => body.call_uuid === undefined || (body.from === undefined && body.to === undefined), {
     message: 'call_uuid cannot be combined with from and to',
   })
-  .meta({ id: 'AddParticipantRequest', description: 'Adds a participant, creating the MPC when no live MPC has that name. Unknown keys are ignored.' });
+  .meta({
+    id: 'AddParticipantRequest',
+    description: 'Adds a participant, creating the MPC when no live MPC has that name. Unknown keys are ignored.',
+    example: { role: 'Agent', from: '+14155550100', to: '+14155550101' },
+  });
 export type AddParticipantBody = z.infer<typeof AddParticipantBodySchema>;
 
 export const AddParticipantResponseSchema = z
@@ -168,7 +172,7 @@ export const AddParticipantResponseSchema = z
 
 export const ActivateMpcBodySchema = z
   .object({ status: wireEnum(['active'] as const, 'Must be `active`.') })
-  .meta({ id: 'ActivateMpcRequest' });
+  .meta({ id: 'ActivateMpcRequest', example: { status: 'active' } });
 
 export const PageQuerySchema = z.object({
   limit: wireInt('Page size, 1–20.', { min: 1, max: 20 }).default(20),
@@ -224,7 +228,7 @@ export const UpdateParticipantBodySchema = z
   .refine((body) => body.mute !== undefined || body.hold !== undefined || body.coach_mode !== undefined, {
     message: 'one of mute, hold or coach_mode is required',
   })
-  .meta({ id: 'UpdateParticipantRequest' });
+  .meta({ id: 'UpdateParticipantRequest', example: { mute: true } });
 
 export const UpdateParticipantResponseSchema = z
   .object({

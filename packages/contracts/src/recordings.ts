@@ -22,7 +22,11 @@ const recordingOptions = {
 
 export const StartMpcRecordingBodySchema = z
   .object(recordingOptions)
-  .meta({ id: 'StartMpcRecordingRequest', description: 'Starts recording the MPC. A Supervisor\'s voice is recorded regardless of its coach_mode. Unknown keys are ignored.' });
+  .meta({
+    id: 'StartMpcRecordingRequest',
+    description: 'Starts recording the MPC. A Supervisor\'s voice is recorded regardless of its coach_mode. Unknown keys are ignored.',
+    example: { file_format: 'mp3' },
+  });
 export type StartMpcRecordingBody = z.infer<typeof StartMpcRecordingBodySchema>;
 
 const recordTrackType = wireEnum(
@@ -32,7 +36,7 @@ const recordTrackType = wireEnum(
 
 export const StartParticipantRecordingBodySchema = z
   .object({ ...recordingOptions, record_track_type: recordTrackType })
-  .meta({ id: 'StartParticipantRecordingRequest' });
+  .meta({ id: 'StartParticipantRecordingRequest', example: { file_format: 'mp3', record_track_type: 'participant' } });
 export type StartParticipantRecordingBody = z.infer<typeof StartParticipantRecordingBodySchema>;
 
 export const ParticipantRecordingActionBodySchema = z
@@ -42,7 +46,7 @@ export const ParticipantRecordingActionBodySchema = z
       'The recordings acted on: `participant`, this member alone; `all`, the multichannel one, or the single-track one when the member has no multichannel recording live; `both`, both. Defaults to all.',
     ).default('all'),
   })
-  .meta({ id: 'ParticipantRecordingActionRequest' });
+  .meta({ id: 'ParticipantRecordingActionRequest', example: { record_track_type: 'all' } });
 
 export const StartRecordingResponseSchema = z
   .object({

@@ -94,4 +94,16 @@ describe.skipIf(skip)('Swagger UI at /docs', { timeout: 60_000 }, () => {
     const requestUrl = (await operation.locator('.request-url pre').first().textContent())?.trim() ?? '';
     expect(requestUrl.startsWith(`${gateway!.url}/v1/Account/${AUTH_ID}/MultiPartyCall/`)).toBe(true);
   });
+
+  it('runs add participant and start recording from "Try it out" as they come, with their examples', async () => {
+    // Authorized by the test before (persistAuthorization).
+    for (const [id, status] of [['Participant-addParticipant', '201'], ['MultiPartyCall-startMpcRecording', '202']] as const) {
+      const operation = page.locator(`#operations-${id}`);
+      await operation.locator('.opblock-summary').first().click();
+      await operation.getByRole('button', { name: 'Try it out' }).click();
+      await operation.getByRole('button', { name: 'Execute' }).click();
+      const live = operation.locator('.live-responses-table .response .response-col_status').first();
+      await expect.poll(async () => (await live.textContent())?.trim(), { timeout: 15_000 }).toBe(status);
+    }
+  });
 });

@@ -303,6 +303,11 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @example {
+         *       "status": "active"
+         *     }
+         */
         ActivateMpcRequest: {
             /**
              * @description Must be `active`. Matched case-insensitively.
@@ -310,7 +315,14 @@ export interface components {
              */
             status: "active";
         };
-        /** @description Adds a participant, creating the MPC when no live MPC has that name. Unknown keys are ignored. */
+        /**
+         * @description Adds a participant, creating the MPC when no live MPC has that name. Unknown keys are ignored.
+         * @example {
+         *       "from": "+14155550100",
+         *       "role": "Agent",
+         *       "to": "+14155550101"
+         *     }
+         */
         AddParticipantRequest: {
             /** @description An existing call to bind into the MPC; its media stream carries this id. */
             call_uuid?: string;
@@ -617,6 +629,11 @@ export interface components {
             meta: components["schemas"]["ListMeta"];
             objects: components["schemas"]["Participant"][];
         };
+        /**
+         * @example {
+         *       "record_track_type": "all"
+         *     }
+         */
         ParticipantRecordingActionRequest: {
             /**
              * @description The recordings acted on: `participant`, this member alone; `all`, the multichannel one, or the single-track one when the member has no multichannel recording live; `both`, both. Defaults to all. Matched case-insensitively.
@@ -826,7 +843,12 @@ export interface components {
             sample_rate: number | null;
             to_number: string | null;
         };
-        /** @description Starts recording the MPC. A Supervisor's voice is recorded regardless of its coach_mode. Unknown keys are ignored. */
+        /**
+         * @description Starts recording the MPC. A Supervisor's voice is recorded regardless of its coach_mode. Unknown keys are ignored.
+         * @example {
+         *       "file_format": "mp3"
+         *     }
+         */
         StartMpcRecordingRequest: {
             /**
              * @description Format of the recording: mp3 or wav. Defaults to mp3. Matched case-insensitively.
@@ -841,6 +863,12 @@ export interface components {
             /** @description URL to which status update events for this recording are sent. A fragment such as `#rc=3&rp=5xx` sets the retry rules; it is stripped before the call. */
             recording_callback_url?: string;
         };
+        /**
+         * @example {
+         *       "file_format": "mp3",
+         *       "record_track_type": "participant"
+         *     }
+         */
         StartParticipantRecordingRequest: {
             /**
              * @description Format of the recording: mp3 or wav. Defaults to mp3. Matched case-insensitively.
@@ -877,6 +905,11 @@ export interface components {
                 recording_url: string;
             }[];
         };
+        /**
+         * @example {
+         *       "mute": true
+         *     }
+         */
         UpdateParticipantRequest: {
             /** @description Coach mode of a supervisor. Not allowed with member `all`. */
             coach_mode?: boolean | ("true" | "false" | "True" | "False" | "TRUE" | "FALSE");
