@@ -3,6 +3,7 @@ import type { Response } from 'express';
 import { DATABASE, MEDIA_PLANE } from '../gateway.tokens.js';
 import type { OpenDatabase } from '../persistence/database.js';
 import type { MediaPlane } from '../recordings/recording-observer.js';
+import { prometheusText } from './prometheus.js';
 
 /** How long readiness waits for the database: a probe must hear "no" rather than nothing. */
 export const READY_TIMEOUT_MS = 2000;
@@ -20,6 +21,13 @@ export class HealthController {
     if (reset === 'tick_lag') this.media.resetTickLag();
     const memory = process.memoryUsage();
     return { pid: process.pid, recorder: await this.media.stats(), memory: { rss: memory.rss, heap_used: memory.heapUsed, external: memory.external, array_buffers: memory.arrayBuffers } };
+  }
+
+  /** The same figures in Prometheus's text format, at `/health/metrics/prometheus`. */
+  @Get('metrics/prometheus')
+  async prometheus(@Res({ passthrough: true }) response: Response) {
+    response.setHeader('Content-Type', 'text/plain; version=0.0.4; charset=utf-8');
+    return prometheusText(await this.media.stats(), process.memoryUsage());
   }
 
   /** The process is up and serving HTTP. */

@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import type { MediaPlaneStats } from '../media-ingress/in-process-media-plane.js';
 import type { StreamControl } from '../media-ingress/media-ingress.js';
 import type { MpcRow, ParticipantRow, RecordingRow } from '../persistence/schema.js';
 import type { RecordingFiles } from '../recorder/recorder.service.js';
@@ -68,7 +69,7 @@ export interface MediaPlane extends RecordingObserver {
   start(services: MediaServices): Promise<void>;
   /** Takes the streams' upgrade requests, once the server listens. */
   attach(http: Server): void;
-  stats(): object | Promise<object>;
+  stats(): MediaPlaneStats | Promise<MediaPlaneStats>;
   resetTickLag(): void;
   /** Closes its streams and finishes every file as far as it got. */
   stop(): Promise<void>;

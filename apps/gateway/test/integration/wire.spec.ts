@@ -269,4 +269,13 @@ describe('health', () => {
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ status: 'ok', database: 'ok' });
   });
+
+  it('answers the metrics as JSON and in Prometheus\'s text format, with the same figures', async () => {
+    const json = (await (await fetch(`${gateway.url}/health/metrics`)).json()) as { recorder: { streams: { ended: number } } };
+    const prometheus = await fetch(`${gateway.url}/health/metrics/prometheus`);
+    expect(prometheus.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+    const text = await prometheus.text();
+    expect(text).toContain('# TYPE mpc_calls gauge\n');
+    expect(text).toMatch(new RegExp(`^mpc_streams_ended_total ${json.recorder.streams.ended}$`, 'm'));
+  });
 });
