@@ -213,6 +213,28 @@ describe('delivery faults', () => {
     }
   });
 
+  it('takes a 2xx status line as the answer, however long its body runs, and sends the event once', async () => {
+    const chatty = new CallbackReceiver(AUTH_TOKEN);
+    const url = await chatty.start();
+    const endless: NodeJS.Timeout[] = [];
+    chatty.respond = (_callback, response) => {
+      response.writeHead(200);
+      endless.push(setInterval(() => response.write(Buffer.alloc(16 * 1024)), 5));
+    };
+    try {
+      const name = await liveMpc();
+      const started = await api('POST', `MultiPartyCall/name_${name}/Record/`, { recording_callback_url: `${url}/chatty#tt=1000&rc=1` });
+      await chatty.waitFor(1, started.body.recording_id, 10000);
+      await sleep(1500);
+      const deliveries = await api('GET', `Recording/${started.body.recording_id}/Callback/`);
+      expect(deliveries.body.objects[0]).toMatchObject({ status: 'delivered', attempts: [{ http_status: 200, error: null }] });
+      expect(chatty.received.filter((callback) => callback.params.RecordingUUID === started.body.recording_id)).toHaveLength(1);
+    } finally {
+      endless.forEach(clearInterval);
+      await chatty.stop();
+    }
+  });
+
   it('times out a slow receiver by the read timeout and retries it', async () => {
     const slow = new CallbackReceiver(AUTH_TOKEN);
     const url = await slow.start();
@@ -306,7 +328,8 @@ describe('callback address guard', () => {
       const post = (body: unknown) =>
         fetch(`${strict.api}/MultiPartyCall/name_guard/Record/`, { method: 'POST', headers: { authorization: strict.auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
       await fetch(`${strict.api}/MultiPartyCall/name_guard/Participant/`, { method: 'POST', headers: { authorization: strict.auth, 'content-type': 'application/json' }, body: JSON.stringify({ role: 'Agent', from: '1', to: '2' }) });
-      for (const target of ['http://127.0.0.1:9/x', 'http://169.254.169.254/latest', 'http://10.0.0.1/cb', 'http://[::1]/cb', 'http://localhost/cb']) {
+      const mapped = ['http://[::ffff:127.0.0.1]:9/x', 'http://[0:0:0:0:0:ffff:7f00:1]:9/x', 'http://[::ffff:169.254.169.254]/latest', 'http://[64:ff9b::a00:1]/cb'];
+      for (const target of ['http://127.0.0.1:9/x', 'http://169.254.169.254/latest', 'http://10.0.0.1/cb', 'http://[::1]/cb', 'http://localhost/cb', ...mapped]) {
         const response = await post({ recording_callback_url: target });
         expect(response.status, target).toBe(400);
         expect(((await response.json()) as { error: string }).error).toMatch(/recording_callback_url/);
