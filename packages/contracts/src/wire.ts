@@ -42,6 +42,16 @@ export const wireEnum = <const T extends readonly [string, ...string[]]>(values:
 
 export const HttpMethodSchema = wireEnum(['GET', 'POST'] as const, 'HTTP verb.');
 
+/** Whether `text` (a URL's user name or password) decodes, as an HTTP client must do to send it. */
+function decodes(text: string): boolean {
+  try {
+    decodeURIComponent(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** An absolute http(s) URL, as Plivo accepts for callback parameters. */
 export const CallbackUrlSchema = z
   .string()
@@ -53,7 +63,11 @@ export const CallbackUrlSchema = z
     } catch {
       return false;
     }
-  }, 'must be an absolute http or https URL');
+  }, { message: 'must be an absolute http or https URL', abort: true })
+  .refine((value) => {
+    const { username, password } = new URL(value);
+    return decodes(username) && decodes(password);
+  }, 'has a user name or password with an escape that is no UTF-8 (such as %zz)');
 
 /** `YYYY-MM-DD HH:mm:ss+hh:mm`, Plivo's timestamp format. */
 export const PlivoTimestampSchema = z

@@ -2,8 +2,12 @@ import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { newNonce, signV3 } from '@mpc/client';
 import { isIP } from 'node:net';
+import { reasonOf } from '../common/reason-of.js';
 import { AddressRefused, allowed, guardedLookup, nonPublicRange, type PrivateAccess } from './address-guard.js';
 import type { AttemptOutcome, RetryPolicy } from './retry-policy.js';
+
+/** How much of an answer's body is read, to leave its connection reusable, before it is cut. */
+const MAX_BODY_READ_BYTES = 64 * 1024;
 
 export interface Delivery {
   /** The URL to call, fragment already removed. */
@@ -55,7 +59,17 @@ export function signedRequest({ url, method, params, authToken }: Omit<Delivery,
  * One attempt: connect within ct, get the answer within rt, all within tt. Redirects are not
  * followed (a 3xx is an answer that does not acknowledge the event).
  */
-export function attemptDelivery(delivery: Delivery, access: PrivateAccess, signal?: AbortSignal): Promise<AttemptOutcome> {
+export async function attemptDelivery(delivery: Delivery, access: PrivateAccess, signal?: AbortSignal): Promise<AttemptOutcome> {
+  try {
+    return await sendAttempt(delivery, access, signal);
+  } catch (error) {
+    // Whatever the request could not even be made of (a URL Node's client will not send) is this
+    // attempt's outcome, logged as such, rather than an error that leaves the event due at once.
+    return { kind: 'refused', error: `the request could not be made: ${reasonOf(error)}` };
+  }
+}
+
+function sendAttempt(delivery: Delivery, access: PrivateAccess, signal?: AbortSignal): Promise<AttemptOutcome> {
   const { target, headers, body } = signedRequest(delivery);
   const { policy } = delivery;
   const url = new URL(target);
@@ -64,6 +78,12 @@ export function attemptDelivery(delivery: Delivery, access: PrivateAccess, signa
   if (isIP(literal) && !allowed(literal, access)) {
     return Promise.resolve({ kind: 'refused', error: `${literal} is a ${nonPublicRange(literal)} address` });
   }
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  const request = send(url, {
+    method: delivery.method,
+    headers: body === undefined ? headers : { ...headers, 'Content-Length': Buffer.byteLength(body) },
+    agent: agentFor(url.protocol, access),
+  });
   return new Promise<AttemptOutcome>((resolve) => {
     let settled = false;
     const finish = (outcome: AttemptOutcome) => {
@@ -76,33 +96,40 @@ export function attemptDelivery(delivery: Delivery, access: PrivateAccess, signa
       if (outcome.kind !== 'status') request.destroy();
       resolve(outcome);
     };
-    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    const request = send(url, {
-      method: delivery.method,
-      headers: body === undefined ? headers : { ...headers, 'Content-Length': Buffer.byteLength(body) },
-      agent: agentFor(url.protocol, access),
-    });
     const connectTimer = setTimeout(() => finish({ kind: 'ct', error: `no connection within ${policy.connectTimeoutMs} ms` }), policy.connectTimeoutMs);
     const totalTimer = setTimeout(() => finish({ kind: 'rt', error: `no answer within the total timeout of ${policy.totalTimeoutMs} ms` }), policy.totalTimeoutMs);
     const cut = () => finish({ kind: 'rt', error: 'cut off: the gateway is stopping' });
     if (signal?.aborted) cut();
     else signal?.addEventListener('abort', cut);
+    let connected = false;
     request.on('socket', (socket) => {
-      const connected = () => {
+      const onConnect = () => {
+        connected = true;
         clearTimeout(connectTimer);
         request.setTimeout(policy.readTimeoutMs, () => finish({ kind: 'rt', error: `no answer within ${policy.readTimeoutMs} ms` }));
       };
-      if (socket.connecting) socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', connected);
-      else connected();
+      if (socket.connecting) socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', onConnect);
+      else onConnect();
     });
     request.on('response', (response) => {
-      response.resume();
-      response.on('end', () => finish({ kind: 'status', status: response.statusCode ?? 0 }));
-      response.on('error', (error) => finish({ kind: 'rt', error: error.message }));
+      // The status line is the answer. The body is read only so the connection can serve again, and
+      // not for long: a receiver that keeps sending it has its connection cut, its event acknowledged.
+      let read = 0;
+      const drained = setTimeout(() => response.destroy(), policy.readTimeoutMs);
+      response.on('data', (chunk: Buffer) => {
+        read += chunk.length;
+        if (read > MAX_BODY_READ_BYTES) response.destroy();
+      });
+      response.on('close', () => clearTimeout(drained));
+      response.on('error', () => undefined);
+      finish({ kind: 'status', status: response.statusCode ?? 0 });
     });
     request.on('error', (error: NodeJS.ErrnoException) => {
       if (error instanceof AddressRefused) return finish({ kind: 'refused', error: error.message });
-      const connectFailure = ['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ECONNRESET'].includes(error.code ?? '');
+      // A connection reset counts as one that failed to connect only where nothing was sent on it
+      // yet, or it was an idle kept-alive one the receiver had closed meanwhile.
+      const reset = error.code === 'ECONNRESET' && (!connected || request.reusedSocket);
+      const connectFailure = reset || ['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN'].includes(error.code ?? '');
       finish({ kind: connectFailure ? 'ct' : 'rt', error: error.code ?? error.message });
     });
     if (body === undefined) request.end();

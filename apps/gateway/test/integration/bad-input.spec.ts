@@ -37,6 +37,7 @@ interface BadRequest {
 const cases: BadRequest[] = [
   { name: 'bad file_format', method: 'POST', path: () => 'MultiPartyCall/name_bad/Record/', body: '{"file_format":"ogg"}', status: 400, error: /file_format: must be one of mp3, wav/ },
   { name: 'bad recording_callback_method', method: 'POST', path: () => 'MultiPartyCall/name_bad/Record/', body: '{"recording_callback_method":"PUT"}', status: 400, error: /recording_callback_method: must be one of GET, POST/ },
+  { name: 'a callback URL whose user name holds a bad escape', method: 'POST', path: () => 'MultiPartyCall/name_bad/Record/', body: '{"recording_callback_url":"http://u:%zz@example.com/cb"}', status: 400, error: /recording_callback_url: has a user name or password with an escape that is no UTF-8/ },
   { name: 'malformed callback URL', method: 'POST', path: () => 'MultiPartyCall/name_bad/Record/', body: '{"recording_callback_url":"not a url"}', status: 400, error: /recording_callback_url: must be an absolute http or https URL/ },
   { name: 'unknown MPC', method: 'POST', path: () => 'MultiPartyCall/name_nobody/Record/', body: '{}', status: 404, error: /multiparty call not found/ },
   { name: "another account's MPC", method: 'POST', path: () => `${otherMpcPath}/Record/`, body: '{}', status: 404, error: /multiparty call not found/ },
