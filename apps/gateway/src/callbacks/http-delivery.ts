@@ -86,15 +86,17 @@ function sendAttempt(delivery: Delivery, access: PrivateAccess, signal?: AbortSi
   });
   return new Promise<AttemptOutcome>((resolve) => {
     let settled = false;
+    /** The status line, once it came: it is the answer, whatever becomes of the body after it. */
+    let status: number | undefined;
     const finish = (outcome: AttemptOutcome) => {
       if (settled) return;
       settled = true;
       clearTimeout(connectTimer);
       clearTimeout(totalTimer);
       signal?.removeEventListener('abort', cut);
-      // An answered request leaves its connection to the agent for reuse; anything else is cut.
+      // A request answered to its end leaves its connection to the agent for reuse; anything else is cut.
       if (outcome.kind !== 'status') request.destroy();
-      resolve(outcome);
+      resolve(status === undefined ? outcome : { kind: 'status', status });
     };
     const connectTimer = setTimeout(() => finish({ kind: 'ct', error: `no connection within ${policy.connectTimeoutMs} ms` }), policy.connectTimeoutMs);
     const totalTimer = setTimeout(() => finish({ kind: 'rt', error: `no answer within the total timeout of ${policy.totalTimeoutMs} ms` }), policy.totalTimeoutMs);
@@ -112,17 +114,16 @@ function sendAttempt(delivery: Delivery, access: PrivateAccess, signal?: AbortSi
       else onConnect();
     });
     request.on('response', (response) => {
-      // The status line is the answer. The body is read only so the connection can serve again, and
-      // not for long: a receiver that keeps sending it has its connection cut, its event acknowledged.
+      status = response.statusCode ?? 0;
+      // The body is read to its end, so the connection can serve again, but no further than
+      // MAX_BODY_READ_BYTES nor past the timeouts: then the connection is cut, the event answered all the same.
       let read = 0;
-      const drained = setTimeout(() => response.destroy(), policy.readTimeoutMs);
       response.on('data', (chunk: Buffer) => {
         read += chunk.length;
-        if (read > MAX_BODY_READ_BYTES) response.destroy();
+        if (read > MAX_BODY_READ_BYTES) finish({ kind: 'rt', error: 'an answer longer than its connection is kept for' });
       });
-      response.on('close', () => clearTimeout(drained));
-      response.on('error', () => undefined);
-      finish({ kind: 'status', status: response.statusCode ?? 0 });
+      response.on('end', () => finish({ kind: 'status', status: status! }));
+      response.on('error', (error) => finish({ kind: 'rt', error: error.message }));
     });
     request.on('error', (error: NodeJS.ErrnoException) => {
       if (error instanceof AddressRefused) return finish({ kind: 'refused', error: error.message });
