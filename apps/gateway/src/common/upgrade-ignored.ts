@@ -19,8 +19,8 @@ const UPGRADE_HEADERS = new Set(['upgrade', 'http2-settings']);
 export function serveIgnoringUpgrade(server: Server, request: IncomingMessage, socket: Duplex, head: Buffer): void {
   // Node keeps only the first maxHeadersCount headers, though it reads the framing from all: written
   // again from those, the request could lose its Content-Length and its body pass for another request.
-  const kept = typeof server.maxHeadersCount === 'number' && server.maxHeadersCount > 0 ? 2 * server.maxHeadersCount : NODE_KEPT_HEADER_ENTRIES;
-  if (request.rawHeaders.length >= kept) return void refuseUnread(socket, new ApiError('headers_too_large', 'too many request headers'));
+  const keptEntries = typeof server.maxHeadersCount === 'number' && server.maxHeadersCount > 0 ? 2 * server.maxHeadersCount : NODE_KEPT_HEADER_ENTRIES;
+  if (request.rawHeaders.length >= keptEntries) return void refuseUnread(socket, new ApiError('headers_too_large', 'too many request headers'));
   // A response to a request pipelined before this one is still being written: this one waits its turn.
   const earlier = responseUnderWay(socket);
   if (earlier) return void earlier.once('finish', () => setImmediate(() => socket.writable && serveIgnoringUpgrade(server, request, socket, head)));
