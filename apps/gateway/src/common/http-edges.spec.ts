@@ -69,6 +69,57 @@ describe('serveIgnoringUpgrade', () => {
   });
 });
 
+describe('serveIgnoringUpgrade, when the client resets', () => {
+  /** Runs `work`, and answers the errors it let go uncaught. */
+  async function uncaughtDuring(work: () => Promise<void>): Promise<string[]> {
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    process.prependListener('uncaughtException', onUncaught);
+    try {
+      await work();
+    } finally {
+      process.removeListener('uncaughtException', onUncaught);
+    }
+    return uncaught.map(String);
+  }
+
+  it('ends the socket quietly while its request waits behind a pipelined response', async () => {
+    const port = await listen({}, (_request, response) => {
+      // A response that streams for a while.
+      response.writeHead(200);
+      const timer = setInterval(() => response.write('x'.repeat(16_384)), 10);
+      response.on('close', () => clearInterval(timer));
+      setTimeout(() => response.end(), 1500);
+    });
+    server!.on('upgrade', (request, socket, head) => serveIgnoringUpgrade(server!, request, socket, head));
+    const uncaught = await uncaughtDuring(async () => {
+      const client = connect(port, '127.0.0.1');
+      client.on('error', () => undefined);
+      client.write('GET /first HTTP/1.1\r\nHost: x\r\n\r\nGET /second HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      client.resetAndDestroy();
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    });
+    expect(uncaught).toEqual([]);
+  });
+
+  it('ends the socket quietly while its refusal of too many headers is written', async () => {
+    const port = await listen({}, (_request, response) => response.end('ok'));
+    server!.on('upgrade', (request, socket, head) => serveIgnoringUpgrade(server!, request, socket, head));
+    const junk = Array.from({ length: 2000 }, (_, i) => `a${i}: b\r\n`).join('');
+    const uncaught = await uncaughtDuring(async () => {
+      for (let round = 0; round < 20; round += 1) {
+        const client = connect(port, '127.0.0.1');
+        client.on('error', () => undefined);
+        await new Promise((resolve) => client.once('connect', resolve));
+        client.write(`GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n${junk}\r\n`, () => client.resetAndDestroy());
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    });
+    expect(uncaught).toEqual([]);
+  });
+});
+
 describe('answerClientErrors', () => {
   it('answers 431 to oversized headers on a keep-alive connection, as Node does', async () => {
     const port = await listen({}, (_request, response) => response.end('ok'));

@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { parseBasicAuth, type BasicCredentials } from '../accounts/credentials.js';
@@ -7,6 +6,7 @@ import type { AccountRow } from '../persistence/schema.js';
 import { ApiError } from './error-catalog.js';
 import type { Logger } from './logger.js';
 import { contextOf } from './request-context.js';
+import { refuseUnread, responseUnderWay } from './raw-socket.js';
 import { sendError } from './plivo-exception.filter.js';
 
 /**
@@ -127,23 +127,6 @@ function clientErrorOf(code: string | undefined): ApiError {
     default:
       return new ApiError('malformed_request');
   }
-}
-
-/** The response Node's server is writing on a socket, if any (its own internal field, as its own error handling reads it). */
-export function responseUnderWay(socket: Duplex): ServerResponse | undefined {
-  return (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage ?? undefined;
-}
-
-/**
- * Answers, in Plivo's body, a request no handler will see, and closes the connection once the
- * answer is out. Answers the api_id it gave.
- */
-export function refuseUnread(socket: Duplex, refused: ApiError): string {
-  const apiId = randomUUID();
-  const body = JSON.stringify({ api_id: apiId, error: refused.message });
-  const head = [`HTTP/1.1 ${refused.status} ${STATUS_CODES[refused.status]}`, 'Content-Type: application/json; charset=utf-8', `Content-Length: ${Buffer.byteLength(body)}`, 'Connection: close'];
-  socket.end(`${head.join('\r\n')}\r\n\r\n${body}`, () => socket.destroy());
-  return apiId;
 }
 
 /**

@@ -8,6 +8,7 @@ import { parseBasicAuth, type BasicCredentials } from '../accounts/credentials.j
 import { knownApiError, loggedFailure, RETRY_AFTER_SECONDS, type ApiError } from '../common/error-catalog.js';
 import { reasonOf } from '../common/reason-of.js';
 import { retryUntilDone } from '../common/retry.js';
+import { destroyOnError } from '../common/raw-socket.js';
 import { serveIgnoringUpgrade } from '../common/upgrade-ignored.js';
 import type { Logger } from '../common/logger.js';
 import type { AccountRow, MpcRow, ParticipantRow } from '../persistence/schema.js';
@@ -379,6 +380,7 @@ export function closeReason(text: string): string {
 
 /** Answers a stream's handshake with an HTTP error: 404 for a path that names no stream, 503 to come again later. */
 export function refuseUpgrade(socket: Duplex, status: 404 | 503 = 404): void {
+  socket.on('error', destroyOnError);
   socket.end(
     status === 404
       ? 'HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n'

@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import { MpcIdSchema } from '@mpc/contracts';
 import { ApiError, knownApiError } from '../common/error-catalog.js';
 import type { Logger } from '../common/logger.js';
+import { destroyOnError } from '../common/raw-socket.js';
 import { serveIgnoringUpgrade } from '../common/upgrade-ignored.js';
 import type { MediaPlaneStats } from '../media-ingress/in-process-media-plane.js';
 import { addStreamTotals, noStreamTotals, parseStreamPath, refuseUpgrade, type StreamPath } from '../media-ingress/media-ingress.js';
@@ -59,6 +60,9 @@ export class MediaShards implements MediaPlane {
     http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
       const path = parseStreamPath(request.url);
       if (!path) return serveIgnoringUpgrade(http, request, socket, head);
+      // Node took its own error listener off the socket: while the route is looked up, and until the
+      // shard has the socket, a client's reset would otherwise be an uncaught error.
+      socket.on('error', destroyOnError);
       void this.route(path, request, socket as Socket, head).catch((error: unknown) => {
         this.options.logger.error({ err: error }, 'media stream routing failed');
         socket.destroy();
