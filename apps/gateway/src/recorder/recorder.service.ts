@@ -4,7 +4,7 @@ import type { Logger } from '../common/logger.js';
 import { isFailureLogged, retryUntilDone } from '../common/retry.js';
 import type { ParticipantsChange, RecordingChange, RecordingObserver } from '../recordings/recording-observer.js';
 import { storageKey, type RecordingStorage } from '../storage/recording-storage.js';
-import type { EncoderFactory } from './audio-encoder.js';
+import type { AudioEncoder, EncoderFactory } from './audio-encoder.js';
 import { CallEngine } from './call-engine.js';
 import type { RecordingSink } from './recording-sink.js';
 
@@ -249,14 +249,13 @@ export class RecorderService implements RecordingObserver {
       const sampleRate = channels > 1 ? engine.rate : engine.recordingRate(tracks?.member);
       const writer = await this.storage.create(storageKey(recording));
       const spec = { format: recording.fileFormat, sampleRate, channels };
-      const encoder = await this.encoders.create(spec, (bytes) => writer.append(bytes)).catch(async (error: unknown) => {
-        await writer.abort();
-        throw error;
-      });
+      let encoder: AudioEncoder | undefined;
       try {
+        encoder = await this.encoders.create(spec, (bytes) => writer.append(bytes));
         engine.attach({ recordingId: recording.recordingId, encoder, writer, clockMs, tracks });
       } catch (error) {
-        encoder.discard();
+        // Neither its encoder nor its file is left behind.
+        encoder?.discard();
         await writer.abort();
         throw error;
       }
