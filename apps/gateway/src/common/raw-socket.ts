@@ -17,14 +17,15 @@ export function responseUnderWay(socket: Duplex): ServerResponse | undefined {
 }
 
 /**
- * Answers, in Plivo's body, a request no handler will see, and closes the connection once the
- * answer is out. Answers the api_id it gave.
+ * Answers, in Plivo's body, a request no handler will see (one Node's parser refused, or an upgrade
+ * refused), and closes the connection once the answer is out. Answers the api_id it gave.
  */
 export function refuseUnread(socket: Duplex, refused: ApiError): string {
   socket.on('error', destroyOnError);
   const apiId = randomUUID();
   const body = JSON.stringify({ api_id: apiId, error: refused.message });
   const head = [`HTTP/1.1 ${refused.status} ${STATUS_CODES[refused.status]}`, 'Content-Type: application/json; charset=utf-8', `Content-Length: ${Buffer.byteLength(body)}`, 'Connection: close'];
+  if (refused.retryAfterSeconds !== undefined) head.push(`Retry-After: ${refused.retryAfterSeconds}`);
   socket.end(`${head.join('\r\n')}\r\n\r\n${body}`, () => socket.destroy());
   return apiId;
 }

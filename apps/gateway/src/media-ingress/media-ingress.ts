@@ -5,10 +5,10 @@ import type { SourceStats } from '@mpc/media';
 import { verifyV3 } from '@mpc/client';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { parseBasicAuth, type BasicCredentials } from '../accounts/credentials.js';
-import { knownApiError, loggedFailure, RETRY_AFTER_SECONDS, type ApiError } from '../common/error-catalog.js';
+import { ApiError, knownApiError, loggedFailure } from '../common/error-catalog.js';
 import { reasonOf } from '../common/reason-of.js';
 import { retryUntilDone } from '../common/retry.js';
-import { destroyOnError } from '../common/raw-socket.js';
+import { refuseUnread } from '../common/raw-socket.js';
 import { serveIgnoringUpgrade } from '../common/upgrade-ignored.js';
 import type { Logger } from '../common/logger.js';
 import type { AccountRow, MpcRow, ParticipantRow } from '../persistence/schema.js';
@@ -139,7 +139,7 @@ export class MediaIngress {
   accept(request: StreamRequest, socket: Duplex, head: Buffer): void {
     const path = parseStreamPath(request.url);
     if (!path) {
-      refuseUpgrade(socket);
+      refuseUnread(socket, new ApiError('not_found', 'no media stream at this path'));
       return;
     }
     this.server.handleUpgrade(request as IncomingMessage, socket, head, (ws) => this.serve(ws, request, path));
@@ -376,16 +376,6 @@ export function closeReason(text: string): string {
   if (bytes.length <= 123) return text;
   // Decoding a cut through a character's bytes ends in U+FFFD: drop it.
   return bytes.subarray(0, 123).toString('utf8').replace(/\uFFFD$/, '');
-}
-
-/** Answers a stream's handshake with an HTTP error: 404 for a path that names no stream, 503 to come again later. */
-export function refuseUpgrade(socket: Duplex, status: 404 | 503 = 404): void {
-  socket.on('error', destroyOnError);
-  socket.end(
-    status === 404
-      ? 'HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n'
-      : `HTTP/1.1 503 Service Unavailable\r\nRetry-After: ${RETRY_AFTER_SECONDS}\r\nConnection: close\r\n\r\n`,
-  );
 }
 
 function toBuffer(data: RawData): Buffer {

@@ -5,10 +5,10 @@ import type { Duplex } from 'node:stream';
 import { MpcIdSchema } from '@mpc/contracts';
 import { ApiError, knownApiError } from '../common/error-catalog.js';
 import type { Logger } from '../common/logger.js';
-import { destroyOnError } from '../common/raw-socket.js';
+import { destroyOnError, refuseUnread } from '../common/raw-socket.js';
 import { serveIgnoringUpgrade } from '../common/upgrade-ignored.js';
 import type { MediaPlaneStats } from '../media-ingress/in-process-media-plane.js';
-import { addStreamTotals, noStreamTotals, parseStreamPath, refuseUpgrade, type StreamPath } from '../media-ingress/media-ingress.js';
+import { addStreamTotals, noStreamTotals, parseStreamPath, type StreamPath } from '../media-ingress/media-ingress.js';
 import type { MediaPlane, MediaServices, ParticipantsChange, RecordingChange } from '../recordings/recording-observer.js';
 import { Channel } from './channel.js';
 import { shardIndex } from './shard-placement.js';
@@ -158,7 +158,7 @@ export class MediaShards implements MediaPlane {
       // Where the MPC is mixed cannot be told now: the client is to come again, not given up on.
       if (knownApiError(error)?.code !== 'database_unavailable') throw error;
       this.options.logger.warn({ err: error }, 'media stream refused: the database cannot be reached');
-      refuseUpgrade(socket, 503);
+      refuseUnread(socket, new ApiError('database_unavailable'));
       return;
     }
     if (socket.destroyed) return;
