@@ -100,10 +100,10 @@ export class CallsService {
       await this.addParticipant(account, ref, body.data);
     }
     const participant = present ?? (await this.calls.findPresentCall(this.db, callUuid));
-    const mpc = participant && (await this.calls.findMpc(this.db, account.authId, { uuid: participant.mpcUuid }));
-    if (!participant || !mpc) throw new ApiError('not_found', `call ${callUuid} is not in a multiparty call`);
-    const named = await this.calls.findMpc(this.db, account.authId, ref);
-    if (named?.mpcUuid !== mpc.mpcUuid) throw new ApiError('invalid_state', `call ${callUuid} is in another multiparty call`);
+    if (!participant) throw new ApiError('not_found', `call ${callUuid} is not in a multiparty call`);
+    // The MPC the path names (a name finds only a live one) must be the call's own.
+    const mpc = await this.calls.findMpc(this.db, account.authId, ref);
+    if (mpc?.mpcUuid !== participant.mpcUuid) throw new ApiError('invalid_state', `call ${callUuid} is in another multiparty call`);
     await this.calls.updateParticipants(this.db, [participant.memberId], { streamedAt: this.now() });
     return { mpc, participant };
   }
