@@ -21,15 +21,15 @@ export interface Delivery {
 const agents = new Map<string, HttpAgent>();
 
 /**
- * Connections to receivers are kept alive and reused; each new one is checked, address by
- * address, as it is made, so reuse never skips the check.
+ * Connections to receivers are kept alive and reused, unless a fresh one is asked for; each new one
+ * is checked, address by address, as it is made, so reuse never skips the check.
  */
-function agentFor(protocol: string, access: PrivateAccess): HttpAgent {
-  const key = `${protocol}${access}`;
+function agentFor(protocol: string, access: PrivateAccess, fresh: boolean): HttpAgent {
+  const key = `${protocol}${access}${fresh ? 'fresh' : ''}`;
   let agent = agents.get(key);
   if (!agent) {
     // No socket limit: the dispatcher bounds concurrency, and a request queued for a socket would time out as a connect failure.
-    const options = { keepAlive: true, lookup: guardedLookup(access) };
+    const options = { keepAlive: !fresh, lookup: guardedLookup(access) };
     agent = protocol === 'https:' ? new HttpsAgent(options) : new HttpAgent(options);
     agents.set(key, agent);
   }
@@ -55,13 +55,22 @@ export function signedRequest({ url, method, params, authToken }: Omit<Delivery,
   return { target: url, headers, body: new URLSearchParams(params).toString() };
 }
 
+/** A kept-alive connection was reset before its answer came: the receiver may have closed it while idle. */
+const STALE = Symbol('stale connection');
+
 /**
  * One attempt: connect within ct, get the answer within rt, all within tt. Redirects are not
- * followed (a 3xx is an answer that does not acknowledge the event).
+ * followed (a 3xx is an answer that does not acknowledge the event). A reused connection that is
+ * reset before it is answered cannot tell a receiver that closed it while idle from one that
+ * dropped the request, so the request goes once more, freshly signed, on a new connection, within
+ * the same total timeout; what that one meets is the attempt's outcome.
  */
 export async function attemptDelivery(delivery: Delivery, access: PrivateAccess, signal?: AbortSignal): Promise<AttemptOutcome> {
   try {
-    return await sendAttempt(delivery, access, signal);
+    const deadline = performance.now() + delivery.policy.totalTimeoutMs;
+    const outcome = await sendAttempt(delivery, access, { fresh: false, deadline, signal });
+    if (outcome !== STALE) return outcome;
+    return (await sendAttempt(delivery, access, { fresh: true, deadline, signal })) as AttemptOutcome;
   } catch (error) {
     // Whatever the request could not even be made of (a URL Node's client will not send) is this
     // attempt's outcome, logged as such, rather than an error that leaves the event due at once.
@@ -69,7 +78,15 @@ export async function attemptDelivery(delivery: Delivery, access: PrivateAccess,
   }
 }
 
-function sendAttempt(delivery: Delivery, access: PrivateAccess, signal?: AbortSignal): Promise<AttemptOutcome> {
+interface SendOptions {
+  /** A new connection rather than a kept-alive one. */
+  fresh: boolean;
+  /** When the attempt's total timeout ends, on performance.now()'s clock. */
+  deadline: number;
+  signal: AbortSignal | undefined;
+}
+
+function sendAttempt(delivery: Delivery, access: PrivateAccess, { fresh, deadline, signal }: SendOptions): Promise<AttemptOutcome | typeof STALE> {
   const { target, headers, body } = signedRequest(delivery);
   const { policy } = delivery;
   const url = new URL(target);
@@ -82,24 +99,27 @@ function sendAttempt(delivery: Delivery, access: PrivateAccess, signal?: AbortSi
   const request = send(url, {
     method: delivery.method,
     headers: body === undefined ? headers : { ...headers, 'Content-Length': Buffer.byteLength(body) },
-    agent: agentFor(url.protocol, access),
+    agent: agentFor(url.protocol, access, fresh),
   });
-  return new Promise<AttemptOutcome>((resolve) => {
+  return new Promise<AttemptOutcome | typeof STALE>((resolve) => {
     let settled = false;
     /** The status line, once it came: it is the answer, whatever becomes of the body after it. */
     let status: number | undefined;
-    const finish = (outcome: AttemptOutcome) => {
+    const finish = (outcome: AttemptOutcome | typeof STALE) => {
       if (settled) return;
       settled = true;
       clearTimeout(connectTimer);
       clearTimeout(totalTimer);
       signal?.removeEventListener('abort', cut);
       // A request answered to its end leaves its connection to the agent for reuse; anything else is cut.
-      if (outcome.kind !== 'status') request.destroy();
+      if (outcome === STALE || outcome.kind !== 'status') request.destroy();
       resolve(status === undefined ? outcome : { kind: 'status', status });
     };
     const connectTimer = setTimeout(() => finish({ kind: 'ct', error: `no connection within ${policy.connectTimeoutMs} ms` }), policy.connectTimeoutMs);
-    const totalTimer = setTimeout(() => finish({ kind: 'rt', error: `no answer within the total timeout of ${policy.totalTimeoutMs} ms` }), policy.totalTimeoutMs);
+    const totalTimer = setTimeout(
+      () => finish({ kind: 'rt', error: `no answer within the total timeout of ${policy.totalTimeoutMs} ms` }),
+      Math.max(0, deadline - performance.now()),
+    );
     const cut = () => finish({ kind: 'rt', error: 'cut off: the gateway is stopping' });
     if (signal?.aborted) cut();
     else signal?.addEventListener('abort', cut);
@@ -127,10 +147,9 @@ function sendAttempt(delivery: Delivery, access: PrivateAccess, signal?: AbortSi
     });
     request.on('error', (error: NodeJS.ErrnoException) => {
       if (error instanceof AddressRefused) return finish({ kind: 'refused', error: error.message });
-      // A connection reset counts as one that failed to connect only where nothing was sent on it
-      // yet, or it was an idle kept-alive one the receiver had closed meanwhile.
-      const reset = error.code === 'ECONNRESET' && (!connected || request.reusedSocket);
-      const connectFailure = reset || ['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN'].includes(error.code ?? '');
+      if (error.code === 'ECONNRESET' && request.reusedSocket && status === undefined) return finish(STALE);
+      // A reset counts as a failure to connect only where the connection was not made yet.
+      const connectFailure = (error.code === 'ECONNRESET' && !connected) || ['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN'].includes(error.code ?? '');
       finish({ kind: connectFailure ? 'ct' : 'rt', error: error.code ?? error.message });
     });
     if (body === undefined) request.end();
