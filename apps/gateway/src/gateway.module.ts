@@ -30,7 +30,7 @@ export interface GatewayParts {
   logger: Logger;
   /** The media plane's settings; with shards, the recorder runs in each of them instead of here. */
   media: { shards: number; settings: ShardSettings['config'] };
-  callbacks: { access: PrivateAccess; concurrency: number };
+  callbacks: { access: PrivateAccess; concurrency: number; hostConcurrency: number };
 }
 
 /** Wires the gateway by hand from its adapters, so nothing depends on reflected constructor types. */

@@ -4,9 +4,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { AccountsService } from '../accounts/accounts.service.js';
 import type { Database } from '../persistence/database.js';
 import { DatabaseConnectionError } from '../persistence/database-unreachable.js';
-import type { CallbackEventRow } from '../persistence/schema.js';
 import { CallbackDispatcher } from './callback-dispatcher.js';
-import type { OutboxRepository } from './outbox.repository.js';
+import type { DueEvent, OutboxRepository } from './outbox.repository.js';
 
 const OUTAGE_LINES = [
   [40, 'callback poll waits: the database cannot be reached; it goes on once the database answers'],
@@ -14,7 +13,7 @@ const OUTAGE_LINES = [
 ];
 
 /** A dispatcher whose outbox first hands out `first`, then fails as a database out of reach until told otherwise. */
-async function dispatcherThroughOutage(first: CallbackEventRow[]) {
+async function dispatcherThroughOutage(first: DueEvent[]) {
   let outage = true;
   let polls = 0;
   const outbox = {
@@ -28,7 +27,7 @@ async function dispatcherThroughOutage(first: CallbackEventRow[]) {
   const accounts = { find: async () => ({ authToken: 'a-token-of-sixteen' }) } as unknown as AccountsService;
   const logged: { level: number; msg: string }[] = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => void logged.push(JSON.parse(line)) });
-  const dispatcher = new CallbackDispatcher({} as Database, outbox, accounts, logger, { pollMs: 5, concurrency: 4, access: 'loopback' });
+  const dispatcher = new CallbackDispatcher({} as Database, outbox, accounts, logger, { pollMs: 5, concurrency: 4, hostConcurrency: 2, access: 'loopback' });
   dispatcher.start();
   try {
     await expect.poll(() => polls).toBeGreaterThan(10);
@@ -52,13 +51,15 @@ describe('the callback dispatcher while the database cannot be reached', () => {
     const silent = createServer(() => undefined);
     servers.push(silent);
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as { port: number };
     const slow = {
       id: 1,
       recordingId: 'r-1',
       authId: 'MA0000',
       sequenceNumber: 1,
       eventName: 'MPCRecordingInitiated',
-      url: `http://127.0.0.1:${(silent.address() as { port: number }).port}/events`,
+      url: `http://127.0.0.1:${port}/events`,
+      receiver: `127.0.0.1:${port}`,
       method: 'POST',
       params: {},
       status: 'pending',
@@ -66,7 +67,7 @@ describe('the callback dispatcher while the database cannot be reached', () => {
       nextAttemptAt: new Date(),
       createdAt: new Date(),
       finishedAt: null,
-    } satisfies CallbackEventRow;
+    } satisfies DueEvent;
     expect(await dispatcherThroughOutage([slow])).toEqual(OUTAGE_LINES);
   });
 });

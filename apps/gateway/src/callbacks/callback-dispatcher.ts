@@ -3,10 +3,9 @@ import type { AccountsService } from '../accounts/accounts.service.js';
 import type { Logger } from '../common/logger.js';
 import type { Database } from '../persistence/database.js';
 import { BackgroundFailures } from '../persistence/background-failures.js';
-import type { CallbackEventRow } from '../persistence/schema.js';
 import type { PrivateAccess } from './address-guard.js';
 import { attemptDelivery } from './http-delivery.js';
-import type { AttemptResult, OutboxRepository } from './outbox.repository.js';
+import type { AttemptResult, DueEvent, OutboxRepository } from './outbox.repository.js';
 import { delivered, parseCallbackUrl, retriable, retryDelayMs } from './retry-policy.js';
 
 /** How long a stop lets deliveries in flight finish before it cuts them off. */
@@ -16,17 +15,22 @@ export interface DispatcherOptions {
   pollMs: number;
   /** Deliveries in flight at once, across receivers; one per recording at a time. */
   concurrency: number;
+  /** Deliveries in flight at once to one receiver (host and port), so one that hangs cannot take every slot. */
+  hostConcurrency: number;
   access: PrivateAccess;
 }
 
 /**
  * Delivers the outbox at least once: a recording's events in SequenceNumber order, one at a time,
- * many recordings at once, so a slow or dead receiver holds up only its own recordings. Anything
- * left pending by a crash is picked up again on the next start.
+ * many recordings at once, and no more than its share to one receiver, so a slow or dead receiver
+ * holds up only the recordings that point at it. Anything left pending by a crash is picked up
+ * again on the next start.
  */
 export class CallbackDispatcher {
-  /** Recordings with an attempt in flight or not yet logged: each has one at a time. */
-  private readonly busy = new Set<string>();
+  /** Recordings with an attempt in flight or not yet logged, each with its receiver: each has one at a time. */
+  private readonly busy = new Map<string, string>();
+  /** How many of the busy recordings each receiver has. */
+  private readonly perReceiver = new Map<string, number>();
   private readonly finished: { recordingId: string; result: AttemptResult }[] = [];
   private readonly deliveries = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
@@ -94,21 +98,23 @@ export class CallbackDispatcher {
     const batch = Math.min(16, this.options.concurrency);
     if (this.busy.size > 0 && room < batch && performance.now() - this.lastClaimAt < this.options.pollMs) return;
     this.lastClaimAt = performance.now();
-    const due = await this.outbox.due(this.db, new Date(), room + this.busy.size);
+    const full = [...this.perReceiver].filter(([, count]) => count >= this.options.hostConcurrency).map(([receiver]) => receiver);
+    const due = await this.outbox.due(this.db, new Date(), room + this.busy.size, full);
     this.pollFailures.succeeded();
     // A stop that came meanwhile has taken its count of deliveries in flight: start no more.
     if (this.stopped) return;
     for (const event of due) {
       if (this.busy.has(event.recordingId) || this.busy.size >= this.options.concurrency) continue;
-      this.busy.add(event.recordingId);
+      if ((this.perReceiver.get(event.receiver) ?? 0) >= this.options.hostConcurrency) continue;
+      this.claim(event);
       const delivery = this.deliver(event)
         .then((result) => {
           if (result) this.finished.push({ recordingId: event.recordingId, result });
-          else this.busy.delete(event.recordingId);
+          else this.release(event.recordingId);
         })
         .catch((error: unknown) => {
           this.logger.error({ err: error, event_id: event.id }, 'callback delivery failed');
-          this.busy.delete(event.recordingId);
+          this.release(event.recordingId);
         })
         .finally(() => {
           this.deliveries.delete(delivery);
@@ -116,6 +122,20 @@ export class CallbackDispatcher {
         });
       this.deliveries.add(delivery);
     }
+  }
+
+  private claim({ recordingId, receiver }: DueEvent): void {
+    this.busy.set(recordingId, receiver);
+    this.perReceiver.set(receiver, (this.perReceiver.get(receiver) ?? 0) + 1);
+  }
+
+  private release(recordingId: string): void {
+    const receiver = this.busy.get(recordingId);
+    if (receiver === undefined) return;
+    this.busy.delete(recordingId);
+    const left = this.perReceiver.get(receiver)! - 1;
+    if (left === 0) this.perReceiver.delete(receiver);
+    else this.perReceiver.set(receiver, left);
   }
 
   /** Logs finished attempts together; their recordings are free for their next event only once logged. */
@@ -137,12 +157,12 @@ export class CallbackDispatcher {
     try {
       await this.outbox.recordAttempts(this.db, batch.map(({ result }) => result));
     } finally {
-      for (const { recordingId } of batch) this.busy.delete(recordingId);
+      for (const { recordingId } of batch) this.release(recordingId);
     }
   }
 
   /** One attempt, and what to log of it; nothing when a stop cut it off. */
-  private async deliver(event: CallbackEventRow): Promise<AttemptResult | undefined> {
+  private async deliver(event: DueEvent): Promise<AttemptResult | undefined> {
     const account = await this.accounts.find(event.authId);
     const { url, policy } = parseCallbackUrl(event.url);
     const started = performance.now();

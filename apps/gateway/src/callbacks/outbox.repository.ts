@@ -1,8 +1,17 @@
-import { and, asc, eq, inArray, lte, ne, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, inArray, lte, ne, sql } from 'drizzle-orm';
 import type { Queryable } from '../persistence/database.js';
 import { callbackAttempts, callbackEvents, recordings, type CallbackEventRow } from '../persistence/schema.js';
 
 export type NewCallbackEvent = typeof callbackEvents.$inferInsert;
+
+/** A due event, with the receiver it goes to. */
+export type DueEvent = CallbackEventRow & { receiver: string };
+
+/**
+ * The receiver an event goes to, which deliveries in flight are counted by: its URL's host and port
+ * as registered, lowercased, without user info.
+ */
+const receiverOf = sql<string>`lower(substring(${callbackEvents.url} from '^[^:/?#]+://(?:[^@/?#]*@)?([^/?#]*)'))`;
 
 /** One delivery attempt and where it leaves its event. */
 export interface AttemptResult {
@@ -34,18 +43,25 @@ export class OutboxRepository {
 
   /**
    * Events due now that are the first pending one of their recording, oldest first: a recording's
-   * events go out one at a time, in SequenceNumber order.
+   * events go out one at a time, in SequenceNumber order. Those for the `skipped` receivers are left
+   * out, so a receiver with all its share of deliveries in flight does not hide everyone else's.
    */
-  async due(db: Queryable, now: Date, limit: number): Promise<CallbackEventRow[]> {
+  async due(db: Queryable, now: Date, limit: number, skipped: readonly string[] = []): Promise<DueEvent[]> {
     const first = db
-      .selectDistinctOn([callbackEvents.recordingId])
+      .selectDistinctOn([callbackEvents.recordingId], { ...getTableColumns(callbackEvents), receiver: receiverOf.as('receiver') })
       .from(callbackEvents)
       // A constant, so that prepared statements can keep a plan on the partial index callback_events_due.
       .where(sql`${callbackEvents.status} = 'pending'`)
       .orderBy(callbackEvents.recordingId, asc(callbackEvents.sequenceNumber))
       .as('first');
-    const rows = await db.select().from(first).where(lte(first.nextAttemptAt, now)).orderBy(asc(first.nextAttemptAt), asc(first.id)).limit(limit);
-    return rows as CallbackEventRow[];
+    const ready = lte(first.nextAttemptAt, now);
+    const rows = await db
+      .select()
+      .from(first)
+      .where(skipped.length === 0 ? ready : and(ready, sql`${first.receiver} <> all(${sql.param([...skipped])}::text[])`))
+      .orderBy(asc(first.nextAttemptAt), asc(first.id))
+      .limit(limit);
+    return rows as DueEvent[];
   }
 
   /** Logs finished attempts and moves their events on, all in one statement. */

@@ -30,6 +30,13 @@ describe('configuration', () => {
     expect(config.databaseUrl).toBe('postgresql://u:p@db:5432/mpc');
   });
 
+  it('gives one callback receiver half the delivery slots by default, and never more than all of them', () => {
+    expect(loadConfig({}).callbacks).toEqual({ access: 'none', concurrency: 64, hostConcurrency: 32 });
+    expect(loadConfig({ CALLBACK_CONCURRENCY: '5' }).callbacks.hostConcurrency).toBe(3);
+    expect(loadConfig({ CALLBACK_CONCURRENCY: '8', CALLBACK_HOST_CONCURRENCY: '100' }).callbacks.hostConcurrency).toBe(8);
+    expect(loadConfig({ CALLBACK_HOST_CONCURRENCY: '10' }).callbacks.hostConcurrency).toBe(10);
+  });
+
   it('keeps files in a directory by default, or in an S3 bucket', () => {
     expect(loadConfig({}).storage).toEqual({ kind: 'fs' });
     expect(loadConfig({ STORAGE: 's3', S3_BUCKET: 'recordings', S3_ENDPOINT: 'http://127.0.0.1:4568', S3_PREFIX: 'mpc/', S3_FORCE_PATH_STYLE: 'true' }).storage).toEqual({

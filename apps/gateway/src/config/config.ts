@@ -38,6 +38,7 @@ export const ConfigSchema = z
     SDK_PROXY: boolean.default(true),
     CALLBACK_ALLOW_PRIVATE: z.enum(['none', 'loopback', 'all']).default('none'),
     CALLBACK_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(64),
+    CALLBACK_HOST_CONCURRENCY: z.coerce.number().int().min(1).max(1024).optional(),
     MEDIA_JITTER_MS: z.coerce.number().int().min(20).max(1000).default(100),
     MEDIA_SHARDS: z.coerce.number().int().min(0).max(64).default(() => Math.min(8, availableParallelism())),
     ENCODER_THREADS: z.coerce.number().int().min(0).max(16).optional(),
@@ -75,7 +76,12 @@ export const ConfigSchema = z
     mediaShards: env.MEDIA_SHARDS,
     // Per process that mixes: the cores beside the event loop, shared among the shards when there are several.
     encoderThreads: env.ENCODER_THREADS ?? (env.MEDIA_SHARDS > 0 ? 1 : Math.min(4, Math.max(1, availableParallelism() - 1))),
-    callbacks: { access: env.CALLBACK_ALLOW_PRIVATE, concurrency: env.CALLBACK_CONCURRENCY },
+    callbacks: {
+      access: env.CALLBACK_ALLOW_PRIVATE,
+      concurrency: env.CALLBACK_CONCURRENCY,
+      // Half by default, so a receiver that hangs leaves the other half to everyone else.
+      hostConcurrency: Math.min(env.CALLBACK_CONCURRENCY, env.CALLBACK_HOST_CONCURRENCY ?? Math.ceil(env.CALLBACK_CONCURRENCY / 2)),
+    },
     logLevel: env.LOG_LEVEL,
   }));
 

@@ -268,16 +268,17 @@ describe('callback delivery with few slots', () => {
   });
   afterAll(() => small?.stop());
 
+  const smallApi = apiOf(() => small);
+  const record = async (name: string, url: string) => {
+    await smallApi('POST', `MultiPartyCall/name_${name}/Participant/`, { role: 'Agent', from: '1', to: '2', stay_alone: true });
+    return (await smallApi('POST', `MultiPartyCall/name_${name}/Record/`, { recording_callback_url: url })).body.recording_id as string;
+  };
+
   it('delivers to a fast receiver while a slow one holds a slot', async () => {
-    const smallApi = apiOf(() => small);
     const slow = new CallbackReceiver(AUTH_TOKEN);
     const slowUrl = await slow.start();
     slow.respond = (_callback, response) => void setTimeout(() => response.end('late'), 4000);
     try {
-      const record = async (name: string, url: string) => {
-        await smallApi('POST', `MultiPartyCall/name_${name}/Participant/`, { role: 'Agent', from: '1', to: '2', stay_alone: true });
-        return (await smallApi('POST', `MultiPartyCall/name_${name}/Record/`, { recording_callback_url: url })).body.recording_id as string;
-      };
       const held = await record('slots_slow', `${slowUrl}/slow#rt=10000`);
       await slow.waitFor(1, held);
       const sentAt = performance.now();
@@ -286,6 +287,23 @@ describe('callback delivery with few slots', () => {
       expect(performance.now() - sentAt).toBeLessThan(1500);
     } finally {
       await slow.stop();
+    }
+  });
+
+  it('gives a receiver that hangs no more than half the slots, however many recordings point at it', async () => {
+    const hanging = new CallbackReceiver(AUTH_TOKEN);
+    const hangingUrl = await hanging.start();
+    hanging.respond = () => undefined;
+    try {
+      for (let index = 0; index < 4; index += 1) await record(`hang_${index}`, `${hangingUrl}/hang#rt=20000`);
+      await hanging.waitFor(2);
+      const sentAt = performance.now();
+      const quick = await record('hang_fast', `${receiverUrl}/fast`);
+      await receiver.waitFor(1, quick, 3000);
+      expect(performance.now() - sentAt).toBeLessThan(1500);
+      expect(hanging.received).toHaveLength(2);
+    } finally {
+      await hanging.stop();
     }
   });
 });

@@ -1,0 +1,58 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase, type OpenDatabase } from '../persistence/database.js';
+import { OutboxRepository } from './outbox.repository.js';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'mpc-outbox-'));
+let database: OpenDatabase;
+beforeAll(async () => {
+  database = await openDatabase({ dataDir });
+});
+afterAll(async () => {
+  await database?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const outbox = new OutboxRepository();
+const due = new Date('2026-01-01T00:00:00Z');
+
+/** One pending event for a recording of its own, due `order` ms after the first. */
+async function pending(url: string, order: number): Promise<void> {
+  const at = new Date(due.getTime() + order);
+  await outbox.insert(database.db, {
+    recordingId: randomUUID(),
+    authId: 'MA0000',
+    sequenceNumber: 1,
+    eventName: 'MPCRecordingInitiated',
+    url,
+    method: 'POST',
+    params: {},
+    nextAttemptAt: at,
+    createdAt: at,
+  });
+}
+
+describe('the outbox', () => {
+  it('names each due event\'s receiver by host and port, lowercased, and leaves out the receivers it is told to skip', async () => {
+    const urls = [
+      'http://user:p%40ss@Hooks.Example.COM:8080/a/b?x=1#rt=100',
+      'https://[2001:DB8::1]:8443/cb',
+      'http://hooks.example.com:8080?only=query',
+      'https://other.example#ct=100',
+      'http://hooks.example.com/path',
+    ];
+    for (const [order, url] of urls.entries()) await pending(url, order);
+    const later = new Date(due.getTime() + 60_000);
+    expect((await outbox.due(database.db, later, 10)).map((event) => event.receiver)).toEqual([
+      'hooks.example.com:8080',
+      '[2001:db8::1]:8443',
+      'hooks.example.com:8080',
+      'other.example',
+      'hooks.example.com',
+    ]);
+    expect((await outbox.due(database.db, later, 10, ['hooks.example.com:8080', 'other.example'])).map((event) => event.url)).toEqual([urls[1], urls[4]]);
+  });
+});
