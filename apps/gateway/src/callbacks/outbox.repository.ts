@@ -1,4 +1,4 @@
-import { and, asc, eq, getTableColumns, inArray, lte, ne, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, lte, ne, sql, type SQLWrapper } from 'drizzle-orm';
 import type { Queryable } from '../persistence/database.js';
 import { callbackAttempts, callbackEvents, recordings, type CallbackEventRow } from '../persistence/schema.js';
 
@@ -11,7 +11,7 @@ export type DueEvent = CallbackEventRow & { receiver: string };
  * The receiver an event goes to, which deliveries in flight are counted by: its URL's host and port
  * as registered, lowercased, without user info.
  */
-const receiverOf = sql<string>`lower(substring(${callbackEvents.url} from '^[^:/?#]+://(?:[^@/?#]*@)?([^/?#]*)'))`;
+const receiverOf = (url: SQLWrapper) => sql<string>`lower(substring(${url} from '^[^:/?#]+://(?:[^@/?#]*@)?([^/?#]*)'))`;
 
 /** One delivery attempt and where it leaves its event. */
 export interface AttemptResult {
@@ -48,17 +48,19 @@ export class OutboxRepository {
    */
   async due(db: Queryable, now: Date, limit: number, skipped: readonly string[] = []): Promise<DueEvent[]> {
     const first = db
-      .selectDistinctOn([callbackEvents.recordingId], { ...getTableColumns(callbackEvents), receiver: receiverOf.as('receiver') })
+      .selectDistinctOn([callbackEvents.recordingId])
       .from(callbackEvents)
       // A constant, so that prepared statements can keep a plan on the partial index callback_events_due.
       .where(sql`${callbackEvents.status} = 'pending'`)
       .orderBy(callbackEvents.recordingId, asc(callbackEvents.sequenceNumber))
       .as('first');
+    // The receiver is worked out here, for the first event of each recording only, not for every pending one.
+    const receiver = receiverOf(first.url);
     const ready = lte(first.nextAttemptAt, now);
     const rows = await db
-      .select()
+      .select({ ...first._.selectedFields, receiver })
       .from(first)
-      .where(skipped.length === 0 ? ready : and(ready, sql`${first.receiver} <> all(${sql.param([...skipped])}::text[])`))
+      .where(skipped.length === 0 ? ready : and(ready, sql`${receiver} <> all(${sql.param([...skipped])}::text[])`))
       .orderBy(asc(first.nextAttemptAt), asc(first.id))
       .limit(limit);
     return rows as DueEvent[];
