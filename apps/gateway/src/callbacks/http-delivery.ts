@@ -70,6 +70,7 @@ export async function attemptDelivery(delivery: Delivery, access: PrivateAccess,
     const deadline = performance.now() + delivery.policy.totalTimeoutMs;
     const outcome = await sendAttempt(delivery, access, { fresh: false, deadline, signal });
     if (outcome !== STALE) return outcome;
+    // A new connection is not a reused one, so it cannot come back stale.
     return (await sendAttempt(delivery, access, { fresh: true, deadline, signal })) as AttemptOutcome;
   } catch (error) {
     // Whatever the request could not even be made of (a URL Node's client will not send) is this
