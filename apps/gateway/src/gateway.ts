@@ -29,6 +29,7 @@ import { mountDocs } from './docs/docs.js';
 import { GatewayModule } from './gateway.module.js';
 import { MEDIA_PLANE } from './gateway.tokens.js';
 import { BackgroundFailures } from './persistence/background-failures.js';
+import { holdDataDir, type DataDirHold } from './persistence/data-dir-lock.js';
 import { openDatabase, type OpenDatabase } from './persistence/database.js';
 import { proxyCertificate } from './sdk-proxy/proxy-certificate.js';
 import { attachSdkProxy, refuseTunnels } from './sdk-proxy/sdk-proxy.js';
@@ -90,10 +91,23 @@ function logMaintenance(logger: Logger, done: MaintenanceDone, ms: number): void
   }
 }
 
-/** Opens the database, applies migrations and accounts, and serves the API on the configured port. */
+/**
+ * Holds the data directory, opens the database, applies migrations and accounts, and serves the
+ * API on the configured port.
+ */
 export async function startGateway(config: Config, overrides: GatewayOverrides = {}): Promise<RunningGateway> {
   const logger = overrides.logger ?? createLogger(config.logLevel);
   ensureWritableDir(config.dataDir, 'DATA_DIR');
+  const hold = await holdDataDir(config.dataDir);
+  try {
+    return await serve(config, overrides, logger, hold);
+  } catch (error) {
+    await hold.release();
+    throw error;
+  }
+}
+
+async function serve(config: Config, overrides: GatewayOverrides, logger: Logger, hold: DataDirHold): Promise<RunningGateway> {
   if (!overrides.storage) ensureWritableDir(join(config.dataDir, config.storage.kind === 's3' ? 'spool' : 'recordings'), 'The recordings directory');
   const database = await openDatabase({ ...config, logger });
   // Once the database is open: its recovery after a crash may legitimately hold the loop a while.
@@ -141,6 +155,7 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
   urls.base = config.publicUrl ?? url;
+  hold.describe(`pid ${process.pid}, serving ${url}`);
   if (sdkProxy) attachSdkProxy(app.getHttpServer(), sdkProxy, logger);
   else refuseTunnels(app.getHttpServer());
   const dispatcher = app.get(CallbackDispatcher);
@@ -203,6 +218,7 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
       await database.close();
       // Last: the files a stop finishes are written to the database too, which is where it can get stuck.
       await watchdog.stop();
+      await hold.release();
     },
   };
 }

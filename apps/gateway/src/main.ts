@@ -2,6 +2,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { startGateway } from './gateway.js';
+import { InUseByAnotherGateway } from './persistence/data-dir-lock.js';
 
 /**
  * V8 learns, from objects still alive at a young-generation collection, to allocate the objects of
@@ -62,6 +63,8 @@ function describeFailure(error: unknown): string {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`the gateway could not start: ${describeFailure(error)}\n`);
+  // Not a fault to trace: the message says what to do.
+  const text = error instanceof InUseByAnotherGateway ? error.message : describeFailure(error);
+  process.stderr.write(`the gateway could not start: ${text}\n`);
   process.exit(1);
 });

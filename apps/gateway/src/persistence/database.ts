@@ -13,6 +13,7 @@ import { DatabaseClient } from './database-unreachable.js';
 import { maintainDatabase, nothingDone, type MaintenanceDone, type MaintenancePolicy } from './maintenance.js';
 import { poolTransactions } from './pool-transactions.js';
 import { PreparedPglite } from './prepared-pglite.js';
+import { holdServerDatabase } from './server-database-lock.js';
 import * as schema from './schema.js';
 
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -61,6 +62,9 @@ export async function openDatabase(options: {
   maintenance?: MaintenancePolicy;
 }): Promise<OpenDatabase> {
   if (options.databaseUrl) {
+    const url = new URL(options.databaseUrl);
+    const location = `postgresql://${url.host}${url.pathname}`;
+    const hold = await holdServerDatabase(options.databaseUrl, location, options.logger);
     // Bounded waits: for a connection (also one a busy pool has yet to free), so requests fail
     // rather than queue for good behind a server that stops answering; and for a statement, ended
     // by the server itself, which rolls its transaction back (a client-side timeout could hand a
@@ -82,14 +86,16 @@ export async function openDatabase(options: {
     const db = drizzlePg(pool, config);
     poolTransactions(db, pool, config);
     await migratePg(db, { migrationsFolder });
-    const url = new URL(options.databaseUrl);
     return {
       db: db as unknown as Database,
-      location: `postgresql://${url.host}${url.pathname}`,
+      location,
       concurrent: true,
       ping: async () => void (await pool.query('select 1')),
       maintain: async () => nothingDone(),
-      close: () => pool.end(),
+      close: async () => {
+        await pool.end();
+        await hold.release();
+      },
     };
   }
   const dir = `${options.dataDir}/pgdata`;

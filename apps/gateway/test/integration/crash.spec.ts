@@ -19,8 +19,10 @@ const auth = `Basic ${Buffer.from(`${AUTH_ID}:${AUTH_TOKEN}`).toString('base64')
 const children: ChildProcess[] = [];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The gateway as its own process, so it can be killed outright. */
+/** The gateway as its own process, so it can be killed outright. One an earlier test left running is killed first: it holds the data directory. */
 async function startChild({ ownProcessGroup = false, env = {} as Record<string, string>, waitForBanner = true } = {}): Promise<{ child: ChildProcess; url: string }> {
+  const running = children.filter((child) => child.exitCode === null && child.signalCode === null);
+  await Promise.all(running.map((child) => new Promise((resolve) => child.once('exit', resolve).kill('SIGKILL'))));
   const child = spawn(process.execPath, [main], {
     detached: ownProcessGroup,
     env: { ...process.env, PORT: '0', DATA_DIR: dataDir, ACCOUNTS: `${AUTH_ID}:${AUTH_TOKEN}`, CALLBACK_ALLOW_PRIVATE: 'loopback', LOG_LEVEL: process.env.CRASH_LOG ?? 'warn', DATABASE_URL: '', ...env },

@@ -1,0 +1,107 @@
+import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type pg from 'pg';
+import type { Logger } from '../common/logger.js';
+import { reasonOf } from '../common/reason-of.js';
+import { InUseByAnotherGateway } from './data-dir-lock.js';
+import { DatabaseClient } from './database-unreachable.js';
+
+/** The advisory lock that marks a database as some gateway's: 'mpc-gateway' in a 64-bit key. */
+const LOCK_KEY = '7885618029047742580';
+/** How often a hold whose connection was lost is tried again while the server is out of reach or another has it. */
+const RETAKE_MS = 5000;
+/** How soon it is tried again while the lost connection's own session still has it. */
+const RETAKE_OWN_MS = 100;
+
+/**
+ * Holds a PostgreSQL database for this gateway, as holdDataDir holds the embedded one: a session
+ * advisory lock on a connection of its own, which the server lets go of when the connection ends,
+ * the process with it. A second gateway on the database refuses to start, rather than fail, as
+ * if their gateway had crashed, the recordings the first is writing.
+ */
+export async function holdServerDatabase(connectionString: string, location: string, logger?: Logger): Promise<{ release(): Promise<void> }> {
+  const name = `mpc-gateway pid ${process.pid} on ${hostname()}`;
+  let client = await take(connectionString, name);
+  if (client === undefined) {
+    throw new InUseByAnotherGateway(
+      `the database ${location} is in use by another gateway (${await holderOf(connectionString)}). One gateway runs on a database: stop that one first, or give this one a database of its own.`,
+    );
+  }
+  let released = false;
+  const retake = async () => {
+    let toldOfOther = false;
+    while (!released) {
+      // Null: the server is out of reach yet.
+      const again = await take(connectionString, name).catch(() => null);
+      if (again) {
+        if (released) return void (await again.end());
+        watch((client = again));
+        logger?.info('the database is held for this gateway again');
+        return;
+      }
+      let wait = RETAKE_MS;
+      if (again === undefined) {
+        const holder = await holderOf(connectionString);
+        // The lost connection's session may not have ended yet on the server.
+        if (holder.startsWith(name)) wait = RETAKE_OWN_MS;
+        else if (!toldOfOther) {
+          toldOfOther = true;
+          logger?.error({ holder }, "another gateway holds the database now: two gateways on one database finish each other's recordings; this one takes it once that one lets go");
+        }
+      }
+      await sleep(wait, undefined, { ref: false });
+    }
+  };
+  const watch = (held: pg.Client) =>
+    held.once('error', (error) => {
+      if (released) return;
+      // As any connection lost to an outage, a warning; another gateway taking the database meanwhile is the error.
+      logger?.warn({ reason: reasonOf(error) }, 'the connection that holds the database for this gateway was lost; it is taken again once the server answers');
+      void held.end().catch(() => undefined);
+      void retake();
+    });
+  watch(client);
+  return {
+    release: async () => {
+      released = true;
+      await client?.end().catch(() => undefined);
+    },
+  };
+}
+
+/** A connection holding the lock, or nothing when another session holds it. */
+async function take(connectionString: string, name: string): Promise<pg.Client | undefined> {
+  const client = new DatabaseClient({ connectionString, application_name: name, keepAlive: true, connectionTimeoutMillis: 5000 });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ held: boolean }>('select pg_try_advisory_lock($1::bigint) as held', [LOCK_KEY]);
+    if (rows[0]!.held) return client;
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw error;
+  }
+  await client.end();
+  return undefined;
+}
+
+/** Who holds the lock, as the server knows their connection. */
+async function holderOf(connectionString: string): Promise<string> {
+  const client = new DatabaseClient({ connectionString, connectionTimeoutMillis: 5000 });
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ name: string; address: string | null }>(
+      `select activity.application_name as name, host(activity.client_addr) as address
+         from pg_locks as lock join pg_stat_activity as activity using (pid)
+        where lock.locktype = 'advisory' and lock.granted
+          and ((lock.classid::bigint << 32) | lock.objid::bigint) = $1::bigint`,
+      [LOCK_KEY],
+    );
+    const holder = rows[0];
+    if (!holder) return 'it let go just now';
+    return [holder.name || 'a session with no name', holder.address && `from ${holder.address}`].filter(Boolean).join(' ');
+  } catch (error) {
+    return `it could not be asked: ${reasonOf(error)}`;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}

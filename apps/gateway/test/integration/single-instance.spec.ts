@@ -1,0 +1,82 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../dist/config/config.js';
+import { startGateway } from '../../dist/gateway.js';
+import { InUseByAnotherGateway } from '../../dist/persistence/data-dir-lock.js';
+import { okApiOf } from '../support/api.js';
+import { AUTH_ID, AUTH_TOKEN, snapshotDatabase, startTestGateway, type TestGateway } from '../support/gateway.js';
+
+const onServer = process.env.MPC_TEST_DB === 'postgres';
+
+let first: TestGateway;
+const api = okApiOf(() => first);
+const dirs: string[] = [];
+beforeAll(async () => {
+  first = await startTestGateway();
+});
+afterAll(async () => {
+  await first?.stop();
+  dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true }));
+});
+
+/** Starts a second gateway as its own config says, beside the first. */
+function startSecond(env: Record<string, string>) {
+  return startGateway(loadConfig({ PORT: '0', ACCOUNTS: `${AUTH_ID}:${AUTH_TOKEN}`, LOG_LEVEL: 'silent', ...env }));
+}
+
+/** A live recording of the first gateway, and its rows as they stand. */
+async function liveRecording(mpc: string) {
+  await api('POST', `MultiPartyCall/name_${mpc}/Participant/`, { role: 'Agent', from: '1', to: '2', stay_alone: true });
+  const { recording_id: id } = await api('POST', `MultiPartyCall/name_${mpc}/Record/`, { file_format: 'wav' });
+  return { id: id as string, rows: await snapshotDatabase(first) };
+}
+
+describe('one gateway on a data directory', () => {
+  it('refuses a second gateway on it, naming the first, and leaves the first one\'s recording live', async () => {
+    const { id, rows } = await liveRecording('held_dir');
+    const second = startSecond({ DATA_DIR: first.dataDir, DATABASE_URL: '' });
+    await expect(second).rejects.toThrow(InUseByAnotherGateway);
+    await expect(second).rejects.toThrow(`DATA_DIR ${first.dataDir} is in use by another gateway (pid ${process.pid}, serving ${first.url})`);
+    expect(await snapshotDatabase(first)).toEqual(rows);
+    expect((await api('GET', `Recording/${id}/`)).recording_status).toBe('recording');
+  });
+});
+
+describe.skipIf(!onServer)('one gateway on a PostgreSQL database', () => {
+  /** The first gateway's database, with the credentials of the test server. */
+  const databaseUrl = () => {
+    const url = new URL(process.env.MPC_TEST_DATABASE_URL!);
+    url.pathname = new URL(first.database.location).pathname;
+    return url.toString();
+  };
+  const otherDataDir = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mpc-second-'));
+    dirs.push(dir);
+    return dir;
+  };
+
+  it('refuses a second gateway on it whatever its DATA_DIR, naming the first, and leaves the first one\'s recording live', async () => {
+    const { rows } = await liveRecording('held_db');
+    const second = startSecond({ DATA_DIR: otherDataDir(), DATABASE_URL: databaseUrl() });
+    await expect(second).rejects.toThrow(InUseByAnotherGateway);
+    await expect(second).rejects.toThrow(/is in use by another gateway \(mpc-gateway pid \d+ on .+\)/);
+    expect(await snapshotDatabase(first)).toEqual(rows);
+  });
+
+  it('holds the database again once the connection that held it is cut', async () => {
+    const admin = new pg.Client({ connectionString: databaseUrl() });
+    await admin.connect();
+    try {
+      const cut = await admin.query(`select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and application_name like 'mpc-gateway pid %'`);
+      expect(cut.rowCount).toBe(1);
+      const held = async () => (await admin.query(`select 1 from pg_locks where locktype = 'advisory' and granted`)).rowCount;
+      await expect.poll(held, { timeout: 10_000 }).toBe(1);
+    } finally {
+      await admin.end();
+    }
+    await expect(startSecond({ DATA_DIR: otherDataDir(), DATABASE_URL: databaseUrl() })).rejects.toThrow(InUseByAnotherGateway);
+  });
+});
