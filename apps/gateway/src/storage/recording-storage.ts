@@ -120,6 +120,19 @@ export class WriteBatch {
 }
 
 /**
+ * Writes all of `data` at `position`. A write may take fewer bytes than it was given with no error,
+ * as one does when the disk fills up; the rest goes in further writes, the next of which then
+ * fails with the error, rather than leave a hole of zeros in a file taken as whole.
+ */
+export async function writeFully(handle: Pick<FileHandle, 'write'>, data: Uint8Array, position: number): Promise<void> {
+  for (let done = 0; done < data.length; ) {
+    const { bytesWritten } = await handle.write(data, done, data.length - done, position + done);
+    if (bytesWritten <= 0) throw Object.assign(new Error(`no byte of ${data.length - done} could be written`), { code: 'ENOSPC' });
+    done += bytesWritten;
+  }
+}
+
+/**
  * A file written as `<path>.part`, in order, in batches, and renamed to `<path>` when finished.
  * What a crash leaves of it is the `.part` file, for its salvage.
  */
@@ -171,7 +184,7 @@ export class FsRecordingWriter implements RecordingWriter {
   async writeHeader(header?: Uint8Array): Promise<void> {
     await this.persist();
     if (this.error) throw this.error;
-    if (header && header.length > 0) await this.handle.write(header, 0, header.length, 0);
+    if (header && header.length > 0) await writeFully(this.handle, header, 0);
   }
 
   /** The first `length` bytes appended, read back from the file. */
@@ -192,11 +205,11 @@ export class FsRecordingWriter implements RecordingWriter {
       // already over its start, rather than a write and then the header's.
       this.bytes = inHand.length;
       const file = Buffer.concat([header, inHand.subarray(header.length)]);
-      await this.handle.write(file, 0, file.length, 0);
+      await writeFully(this.handle, file, 0);
     } else {
       await this.persist();
       if (this.error) throw this.error;
-      if (header && header.length > 0) await this.handle.write(header, 0, header.length, 0);
+      if (header && header.length > 0) await writeFully(this.handle, header, 0);
     }
     await this.handle.sync();
     await this.handle.close();
@@ -219,7 +232,7 @@ export class FsRecordingWriter implements RecordingWriter {
     const position = this.bytes;
     this.bytes += chunk.length;
     this.writing = this.writing
-      .then(async () => void (await this.handle.write(chunk, 0, chunk.length, position)))
+      .then(() => writeFully(this.handle, chunk, position))
       .catch((error: Error) => void (this.error ??= error));
   }
 }
@@ -250,7 +263,7 @@ export class FsRecordingStorage implements RecordingStorage {
       head,
       publish: async (header, keep) => {
         await handle.truncate(keep);
-        await handle.write(header, 0, header.length, 0);
+        await writeFully(handle, header, 0);
         await handle.sync();
         await handle.close();
         await rename(partial, this.pathOf(key));
