@@ -71,3 +71,57 @@ describe('the callback dispatcher while the database cannot be reached', () => {
     expect(await dispatcherThroughOutage([slow])).toEqual(OUTAGE_LINES);
   });
 });
+
+describe('the callback dispatcher while attempts cannot be logged', () => {
+  it('sends the event once, and logs its attempt once the database takes it', async () => {
+    let requests = 0;
+    const receiver = createServer((request, response) => {
+      requests += 1;
+      request.resume().on('end', () => response.end('OK'));
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const { port } = receiver.address() as { port: number };
+    const event = {
+      id: 7,
+      recordingId: 'r-7',
+      authId: 'MA0000',
+      sequenceNumber: 1,
+      eventName: 'MPCRecordingInitiated',
+      url: `http://127.0.0.1:${port}/events`,
+      receiver: `127.0.0.1:${port}`,
+      method: 'POST',
+      params: {},
+      status: 'pending',
+      attempts: 0,
+      nextAttemptAt: new Date(),
+      createdAt: new Date(),
+      finishedAt: null,
+    } satisfies DueEvent;
+    // A database whose disk is full: it reads, but takes no write until the third.
+    let writes = 0;
+    let logged = false;
+    const outbox = {
+      due: async () => (logged ? [] : [event]),
+      recordAttempts: async () => {
+        writes += 1;
+        if (writes < 3) throw new Error('could not extend file "base/5/16423": No space left on device');
+        logged = true;
+      },
+    } as unknown as OutboxRepository;
+    const accounts = { find: async () => ({ authToken: 'a-token-of-sixteen' }) } as unknown as AccountsService;
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line).msg) });
+    const dispatcher = new CallbackDispatcher({} as Database, outbox, accounts, logger, { pollMs: 5, concurrency: 4, hostConcurrency: 2, access: 'loopback' });
+    dispatcher.start();
+    try {
+      await expect.poll(() => logged, { timeout: 5000 }).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(requests).toBe(1);
+      expect(writes).toBe(3);
+      expect(lines.filter((line) => line === 'logging callback attempts failed')).toHaveLength(2);
+    } finally {
+      await dispatcher.stop();
+      receiver.close();
+    }
+  });
+});

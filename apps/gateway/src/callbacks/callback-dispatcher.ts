@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import type { AccountsService } from '../accounts/accounts.service.js';
 import type { Logger } from '../common/logger.js';
+import { reasonOf } from '../common/reason-of.js';
 import type { Database } from '../persistence/database.js';
 import { BackgroundFailures } from '../persistence/background-failures.js';
 import type { PrivateAccess } from './address-guard.js';
@@ -10,6 +11,8 @@ import { delivered, parseCallbackUrl, retriable, retryDelayMs } from './retry-po
 
 /** How long a stop lets deliveries in flight finish before it cuts them off. */
 const STOP_GRACE_MS = 2000;
+/** How soon attempts the database would not take are logged again. */
+const FLUSH_RETRY_MS = 1000;
 
 export interface DispatcherOptions {
   pollMs: number;
@@ -40,6 +43,7 @@ export class CallbackDispatcher {
   private flushing: Promise<void> | undefined;
   private stopped = true;
   private readonly pollFailures: BackgroundFailures;
+  private readonly flushFailures: BackgroundFailures;
   /** Aborted when a stop has waited long enough: attempts cut off are not logged, and go again at the next start. */
   private cut = new AbortController();
 
@@ -51,6 +55,7 @@ export class CallbackDispatcher {
     private readonly options: DispatcherOptions,
   ) {
     this.pollFailures = new BackgroundFailures(logger, 'callback poll');
+    this.flushFailures = new BackgroundFailures(logger, 'logging callback attempts');
   }
 
   start(): void {
@@ -68,7 +73,9 @@ export class CallbackDispatcher {
     const grace = setTimeout(() => this.cut.abort(), STOP_GRACE_MS);
     await Promise.allSettled(this.deliveries);
     clearTimeout(grace);
-    await this.flush();
+    await this.flush().catch((error: unknown) =>
+      this.logger.warn({ reason: reasonOf(error) }, 'callback attempts could not be logged at the stop; their events go again at the next start'),
+    );
   }
 
   /** Looks for due events: called after a transaction wrote some, when attempts are logged, and by the timer. */
@@ -138,16 +145,28 @@ export class CallbackDispatcher {
     else this.perReceiver.set(receiver, left);
   }
 
-  /** Logs finished attempts together; their recordings are free for their next event only once logged. */
-  private scheduleFlush(): void {
+  /**
+   * Logs finished attempts together; their recordings are free for their next event only once
+   * logged. Attempts the database would not take are kept, their recordings busy, and logged again
+   * a while later: freed, the event still pending would go out again at once, and again.
+   */
+  private scheduleFlush(delayMs = 0): void {
     if (this.flushing) return;
-    this.flushing = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => this.flush())
-      .catch((error: unknown) => this.logger.error({ err: error }, 'logging callback attempts failed'))
+    let failed = false;
+    this.flushing = new Promise<void>((resolve) => (delayMs > 0 ? setTimeout(resolve, delayMs) : setImmediate(resolve)))
+      // A stop logs what is left itself.
+      .then(() => (this.stopped ? undefined : this.flush()))
+      .then(
+        () => this.flushFailures.succeeded(),
+        (error: unknown) => {
+          failed = true;
+          this.flushFailures.failed(error);
+        },
+      )
       .finally(() => {
         this.flushing = undefined;
-        if (this.finished.length > 0) this.scheduleFlush();
-        this.wake();
+        if (this.finished.length > 0) this.scheduleFlush(failed ? FLUSH_RETRY_MS : 0);
+        if (!failed) this.wake();
       });
   }
 
@@ -156,9 +175,11 @@ export class CallbackDispatcher {
     if (batch.length === 0) return;
     try {
       await this.outbox.recordAttempts(this.db, batch.map(({ result }) => result));
-    } finally {
-      for (const { recordingId } of batch) this.release(recordingId);
+    } catch (error) {
+      this.finished.unshift(...batch);
+      throw error;
     }
+    for (const { recordingId } of batch) this.release(recordingId);
   }
 
   /** One attempt, and what to log of it; nothing when a stop cut it off. */
