@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { inspect } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { startGateway } from './gateway.js';
@@ -55,7 +56,8 @@ function describeFailure(error: unknown): string {
   const lines: string[] = [];
   let innermost = error;
   for (let cause = error; cause !== undefined; cause = cause instanceof Error ? cause.cause : undefined) {
-    lines.push(lines.length === 0 ? String(cause instanceof Error ? cause.message : cause) : `  because: ${cause instanceof Error ? cause.message : String(cause)}`);
+    const text = cause instanceof Error ? cause.message : inspect(cause, { depth: 2, breakLength: Infinity });
+    lines.push(lines.length === 0 ? text : `  because: ${text}`);
     innermost = cause;
   }
   if (innermost instanceof Error && innermost.stack) lines.push(innermost.stack.split('\n').slice(1).join('\n'));

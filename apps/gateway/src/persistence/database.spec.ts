@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openDatabase, type OpenDatabase } from './database.js';
+import { embeddedFailure, openDatabase, type OpenDatabase } from './database.js';
 import { PAUSE_BETWEEN_STATEMENTS_MS } from './maintenance.js';
 import { rowsOf } from './row-reader.js';
 
@@ -98,5 +98,17 @@ describe('the embedded database', () => {
     } finally {
       await database.close();
     }
+  });
+});
+
+describe('a failure of the embedded database to open', () => {
+  it('says what its file system threw, which is a plain object with an errno, not an Error', () => {
+    // What PGlite threw on a full disk at the first start.
+    const thrown = { name: 'ErrnoError', errno: 51 };
+    const error = embeddedFailure('/data/pgdata', thrown) as Error;
+    expect(error.message).toBe('the embedded database in /data/pgdata could not be opened: ENOSPC: no space left on device');
+    expect(error.cause).toBe(thrown);
+    const other = new Error('database files are incompatible with server');
+    expect(embeddedFailure('/data/pgdata', other)).toBe(other);
   });
 });

@@ -100,8 +100,12 @@ export async function openDatabase(options: {
   }
   const dir = `${options.dataDir}/pgdata`;
   mkdirSync(dir, { recursive: true });
-  const pglite = await PGlite.create(dir, { startParams: [...PGlite.defaultStartParams, ...EMBEDDED_SETTINGS] });
-  await migratePglite(drizzlePglite(pglite), { migrationsFolder });
+  const pglite = await PGlite.create(dir, { startParams: [...PGlite.defaultStartParams, ...EMBEDDED_SETTINGS] }).catch((error: unknown) => {
+    throw embeddedFailure(dir, error);
+  });
+  await migratePglite(drizzlePglite(pglite), { migrationsFolder }).catch((error: unknown) => {
+    throw embeddedFailure(dir, error);
+  });
   // NodeFS: every write goes to the data directory's files as Postgres makes it.
   const client = new PreparedPglite(pglite, { syncToFs: false });
   const db = drizzlePglite(client as unknown as PGlite, { schema });
@@ -113,4 +117,15 @@ export async function openDatabase(options: {
     maintain: () => maintainDatabase(client, options.maintenance),
     close: () => client.close(),
   };
+}
+
+/** The file errors PGlite's file system throws as bare numbers (Emscripten's), by name. */
+const EMBEDDED_ERRNOS: Record<number, string> = { 2: 'EACCES: permission denied', 29: 'EIO: i/o error', 44: 'ENOENT: no such file or directory', 51: 'ENOSPC: no space left on device', 69: 'EROFS: read-only file system' };
+
+/** What the embedded database failed with, as an Error that says it: its file system throws plain objects with an errno. */
+export function embeddedFailure(dir: string, error: unknown): unknown {
+  if (error instanceof Error) return error;
+  const errno = (error as { errno?: unknown } | null)?.errno;
+  const reason = typeof errno === 'number' ? (EMBEDDED_ERRNOS[errno] ?? `file system error ${errno}`) : String(error);
+  return new Error(`the embedded database in ${dir} could not be opened: ${reason}`, { cause: error });
 }
