@@ -1,4 +1,4 @@
-import { isDatabaseUnreachable } from '../persistence/database-unreachable.js';
+import { isDatabaseFull, isDatabaseUnreachable } from '../persistence/database-unreachable.js';
 import { reasonOf } from './reason-of.js';
 
 /**
@@ -20,6 +20,7 @@ export const ERROR_CATALOG = {
   headers_too_large: { status: 431, message: 'request headers too large' },
   internal: { status: 500, message: 'internal error' },
   database_unavailable: { status: 503, message: 'the database cannot be reached; try again shortly' },
+  database_full: { status: 503, message: 'the database has no room left on its disk, and nothing was changed; try again once it has' },
   storage_unavailable: { status: 503, message: 'the recording storage cannot be reached now; try again shortly' },
 } as const;
 
@@ -27,6 +28,8 @@ export type ErrorCode = keyof typeof ERROR_CATALOG;
 
 /** When to come again after a 503: as long as the database pool waits for a connection, or S3 for one. */
 export const RETRY_AFTER_SECONDS = 5;
+/** When to come again after the database's disk was full: room is made by people, not in seconds. */
+const DISK_FULL_RETRY_AFTER_SECONDS = 60;
 
 /** The one error type domain code throws; the exception filter turns it into Plivo's body. */
 export class ApiError extends Error {
@@ -47,11 +50,13 @@ export class ApiError extends Error {
 
 /**
  * The error as the API answers it, where it is one the catalog names: an ApiError, or a database
- * that cannot be reached (a failure of the service, not of the request). Anything else is unforeseen.
+ * that cannot be reached or has no room to write (failures of the service, not of the request).
+ * Anything else is unforeseen.
  */
 export function knownApiError(error: unknown): ApiError | undefined {
   if (error instanceof ApiError) return error;
   if (isDatabaseUnreachable(error)) return new ApiError('database_unavailable');
+  if (isDatabaseFull(error)) return new ApiError('database_full', undefined, { retryAfterSeconds: DISK_FULL_RETRY_AFTER_SECONDS });
   return undefined;
 }
 

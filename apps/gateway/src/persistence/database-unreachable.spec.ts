@@ -3,8 +3,9 @@ import { DrizzleQueryError } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { knownApiError } from '../common/error-catalog.js';
 import { reasonOf } from '../common/reason-of.js';
-import { DatabaseClient, DatabaseConnectionError, isDatabaseUnreachable } from './database-unreachable.js';
+import { DatabaseClient, DatabaseConnectionError, isDatabaseFull, isDatabaseUnreachable } from './database-unreachable.js';
 import { poolTransactions } from './pool-transactions.js';
 
 /** A port that accepts connections and never answers, as a frozen server does. */
@@ -155,5 +156,20 @@ describe('a transaction whose connection is lost at its begin', () => {
       await pool.end();
       dropping.server.close();
     }
+  });
+});
+
+describe('a database with no room to write', () => {
+  it('is told from the SQLSTATE either driver gives, through the query builder\'s wrapping', () => {
+    const server = Object.assign(new pg.DatabaseError('could not extend file "base/5/16423": No space left on device', 0, 'error'), { code: '53100', severity: 'ERROR' });
+    expect(isDatabaseFull(new DrizzleQueryError('insert into "mpcs" …', [], server))).toBe(true);
+    // Answered 503 with a Retry-After, as a failure of the service that changed nothing, not a 500.
+    expect(knownApiError(new DrizzleQueryError('insert into "mpcs" …', [], server))).toMatchObject({ code: 'database_full', status: 503, retryAfterSeconds: 60 });
+    // PGlite's own DatabaseError, as thrown by the embedded engine.
+    const embedded = Object.assign(new Error('could not extend file "base/5/16423": No space left on device'), { code: '53100', severity: 'ERROR' });
+    expect(isDatabaseFull(embedded)).toBe(true);
+    expect(isDatabaseFull(Object.assign(new Error('duplicate key'), { code: '23505', severity: 'ERROR' }))).toBe(false);
+    // A file error of the gateway's own with the same letters is no database's answer.
+    expect(isDatabaseFull(Object.assign(new Error('no space'), { code: '53100' }))).toBe(false);
   });
 });

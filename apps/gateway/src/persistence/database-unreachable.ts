@@ -70,3 +70,15 @@ export function isDatabaseUnreachable(error: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * Whether the database refused a write for want of disk space (SQLSTATE 53100), as PostgreSQL or
+ * the embedded PGlite reports it: the write did not happen, and one after room is made will.
+ */
+export function isDatabaseFull(error: unknown): boolean {
+  for (let cause = error, depth = 0; cause instanceof Error && depth < 8; cause = cause.cause, depth += 1) {
+    // Both drivers' errors from the server carry its severity and SQLSTATE.
+    if ('severity' in cause && (cause as { code?: unknown }).code === '53100') return true;
+  }
+  return false;
+}
