@@ -114,7 +114,10 @@ export class CallsService {
    */
   async hangUpStreamsCutOff(): Promise<number> {
     const cutOff = await this.calls.presentStreamed(this.db);
-    for (const participant of cutOff) await this.hangup(participant.mpcUuid, participant.memberId);
+    const byMpc = new Map<string, number[]>();
+    for (const { mpcUuid, memberId } of cutOff) byMpc.set(mpcUuid, [...(byMpc.get(mpcUuid) ?? []), memberId]);
+    // Together, as the crash cut them at once: one by one, the last would be left alone (1010) rather than the MPC emptied (1000).
+    for (const [mpcUuid, memberIds] of byMpc) await this.hangupAll(mpcUuid, memberIds);
     return cutOff.length;
   }
 
@@ -128,11 +131,15 @@ export class CallsService {
    * when the database could not take the hangup at once.
    */
   async hangup(mpcUuid: string, memberId: number, endedAt = this.now()): Promise<void> {
+    await this.hangupAll(mpcUuid, [memberId], endedAt);
+  }
+
+  private async hangupAll(mpcUuid: string, memberIds: number[], endedAt = this.now()): Promise<void> {
     await this.recordings.inTransaction(async (tx, log) => {
       const mpc = await this.calls.findMpcByUuid(tx, mpcUuid, { lock: true });
-      const [participant] = await this.calls.findParticipants(tx, mpcUuid, [String(memberId)]);
-      if (!mpc || !participant || participant.exitedAt) return;
-      await this.leave(tx, log, mpc, [participant], 'Participant Call Hangup', endedAt);
+      const present = (await this.calls.findParticipants(tx, mpcUuid, memberIds.map(String))).filter((participant) => !participant.exitedAt);
+      if (!mpc || present.length === 0) return;
+      await this.leave(tx, log, mpc, present, 'Participant Call Hangup', endedAt);
     });
   }
 
