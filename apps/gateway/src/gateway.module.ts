@@ -10,7 +10,7 @@ import { CallbackDispatcher } from './callbacks/callback-dispatcher.js';
 import { OutboxRepository } from './callbacks/outbox.repository.js';
 import { ApiError } from './common/error-catalog.js';
 import type { Logger } from './common/logger.js';
-import { DATABASE, MEDIA_PLANE } from './gateway.tokens.js';
+import { DATABASE, MEDIA_PLANE, DOWNLOAD_IDLE_MS } from './gateway.tokens.js';
 import { MediaShards } from './media-shards/media-shards.js';
 import type { ShardSettings } from './media-shards/shard-protocol.js';
 import { createRecorder } from './recorder/create-recorder.js';
@@ -31,12 +31,13 @@ export interface GatewayParts {
   /** The media plane's settings; with shards, the recorder runs in each of them instead of here. */
   media: { shards: number; settings: ShardSettings['config'] };
   callbacks: { access: PrivateAccess; concurrency: number; hostConcurrency: number };
+  downloadIdleMs: number;
 }
 
 /** Wires the gateway by hand from its adapters, so nothing depends on reflected constructor types. */
 @Module({})
 export class GatewayModule {
-  static create({ database, urls, storage, logger, media, callbacks }: GatewayParts): DynamicModule {
+  static create({ database, urls, storage, logger, media, callbacks, downloadIdleMs }: GatewayParts): DynamicModule {
     const callsRepository = new CallsRepository();
     const accounts = new AccountsService(new AccountsRepository(database.db));
     const outbox = new OutboxRepository();
@@ -69,6 +70,7 @@ export class GatewayModule {
         { provide: RecordingsService, useValue: recordings },
         { provide: CallsService, useValue: calls },
         { provide: MEDIA_PLANE, useValue: plane },
+        { provide: DOWNLOAD_IDLE_MS, useValue: downloadIdleMs },
       ],
       exports: [AccountsService],
     };

@@ -118,7 +118,7 @@ async function serve(config: Config, overrides: GatewayOverrides, logger: Logger
     shards: overrides.storage ? 0 : config.mediaShards,
     settings: { dataDir: config.dataDir, storage: config.storage, jitterMs: config.jitterMs, encoderThreads: config.encoderThreads, logLevel: config.logLevel },
   };
-  const app = await NestFactory.create<NestExpressApplication>(GatewayModule.create({ database, urls, storage, logger, media, callbacks: config.callbacks }), new ExpressServerAdapter(), {
+  const app = await NestFactory.create<NestExpressApplication>(GatewayModule.create({ database, urls, storage, logger, media, callbacks: config.callbacks, downloadIdleMs: config.downloadIdleMs }), new ExpressServerAdapter(), {
     bodyParser: false,
     logger: nestLogger(logger),
   });

@@ -8,6 +8,7 @@ import { Caller } from '../common/caller.js';
 import { ContractRoute, Input } from '../common/contract-route.js';
 import { ApiError } from '../common/error-catalog.js';
 import { pageLinks } from '../common/paging.js';
+import { DOWNLOAD_IDLE_MS } from '../gateway.tokens.js';
 import type { AccountRow } from '../persistence/schema.js';
 import { RecordingsService } from './recordings.service.js';
 
@@ -19,7 +20,10 @@ function matchesAny(header: string | undefined, etag: string): boolean {
 /** The Recording resource. The file route comes first: `{id}.mp3` would otherwise read as an id. */
 @Controller()
 export class RecordingsController {
-  constructor(@Inject(RecordingsService) private readonly recordings: RecordingsService) {}
+  constructor(
+    @Inject(RecordingsService) private readonly recordings: RecordingsService,
+    @Inject(DOWNLOAD_IDLE_MS) private readonly downloadIdleMs: number,
+  ) {}
 
   @ContractRoute('getRecordingFile')
   async getRecordingFile(@Input() { params }: OperationInput<'getRecordingFile'>, @Req() request: Request, @Res() response: Response) {
@@ -53,6 +57,9 @@ export class RecordingsController {
       response.status(200);
     }
     response.setHeader('Content-Length', String(range ? range.end - range.start + 1 : file.size));
+    // A client that takes nothing for that long is cut off: a download holds its file open (and,
+    // once the recording is deleted, its disk space) for as long as it lasts.
+    response.setTimeout(this.downloadIdleMs, () => response.destroy());
     await pipeline(source, response).catch((error: NodeJS.ErrnoException) => {
       // The client went away before the end: nothing to answer, nothing gone wrong here.
       if (error.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw error;

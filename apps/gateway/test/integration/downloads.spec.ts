@@ -50,7 +50,7 @@ beforeAll(async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'mpc-downloads-'));
   const logger = pino({ level: 'info' }, { write: (line: string) => void logged.push(JSON.parse(line)) });
   // Without media shards, the recorder writes through this storage too.
-  gateway = await startTestGateway({ MEDIA_SHARDS: '0' }, dataDir, { logger, storage: bigFiles(join(dataDir, 'recordings')) });
+  gateway = await startTestGateway({ MEDIA_SHARDS: '0', DOWNLOAD_IDLE_TIMEOUT_MS: '1000' }, dataDir, { logger, storage: bigFiles(join(dataDir, 'recordings')) });
 });
 afterAll(() => gateway?.stop());
 
@@ -108,6 +108,24 @@ describe('recording downloads', () => {
     });
     expect(firstBytes).toBeGreaterThan(0);
     await expect.poll(() => logged.some((line) => line.msg === 'request' && line.path === url.pathname && line.aborted === true)).toBe(true);
+    expect(logged.filter((line) => line.level >= 50)).toEqual([]);
+  });
+
+  it('cut off a download the client stops taking, once it has taken nothing for DOWNLOAD_IDLE_TIMEOUT_MS', async () => {
+    const started = await finishedRecording('name_stalled_download');
+    const url = new URL(started.recording_url);
+    // One chunk, then nothing more is read: the socket's buffers fill and the gateway's writes stop.
+    const download = request(url, (response) => response.once('data', () => response.pause()));
+    download.on('error', () => undefined);
+    download.end();
+    const stalledAt = performance.now();
+    try {
+      const cutOff = () => logged.some((line) => line.msg === 'request' && line.path === url.pathname && line.aborted === true);
+      await expect.poll(cutOff, { timeout: 8000 }).toBe(true);
+      expect(performance.now() - stalledAt).toBeGreaterThan(900);
+    } finally {
+      download.destroy();
+    }
     expect(logged.filter((line) => line.level >= 50)).toEqual([]);
   });
 
