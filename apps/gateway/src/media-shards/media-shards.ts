@@ -261,6 +261,10 @@ export class MediaShards implements MediaPlane {
         forget(recordingId);
         await files.fail(recordingId, reason);
       },
+      failKeepingWritten: async (recordingId, reason) => {
+        forget(recordingId);
+        await files.failKeepingWritten(recordingId, reason);
+      },
     };
   }
 }

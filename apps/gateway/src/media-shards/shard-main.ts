@@ -32,6 +32,7 @@ const shard: ShardSide = {
       files: {
         fileFinished: (recordingId, file) => gateway.call('fileFinished', recordingId, file),
         fail: (recordingId, reason) => gateway.call('fail', recordingId, reason),
+        failKeepingWritten: (recordingId, reason) => gateway.call('failKeepingWritten', recordingId, reason),
         recordingStarted: (recordingId) => gateway.notify('recordingStarted', recordingId),
       },
     });

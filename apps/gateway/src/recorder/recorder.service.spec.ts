@@ -34,7 +34,14 @@ function recorderWithCapture(
     },
     close: async () => undefined,
   };
-  const writer: RecordingWriter = { failure: undefined, append: () => undefined, persist: async () => undefined, finish, abort: async () => void (aborts.count += 1) };
+  const writer: RecordingWriter = {
+    failure: undefined,
+    append: () => undefined,
+    persist: async () => undefined,
+    finish,
+    abort: async () => void (aborts.count += 1),
+    close: async () => undefined,
+  };
   const storage: RecordingStorage = {
     remote: false,
     create: async () => fileMade.then(() => writer),
@@ -47,7 +54,8 @@ function recorderWithCapture(
   const logger = pino({ level: 'warn' }, { write: (line: string) => void logged.push(JSON.parse(line)) });
   const recorder = new RecorderService(storage, encoders, logger, { jitterMs: 0, tickMs: 20, ...options }, () => clock.now);
   const failures: string[] = [];
-  recorder.bindFiles({ fileFinished, fail: async (_id, reason) => void failures.push(reason) });
+  const fail = async (_id: string, reason: string) => void failures.push(reason);
+  recorder.bindFiles({ fileFinished, fail, failKeepingWritten: fail });
   return { recorder, clock, samples, specs, failures, aborts, logged };
 }
 

@@ -27,6 +27,8 @@ const FIRST_STREAM_WAIT_MS = 60_000;
 export interface RecordingFiles {
   fileFinished(recordingId: string, file: { bytes: number; durationMs: number; sampleRate: number }): Promise<void>;
   fail(recordingId: string, reason: string): Promise<void>;
+  /** Fails a recording whose file could not be written on, keeping what was written of it (left unfinished in storage) where usable. */
+  failKeepingWritten(recordingId: string, reason: string): Promise<void>;
   /** The recording's file is open and taking audio (a media shard tells the gateway, which then knows it has it). */
   recordingStarted?(recordingId: string): void;
 }
@@ -309,9 +311,9 @@ export class RecorderService implements RecordingObserver {
       if (sink.failure) throw sink.failure;
       file = await sink.finish();
     } catch (error) {
-      this.logger.error({ recording_id: recordingId, err: error }, 'recording file failed');
-      await sink.abort().catch(() => undefined);
-      await this.tell(recordingId, 'its failure', () => this.files.fail(recordingId, `the recording file could not be written: ${(error as Error).message}`));
+      this.logger.error({ recording_id: recordingId, err: error }, 'recording file failed; what was written of it is kept where usable');
+      await sink.close().catch(() => undefined);
+      await this.tell(recordingId, 'its failure', () => this.files.failKeepingWritten(recordingId, `the recording file could not be written: ${(error as Error).message}`));
       return;
     }
     const { store, ...figures } = file;

@@ -17,7 +17,7 @@ function movingEncoder() {
   return { encoder, batches };
 }
 
-const writer: RecordingWriter = { failure: undefined, append: () => undefined, persist: async () => undefined, finish: async () => ({ bytes: 0 }), abort: async () => undefined };
+const writer: RecordingWriter = { failure: undefined, append: () => undefined, persist: async () => undefined, finish: async () => ({ bytes: 0 }), abort: async () => undefined, close: async () => undefined };
 
 describe('RecordingSink', () => {
   it('hands the encoder every sample once, in 100 ms batches, even when the encoder moves the buffers away', async () => {

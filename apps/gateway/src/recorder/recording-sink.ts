@@ -124,6 +124,13 @@ export class RecordingSink {
     return this.writer.abort();
   }
 
+  /** Stops, leaving what was written of the file unfinished where storage keeps it, for its salvage. */
+  close(): Promise<void> {
+    this.stopped = true;
+    this.encoder.discard();
+    return this.writer.close();
+  }
+
   /** A command placed at `at` on the timeline, which the audio fed has reached `reached`. */
   private apply(command: SinkCommand, at: number, reached: number): void {
     if (command === 'stop') {

@@ -62,6 +62,8 @@ export interface CallbackOutbox {
   check(url: string): Promise<void>;
 }
 
+/** The columns a recording's finished file sets. */
+const fileColumnsOf = (file: FinishedFile) => ({ recordedMs: Math.round(file.durationMs), fileBytes: file.bytes, sampleRate: file.sampleRate });
 
 function assertActive(mpc: MpcRow): MpcRow {
   if (mpc.status !== 'Active') {
@@ -391,7 +393,7 @@ export class RecordingsService {
    * recording completes there, with that file. A failed recording is left alone.
    */
   private async finishFile(tx: Queryable, log: ChangeLog, recordingId: string, file: FinishedFile): Promise<void> {
-    const fileOf = { recordedMs: Math.round(file.durationMs), fileBytes: file.bytes, sampleRate: file.sampleRate };
+    const fileOf = fileColumnsOf(file);
     let finished = await this.recordings.setFileOfCompleted(tx, recordingId, fileOf);
     if (!finished && (await this.stopWhereAudioEnds(tx, log, recordingId, file.durationMs))) {
       finished = await this.recordings.setFileOfCompleted(tx, recordingId, fileOf);
@@ -410,25 +412,60 @@ export class RecordingsService {
   /**
    * The recording cannot go on, or its file could not be finished: it ends as failed, with the
    * reason. One `cutOff` by a stopped process, with no audio kept of its last stretch, ends where that
-   * stretch began: when the process stopped is not known, and the time since is no recording.
+   * stretch began: when the process stopped is not known, and the time since is no recording. One
+   * that `kept` a file of what was written ends where that file does, and serves it.
    */
-  async fail(recordingId: string, reason: string, { cutOff = false } = {}): Promise<void> {
+  async fail(recordingId: string, reason: string, { cutOff = false, kept }: { cutOff?: boolean; kept?: FinishedFile } = {}): Promise<void> {
     await this.inTransaction(async (tx, log) => {
       const [recording] = await this.recordings.byIds(tx, [recordingId]);
       if (!recording || recording.status === 'failed') return;
-      await this.recordings.update(tx, recordingId, { failureReason: reason });
+      const patch = { failureReason: reason, ...(kept && { fileBytes: kept.bytes, sampleRate: kept.sampleRate }) };
       if (isLive(recording.status)) {
-        const at = cutOff ? endOfRecordedAudio(recording, recording.recordedMs, this.now()) : this.now();
-        await this.transition(tx, { ...recording, failureReason: reason }, 'fail', log, { at });
+        await this.recordings.update(tx, recordingId, patch);
+        // Its recorded time is counted by the transition, up to where it ends.
+        const audioMs = kept ? kept.durationMs : cutOff ? recording.recordedMs : undefined;
+        const at = audioMs === undefined ? this.now() : endOfRecordedAudio(recording, audioMs, this.now());
+        await this.transition(tx, { ...recording, ...patch }, 'fail', log, { at });
       } else {
         // Completed on the API, but the file could not be made: the recording has failed after all.
-        const failed = { ...recording, status: 'failed' as const, failureReason: reason };
+        const failed = { ...recording, ...patch, ...(kept && { recordedMs: Math.round(kept.durationMs) }), status: 'failed' as const };
         const at = this.now();
-        await this.recordings.update(tx, recordingId, { status: 'failed' });
+        await this.recordings.update(tx, recordingId, { ...patch, recordedMs: failed.recordedMs, status: 'failed' });
         log.recordings.push({ recording: failed, event: 'Failed', at });
         await this.writeCallback(tx, log, failed, 'Failed', at);
       }
     });
+  }
+
+  /**
+   * The recording's file could not be written on (a full disk, its directory gone): it fails, and
+   * what was written of it, as far as it is usable, is kept and served at its URL, the reason saying
+   * how much. Not on remote storage: a bucket would have to take the file, for a recording that has
+   * failed all the same.
+   */
+  async failKeepingWritten(recordingId: string, reason: string): Promise<void> {
+    const [recording] = await this.recordings.byIds(this.db, [recordingId]);
+    const kept = recording && isUnfinished(recording) ? await this.keepWritten(recording) : undefined;
+    const seconds = kept && (kept.durationMs / 1000).toFixed(1);
+    await this.fail(recordingId, kept ? `${reason}; the ${seconds} s written before are kept at recording_url` : reason, { kept });
+  }
+
+  private async keepWritten(recording: RecordingRow): Promise<FinishedFile | undefined> {
+    const partial = await this.storage.partial(storageKey(recording)).catch(() => undefined);
+    if (!partial) return undefined;
+    const usable = salvage(recording.fileFormat, partial.head, partial.size);
+    try {
+      if (!usable || this.storage.remote) {
+        await partial.discard();
+        return undefined;
+      }
+      await partial.publish(usable.header, usable.keep);
+      return { bytes: usable.keep, durationMs: usable.durationMs, sampleRate: usable.sampleRate };
+    } catch {
+      // The disk that filled may refuse this too: the recording fails with nothing kept.
+      await partial.discard().catch(() => undefined);
+      return undefined;
+    }
   }
 
   async get(account: AccountRow, recordingId: string) {

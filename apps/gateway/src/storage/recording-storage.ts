@@ -29,6 +29,8 @@ export interface RecordingWriter {
   finish(header?: Uint8Array): Promise<FinishedWrite>;
   /** Drops what was written. */
   abort(): Promise<void>;
+  /** Stops writing and leaves what was written as an unfinished file, for `partial` to find. */
+  close(): Promise<void>;
 }
 
 export interface FinishedWrite {
@@ -218,10 +220,14 @@ export class FsRecordingWriter implements RecordingWriter {
   }
 
   async abort(): Promise<void> {
+    await this.close();
+    await rm(`${this.path}.part`, { force: true });
+  }
+
+  async close(): Promise<void> {
     clearTimeout(this.ageTimer);
     await this.writing;
     await this.handle.close().catch(() => undefined);
-    await rm(`${this.path}.part`, { force: true });
   }
 
   private flush(): void {

@@ -417,11 +417,22 @@ class MultipartWriter implements RecordingWriter {
   }
 
   async abort(): Promise<void> {
+    await this.stopWriting();
+    await this.spool.abort();
+    await this.upload.abort();
+  }
+
+  /** The spool keeps what was written; the parts uploaded go, as a file is only ever stored whole. */
+  async close(): Promise<void> {
+    await this.stopWriting();
+    await this.spool.close();
+    await this.upload.abort().catch(() => undefined);
+  }
+
+  private async stopWriting(): Promise<void> {
     this.aborted = true;
     await this.uploading;
     this.pending = [];
-    await this.spool.abort();
-    await this.upload.abort();
   }
 
   /** The parts uploaded while recording, completed by what is still in hand and the first part. */
