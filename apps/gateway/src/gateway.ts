@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -28,6 +29,7 @@ import type { Config } from './config/config.js';
 import { mountDocs } from './docs/docs.js';
 import { GatewayModule } from './gateway.module.js';
 import { MEDIA_PLANE } from './gateway.tokens.js';
+import { ORPHAN_PERSIST_TIMEOUT_MS } from './media-shards/shard-protocol.js';
 import { BackgroundFailures } from './persistence/background-failures.js';
 import { holdDataDir, type DataDirHold } from './persistence/data-dir-lock.js';
 import { openDatabase, type OpenDatabase } from './persistence/database.js';
@@ -69,6 +71,9 @@ export interface GatewayOverrides {
   storage?: RecordingStorage;
 }
 
+/** Beyond the time a dead run's media shards take to write out their files: for them to end. */
+const ORPHAN_EXIT_MARGIN_MS = 500;
+
 /** How often the embedded database looks for tables to vacuum or analyse: autovacuum's naptime. */
 const DATABASE_MAINTENANCE_MS = 60_000;
 /** A maintenance statement that holds the event loop this long makes a warning (tens of ms is usual). */
@@ -108,6 +113,9 @@ export async function startGateway(config: Config, overrides: GatewayOverrides =
 }
 
 async function serve(config: Config, overrides: GatewayOverrides, logger: Logger, hold: DataDirHold): Promise<RunningGateway> {
+  // A run that died leaves its media shards writing out their files a moment longer; the recovery
+  // below salvages those files, so it waits until they are done.
+  const orphansDoneAt = hold.tookOver ? performance.now() + ORPHAN_PERSIST_TIMEOUT_MS + ORPHAN_EXIT_MARGIN_MS : 0;
   if (!overrides.storage) ensureWritableDir(join(config.dataDir, config.storage.kind === 's3' ? 'spool' : 'recordings'), 'The recordings directory');
   const database = await openDatabase({ ...config, logger });
   // Once the database is open: its recovery after a crash may legitimately hold the loop a while.
@@ -161,6 +169,11 @@ async function serve(config: Config, overrides: GatewayOverrides, logger: Logger
   const dispatcher = app.get(CallbackDispatcher);
   // Once URLs are known: recordings a crash left unfinished are finished, participants whose
   // streams it cut hang up, and delivery starts, pending events from before a restart included.
+  const orphansWaitMs = Math.round(orphansDoneAt - performance.now());
+  if (orphansWaitMs > 0) {
+    logger.warn({ wait_ms: orphansWaitMs }, 'the last run did not stop but died: waiting for its media shards to write out their files before finishing its recordings');
+    await sleep(orphansWaitMs);
+  }
   const recovered = await recordings.recoverAfterRestart();
   if (recovered.completed + recovered.failed + recovered.waiting > 0) {
     logger.warn({ completed: recovered.completed, failed: recovered.failed, waiting_for_storage: recovered.waiting }, 'recordings left unfinished by the last run were finished');

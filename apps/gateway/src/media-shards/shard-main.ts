@@ -9,7 +9,7 @@ import { InProcessMediaPlane } from '../media-ingress/in-process-media-plane.js'
 import { createRecorder } from '../recorder/create-recorder.js';
 import { configuredStorage } from '../storage/configured-storage.js';
 import { Channel } from './channel.js';
-import type { GatewaySide, ShardSide, ShardSettings } from './shard-protocol.js';
+import { ORPHAN_PERSIST_TIMEOUT_MS, type GatewaySide, type ShardSide, type ShardSettings } from './shard-protocol.js';
 
 let logger: Logger = createLogger('info');
 let running: InProcessMediaPlane | undefined;
@@ -54,13 +54,10 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal
 
 const gateway = new Channel<GatewaySide>(process, shard, (error, method) => logger.error({ err: error, method }, 'media shard message failed'));
 
-/** How long a shard whose gateway died takes to write out what its files have queued. */
-const PERSIST_TIMEOUT_MS = 2000;
-
 // The gateway's end of the channel is gone (it died): what the files have queued is written out for
 // the salvage at its restart, and this process ends.
 process.on('disconnect', () => {
   const persisted = running?.recorder.persist() ?? Promise.resolve();
-  const timeout = new Promise((resolve) => setTimeout(resolve, PERSIST_TIMEOUT_MS).unref());
+  const timeout = new Promise((resolve) => setTimeout(resolve, ORPHAN_PERSIST_TIMEOUT_MS).unref());
   void Promise.race([persisted, timeout]).finally(() => process.exit(0));
 });

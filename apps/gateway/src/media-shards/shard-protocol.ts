@@ -5,6 +5,9 @@ import type { MediaPlaneStats } from '../media-ingress/in-process-media-plane.js
 import type { RecordingFiles } from '../recorder/recorder.service.js';
 import type { ParticipantsChange, RecordingChange } from '../recordings/recording-observer.js';
 
+/** How long a shard whose gateway died takes, at most, to write out what its files have queued, and end. */
+export const ORPHAN_PERSIST_TIMEOUT_MS = 2000;
+
 /** What the gateway answers a media shard: the control plane its streams and files need. */
 export type GatewaySide = StreamControl & Required<RecordingFiles>;
 

@@ -21,8 +21,11 @@ describe('holding DATA_DIR', () => {
     const second = holdDataDir(dir);
     await expect(second).rejects.toThrow(InUseByAnotherGateway);
     await expect(second).rejects.toThrow(`DATA_DIR ${dir} is in use by another gateway (pid 1234, serving http://127.0.0.1:8080)`);
+    expect(first.tookOver).toBe(false);
     await first.release();
+    // Let go of: the next one finds nothing left behind.
     const third = await holdDataDir(dir);
+    expect(third.tookOver).toBe(false);
     await third.release();
   });
 
@@ -38,6 +41,7 @@ describe('holding DATA_DIR', () => {
     await new Promise((resolve) => child.once('exit', resolve));
     expect(existsSync(socket)).toBe(true);
     const hold = await holdDataDir(dir);
+    expect(hold.tookOver).toBe(true);
     await hold.release();
   });
 

@@ -13,6 +13,8 @@ const MAX_SOCKET_PATH_BYTES = 100;
 const ASK_TIMEOUT_MS = 2000;
 
 export interface DataDirHold {
+  /** Whether a hold a process that is gone left behind was taken over: the last run did not stop, it died. */
+  readonly tookOver: boolean;
   /** What a gateway that finds the directory held is told of this one: its process, and its URL once it has one. */
   describe(holder: string): void;
   release(): Promise<void>;
@@ -32,11 +34,12 @@ export async function holdDataDir(dataDir: string): Promise<DataDirHold> {
   });
   server.unref();
   const [inside, outside] = socketPaths(dataDir);
-  let error = inside === undefined ? undefined : await hold(server, inside, dataDir);
+  let held = inside === undefined ? undefined : await hold(server, inside, dataDir);
   // A file system that takes no sockets (some network ones) leaves the one in the temporary directory.
-  if (inside === undefined || error) error = await hold(server, outside, dataDir);
-  if (error) throw new Error(`could not hold DATA_DIR ${dataDir} for this gateway (${error.code ?? error.message})`, { cause: error });
+  if (held === undefined || 'error' in held) held = await hold(server, outside, dataDir);
+  if ('error' in held) throw new Error(`could not hold DATA_DIR ${dataDir} for this gateway (${held.error.code ?? held.error.message})`, { cause: held.error });
   return {
+    tookOver: held.tookOver,
     describe: (text) => (holder = text),
     release: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
@@ -53,10 +56,11 @@ function socketPaths(dataDir: string): [string | undefined, string] {
 }
 
 /** Listens at `path`, taking over a socket a gateway that is gone left there; throws when one that runs has it. */
-async function hold(server: Server, path: string, dataDir: string): Promise<NodeJS.ErrnoException | undefined> {
+async function hold(server: Server, path: string, dataDir: string): Promise<{ tookOver: boolean } | { error: NodeJS.ErrnoException }> {
   for (let attempt = 0; ; attempt += 1) {
     const error = await listen(server, path);
-    if (error?.code !== 'EADDRINUSE' || attempt > 0) return error;
+    if (!error) return { tookOver: attempt > 0 };
+    if (error.code !== 'EADDRINUSE' || attempt > 0) return { error };
     const other = await ask(path);
     if (other !== undefined) {
       throw new InUseByAnotherGateway(
