@@ -20,7 +20,8 @@ const RETAKE_OWN_MS = 100;
  * if their gateway had crashed, the recordings the first is writing.
  */
 export async function holdServerDatabase(connectionString: string, location: string, logger?: Logger): Promise<{ release(): Promise<void> }> {
-  const name = `mpc-gateway pid ${process.pid} on ${hostname()}`;
+  // As the server keeps it (63 bytes at most), so that this session knows its own name back.
+  const name = `mpc-gateway pid ${process.pid} on ${hostname()}`.slice(0, 63);
   let client = await take(connectionString, name);
   if (client === undefined) {
     throw new InUseByAnotherGateway(
