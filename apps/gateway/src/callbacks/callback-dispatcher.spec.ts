@@ -12,6 +12,26 @@ const OUTAGE_LINES = [
   [30, 'the database answers again; callback poll goes on'],
 ];
 
+/** The first pending event of a recording of its own, for a receiver on loopback at `port`. */
+function dueEvent(id: number, port: number): DueEvent {
+  return {
+    id,
+    recordingId: `r-${id}`,
+    authId: 'MA0000',
+    sequenceNumber: 1,
+    eventName: 'MPCRecordingInitiated',
+    url: `http://127.0.0.1:${port}/events`,
+    receiver: `127.0.0.1:${port}`,
+    method: 'POST',
+    params: {},
+    status: 'pending',
+    attempts: 0,
+    nextAttemptAt: new Date(),
+    createdAt: new Date(),
+    finishedAt: null,
+  };
+}
+
 /** A dispatcher whose outbox first hands out `first`, then fails as a database out of reach until told otherwise. */
 async function dispatcherThroughOutage(first: DueEvent[]) {
   let outage = true;
@@ -52,22 +72,7 @@ describe('the callback dispatcher while the database cannot be reached', () => {
     servers.push(silent);
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const { port } = silent.address() as { port: number };
-    const slow = {
-      id: 1,
-      recordingId: 'r-1',
-      authId: 'MA0000',
-      sequenceNumber: 1,
-      eventName: 'MPCRecordingInitiated',
-      url: `http://127.0.0.1:${port}/events`,
-      receiver: `127.0.0.1:${port}`,
-      method: 'POST',
-      params: {},
-      status: 'pending',
-      attempts: 0,
-      nextAttemptAt: new Date(),
-      createdAt: new Date(),
-      finishedAt: null,
-    } satisfies DueEvent;
+    const slow = dueEvent(1, port);
     expect(await dispatcherThroughOutage([slow])).toEqual(OUTAGE_LINES);
   });
 });
@@ -81,22 +86,7 @@ describe('the callback dispatcher while attempts cannot be logged', () => {
     });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     const { port } = receiver.address() as { port: number };
-    const event = {
-      id: 7,
-      recordingId: 'r-7',
-      authId: 'MA0000',
-      sequenceNumber: 1,
-      eventName: 'MPCRecordingInitiated',
-      url: `http://127.0.0.1:${port}/events`,
-      receiver: `127.0.0.1:${port}`,
-      method: 'POST',
-      params: {},
-      status: 'pending',
-      attempts: 0,
-      nextAttemptAt: new Date(),
-      createdAt: new Date(),
-      finishedAt: null,
-    } satisfies DueEvent;
+    const event = dueEvent(7, port);
     // A database whose disk is full: it reads, but takes no write until the third.
     let writes = 0;
     let logged = false;
