@@ -30,9 +30,10 @@ describe('configuration', () => {
     expect(config.databaseUrl).toBe('postgresql://u:p@db:5432/mpc');
   });
 
-  it('gives one callback receiver half the delivery slots by default, and never more than all of them', () => {
-    expect(loadConfig({}).callbacks).toEqual({ access: 'none', concurrency: 64, hostConcurrency: 32 });
-    expect(loadConfig({ CALLBACK_CONCURRENCY: '5' }).callbacks.hostConcurrency).toBe(3);
+  it('gives one callback receiver all but an eighth of the delivery slots by default, and never more than all of them', () => {
+    expect(loadConfig({}).callbacks).toEqual({ access: 'none', concurrency: 64, hostConcurrency: 56 });
+    expect(loadConfig({ CALLBACK_CONCURRENCY: '5' }).callbacks.hostConcurrency).toBe(4);
+    expect(loadConfig({ CALLBACK_CONCURRENCY: '1' }).callbacks.hostConcurrency).toBe(1);
     expect(loadConfig({ CALLBACK_CONCURRENCY: '8', CALLBACK_HOST_CONCURRENCY: '100' }).callbacks.hostConcurrency).toBe(8);
     expect(loadConfig({ CALLBACK_HOST_CONCURRENCY: '10' }).callbacks.hostConcurrency).toBe(10);
   });

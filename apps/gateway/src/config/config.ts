@@ -81,8 +81,9 @@ export const ConfigSchema = z
     callbacks: {
       access: env.CALLBACK_ALLOW_PRIVATE,
       concurrency: env.CALLBACK_CONCURRENCY,
-      // Half by default, so a receiver that hangs leaves the other half to everyone else.
-      hostConcurrency: Math.min(env.CALLBACK_CONCURRENCY, env.CALLBACK_HOST_CONCURRENCY ?? Math.ceil(env.CALLBACK_CONCURRENCY / 2)),
+      // All but an eighth by default: a receiver that hangs leaves that eighth to everyone else, and
+      // a single busy one keeps nearly every slot (at half, one receiver's drain lost a quarter to a third).
+      hostConcurrency: Math.min(env.CALLBACK_CONCURRENCY, env.CALLBACK_HOST_CONCURRENCY ?? Math.max(1, env.CALLBACK_CONCURRENCY - Math.ceil(env.CALLBACK_CONCURRENCY / 8))),
     },
     logLevel: env.LOG_LEVEL,
   }));

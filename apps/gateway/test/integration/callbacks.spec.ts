@@ -290,18 +290,19 @@ describe('callback delivery with few slots', () => {
     }
   });
 
-  it('gives a receiver that hangs no more than half the slots, however many recordings point at it', async () => {
+  it('gives a receiver that hangs no more than all slots but an eighth, however many recordings point at it', async () => {
     const hanging = new CallbackReceiver(AUTH_TOKEN);
     const hangingUrl = await hanging.start();
     hanging.respond = () => undefined;
     try {
-      for (let index = 0; index < 4; index += 1) await record(`hang_${index}`, `${hangingUrl}/hang#rt=20000`);
-      await hanging.waitFor(2);
+      // With 4 slots, 3 may go to one receiver.
+      for (let index = 0; index < 5; index += 1) await record(`hang_${index}`, `${hangingUrl}/hang#rt=20000`);
+      await hanging.waitFor(3);
       const sentAt = performance.now();
       const quick = await record('hang_fast', `${receiverUrl}/fast`);
       await receiver.waitFor(1, quick, 3000);
       expect(performance.now() - sentAt).toBeLessThan(1500);
-      expect(hanging.received).toHaveLength(2);
+      expect(hanging.received).toHaveLength(3);
     } finally {
       await hanging.stop();
     }
