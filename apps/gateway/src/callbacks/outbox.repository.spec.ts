@@ -38,21 +38,29 @@ async function pending(url: string, order: number): Promise<void> {
 describe('the outbox', () => {
   it('names each due event\'s receiver by host and port, lowercased, and leaves out the receivers it is told to skip', async () => {
     const urls = [
-      'http://user:p%40ss@Hooks.Example.COM:8080/a/b?x=1#rt=100',
+      'http://user:p@ss@Hooks.Example.COM:8080/a/b?x=1#rt=100',
       'https://[2001:DB8::1]:8443/cb',
       'http://hooks.example.com:8080?only=query',
       'https://other.example#ct=100',
       'http://hooks.example.com/path',
+      'https://hooks.example.com/path',
+      // Spellings the WHATWG parser takes, and so the API: each is a receiver of its own.
+      'http:Hooks.example.com/cb',
+      'http:\\\\hooks.example.com\\cb',
     ];
     for (const [order, url] of urls.entries()) await pending(url, order);
     const later = new Date(due.getTime() + 60_000);
     expect((await outbox.due(database.db, later, 10)).map((event) => event.receiver)).toEqual([
-      'hooks.example.com:8080',
-      '[2001:db8::1]:8443',
-      'hooks.example.com:8080',
-      'other.example',
-      'hooks.example.com',
+      'http://hooks.example.com:8080',
+      'https://[2001:db8::1]:8443',
+      'http://hooks.example.com:8080',
+      'https://other.example',
+      'http://hooks.example.com',
+      'https://hooks.example.com',
+      'http:hooks.example.com/cb',
+      'http:\\\\hooks.example.com\\cb',
     ]);
-    expect((await outbox.due(database.db, later, 10, ['hooks.example.com:8080', 'other.example'])).map((event) => event.url)).toEqual([urls[1], urls[4]]);
+    const skipped = ['http://hooks.example.com:8080', 'https://other.example', 'http:hooks.example.com/cb'];
+    expect((await outbox.due(database.db, later, 10, skipped)).map((event) => event.url)).toEqual([urls[1], urls[4], urls[5], urls[7]]);
   });
 });

@@ -8,10 +8,13 @@ export type NewCallbackEvent = typeof callbackEvents.$inferInsert;
 export type DueEvent = CallbackEventRow & { receiver: string };
 
 /**
- * The receiver an event goes to, which deliveries in flight are counted by: its URL's host and port
- * as registered, lowercased, without user info.
+ * The receiver an event goes to, which deliveries in flight are counted by: its URL's scheme, host
+ * and port as registered, lowercased, without user info. A URL spelled without `//` (which the
+ * WHATWG parser takes, `http:host/cb`) is its own receiver, whole: never null, which would hide
+ * every event from the claim's `<> all(…)`.
  */
-const receiverOf = (url: SQLWrapper) => sql<string>`lower(substring(${url} from '^[^:/?#]+://(?:[^@/?#]*@)?([^/?#]*)'))`;
+const receiverOf = (url: SQLWrapper) =>
+  sql<string>`lower(coalesce(regexp_replace(substring(${url} from '^[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*'), '://.*@', '://'), ${url}))`;
 
 /** One delivery attempt and where it leaves its event. */
 export interface AttemptResult {
