@@ -42,6 +42,8 @@ export class CallbackDispatcher {
   private pollAgain = false;
   private flushing: Promise<void> | undefined;
   private stopped = true;
+  /** Stopped, and what was left logged: nothing touches the database any more. */
+  private closed = false;
   private readonly pollFailures: BackgroundFailures;
   private readonly flushFailures: BackgroundFailures;
   /** Aborted when a stop has waited long enough: attempts cut off are not logged, and go again at the next start. */
@@ -60,6 +62,7 @@ export class CallbackDispatcher {
 
   start(): void {
     this.stopped = false;
+    this.closed = false;
     this.cut = new AbortController();
     // Every delivery in flight listens to it: as many as the concurrency allows, not a leak.
     setMaxListeners(this.options.concurrency + 1, this.cut.signal);
@@ -76,6 +79,7 @@ export class CallbackDispatcher {
     await this.flush().catch((error: unknown) =>
       this.logger.warn({ reason: reasonOf(error) }, 'callback attempts could not be logged at the stop; their events go again at the next start'),
     );
+    this.closed = true;
   }
 
   /** Looks for due events: called after a transaction wrote some, when attempts are logged, and by the timer. */
@@ -151,20 +155,23 @@ export class CallbackDispatcher {
    * a while later: freed, the event still pending would go out again at once, and again.
    */
   private scheduleFlush(delayMs = 0): void {
-    if (this.flushing) return;
+    if (this.flushing || this.closed) return;
     let failed = false;
     this.flushing = new Promise<void>((resolve) => (delayMs > 0 ? setTimeout(resolve, delayMs) : setImmediate(resolve)))
-      // A stop logs what is left itself.
-      .then(() => (this.stopped ? undefined : this.flush()))
-      .then(
-        () => this.flushFailures.succeeded(),
-        (error: unknown) => {
+      .then(async () => {
+        // The stop logged what was left itself, and the database may be closed.
+        if (this.closed) return;
+        try {
+          await this.flush();
+          this.flushFailures.succeeded();
+        } catch (error) {
           failed = true;
           this.flushFailures.failed(error);
-        },
-      )
+        }
+      })
       .finally(() => {
         this.flushing = undefined;
+        if (this.closed) return;
         if (this.finished.length > 0) this.scheduleFlush(failed ? FLUSH_RETRY_MS : 0);
         if (!failed) this.wake();
       });

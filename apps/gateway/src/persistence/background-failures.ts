@@ -1,13 +1,14 @@
 import type { Logger } from '../common/logger.js';
 import { reasonOf } from '../common/reason-of.js';
-import { isDatabaseUnreachable } from './database-unreachable.js';
+import { isDatabaseFull, isDatabaseUnreachable } from './database-unreachable.js';
 
 /**
- * How a task that runs again and again says it failed: a database out of reach once, as a warning,
- * and once more when it answers again, rather than at every round; anything else as an error.
+ * How a task that runs again and again says it failed: a database out of reach, or out of disk
+ * space, once, as a warning, and once more when it serves again, rather than at every round;
+ * anything else as an error.
  */
 export class BackgroundFailures {
-  private waitingForDatabase = false;
+  private waitingFor: 'reach' | 'room' | undefined;
 
   constructor(
     private readonly logger: Logger,
@@ -15,13 +16,17 @@ export class BackgroundFailures {
   ) {}
 
   failed(error: unknown): void {
-    if (!isDatabaseUnreachable(error)) return this.logger.error({ err: error }, `${this.task} failed`);
-    if (!this.waitingForDatabase) this.logger.warn({ reason: reasonOf(error) }, `${this.task} waits: the database cannot be reached; it goes on once the database answers`);
-    this.waitingForDatabase = true;
+    const waitFor = isDatabaseUnreachable(error) ? 'reach' : isDatabaseFull(error) ? 'room' : undefined;
+    if (!waitFor) return this.logger.error({ err: error }, `${this.task} failed`);
+    if (this.waitingFor !== waitFor) {
+      const why = waitFor === 'reach' ? 'the database cannot be reached; it goes on once the database answers' : 'the database has no room left on its disk; it goes on once it has';
+      this.logger.warn({ reason: reasonOf(error) }, `${this.task} waits: ${why}`);
+    }
+    this.waitingFor = waitFor;
   }
 
   succeeded(): void {
-    if (this.waitingForDatabase) this.logger.info(`the database answers again; ${this.task} goes on`);
-    this.waitingForDatabase = false;
+    if (this.waitingFor) this.logger.info(`the database ${this.waitingFor === 'reach' ? 'answers' : 'takes writes'} again; ${this.task} goes on`);
+    this.waitingFor = undefined;
   }
 }
