@@ -63,4 +63,16 @@ describe('the outbox', () => {
     const skipped = ['http://hooks.example.com:8080', 'https://other.example', 'http:hooks.example.com/cb'];
     expect((await outbox.due(database.db, later, 10, skipped)).map((event) => event.url)).toEqual([urls[1], urls[4], urls[5], urls[7]]);
   });
+
+  it('logs an attempt once, however often it is logged', async () => {
+    const recordingId = randomUUID();
+    await outbox.insert(database.db, { recordingId, authId: 'MA0000', sequenceNumber: 1, eventName: 'MPCRecordingInitiated', url: 'http://hooks.example.com/', method: 'POST', params: {}, nextAttemptAt: due, createdAt: due });
+    const [event] = await outbox.ofRecording(database.db, 'MA0000', recordingId);
+    const attempt = { eventId: event!.event.id, attemptedAt: due, httpStatus: 503, latencyMs: 4, error: null, status: 'pending' as const, attempts: 1, nextAttemptAt: due, finishedAt: null };
+    await outbox.recordAttempts(database.db, [attempt]);
+    await outbox.recordAttempts(database.db, [attempt]);
+    const [logged] = await outbox.ofRecording(database.db, 'MA0000', recordingId);
+    expect(logged!.attempts).toHaveLength(1);
+    expect(logged!.event.attempts).toBe(1);
+  });
 });

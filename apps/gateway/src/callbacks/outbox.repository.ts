@@ -69,7 +69,7 @@ export class OutboxRepository {
     return rows as DueEvent[];
   }
 
-  /** Logs finished attempts and moves their events on, all in one statement. */
+  /** Logs finished attempts and moves their events on, in one statement; logging the same attempts again changes nothing. */
   async recordAttempts(db: Queryable, results: readonly AttemptResult[]): Promise<void> {
     if (results.length === 0) return;
     const column = <T>(pick: (result: AttemptResult) => T) => sql.param(results.map(pick));
@@ -84,6 +84,8 @@ export class OutboxRepository {
       ), logged as (
         insert into ${callbackAttempts} (event_id, attempted_at, http_status, latency_ms, error)
         select event_id, attempted_at, http_status, latency_ms, error from input
+        -- Logged again after a failure that left it unclear whether this was (see the dispatcher's flush): once.
+        where not exists (select 1 from ${callbackAttempts} as done where done.event_id = input.event_id and done.attempted_at = input.attempted_at)
       )
       update ${callbackEvents} as event
       set status = input.status, attempts = input.attempts, next_attempt_at = input.next_attempt_at, finished_at = input.finished_at
