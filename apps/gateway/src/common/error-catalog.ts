@@ -20,7 +20,7 @@ export const ERROR_CATALOG = {
   headers_too_large: { status: 431, message: 'request headers too large' },
   internal: { status: 500, message: 'internal error' },
   database_unavailable: { status: 503, message: 'the database cannot be reached; try again shortly' },
-  database_full: { status: 503, message: 'the database has no room left on its disk, and nothing was changed; try again once it has' },
+  database_full: { status: 503, message: 'the database has no room left on its disk to write this; try again once it has' },
   storage_unavailable: { status: 503, message: 'the recording storage cannot be reached now; try again shortly' },
 } as const;
 

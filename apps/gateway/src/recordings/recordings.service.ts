@@ -452,7 +452,8 @@ export class RecordingsService {
 
   private async keepWritten(recording: RecordingRow): Promise<FinishedFile | undefined> {
     const partial = await this.storage.partial(storageKey(recording)).catch(() => undefined);
-    if (!partial) return undefined;
+    // Published already, by a try the database did not take (it is retried): kept all the same.
+    if (!partial) return this.storage.remote ? undefined : this.publishedFile(recording).catch(() => undefined);
     const usable = salvage(recording.fileFormat, partial.head, partial.size);
     try {
       if (!usable || this.storage.remote) {

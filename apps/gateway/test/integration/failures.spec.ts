@@ -10,6 +10,8 @@ import { ToneStream } from '../support/stream-sender.js';
 
 /** Whether finishing a file fails, as a rename into a directory made read-only does. */
 let finishRefused = false;
+/** Whether the database refuses the next transaction, as one whose disk is full too does. */
+let refuseNextTransaction = false;
 
 /** Files that accept `limit` bytes and then fail as a full disk does. */
 function fullDiskAfter(limit: number, root: string): RecordingStorage {
@@ -49,6 +51,13 @@ let receiverUrl: string;
 beforeAll(async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'mpc-full-'));
   gateway = await startTestGateway({}, dataDir, { storage: fullDiskAfter(20_000, join(dataDir, 'recordings')) });
+  const db = gateway.database.db as unknown as { transaction: (...args: unknown[]) => Promise<unknown> };
+  const transaction = db.transaction.bind(db);
+  db.transaction = async (...args: unknown[]) => {
+    if (!refuseNextTransaction) return transaction(...args);
+    refuseNextTransaction = false;
+    throw Object.assign(new Error('could not extend file "base/5/16423": No space left on device'), { code: '53100', severity: 'ERROR' });
+  };
   receiver = new CallbackReceiver(AUTH_TOKEN);
   receiverUrl = await receiver.start();
 });
@@ -89,7 +98,7 @@ describe('failures', () => {
     await stream.hangup();
   });
 
-  it('fails a recording whose file cannot be finished once stopped, keeping the audio it has', async () => {
+  it('fails a recording whose file cannot be finished once stopped, keeping the audio it has, also when the database refuses the failure at first', async () => {
     const added = (await (await call('POST', 'MultiPartyCall/name_unfinished/Participant/', { role: 'Agent', from: '1', to: '2', stay_alone: true })).json()) as { calls: { stream_url: string }[] };
     const stream = new ToneStream({ url: added.calls[0]!.stream_url, framing: 'plivo-mulaw', frequency: 440 });
     await stream.start();
@@ -98,6 +107,8 @@ describe('failures', () => {
     finishRefused = true;
     try {
       expect((await call('DELETE', 'MultiPartyCall/name_unfinished/Record/', {})).status).toBe(204);
+      // The failure's first try comes after the stop's: the database refuses it, and it is tried again.
+      refuseNextTransaction = true;
       const callbacks = await receiver.waitFor(2, started.recording_id);
       expect(callbacks.map((callback) => callback.params.EventName)).toEqual(['MPCRecordingInitiated', 'MPCRecordingFailed']);
     } finally {
