@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -51,6 +51,15 @@ describe('holding DATA_DIR', () => {
     const first = await holdDataDir(dir);
     expect(existsSync(join(dir, 'gateway.lock'))).toBe(false);
     await expect(holdDataDir(dir)).rejects.toThrow(InUseByAnotherGateway);
+    await first.release();
+  });
+
+  it('is one hold however the directory is spelled, by a short path or a long one', async () => {
+    const dir = freshDir();
+    const alias = join(freshDir(), 'a-link-with-a-name-long-enough-for-its-socket-path-to-go-elsewhere'.repeat(2));
+    symlinkSync(dir, alias);
+    const first = await holdDataDir(dir);
+    await expect(holdDataDir(alias)).rejects.toThrow(InUseByAnotherGateway);
     await first.release();
   });
 });

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { realpathSync, rmSync } from 'node:fs';
+import { closeSync, openSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A second gateway on a data directory or database another one runs on. */
 export class InUseByAnotherGateway extends Error {}
@@ -11,6 +12,9 @@ export class InUseByAnotherGateway extends Error {}
 const MAX_SOCKET_PATH_BYTES = 100;
 /** How long an answer from the gateway that holds the directory is waited for. */
 const ASK_TIMEOUT_MS = 2000;
+/** A takeover takes milliseconds: one marked this long ago was left by a process that died in it. */
+const STALE_TAKEOVER_MS = 10_000;
+const TAKEOVER_POLL_MS = 50;
 
 export interface DataDirHold {
   /** Whether a hold a process that is gone left behind was taken over: the last run did not stop, it died. */
@@ -50,24 +54,54 @@ export async function holdDataDir(dataDir: string): Promise<DataDirHold> {
  * in the temporary directory, named after the data directory's real path.
  */
 function socketPaths(dataDir: string): [string | undefined, string] {
-  const inside = join(dataDir, 'gateway.lock');
-  const digest = createHash('sha256').update(realpathSync(dataDir)).digest('hex').slice(0, 24);
+  // By the real path: two spellings of one directory must come to one socket.
+  const real = realpathSync(dataDir);
+  const inside = join(real, 'gateway.lock');
+  const digest = createHash('sha256').update(real).digest('hex').slice(0, 24);
   return [Buffer.byteLength(inside) <= MAX_SOCKET_PATH_BYTES ? inside : undefined, join(tmpdir(), `mpc-gateway-${digest}.lock`)];
 }
 
 /** Listens at `path`, taking over a socket a gateway that is gone left there; throws when one that runs has it. */
 async function hold(server: Server, path: string, dataDir: string): Promise<{ tookOver: boolean } | { error: NodeJS.ErrnoException }> {
-  for (let attempt = 0; ; attempt += 1) {
-    const error = await listen(server, path);
-    if (!error) return { tookOver: attempt > 0 };
-    if (error.code !== 'EADDRINUSE' || attempt > 0) return { error };
-    const other = await ask(path);
-    if (other !== undefined) {
-      throw new InUseByAnotherGateway(
-        `DATA_DIR ${dataDir} is in use by another gateway (${other}). One gateway runs on a data directory and its database: stop that one first, or give this one a DATA_DIR of its own.`,
-      );
-    }
+  const error = await listen(server, path);
+  if (!error) return { tookOver: false };
+  if (error.code !== 'EADDRINUSE') return { error };
+  await refuseIfHeld(path, dataDir);
+  // Left behind by a gateway that is gone. Two starting at once could each find it so and take it
+  // over, the second removing the first one's socket: one at a time, each looking again.
+  const done = await exclusively(`${path}.takeover`);
+  try {
+    const again = await listen(server, path);
+    if (again?.code !== 'EADDRINUSE') return again ? { error: again } : { tookOver: true };
+    await refuseIfHeld(path, dataDir);
     rmSync(path, { force: true });
+    const taken = await listen(server, path);
+    return taken ? { error: taken } : { tookOver: true };
+  } finally {
+    done();
+  }
+}
+
+async function refuseIfHeld(path: string, dataDir: string): Promise<void> {
+  const other = await ask(path);
+  if (other === undefined) return;
+  throw new InUseByAnotherGateway(
+    `DATA_DIR ${dataDir} is in use by another gateway (${other}). One gateway runs on a data directory and its database: stop that one first, or give this one a DATA_DIR of its own.`,
+  );
+}
+
+/** Waits until this process alone has `file` (made exclusively, or left by a taker that died a while ago); answers how to let go. */
+async function exclusively(file: string): Promise<() => void> {
+  for (;;) {
+    try {
+      closeSync(openSync(file, 'wx'));
+      return () => rmSync(file, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const age = Date.now() - (statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+    if (age > STALE_TAKEOVER_MS) rmSync(file, { force: true });
+    else await sleep(TAKEOVER_POLL_MS);
   }
 }
 

@@ -1,3 +1,4 @@
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,6 +43,30 @@ describe('one gateway on a data directory', () => {
     await expect(second).rejects.toThrow(`DATA_DIR ${first.dataDir} is in use by another gateway (pid ${process.pid}, serving ${first.url})`);
     expect(await snapshotDatabase(first)).toEqual(rows);
     expect((await api('GET', `Recording/${id}/`)).recording_status).toBe('recording');
+  });
+});
+
+describe('a data directory a gateway that died left held', () => {
+  const lockModule = new URL('../../dist/persistence/data-dir-lock.js', import.meta.url).href;
+  /** A process that holds the directory for a moment, as a starting gateway does; answers what it got. */
+  const holder = (dir: string) =>
+    new Promise<string>((resolve) => {
+      const script = `const { holdDataDir } = await import(${JSON.stringify(lockModule)});
+        holdDataDir(process.argv[1]).then((hold) => { process.stdout.write('held'); setTimeout(() => process.exit(0), 500); }, (error) => { process.stdout.write(error.name === 'Error' && /in use/.test(error.message) ? 'refused' : String(error)); process.exit(0); });`;
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let said = '';
+      child.stdout.on('data', (chunk: Buffer) => (said += chunk));
+      child.on('exit', () => resolve(said));
+    });
+
+  it('is taken over by one of two gateways starting at once, the other refused', { timeout: 60_000 }, async () => {
+    for (let round = 0; round < 8; round += 1) {
+      const dir = mkdtempSync(join(tmpdir(), 'mpc-takeover-'));
+      dirs.push(dir);
+      // A socket left behind: bound, then its process killed.
+      spawnSync(process.execPath, ['-e', `require('node:net').createServer().listen(${JSON.stringify(join(dir, 'gateway.lock'))}, () => process.kill(process.pid, 'SIGKILL'))`]);
+      expect((await Promise.all([holder(dir), holder(dir)])).sort(), `round ${round}`).toEqual(['held', 'refused']);
+    }
   });
 });
 
