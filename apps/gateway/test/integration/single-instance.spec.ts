@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -87,7 +87,7 @@ describe.skipIf(!onServer)('one gateway on a PostgreSQL database', () => {
     const { rows } = await liveRecording('held_db');
     const second = startSecond({ DATA_DIR: otherDataDir(), DATABASE_URL: databaseUrl() });
     await expect(second).rejects.toThrow(InUseByAnotherGateway);
-    await expect(second).rejects.toThrow(/is in use by another gateway \(mpc-gateway pid \d+ on .+\)/);
+    await expect(second).rejects.toThrow(/is in use by another gateway \(mpc-gateway pid \d+ since \d+ on .+\)/);
     expect(await snapshotDatabase(first)).toEqual(rows);
   });
 
@@ -103,5 +103,21 @@ describe.skipIf(!onServer)('one gateway on a PostgreSQL database', () => {
       await admin.end();
     }
     await expect(startSecond({ DATA_DIR: otherDataDir(), DATABASE_URL: databaseUrl() })).rejects.toThrow(InUseByAnotherGateway);
+  });
+
+  it('starts where the database is held by a session of an earlier process of its pid on its host, which the server has not found dead', async () => {
+    const url = databaseUrl().replace(/\/[^/]*$/, '/postgres');
+    const stale = new pg.Client({ connectionString: `${url}`, application_name: `mpc-gateway pid ${process.pid} since ${Math.round(performance.timeOrigin) - 60_000} on ${hostname()}`.slice(0, 63) });
+    stale.on('error', () => undefined);
+    const dataDir = otherDataDir();
+    await stale.connect();
+    await stale.query('select pg_try_advisory_lock(7885618029047742580)');
+    const ended = new Promise((resolve) => stale.once('end', resolve));
+    const second = await startSecond({ DATA_DIR: dataDir, DATABASE_URL: url });
+    try {
+      await ended;
+    } finally {
+      await second.close();
+    }
   });
 });
