@@ -62,8 +62,6 @@ export interface CallbackOutbox {
   check(url: string): Promise<void>;
 }
 
-/** The columns a recording's finished file sets. */
-const fileColumnsOf = (file: FinishedFile) => ({ recordedMs: Math.round(file.durationMs), fileBytes: file.bytes, sampleRate: file.sampleRate });
 
 function assertActive(mpc: MpcRow): MpcRow {
   if (mpc.status !== 'Active') {
@@ -393,7 +391,7 @@ export class RecordingsService {
    * recording completes there, with that file. A failed recording is left alone.
    */
   private async finishFile(tx: Queryable, log: ChangeLog, recordingId: string, file: FinishedFile): Promise<void> {
-    const fileOf = fileColumnsOf(file);
+    const fileOf = { recordedMs: Math.round(file.durationMs), fileBytes: file.bytes, sampleRate: file.sampleRate };
     let finished = await this.recordings.setFileOfCompleted(tx, recordingId, fileOf);
     if (!finished && (await this.stopWhereAudioEnds(tx, log, recordingId, file.durationMs))) {
       finished = await this.recordings.setFileOfCompleted(tx, recordingId, fileOf);
@@ -438,7 +436,7 @@ export class RecordingsService {
   }
 
   /**
-   * The recording's file could not be written on (a full disk, its directory gone): it fails, and
+   * The recording's file could not be written on (a full disk): it fails, and
    * what was written of it, as far as it is usable, is kept and served at its URL, the reason saying
    * how much. Not on remote storage: a bucket would have to take the file, for a recording that has
    * failed all the same.
