@@ -18,7 +18,7 @@ export interface DispatcherOptions {
   pollMs: number;
   /** Deliveries in flight at once, across receivers; one per recording at a time. */
   concurrency: number;
-  /** Deliveries in flight at once to one receiver (host and port), so one that hangs cannot take every slot. */
+  /** Deliveries in flight at once to one receiver (scheme, host and port), so one that hangs cannot take every slot. */
   hostConcurrency: number;
   access: PrivateAccess;
 }
