@@ -119,3 +119,39 @@ describe('the callback dispatcher while attempts cannot be logged', () => {
     }
   });
 });
+
+describe('the callback dispatcher while it stops', () => {
+  it('logs an attempt that ends during the stop\'s grace as it ends, while another is still in flight', async () => {
+    const listening = async (answer: (response: import('node:http').ServerResponse) => void) => {
+      const server = createServer((request, response) => request.resume().on('end', () => answer(response)));
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return { server, port: (server.address() as { port: number }).port };
+    };
+    const late = await listening((response) => void setTimeout(() => response.end('OK'), 300));
+    const hanging = await listening(() => undefined);
+    const arrived: number[] = [];
+    late.server.on('request', () => arrived.push(1));
+    hanging.server.on('request', () => arrived.push(2));
+    const logged: number[] = [];
+    let handedOut = false;
+    const outbox = {
+      due: async () => (handedOut ? [] : ((handedOut = true), [dueEvent(1, late.port), dueEvent(2, hanging.port)])),
+      recordAttempts: async (_db: unknown, results: { eventId: number }[]) => void logged.push(...results.map((result) => result.eventId)),
+    } as unknown as OutboxRepository;
+    const accounts = { find: async () => ({ authToken: 'a-token-of-sixteen' }) } as unknown as AccountsService;
+    const dispatcher = new CallbackDispatcher({} as Database, outbox, accounts, pino({ level: 'silent' }), { pollMs: 5, concurrency: 4, hostConcurrency: 4, access: 'loopback' });
+    dispatcher.start();
+    await expect.poll(() => arrived.length).toBe(2);
+    let stopped = false;
+    const stopping = dispatcher.stop().then(() => (stopped = true));
+    try {
+      await expect.poll(() => logged, { timeout: 1500 }).toEqual([1]);
+      expect(stopped).toBe(false);
+    } finally {
+      await stopping;
+      late.server.close();
+      hanging.server.closeAllConnections();
+      hanging.server.close();
+    }
+  });
+});
