@@ -109,44 +109,36 @@ function sessionName(pid: number, startedAt: number): string {
   return `mpc-gateway pid ${pid} since ${startedAt} on ${hostname()}`.slice(0, 63);
 }
 
-/** Ends the sessions that hold the lock under a name `like` a pattern (and `not` one name); answers whether any did. */
-async function endSessions(connectionString: string, { like, not = '' }: { like: string; not?: string }): Promise<boolean> {
+/** The sessions that hold the lock, as the `from … where` of a query whose $1 is its key. */
+const HOLDERS = `from pg_locks as lock join pg_stat_activity as activity using (pid)
+  where lock.locktype = 'advisory' and lock.granted and ((lock.classid::bigint << 32) | lock.objid::bigint) = $1::bigint`;
+
+/** Runs one query on a connection of its own, which ends with it. */
+async function queryAside<T extends object>(connectionString: string, text: string, values: unknown[]): Promise<T[]> {
   const client = new DatabaseClient({ connectionString, connectionTimeoutMillis: 5000 });
   try {
     await client.connect();
-    const { rows } = await client.query<{ ended: boolean }>(
-      `select pg_terminate_backend(activity.pid) as ended
-         from pg_locks as lock join pg_stat_activity as activity using (pid)
-        where lock.locktype = 'advisory' and lock.granted and activity.application_name like $2 and activity.application_name <> $3
-          and ((lock.classid::bigint << 32) | lock.objid::bigint) = $1::bigint`,
-      [LOCK_KEY, like, not],
-    );
-    return rows.some((row) => row.ended);
-  } catch {
-    return false;
+    return (await client.query<T>(text, values)).rows;
   } finally {
     await client.end().catch(() => undefined);
   }
 }
 
+/** Ends the sessions that hold the lock under a name `like` a pattern (and `not` one name); answers whether any did. */
+async function endSessions(connectionString: string, { like, not = '' }: { like: string; not?: string }): Promise<boolean> {
+  const sql = `select pg_terminate_backend(activity.pid) as ended ${HOLDERS} and activity.application_name like $2 and activity.application_name <> $3`;
+  const rows = await queryAside<{ ended: boolean }>(connectionString, sql, [LOCK_KEY, like, not]).catch(() => []);
+  return rows.some((row) => row.ended);
+}
+
 /** Who holds the lock, as the server knows their connection. */
 async function holderOf(connectionString: string): Promise<string> {
-  const client = new DatabaseClient({ connectionString, connectionTimeoutMillis: 5000 });
   try {
-    await client.connect();
-    const { rows } = await client.query<{ name: string; address: string | null }>(
-      `select activity.application_name as name, host(activity.client_addr) as address
-         from pg_locks as lock join pg_stat_activity as activity using (pid)
-        where lock.locktype = 'advisory' and lock.granted
-          and ((lock.classid::bigint << 32) | lock.objid::bigint) = $1::bigint`,
-      [LOCK_KEY],
-    );
-    const holder = rows[0];
+    const sql = `select activity.application_name as name, host(activity.client_addr) as address ${HOLDERS}`;
+    const [holder] = await queryAside<{ name: string; address: string | null }>(connectionString, sql, [LOCK_KEY]);
     if (!holder) return 'it let go just now';
     return [holder.name || 'a session with no name', holder.address && `from ${holder.address}`].filter(Boolean).join(' ');
   } catch (error) {
     return `it could not be asked: ${reasonOf(error)}`;
-  } finally {
-    await client.end().catch(() => undefined);
   }
 }
