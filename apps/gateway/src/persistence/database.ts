@@ -100,12 +100,13 @@ export async function openDatabase(options: {
   }
   const dir = `${options.dataDir}/pgdata`;
   mkdirSync(dir, { recursive: true });
-  const pglite = await PGlite.create(dir, { startParams: [...PGlite.defaultStartParams, ...EMBEDDED_SETTINGS] }).catch((error: unknown) => {
+  let pglite: PGlite;
+  try {
+    pglite = await PGlite.create(dir, { startParams: [...PGlite.defaultStartParams, ...EMBEDDED_SETTINGS] });
+    await migratePglite(drizzlePglite(pglite), { migrationsFolder });
+  } catch (error) {
     throw embeddedFailure(dir, error);
-  });
-  await migratePglite(drizzlePglite(pglite), { migrationsFolder }).catch((error: unknown) => {
-    throw embeddedFailure(dir, error);
-  });
+  }
   // NodeFS: every write goes to the data directory's files as Postgres makes it.
   const client = new PreparedPglite(pglite, { syncToFs: false });
   const db = drizzlePglite(client as unknown as PGlite, { schema });
