@@ -11,7 +11,7 @@ import type { Database, Queryable } from '../persistence/database.js';
 import { CommitInDoubt } from '../persistence/pool-transactions.js';
 import type { AccountRow, MpcRow, ParticipantRow, RecordingRequest, RecordingRow } from '../persistence/schema.js';
 import { salvage } from '../recorder/salvage.js';
-import { storageKey, type RecordingStorage, type StoredFile } from '../storage/recording-storage.js';
+import { storageKey, type PartialFile, type RecordingStorage, type StoredFile } from '../storage/recording-storage.js';
 import { ChangeLog, NO_OBSERVER, type RecordingObserver } from './recording-observer.js';
 import { applyCommand, endOfRecordedAudio, isLive, isUnfinished, recordedMs, startRecording, stopsAt, type RecordingCommand, type RecordingEventKind } from './recording-state.js';
 import { presentRecording } from './recordings.presenter.js';
@@ -319,20 +319,32 @@ export class RecordingsService {
       await this.inTransaction((tx, log) => this.finishFile(tx, log, recordingId, published));
       return 'completed';
     }
-    const usable = partial && salvage(recording.fileFormat, partial.head, partial.size);
-    if (!partial || !usable) {
-      await partial?.discard();
+    const salvaged = partial && (await this.publishSalvaged(recording, partial));
+    if (!salvaged) {
       await this.fail(recordingId, `${cause}, and no usable audio of this recording could be recovered from storage`, { cutOff: true });
       return 'failed';
     }
-    const file = { bytes: usable.keep, durationMs: usable.durationMs, sampleRate: usable.sampleRate };
-    const { store } = await partial.publish(usable.header, usable.keep);
+    const { file, store } = salvaged;
     if (store) {
       if (!waitForRemote) return this.leaveWaiting(recording, cause, file.durationMs);
       await store();
     }
     await this.inTransaction((tx, log) => this.finishFile(tx, log, recordingId, file));
     return 'completed';
+  }
+
+  /**
+   * Publishes what is usable of a recording's unfinished file as its finished file (`store` set
+   * where remote storage has yet to take it); nothing, the file dropped, when none of it is.
+   */
+  private async publishSalvaged(recording: RecordingRow, partial: PartialFile): Promise<{ file: FinishedFile; store?: () => Promise<void> } | undefined> {
+    const usable = salvage(recording.fileFormat, partial.head, partial.size);
+    if (!usable) {
+      await partial.discard();
+      return undefined;
+    }
+    const { store } = await partial.publish(usable.header, usable.keep);
+    return { file: { bytes: usable.keep, durationMs: usable.durationMs, sampleRate: usable.sampleRate }, store };
   }
 
   /**
@@ -452,14 +464,12 @@ export class RecordingsService {
     const partial = await this.storage.partial(storageKey(recording)).catch(() => undefined);
     // Published already, by a try the database did not take (it is retried): kept all the same.
     if (!partial) return this.storage.remote ? undefined : this.publishedFile(recording).catch(() => undefined);
-    const usable = salvage(recording.fileFormat, partial.head, partial.size);
     try {
-      if (!usable || this.storage.remote) {
+      if (this.storage.remote) {
         await partial.discard();
         return undefined;
       }
-      await partial.publish(usable.header, usable.keep);
-      return { bytes: usable.keep, durationMs: usable.durationMs, sampleRate: usable.sampleRate };
+      return (await this.publishSalvaged(recording, partial))?.file;
     } catch {
       // The disk that filled may refuse this too: the recording fails with nothing kept.
       await partial.discard().catch(() => undefined);
