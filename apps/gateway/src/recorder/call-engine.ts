@@ -26,9 +26,9 @@ class MixHistory {
     this.end = from + samples.length;
   }
 
-  /** The samples from `position` to the latest, if still held. */
+  /** The samples from `position` to the latest, if still held; the timeline holds none before 0. */
   since(position: number): { from: number; samples: Int16Array } | undefined {
-    const from = Math.max(position, this.end - this.ring.length);
+    const from = Math.max(position, this.end - this.ring.length, 0);
     if (from >= this.end) return undefined;
     const samples = new Int16Array(this.end - from);
     for (let i = 0; i < samples.length; i += 1) samples[i] = this.ring[(from + i) % this.ring.length]!;
@@ -111,6 +111,12 @@ export interface SinkRequest {
   writer: RecordingWriter;
   /** When the recording was started, on the engine's clock. */
   clockMs: number;
+  /**
+   * Whether it begins at `clockMs` even where that is before the engine was made: a recording
+   * carried on after a restart keeps the time since its start. Any other begins no earlier than the
+   * engine, which a start's moment, taken on another clock, may precede by a little.
+   */
+  sinceStart?: boolean;
   /** For a recording of separate tracks: the member on the first channel, and how many channels. */
   tracks?: { member: string; channels: number };
 }
@@ -173,7 +179,12 @@ export class CallEngine {
 
   /** Timeline position of a clock reading (ms, on the engine's monotonic clock). */
   positionAt(clockMs: number): number {
-    return Math.max(0, Math.round(((clockMs - this.origin) * this.rate) / 1000));
+    return Math.max(0, this.unclampedPositionAt(clockMs));
+  }
+
+  /** Where a clock reading falls on the timeline, before 0 when it precedes the engine. */
+  private unclampedPositionAt(clockMs: number): number {
+    return Math.round(((clockMs - this.origin) * this.rate) / 1000);
   }
 
   get cursor(): number {
@@ -261,7 +272,7 @@ export class CallEngine {
   }
 
   attach(request: SinkRequest): void {
-    const at = this.positionAt(request.clockMs);
+    const at = request.sinceStart ? this.unclampedPositionAt(request.clockMs) : this.positionAt(request.clockMs);
     if (!request.tracks) {
       const sink = new RecordingSink(request.recordingId, this.rate, request.encoder, request.writer, at);
       this.sinks.set(request.recordingId, sink);

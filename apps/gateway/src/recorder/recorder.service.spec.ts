@@ -235,7 +235,7 @@ describe('RecorderService', () => {
       expect(capture.samples.every((sample) => sample === 1000)).toBe(true);
     });
 
-    it('keeps the pause and resume told while it waited when the recorder stops', async () => {
+    it('is made with the pause and resume told while it waited when its stop is told and the recorder stops', async () => {
       const finished: number[] = [];
       const capture = recorderWithCapture(async (_id, file) => void finished.push(file.durationMs));
       const { recorder, clock } = capture;
@@ -245,9 +245,51 @@ describe('RecorderService', () => {
       clock.now = 2000;
       recorder.recordingsChanged([{ recording, event: 'Resumed', at: new Date() }]);
       clock.now = 3000;
+      recorder.recordingsChanged([{ recording, event: 'Completed', at: new Date() }]);
       await recorder.stop();
       expect(finished).toHaveLength(1);
       expect(Math.abs(finished[0]! - 2000)).toBeLessThanOrEqual(2);
+    });
+
+    it('is left as it is, with no file, when the recorder stops while it waits: the restart carries it on', async () => {
+      for (const [kind, started] of starts) {
+        const finished: number[] = [];
+        const capture = recorderWithCapture(async (_id, file) => void finished.push(file.durationMs));
+        capture.recorder.start();
+        capture.recorder.recordingsChanged([{ ...started, event: 'Initiated', at: new Date() }]);
+        await sleep(20);
+        capture.clock.now = 3000;
+        await capture.recorder.stop();
+        expect({ specs: capture.specs, finished, failures: capture.failures }, kind).toEqual({ specs: [], finished: [], failures: [] });
+      }
+    });
+
+    it('carried on after a restart, begins where it began and leaves out the pause it is in, for the MPC and for a participant\'s track', async () => {
+      for (const [kind, started] of starts) {
+        const capture = recorderWithCapture();
+        const { recorder, clock } = capture;
+        recorder.start();
+        // Recorded for 2 s before the restart, and paused since.
+        const now = Date.now();
+        recorder.recordingsChanged([
+          { ...started, event: 'Initiated', at: new Date(now - 2000), carriedOn: true },
+          { recording: started.recording, event: 'Paused', at: new Date(now) },
+        ]);
+        await sleep(20);
+        clock.now = 1000;
+        recorder.recordingsChanged([{ recording: started.recording, event: 'Resumed', at: new Date() }]);
+        await sleep(40);
+        clock.now = 3000;
+        await sleep(40);
+        await streamOneSecond(capture, 16000);
+        await recorder.stop();
+        expect(capture.specs.map((spec) => spec.sampleRate), kind).toEqual([16000]);
+        // 2 s before the restart and 2 s after the resume, then the tone.
+        const toneAt = capture.samples.findIndex((sample) => sample !== 0);
+        expect(Math.abs(toneAt - 64_000), kind).toBeLessThanOrEqual(32);
+        expect(capture.samples.length - toneAt, kind).toBe(16_000);
+        expect(capture.failures, kind).toEqual([]);
+      }
     });
 
     it('is made at once when its stop is told with its start', async () => {
@@ -332,16 +374,6 @@ describe('RecorderService', () => {
       expect(Math.abs(finished[0]! - 700)).toBeLessThanOrEqual(2);
       expect(capture.samples).toEqual(new Array(finished[0]! * 8).fill(0));
       await capture.recorder.stop();
-    });
-
-    it('is made at once when the recorder stops first, and finished with the rest', async () => {
-      const finished: number[] = [];
-      const capture = recorderWithCapture(async (_id, file) => void finished.push(file.durationMs));
-      await startRecording(capture.recorder);
-      capture.clock.now = 400;
-      await capture.recorder.stop();
-      expect(finished).toEqual([400]);
-      expect(capture.specs).toEqual([{ format: 'wav', sampleRate: 8000, channels: 1 }]);
     });
   });
 

@@ -106,7 +106,7 @@ export class RecorderService implements RecordingObserver {
   async stop(): Promise<void> {
     this.stopping = true;
     clearInterval(this.timer);
-    // Recordings still waiting for a stream are made now, with the commands told meanwhile.
+    // Recordings still waiting for their call's first stream are left to the restart (see attach).
     for (const { endWait } of this.unattached.values()) endWait?.();
     await Promise.all([...this.unattached.keys()].map((recordingId) => this.chains.get(recordingId)));
     const now = this.clock();
@@ -243,7 +243,10 @@ export class RecorderService implements RecordingObserver {
     const { mpcUuid } = recording;
     const engine = this.engineFor(mpcUuid);
     try {
-      if (!engine.streamed) await this.firstStream(recording.recordingId, mpcUuid);
+      if (!engine.streamed) {
+        await this.firstStream(recording.recordingId, mpcUuid);
+        if (!engine.streamed && this.leftToRestart(recording.recordingId)) return;
+      }
       engine.holdRate();
       const tracks = tracksOf(change);
       const channels = tracks?.channels ?? 1;
@@ -254,7 +257,7 @@ export class RecorderService implements RecordingObserver {
       let encoder: AudioEncoder | undefined;
       try {
         encoder = await this.encoders.create(spec, (bytes) => writer.append(bytes));
-        engine.attach({ recordingId: recording.recordingId, encoder, writer, clockMs, tracks });
+        engine.attach({ recordingId: recording.recordingId, encoder, writer, clockMs, tracks, sinceStart: change.carriedOn });
       } catch (error) {
         // Neither its encoder nor its file is left behind.
         encoder?.discard();
@@ -266,6 +269,17 @@ export class RecorderService implements RecordingObserver {
     } finally {
       this.unattached.delete(recording.recordingId);
     }
+  }
+
+  /**
+   * Whether a recording still waiting for its call's first stream as the recorder stops is left as
+   * it is: it holds nothing yet, and its call goes on, so it stays live and the next start carries
+   * it on. One whose stop was told is made now, with the commands told meanwhile.
+   */
+  private leftToRestart(recordingId: string): boolean {
+    if (!this.stopping || this.unattached.get(recordingId)?.stopped) return false;
+    this.logger.info({ recording_id: recordingId }, 'recording left waiting for its call\'s first stream: the next start carries it on');
+    return true;
   }
 
   /** Whether a recording of the MPC is started and not attached yet (its file and encoder are being made). */

@@ -15,6 +15,11 @@ export interface RecordingChange {
   callUuid?: string;
   /** For a participant recording's start: the MPC's max_participants, the channels of one track per member. */
   maxParticipants?: number;
+  /**
+   * For a start: the recording began at `at` and is carried on after a restart, its call having had
+   * no stream yet. Its file still begins at `at`, with the silence since, as if there had been none.
+   */
+  carriedOn?: boolean;
 }
 
 /** Who is in an MPC after a committed change; the MPC's name places it on a media shard. */

@@ -44,14 +44,18 @@ export interface FinishedFile {
   sampleRate: number;
 }
 
-/** What a restart's recovery did: recordings completed and failed, and those left for the next start. */
+/** What a restart's recovery did: recordings completed, failed and carried on, and those left for the next start. */
 export interface Recovered {
   completed: number;
   failed: number;
   /** Stopped, and left to storeWaiting: their file waits for storage to take it, or to be looked up there. */
   waiting: number;
+  /** Still live: their call had had no stream, so there was nothing to lose, and they wait for its first one again. */
+  carriedOn: number;
   left: { recording_id: string; error: string }[];
 }
+
+type Recovery = 'completed' | 'failed' | 'waiting' | 'carriedOn';
 
 /** Where recording events go to be delivered as callbacks. */
 export interface CallbackOutbox {
@@ -248,13 +252,14 @@ export class RecordingsService {
 
   /**
    * After a restart: every recording that was live (or whose file was being finished) is completed
-   * from the audio already stored, or failed when none is usable, with its callback either way.
+   * from the audio already stored, or failed when none is usable, with its callback either way;
+   * one still waiting for its call's first stream is carried on (see carryOn).
    * Nothing here waits for remote storage (an S3 bucket): what needs it is left to storeWaiting,
    * which runs once requests are let in, so a bucket out of reach holds up neither the others nor
    * the start. One that fails here for another reason is tried again there too.
    */
   async recoverAfterRestart(): Promise<Recovered> {
-    const counts: Recovered = { completed: 0, failed: 0, waiting: 0, left: [] };
+    const counts: Recovered = { completed: 0, failed: 0, waiting: 0, carriedOn: 0, left: [] };
     for (const recording of await this.recordings.unfinished(this.db)) {
       try {
         counts[await this.recover(recording, RESTART_CAUSE, { waitForRemote: false })] += 1;
@@ -308,9 +313,10 @@ export class RecordingsService {
    * usable. Unless `waitForRemote`, a file remote storage must take, or be asked about, is left to
    * storeWaiting (see leaveWaiting).
    */
-  private async recover(recording: RecordingRow, cause: string, { waitForRemote }: { waitForRemote: boolean }): Promise<'completed' | 'failed' | 'waiting'> {
+  private async recover(recording: RecordingRow, cause: string, { waitForRemote }: { waitForRemote: boolean }): Promise<Recovery> {
     const { recordingId } = recording;
     const partial = await this.storage.partial(storageKey(recording));
+    if (!partial && isLive(recording.status) && (await this.carryOn(recording))) return 'carriedOn';
     // Not knowing where its audio ends, it ends where its known audio does, as one cut off.
     if (!partial && this.storage.remote && !waitForRemote) return this.leaveWaiting(recording, cause, recording.recordedMs);
     // No unfinished file: it may have been published just before the process died, the database not yet told.
@@ -331,6 +337,30 @@ export class RecordingsService {
     }
     await this.inTransaction((tx, log) => this.finishFile(tx, log, recordingId, file));
     return 'completed';
+  }
+
+  /**
+   * Hands a live recording with no file back to the recorder, when its call has had no stream: it
+   * was waiting for the first one, which sets the rate of its file, and its call goes on. Its file
+   * begins as long before now as it has recorded, and a paused one stays paused, so the file is the
+   * one it would have been with no restart: silence until the first stream, then the call. Answers
+   * whether it did.
+   */
+  private async carryOn(recording: RecordingRow): Promise<boolean> {
+    const [mpc, participants] = await Promise.all([this.calls.findMpcByUuid(this.db, recording.mpcUuid), this.calls.listParticipants(this.db, recording.mpcUuid)]);
+    if (!mpc || participants.some((participant) => participant.streamedAt !== null)) return false;
+    const now = this.now();
+    const start = {
+      recording,
+      event: 'Initiated' as const,
+      at: new Date(now.getTime() - recordedMs(recording, now)),
+      mpcName: mpc.friendlyName,
+      callUuid: participants.find((participant) => participant.memberId === recording.memberId)?.callUuid,
+      maxParticipants: mpc.maxParticipants,
+      carriedOn: true,
+    };
+    this.observer.recordingsChanged(recording.status === 'paused' ? [start, { recording, event: 'Paused', at: now }] : [start]);
+    return true;
   }
 
   /**

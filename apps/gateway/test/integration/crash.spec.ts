@@ -231,13 +231,15 @@ describe.skipIf(process.env.MPC_TEST_DB === 'postgres')('crash recovery', () => 
   it('after SIGKILL, holds requests that come while the restart recovers, so a start makes a new recording rather than answering the one cut off, which fails without counting the downtime', { timeout: 90_000 }, async () => {
     const first = await startChild({ ownProcessGroup: true });
     const api = apiOf(first.url);
-    await api('POST', 'MultiPartyCall/name_crash_window/Participant/', { role: 'Agent', from: '1', to: '2' });
-    const { body: customer } = await api('POST', 'MultiPartyCall/name_crash_window/Participant/', { role: 'Customer', from: '3', to: '4' });
+    // The agent streams (a call with no stream yet would have its recording carried on); the customer's stream comes after the restart.
+    const agent = await streamingAgent(api, 'crash_window');
+    const { body: customer } = await api('POST', 'MultiPartyCall/name_crash_window/Participant/', { role: 'Customer', from: '3', to: '4', stay_alone: true });
     const { body: cutOff } = await api('POST', 'MultiPartyCall/name_crash_window/Record/', { file_format: 'wav' });
     await sleep(200); // less than a write batch may wait: nothing of it is written yet
     // The media shards die too, as in a power cut, so they cannot write out what they hold either.
     process.kill(-first.child.pid!, 'SIGKILL');
     await new Promise((resolve) => first.child.once('exit', resolve));
+    agent.stop();
     await sleep(2000);
 
     // The first request the new process takes, sent as soon as its port accepts connections.
@@ -295,6 +297,61 @@ describe.skipIf(process.env.MPC_TEST_DB === 'postgres')('crash recovery', () => 
     expect(file.status).toBe(200);
     expect(Number(recording.recording_duration_ms)).toBeGreaterThan(1000);
   });
+
+  it.each(['SIGKILL', 'SIGTERM'] as const)(
+    'after %s before its call had any stream, carries on the recording asked for on add participant: the stream after the restart is recorded, after the silence since the add',
+    { timeout: 90_000 },
+    async (signal) => {
+      const receiver = new CallbackReceiver(AUTH_TOKEN);
+      const receiverUrl = await receiver.start();
+      const mpc = `ringing_${signal.toLowerCase()}`;
+      const first = await startChild();
+      const { body: added } = await apiOf(first.url)('POST', `MultiPartyCall/name_${mpc}/Participant/`, {
+        role: 'Agent',
+        from: '1',
+        to: '2',
+        stay_alone: true,
+        record: true,
+        record_file_format: 'wav',
+        recording_callback_url: `${receiverUrl}/${mpc}`,
+      });
+      const addAnswered = performance.now();
+      const [initiated] = await receiver.waitFor(1);
+      const recordingId = initiated!.params.RecordingUUID!;
+      await sleep(1000);
+      first.child.kill(signal);
+      await new Promise((resolve) => first.child.once('exit', resolve));
+
+      // The participant was still ringing: its stream comes once the gateway is back.
+      const second = await startChild();
+      const streamUrl = new URL(added.calls[0].stream_url);
+      streamUrl.host = new URL(second.url).host;
+      const stream = new ToneStream({ url: streamUrl.href, framing: 'plivo-mulaw', frequency: 440 });
+      await stream.start();
+      const joined = performance.now();
+      await sleep(1500);
+      const api = apiOf(second.url);
+      const stopping = performance.now();
+      expect((await api('DELETE', `MultiPartyCall/name_${mpc}/Record/`, {})).status).toBe(204);
+      const stopped = performance.now();
+
+      const callbacks = await receiver.waitFor(2, recordingId, 20000);
+      expect(callbacks.map((callback) => [callback.params.EventName, callback.params.SequenceNumber])).toEqual([
+        ['MPCRecordingInitiated', '1'],
+        ['MPCRecordingCompleted', '2'],
+      ]);
+      const { audio } = await completedWav(second.url, recordingId);
+      await stream.hangup();
+      // From the add to the stop, the restart included, as with no restart: silence until the stream joined, then its tone.
+      expect(audio.durationMs).toBeGreaterThan(stopping - addAnswered - 20);
+      expect(audio.durationMs).toBeLessThan(stopped - addAnswered + 200);
+      const toneFrom = audio.durationMs - ((stopping + stopped) / 2 - joined);
+      const levels = toneProfile(audio, 440);
+      expect(levels.slice(0, Math.floor((toneFrom - 150) / 20)).every((level) => level < 0.05)).toBe(true);
+      expect(levels.slice(Math.ceil((toneFrom + 150) / 20), -5).every((level) => level > 0.12), levels.map((level) => level.toFixed(2)).join(' ')).toBe(true);
+      await receiver.stop();
+    },
+  );
 
   it('on Ctrl-C, which reaches the media shards too, shuts down cleanly and completes the live recording with all its audio', { timeout: 90_000 }, async () => {
     const first = await startChild({ ownProcessGroup: true });
