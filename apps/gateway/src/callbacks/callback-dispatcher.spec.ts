@@ -5,7 +5,8 @@ import type { AccountsService } from '../accounts/accounts.service.js';
 import type { Database } from '../persistence/database.js';
 import { DatabaseConnectionError } from '../persistence/database-unreachable.js';
 import { CallbackDispatcher } from './callback-dispatcher.js';
-import type { DueEvent, OutboxRepository } from './outbox.repository.js';
+import type { CallbackEventRow } from '../persistence/schema.js';
+import type { OutboxRepository } from './outbox.repository.js';
 
 const OUTAGE_LINES = [
   [40, 'callback poll waits: the database cannot be reached; it goes on once the database answers'],
@@ -13,7 +14,7 @@ const OUTAGE_LINES = [
 ];
 
 /** The first pending event of a recording of its own, for a receiver on loopback at `port`. */
-function dueEvent(id: number, port: number): DueEvent {
+function dueEvent(id: number, port: number): CallbackEventRow {
   return {
     id,
     recordingId: `r-${id}`,
@@ -21,7 +22,7 @@ function dueEvent(id: number, port: number): DueEvent {
     sequenceNumber: 1,
     eventName: 'MPCRecordingInitiated',
     url: `http://127.0.0.1:${port}/events`,
-    receiver: `127.0.0.1:${port}`,
+    receiver: `http://127.0.0.1:${port}`,
     method: 'POST',
     params: {},
     status: 'pending',
@@ -33,7 +34,7 @@ function dueEvent(id: number, port: number): DueEvent {
 }
 
 /** A dispatcher whose outbox first hands out `first`, then fails as a database out of reach until told otherwise. */
-async function dispatcherThroughOutage(first: DueEvent[]) {
+async function dispatcherThroughOutage(first: CallbackEventRow[]) {
   let outage = true;
   let polls = 0;
   const outbox = {

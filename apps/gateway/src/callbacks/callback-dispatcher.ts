@@ -4,9 +4,10 @@ import type { Logger } from '../common/logger.js';
 import { reasonOf } from '../common/reason-of.js';
 import type { Database } from '../persistence/database.js';
 import { BackgroundFailures } from '../persistence/background-failures.js';
+import type { CallbackEventRow } from '../persistence/schema.js';
 import type { PrivateAccess } from './address-guard.js';
 import { attemptDelivery } from './http-delivery.js';
-import type { AttemptResult, DueEvent, OutboxRepository } from './outbox.repository.js';
+import type { AttemptResult, OutboxRepository } from './outbox.repository.js';
 import { delivered, parseCallbackUrl, retriable, retryDelayMs } from './retry-policy.js';
 
 /** How long a stop lets deliveries in flight finish before it cuts them off. */
@@ -135,7 +136,7 @@ export class CallbackDispatcher {
     }
   }
 
-  private claim({ recordingId, receiver }: DueEvent): void {
+  private claim({ recordingId, receiver }: CallbackEventRow): void {
     this.busy.set(recordingId, receiver);
     this.perReceiver.set(receiver, (this.perReceiver.get(receiver) ?? 0) + 1);
   }
@@ -190,7 +191,7 @@ export class CallbackDispatcher {
   }
 
   /** One attempt, and what to log of it; nothing when a stop cut it off. */
-  private async deliver(event: DueEvent): Promise<AttemptResult | undefined> {
+  private async deliver(event: CallbackEventRow): Promise<AttemptResult | undefined> {
     const account = await this.accounts.find(event.authId);
     const { url, policy } = parseCallbackUrl(event.url);
     const started = performance.now();

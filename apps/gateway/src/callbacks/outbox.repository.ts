@@ -1,20 +1,10 @@
-import { and, asc, eq, inArray, lte, ne, sql, type SQLWrapper } from 'drizzle-orm';
+import { and, asc, eq, inArray, lte, ne, sql } from 'drizzle-orm';
 import type { Queryable } from '../persistence/database.js';
 import { callbackAttempts, callbackEvents, recordings, type CallbackEventRow } from '../persistence/schema.js';
+import { receiverOf } from './receiver.js';
 
-export type NewCallbackEvent = typeof callbackEvents.$inferInsert;
-
-/** A due event, with the receiver it goes to. */
-export type DueEvent = CallbackEventRow & { receiver: string };
-
-/**
- * The receiver an event goes to, which deliveries in flight are counted by: its URL's scheme, host
- * and port as registered, lowercased, without user info. A URL spelled without `//` (which the
- * WHATWG parser takes, `http:host/cb`) is its own receiver, whole: never null, which would hide
- * every event from the claim's `<> all(…)`.
- */
-const receiverOf = (url: SQLWrapper) =>
-  sql<string>`lower(coalesce(regexp_replace(substring(${url} from '^[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*'), '://.*@', '://'), ${url}))`;
+/** An event to write: its receiver is worked out from its URL. */
+export type NewCallbackEvent = Omit<typeof callbackEvents.$inferInsert, 'receiver'>;
 
 /** One delivery attempt and where it leaves its event. */
 export interface AttemptResult {
@@ -41,7 +31,7 @@ export class OutboxRepository {
   }
 
   async insert(db: Queryable, event: NewCallbackEvent): Promise<void> {
-    await db.insert(callbackEvents).values(event);
+    await db.insert(callbackEvents).values({ ...event, receiver: receiverOf(event.url) });
   }
 
   /**
@@ -49,7 +39,7 @@ export class OutboxRepository {
    * events go out one at a time, in SequenceNumber order. Those for the `skipped` receivers are left
    * out, so a receiver with all its share of deliveries in flight does not hide everyone else's.
    */
-  async due(db: Queryable, now: Date, limit: number, skipped: readonly string[] = []): Promise<DueEvent[]> {
+  async due(db: Queryable, now: Date, limit: number, skipped: readonly string[] = []): Promise<CallbackEventRow[]> {
     const first = db
       .selectDistinctOn([callbackEvents.recordingId])
       .from(callbackEvents)
@@ -57,16 +47,14 @@ export class OutboxRepository {
       .where(sql`${callbackEvents.status} = 'pending'`)
       .orderBy(callbackEvents.recordingId, asc(callbackEvents.sequenceNumber))
       .as('first');
-    // The receiver is worked out here, for the first event of each recording only, not for every pending one.
-    const receiver = receiverOf(first.url);
     const ready = lte(first.nextAttemptAt, now);
     const rows = await db
-      .select({ ...first._.selectedFields, receiver })
+      .select()
       .from(first)
-      .where(skipped.length === 0 ? ready : and(ready, sql`${receiver} <> all(${sql.param([...skipped])}::text[])`))
+      .where(skipped.length === 0 ? ready : and(ready, sql`${first.receiver} <> all(${sql.param([...skipped])}::text[])`))
       .orderBy(asc(first.nextAttemptAt), asc(first.id))
       .limit(limit);
-    return rows as DueEvent[];
+    return rows as CallbackEventRow[];
   }
 
   /** Logs finished attempts and moves their events on, in one statement; logging the same attempts again changes nothing. */

@@ -131,6 +131,8 @@ export const callbackEvents = pgTable(
     eventName: text('event_name').notNull(),
     /** The URL as registered, fragment included: the fragment holds the retry rules. */
     url: text('url').notNull(),
+    /** Where the URL goes, for the cap on deliveries in flight to one receiver (see receiverOf). */
+    receiver: text('receiver').notNull(),
     method: text('method', { enum: ['GET', 'POST'] }).notNull(),
     params: jsonb('params').$type<Record<string, string>>().notNull(),
     status: text('status', { enum: ['pending', 'delivered', 'failed'] }).notNull().default('pending'),
