@@ -219,7 +219,8 @@ export class MediaShards implements MediaPlane {
     for (const [initiated] of restart) shard.recordings.delete(initiated!.recording.recordingId);
     if (restart.length > 0) {
       logger.warn({ shard: shard.index, recordings: restart.length }, 'recordings the dead media shard never started start on its successor');
-      this.recordingsChanged(restart.flat());
+      // From their start, which the successor's engine, made now, would otherwise cut off.
+      this.recordingsChanged(restart.flat().map((change) => (change.event === 'Initiated' ? { ...change, carriedOn: true } : change)));
     }
     for (const recordingId of shard.recordings) await files.salvage(recordingId).catch((error: unknown) => logger.error({ err: error, recording_id: recordingId }, 'salvage failed'));
     for (const [mpcUuid, members] of shard.streams) {

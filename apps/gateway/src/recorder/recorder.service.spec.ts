@@ -20,6 +20,7 @@ function recorderWithCapture(
   const samples: number[] = [];
   const specs: EncoderSpec[] = [];
   const aborts = { count: 0 };
+  const closes = { count: 0 };
   const encoders: EncoderFactory = {
     create: async (spec) => {
       specs.push(spec);
@@ -40,7 +41,7 @@ function recorderWithCapture(
     persist: async () => undefined,
     finish,
     abort: async () => void (aborts.count += 1),
-    close: async () => undefined,
+    close: async () => void (closes.count += 1),
   };
   const storage: RecordingStorage = {
     remote: false,
@@ -56,7 +57,7 @@ function recorderWithCapture(
   const failures: string[] = [];
   const fail = async (_id: string, reason: string) => void failures.push(reason);
   recorder.bindFiles({ fileFinished, fail, failKeepingWritten: fail });
-  return { recorder, clock, samples, specs, failures, aborts, logged };
+  return { recorder, clock, samples, specs, failures, aborts, closes, logged };
 }
 
 const participant = (callUuid: string, mute: boolean) => ({ callUuid, mute, hold: false }) as ParticipantRow;
@@ -262,6 +263,17 @@ describe('RecorderService', () => {
         await capture.recorder.stop();
         expect({ specs: capture.specs, finished, failures: capture.failures }, kind).toEqual({ specs: [], finished: [], failures: [] });
       }
+    });
+
+    it('is left unfinished when the recorder stops, made once the wait ran out, while its call has had no stream', async () => {
+      const finished: number[] = [];
+      const capture = recorderWithCapture(async (_id, file) => void finished.push(file.durationMs), undefined, undefined, undefined, { firstStreamWaitMs: 20 });
+      capture.recorder.start();
+      await startRecording(capture.recorder);
+      await vi.waitFor(() => expect(capture.specs).toEqual([{ format: 'wav', sampleRate: 8000, channels: 1 }]), { timeout: 1000 });
+      capture.clock.now = 1000;
+      await capture.recorder.stop();
+      expect({ finished, closes: capture.closes.count, failures: capture.failures }).toEqual({ finished: [], closes: 1, failures: [] });
     });
 
     it('carried on after a restart, begins where it began and leaves out the pause it is in, for the MPC and for a participant\'s track', async () => {

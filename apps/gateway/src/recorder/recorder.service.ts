@@ -21,7 +21,7 @@ export interface RecorderOptions {
  * 8 kHz: the first stream sets the rate of the call's mix and files. Plivo rings a participant
  * for up to 45 s by default before its call, and so its stream, can begin.
  */
-const FIRST_STREAM_WAIT_MS = 60_000;
+export const FIRST_STREAM_WAIT_MS = 60_000;
 
 /** What the recorder reports back about files: where the recordings service takes over. */
 export interface RecordingFiles {
@@ -101,12 +101,13 @@ export class RecorderService implements RecordingObserver {
    * Stops the clock and finishes every file up to now. The streams are closed by then, so no late
    * frame can come: the jitter window is mixed too, rather than lost. Storage that has not taken
    * the files within STOP_STORAGE_GRACE_MS (a bucket that hangs) is no longer waited for: they stay
-   * in its spool, for the restart.
+   * in its spool, for the restart. Live recordings of calls that have had no stream are left as
+   * they are: they hold nothing but silence, and their calls go on, so the restart carries them on.
    */
   async stop(): Promise<void> {
     this.stopping = true;
     clearInterval(this.timer);
-    // Recordings still waiting for their call's first stream are left to the restart (see attach).
+    // Those still waiting for their call's first stream are left unmade (see attach).
     for (const { endWait } of this.unattached.values()) endWait?.();
     await Promise.all([...this.unattached.keys()].map((recordingId) => this.chains.get(recordingId)));
     const now = this.clock();
@@ -115,7 +116,8 @@ export class RecorderService implements RecordingObserver {
     }
     const abandon = setTimeout(() => this.storage.abandonRequests?.(), STOP_STORAGE_GRACE_MS);
     try {
-      await Promise.all(this.allSinks().map((sink) => this.finish(sink)));
+      const engines = [...this.engines.values()];
+      await Promise.all(engines.flatMap((engine) => engine.allSinks().map((sink) => (engine.streamed ? this.finish(sink) : this.leaveToRestart(sink)))));
       await Promise.all(this.chains.values());
     } finally {
       clearTimeout(abandon);
@@ -273,13 +275,18 @@ export class RecorderService implements RecordingObserver {
 
   /**
    * Whether a recording still waiting for its call's first stream as the recorder stops is left as
-   * it is: it holds nothing yet, and its call goes on, so it stays live and the next start carries
-   * it on. One whose stop was told is made now, with the commands told meanwhile.
+   * it is (see stop). One whose stop was told is made now, with the commands told meanwhile.
    */
   private leftToRestart(recordingId: string): boolean {
     if (!this.stopping || this.unattached.get(recordingId)?.stopped) return false;
     this.logger.info({ recording_id: recordingId }, 'recording left waiting for its call\'s first stream: the next start carries it on');
     return true;
+  }
+
+  /** Leaves a live recording of a call that has had no stream unfinished, and nothing told (see stop). */
+  private async leaveToRestart(sink: RecordingSink): Promise<void> {
+    this.logger.info({ recording_id: sink.recordingId }, 'recording of a call that has had no stream left as it is: the next start carries it on');
+    await sink.close().catch(() => undefined);
   }
 
   /** Whether a recording of the MPC is started and not attached yet (its file and encoder are being made). */

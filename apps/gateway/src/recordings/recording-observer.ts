@@ -16,8 +16,9 @@ export interface RecordingChange {
   /** For a participant recording's start: the MPC's max_participants, the channels of one track per member. */
   maxParticipants?: number;
   /**
-   * For a start: the recording began at `at` and is carried on after a restart, its call having had
-   * no stream yet. Its file still begins at `at`, with the silence since, as if there had been none.
+   * For a start: the recording is carried on from `at`, before the engine that makes its file was
+   * made (after a restart, or on the successor of a media shard that died, its call having had no
+   * stream yet). Its file still begins at `at`, with the silence since.
    */
   carriedOn?: boolean;
 }

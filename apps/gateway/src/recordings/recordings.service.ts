@@ -10,6 +10,7 @@ import type { PublicUrls } from '../common/public-urls.js';
 import type { Database, Queryable } from '../persistence/database.js';
 import { CommitInDoubt } from '../persistence/pool-transactions.js';
 import type { AccountRow, MpcRow, ParticipantRow, RecordingRequest, RecordingRow } from '../persistence/schema.js';
+import { FIRST_STREAM_WAIT_MS } from '../recorder/recorder.service.js';
 import { salvage } from '../recorder/salvage.js';
 import { storageKey, type PartialFile, type RecordingStorage, type StoredFile } from '../storage/recording-storage.js';
 import { ChangeLog, NO_OBSERVER, type RecordingObserver } from './recording-observer.js';
@@ -316,7 +317,8 @@ export class RecordingsService {
   private async recover(recording: RecordingRow, cause: string, { waitForRemote }: { waitForRemote: boolean }): Promise<Recovery> {
     const { recordingId } = recording;
     const partial = await this.storage.partial(storageKey(recording));
-    if (!partial && isLive(recording.status) && (await this.carryOn(recording))) return 'carriedOn';
+    // A stopped one with a file in the making was made from its silence: that file is finished below.
+    if ((isLive(recording.status) || !partial) && (await this.carryOn(recording, partial))) return 'carriedOn';
     // Not knowing where its audio ends, it ends where its known audio does, as one cut off.
     if (!partial && this.storage.remote && !waitForRemote) return this.leaveWaiting(recording, cause, recording.recordedMs);
     // No unfinished file: it may have been published just before the process died, the database not yet told.
@@ -340,26 +342,31 @@ export class RecordingsService {
   }
 
   /**
-   * Hands a live recording with no file back to the recorder, when its call has had no stream: it
-   * was waiting for the first one, which sets the rate of its file, and its call goes on. Its file
-   * begins as long before now as it has recorded, and a paused one stays paused, so the file is the
-   * one it would have been with no restart: silence until the first stream, then the call. Answers
-   * whether it did.
+   * Hands a recording back to the recorder, as it stands, when its call has had no stream: all it
+   * holds is silence, so nothing is lost, and its call goes on. A live one waits for the call's
+   * first stream again, which sets the rate of its file; a paused one stays paused; one stopped
+   * before its file was made is made now. Its file begins as long before now as it has recorded,
+   * as with no restart, but for silence more than FIRST_STREAM_WAIT_MS long: a recording made from
+   * a stream's wait holds no more, and hours of downtime would be made in one go. What its file
+   * held so far, silence too, is dropped. Answers whether it did.
    */
-  private async carryOn(recording: RecordingRow): Promise<boolean> {
+  private async carryOn(recording: RecordingRow, partial: PartialFile | undefined): Promise<boolean> {
     const [mpc, participants] = await Promise.all([this.calls.findMpcByUuid(this.db, recording.mpcUuid), this.calls.listParticipants(this.db, recording.mpcUuid)]);
     if (!mpc || participants.some((participant) => participant.streamedAt !== null)) return false;
+    await partial?.discard();
     const now = this.now();
+    const silenceMs = Math.min(recordedMs(recording, recording.endedAt ?? now), FIRST_STREAM_WAIT_MS);
     const start = {
       recording,
       event: 'Initiated' as const,
-      at: new Date(now.getTime() - recordedMs(recording, now)),
+      at: new Date(now.getTime() - silenceMs),
       mpcName: mpc.friendlyName,
       callUuid: participants.find((participant) => participant.memberId === recording.memberId)?.callUuid,
       maxParticipants: mpc.maxParticipants,
       carriedOn: true,
     };
-    this.observer.recordingsChanged(recording.status === 'paused' ? [start, { recording, event: 'Paused', at: now }] : [start]);
+    const then = recording.status === 'paused' ? 'Paused' : recording.status === 'completed' ? 'Completed' : undefined;
+    this.observer.recordingsChanged(then ? [start, { recording, event: then, at: now }] : [start]);
     return true;
   }
 

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { PGlite } from '@electric-sql/pglite';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeRecording, toneProfile } from '../support/audio.js';
 import { CallbackReceiver } from '../support/callback-receiver.js';
@@ -352,6 +353,69 @@ describe.skipIf(process.env.MPC_TEST_DB === 'postgres')('crash recovery', () => 
       await receiver.stop();
     },
   );
+
+  it('after an hour down, carries on a recording whose call has had no stream with only the last minute of its silence: hours of it are not made in one go', { timeout: 90_000 }, async () => {
+    const first = await startChild();
+    const { body: added } = await apiOf(first.url)('POST', 'MultiPartyCall/name_long_down/Participant/', { role: 'Agent', from: '1', to: '2', stay_alone: true, record: true, record_file_format: 'wav' });
+    first.child.kill('SIGTERM');
+    await new Promise((resolve) => first.child.once('exit', resolve));
+    // The call was made, and the recording started, an hour before the restart.
+    const database = new PGlite(join(dataDir, 'pgdata'));
+    await database.exec(`
+      update mpcs set created_at = created_at - interval '1 hour', started_at = started_at - interval '1 hour' where friendly_name = 'long_down';
+      update participants set joined_at = joined_at - interval '1 hour' where call_uuid = '${added.calls[0].call_uuid}';
+      update recordings set added_at = added_at - interval '1 hour', started_at = started_at - interval '1 hour', segment_started_at = segment_started_at - interval '1 hour'
+        where mpc_uuid = (select mpc_uuid from mpcs where friendly_name = 'long_down');`);
+    await database.close();
+
+    const starting = performance.now();
+    const second = await startChild();
+    const api = apiOf(second.url);
+    const [recording] = (await api('GET', 'Recording/?mpc_name=long_down')).body.objects as { recording_id: string }[];
+    const streamUrl = new URL(added.calls[0].stream_url);
+    streamUrl.host = new URL(second.url).host;
+    const stream = new ToneStream({ url: streamUrl.href, framing: 'plivo-mulaw', frequency: 440 });
+    await stream.start();
+    await sleep(1000);
+    expect((await api('DELETE', 'MultiPartyCall/name_long_down/Record/', {})).status).toBe(204);
+    await fileStored(second.url, recording!.recording_id, 10_000);
+    const { audio } = await completedWav(second.url, recording!.recording_id);
+    await stream.hangup();
+    expect(audio.durationMs).toBeGreaterThan(60_000 + 1000);
+    expect(audio.durationMs).toBeLessThan(60_000 + (performance.now() - starting));
+    expect(toneProfile(audio, 440).slice(-40, -5).every((level) => level > 0.12)).toBe(true);
+  });
+
+  it('on SIGTERM, takes a stop that comes while it shuts down, of a recording whose call has had no stream, and makes its file at the next start', { timeout: 90_000 }, async () => {
+    const receiver = new CallbackReceiver(AUTH_TOKEN);
+    const receiverUrl = await receiver.start();
+    // A callback left hanging holds the shutdown for its 2 s allowance, while the API still answers.
+    receiver.respond = () => undefined;
+    const first = await startChild({ env: { LOG_LEVEL: 'info' } });
+    let output = '';
+    first.child.stdout!.on('data', (chunk: Buffer) => void (output += chunk.toString()));
+    const api = apiOf(first.url);
+    await api('POST', 'MultiPartyCall/name_stopped_late/Participant/', { role: 'Agent', from: '1', to: '2', stay_alone: true, record: true, record_file_format: 'wav', recording_callback_url: `${receiverUrl}/late` });
+    const [initiated] = await receiver.waitFor(1);
+    const recordingId = initiated!.params.RecordingUUID!;
+    await sleep(1000);
+    first.child.kill('SIGTERM');
+    while (!output.includes('recording left waiting')) await sleep(5);
+    expect((await api('DELETE', 'MultiPartyCall/name_stopped_late/Record/', {})).status).toBe(204);
+    await new Promise((resolve) => first.child.once('exit', resolve));
+
+    receiver.respond = (_callback, response) => response.end('ok');
+    const second = await startChild();
+    const callbacks = await receiver.waitFor(3, recordingId, 20000);
+    expect(callbacks.slice(1).map((callback) => [callback.params.EventName, callback.params.SequenceNumber])).toEqual([
+      ['MPCRecordingInitiated', '1'],
+      ['MPCRecordingCompleted', '2'],
+    ]);
+    const { recording, audio } = await completedWav(second.url, recordingId);
+    expect(recording.failure_reason).toBeNull();
+    expect(toneProfile(audio, 440).every((level) => level < 0.05)).toBe(true);
+    await receiver.stop();
+  });
 
   it('on Ctrl-C, which reaches the media shards too, shuts down cleanly and completes the live recording with all its audio', { timeout: 90_000 }, async () => {
     const first = await startChild({ ownProcessGroup: true });
