@@ -95,9 +95,10 @@ describe.skipIf(!onServer)('one gateway on a PostgreSQL database', () => {
     const admin = new pg.Client({ connectionString: databaseUrl() });
     await admin.connect();
     try {
-      const cut = await admin.query(`select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and application_name like 'mpc-gateway pid %'`);
+      const cut = await admin.query<{ pid: number }>(`select pid, pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and application_name like 'mpc-gateway pid %'`);
       expect(cut.rowCount).toBe(1);
-      const held = async () => (await admin.query(`select 1 from pg_locks where locktype = 'advisory' and granted`)).rowCount;
+      // Held on a new connection: the one cut holds it until its backend has exited, which takes a moment.
+      const held = async () => (await admin.query(`select 1 from pg_locks where locktype = 'advisory' and granted and pid <> $1`, [cut.rows[0]!.pid])).rowCount;
       await expect.poll(held, { timeout: 10_000 }).toBe(1);
     } finally {
       await admin.end();
