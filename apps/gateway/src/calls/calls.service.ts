@@ -99,13 +99,17 @@ export class CallsService {
       if (!body.success) throw new ApiError('invalid_parameter', `bad stream parameters: ${body.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`).join('; ')}`);
       await this.addParticipant(account, ref, body.data);
     }
-    const participant = present ?? (await this.calls.findPresentCall(this.db, callUuid));
-    if (!participant) throw new ApiError('not_found', `call ${callUuid} is not in a multiparty call`);
-    // The MPC the path names (a name finds only a live one) must be the call's own.
-    const mpc = await this.calls.findMpc(this.db, account.authId, ref);
-    if (mpc?.mpcUuid !== participant.mpcUuid) throw new ApiError('invalid_state', `call ${callUuid} is in another multiparty call`);
-    await this.calls.updateParticipants(this.db, [participant.memberId], { streamedAt: this.now() });
-    return { mpc, participant };
+    // Under the MPC's lock: an end, a kick or a hangup made meanwhile is seen here, and one made
+    // after waits for the join, so the stream is known to the media plane when its notice comes.
+    return this.db.transaction(async (tx) => {
+      // The MPC the path names (a name finds only a live one) must be the call's own.
+      const mpc = await this.calls.findMpc(tx, account.authId, ref, { lock: true });
+      const participant = await this.calls.findPresentCall(tx, callUuid);
+      if (!participant) throw new ApiError('not_found', `call ${callUuid} is not in a multiparty call`);
+      if (mpc?.mpcUuid !== participant.mpcUuid) throw new ApiError('invalid_state', `call ${callUuid} is in another multiparty call`);
+      await this.calls.updateParticipants(tx, [participant.memberId], { streamedAt: this.now() });
+      return { mpc, participant };
+    });
   }
 
   /**

@@ -70,6 +70,9 @@ export const MAX_STREAM_MESSAGE_BYTES = 64 * 1024;
 /** How long a stream may stay open without a valid start message. */
 export const STREAM_START_TIMEOUT_MS = 10_000;
 
+/** How long an MPC's end is remembered, for a stream whose join it overtook on its way (see participantsChanged). */
+const ENDED_REMEMBERED_MS = 60_000;
+
 interface StreamAuth {
   account: AccountRow;
   mpc: MpcRef;
@@ -119,6 +122,8 @@ export class MediaIngress {
   private readonly live = new Map<string, Set<LiveStream>>();
   /** Streams joining, by call leg: whether each took the call over. */
   private readonly joins = new Map<string, Promise<boolean>>();
+  /** MPCs that ended lately, with when (performance.now()), oldest first. */
+  private readonly ended = new Map<string, number>();
   private closing = false;
   readonly streamTotals = noStreamTotals();
 
@@ -162,6 +167,7 @@ export class MediaIngress {
    * be hung up, and their audio leaves the mix.
    */
   participantsChanged({ mpcUuid, present, ended }: ParticipantsChange): void {
+    if (ended) this.rememberEnded(mpcUuid);
     const streams = this.live.get(mpcUuid);
     if (!streams) return;
     const presentCalls = new Set(present.map((participant) => participant.callUuid));
@@ -169,6 +175,20 @@ export class MediaIngress {
       if (ended) stream.leave('the multiparty call ended');
       else if (!presentCalls.has(stream.callUuid)) stream.leave('the participant left the multiparty call');
     }
+  }
+
+  /**
+   * Notes that the MPC ended. A stream that joined it just before may learn so only after this
+   * notice: the join's answer and the notice can reach a media shard together, and the notice be
+   * handled first. The stream is then closed as it joins, rather than left in a call that is over.
+   */
+  private rememberEnded(mpcUuid: string): void {
+    const now = performance.now();
+    for (const [oldest, at] of this.ended) {
+      if (now - at < ENDED_REMEMBERED_MS) break;
+      this.ended.delete(oldest);
+    }
+    this.ended.set(mpcUuid, now);
   }
 
   /**
@@ -233,6 +253,7 @@ export class MediaIngress {
         // A stream of this call that just ended may not have hung up yet: join after it, as a new participant.
         await this.hangups.get(callUuid);
         const { mpc, participant } = await this.control.joinStream(auth.account, auth.mpc, callUuid, start.params, auth.grant?.mpcUuid);
+        if (this.ended.has(mpc.mpcUuid)) throw new StreamRefused(STREAM_CLOSE_CODES.normal, 'the multiparty call ended');
         // One stream per call: a newer one (a client reconnecting before the old socket is seen to close) takes over.
         for (const other of this.live.get(mpc.mpcUuid) ?? []) {
           if (other.callUuid === participant.callUuid) other.leave('replaced by a newer stream of this call');

@@ -248,7 +248,9 @@ export class MediaShards implements MediaPlane {
         return joined;
       },
       hangup: async (mpcUuid, memberId, endedAtMs) => {
-        shard.streams.get(mpcUuid)?.delete(memberId);
+        const members = shard.streams.get(mpcUuid);
+        members?.delete(memberId);
+        if (members?.size === 0) shard.streams.delete(mpcUuid);
         await control.hangup(mpcUuid, memberId, endedAtMs);
       },
       recordingStarted: (recordingId) => {

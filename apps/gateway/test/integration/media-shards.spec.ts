@@ -230,6 +230,30 @@ describe('media shards', () => {
     return { audio, stopping };
   }
 
+  it('closes every stream whose start races its MPC\'s end, leaving nothing of it in the mix', async () => {
+    const stuck: string[] = [];
+    for (let cycle = 0; cycle < 12; cycle += 1) {
+      const name = `shards_race_${cycle}`;
+      const added = [];
+      for (let member = 0; member < 10; member += 1) {
+        added.push(await api('POST', `MultiPartyCall/name_${name}/Participant/`, { role: 'Customer', from: '1', to: String(member), stay_alone: true }));
+      }
+      const streams = added.map((participant) => new ToneStream({ url: participant.calls[0].stream_url, framing: 'plivo-mulaw', frequency: 440 }));
+      await Promise.all(streams.map((stream) => stream.opened));
+      const starting = Promise.all(streams.map((stream) => stream.start()));
+      // The end comes while the starts are being taken, a few ms apart from one cycle to the next.
+      await sleep(cycle % 10);
+      await api('DELETE', `MultiPartyCall/name_${name}/`);
+      await starting;
+      // The gateway closes them all (as the calls' ends would), whether they joined before the end or not.
+      const closed = await Promise.race([Promise.all(streams.map((stream) => stream.closed)).then(() => true), sleep(5000).then(() => false)]);
+      if (!closed) stuck.push(`${name}: ${streams.filter((stream) => stream.ws.readyState === WebSocket.OPEN).length} of 10 still open`);
+      for (const stream of streams) stream.stop();
+    }
+    expect(stuck).toEqual([]);
+    await until('no stream left in a mix', async () => ((await bothShards()).every((shard) => shard.sources === 0) ? true : undefined));
+  });
+
   it('starts on its successor, from its start, a recording sent to a shard as it died, before the shard could start it', async () => {
     const name = await mpcOnShard('shards_dying', 1);
     const [, second] = await bothShards();
