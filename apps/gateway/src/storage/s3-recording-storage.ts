@@ -228,11 +228,16 @@ export class S3RecordingStorage implements RecordingStorage {
   private read(target: Target, range?: { start: number; end: number }): Readable {
     const body = new PassThrough();
     const request = new AbortController();
+    // Not AbortSignal.any: on Node 20 each signal it makes stays in the long-lived one's dependants for good.
+    const abandon = () => request.abort();
+    if (this.abandoned.signal.aborted) abandon();
+    else this.abandoned.signal.addEventListener('abort', abandon, { once: true });
     body.once('close', () => {
+      this.abandoned.signal.removeEventListener('abort', abandon);
       if (!body.readableEnded) request.abort();
     });
     this.client
-      .send(new GetObjectCommand({ ...target, Range: range && `bytes=${range.start}-${range.end}` }), { abortSignal: AbortSignal.any([request.signal, this.abandoned.signal]) })
+      .send(new GetObjectCommand({ ...target, Range: range && `bytes=${range.start}-${range.end}` }), { abortSignal: request.signal })
       .then((response) => pipeline(response.Body as Readable, atMost(range ? range.end - range.start + 1 : Infinity), body))
       .catch((error: Error) => body.destroy(error));
     return body;

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { getEventListeners } from 'node:events';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -437,6 +438,27 @@ describe('s3', () => {
       expect(spoolFiles()).toContain(basename(key));
       rmSync(join(spoolDir, key));
     });
+  });
+
+  it('leaves nothing of a download on the storage\'s own abort signal, read whole or left half-way', async () => {
+    const storage = new S3RecordingStorage(s3Options());
+    const key = newKey();
+    const writer = await storage.create(key);
+    writer.append(randomBytes(64 * 1024));
+    await writer.finish();
+    const file = (await storage.get(key))!;
+    for (let download = 0; download < 5; download += 1) {
+      const body = file.read(download % 2 === 0 ? undefined : { start: 0, end: 9 });
+      if (download < 4) await buffer(body);
+      else await new Promise((resolve) => body.once('data', () => resolve(body.destroy())));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const signal = (storage as unknown as { abandoned: AbortController }).abandoned.signal;
+    expect(getEventListeners(signal, 'abort')).toEqual([]);
+    // Signals made by AbortSignal.any: Node 20 keeps them for good in the source signal's dependants.
+    const dependants = Object.getOwnPropertySymbols(signal).find((symbol) => symbol.description === 'kDependantSignals');
+    expect((dependants && (signal as unknown as Record<symbol, Set<unknown> | undefined>)[dependants]?.size) ?? 0).toBe(0);
+    storage.client.destroy();
   });
 
   it('has nothing to salvage where nothing was spooled', async () => {
