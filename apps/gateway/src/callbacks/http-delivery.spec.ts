@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { attemptDelivery } from './http-delivery.js';
+import { attemptDelivery, IDLE_CONNECTION_MS } from './http-delivery.js';
 import { DEFAULT_RETRY_POLICY } from './retry-policy.js';
 
 let server: Server | undefined;
@@ -43,6 +43,18 @@ describe('attemptDelivery', () => {
     expect(await attemptDelivery(delivery(url), 'all')).toEqual({ kind: 'status', status: 200 });
     expect(nonces).toHaveLength(3);
     expect(new Set(nonces).size).toBe(3);
+  });
+
+  it('closes a kept-alive connection left idle for IDLE_CONNECTION_MS, which the receiver never closes', { timeout: IDLE_CONNECTION_MS + 5000 }, async () => {
+    const { url } = await receiver((_request, response) => response.end('OK'));
+    server!.keepAliveTimeout = 0;
+    const closed: number[] = [];
+    const opened = performance.now();
+    server!.on('connection', (socket) => socket.on('close', () => closed.push(performance.now() - opened)));
+    expect(await attemptDelivery(delivery(url), 'all')).toEqual({ kind: 'status', status: 200 });
+    await new Promise((resolve) => setTimeout(resolve, IDLE_CONNECTION_MS + 1500));
+    expect(closed).toHaveLength(1);
+    expect(closed[0]).toBeGreaterThan(IDLE_CONNECTION_MS - 100);
   });
 
   it('counts a reset on the new connection too as a read failure, which rp=ct does not retry', async () => {

@@ -20,6 +20,9 @@ export interface Delivery {
 
 const agents = new Map<string, HttpAgent>();
 
+/** How long a kept-alive connection to a receiver may stay idle before it is closed. */
+export const IDLE_CONNECTION_MS = 10_000;
+
 /**
  * Connections to receivers are kept alive and reused, unless a fresh one is asked for; each new one
  * is checked, address by address, as it is made, so reuse never skips the check.
@@ -29,7 +32,8 @@ function agentFor(protocol: string, access: PrivateAccess, fresh: boolean): Http
   let agent = agents.get(key);
   if (!agent) {
     // No socket limit: the dispatcher bounds concurrency, and a request queued for a socket would time out as a connect failure.
-    const options = { keepAlive: !fresh, lookup: guardedLookup(access) };
+    // Idle connections are closed after a while: a receiver that never closes them would hold some for good, per receiver.
+    const options = { keepAlive: !fresh, timeout: IDLE_CONNECTION_MS, lookup: guardedLookup(access) };
     agent = protocol === 'https:' ? new HttpsAgent(options) : new HttpAgent(options);
     agents.set(key, agent);
   }
