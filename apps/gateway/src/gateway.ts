@@ -178,7 +178,7 @@ async function serve(config: Config, overrides: GatewayOverrides, logger: Logger
   if (recovered.completed + recovered.failed + recovered.waiting > 0) {
     logger.warn({ completed: recovered.completed, failed: recovered.failed, waiting_for_storage: recovered.waiting }, 'recordings left unfinished by the last run were finished');
   }
-  if (recovered.carriedOn > 0) logger.info({ recordings: recovered.carriedOn }, 'recordings whose calls had no stream yet carry on, waiting for the first one');
+  if (recovered.carriedOn > 0) logger.info({ recordings: recovered.carriedOn }, 'recordings whose calls have had no stream carry on as they stood');
   if (recovered.left.length > 0) logger.error({ recordings: recovered.left }, 'recordings left unfinished by the last run could not be finished now; the next start tries again');
   const hungUp = await calls.hangUpStreamsCutOff();
   if (hungUp > 0) logger.warn({ participants: hungUp }, 'participants whose media streams the last run lost have hung up');

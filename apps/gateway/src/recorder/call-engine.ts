@@ -113,8 +113,8 @@ export interface SinkRequest {
   clockMs: number;
   /**
    * Whether it begins at `clockMs` even where that is before the engine was made: a recording
-   * carried on after a restart keeps the time since its start. Any other begins no earlier than the
-   * engine, which a start's moment, taken on another clock, may precede by a little.
+   * carried on (see RecordingChange.carriedOn) keeps the time since its start. Any other begins no
+   * earlier than the engine, which a start's moment, taken on another clock, may precede by a little.
    */
   sinceStart?: boolean;
   /** For a recording of separate tracks: the member on the first channel, and how many channels. */
