@@ -189,11 +189,16 @@ async function serve(config: Config, overrides: GatewayOverrides, logger: Logger
   dispatcher.start();
   const waitingFiles = storeWaitingFiles(recordings, logger);
   const sweepFailures = new BackgroundFailures(logger, 'ending overdue MPCs');
+  // One pass at a time, as a slow database could otherwise pile them up; closing waits for the one under way.
+  let sweeping: Promise<void> | undefined;
   const durationSweep = setInterval(() => {
-    calls.endOverdue().then(
-      () => sweepFailures.succeeded(),
-      (error: unknown) => sweepFailures.failed(error),
-    );
+    sweeping ??= calls
+      .endOverdue()
+      .then(
+        () => sweepFailures.succeeded(),
+        (error: unknown) => sweepFailures.failed(error),
+      )
+      .finally(() => (sweeping = undefined));
   }, 1000);
   // A pass takes up to a second, its heavy statements apart; closing waits for the one under way.
   let maintaining: Promise<void> | undefined;
@@ -222,6 +227,8 @@ async function serve(config: Config, overrides: GatewayOverrides, logger: Logger
     close: async () => {
       clearInterval(durationSweep);
       clearInterval(maintenance);
+      // The MPCs it ends are told to the media plane, which must still be there.
+      await sweeping;
       await plane.stop();
       // What waits for the bucket is stored by the restart.
       storage.abandonRequests?.();
