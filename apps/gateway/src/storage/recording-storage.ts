@@ -209,9 +209,7 @@ export class FsRecordingWriter implements RecordingWriter {
       const file = Buffer.concat([header, inHand.subarray(header.length)]);
       await writeFully(this.handle, file, 0);
     } else {
-      await this.persist();
-      if (this.error) throw this.error;
-      if (header && header.length > 0) await writeFully(this.handle, header, 0);
+      await this.writeHeader(header);
     }
     await this.handle.sync();
     await this.handle.close();
