@@ -117,7 +117,7 @@ export class RecorderService implements RecordingObserver {
     const abandon = setTimeout(() => this.storage.abandonRequests?.(), STOP_STORAGE_GRACE_MS);
     try {
       const engines = [...this.engines.values()];
-      await Promise.all(engines.flatMap((engine) => engine.allSinks().map((sink) => (engine.streamed ? this.finish(sink) : this.leaveToRestart(sink)))));
+      await Promise.all(engines.flatMap((engine) => engine.allSinks().map((sink) => (engine.streamed ? this.finish(sink) : this.leaveUnfinished(sink)))));
       await Promise.all(this.chains.values());
     } finally {
       clearTimeout(abandon);
@@ -247,7 +247,7 @@ export class RecorderService implements RecordingObserver {
     try {
       if (!engine.streamed) {
         await this.firstStream(recording.recordingId, mpcUuid);
-        if (!engine.streamed && this.leftToRestart(recording.recordingId)) return;
+        if (!engine.streamed && this.leavesUnmade(recording.recordingId)) return;
       }
       engine.holdRate();
       const tracks = tracksOf(change);
@@ -274,19 +274,23 @@ export class RecorderService implements RecordingObserver {
   }
 
   /**
-   * Whether a recording still waiting for its call's first stream as the recorder stops is left as
-   * it is (see stop). One whose stop was told is made now, with the commands told meanwhile.
+   * Whether a recording still waiting for its call's first stream as the recorder stops is left
+   * unmade (see stop). One whose stop was told is made now, with the commands told meanwhile.
    */
-  private leftToRestart(recordingId: string): boolean {
+  private leavesUnmade(recordingId: string): boolean {
     if (!this.stopping || this.unattached.get(recordingId)?.stopped) return false;
-    this.logger.info({ recording_id: recordingId }, 'recording left waiting for its call\'s first stream: the next start carries it on');
+    this.logLeftToRestart(recordingId);
     return true;
   }
 
-  /** Leaves a live recording of a call that has had no stream unfinished, and nothing told (see stop). */
-  private async leaveToRestart(sink: RecordingSink): Promise<void> {
-    this.logger.info({ recording_id: sink.recordingId }, 'recording of a call that has had no stream left as it is: the next start carries it on');
+  /** Leaves the file of a live recording of a call that has had no stream unfinished, with nothing told (see stop). */
+  private async leaveUnfinished(sink: RecordingSink): Promise<void> {
+    this.logLeftToRestart(sink.recordingId);
     await sink.close().catch(() => undefined);
+  }
+
+  private logLeftToRestart(recordingId: string): void {
+    this.logger.info({ recording_id: recordingId }, 'recording left waiting for its call\'s first stream: the next start carries it on');
   }
 
   /** Whether a recording of the MPC is started and not attached yet (its file and encoder are being made). */
