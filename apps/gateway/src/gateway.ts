@@ -97,6 +97,24 @@ function logMaintenance(logger: Logger, done: MaintenanceDone, ms: number): void
 }
 
 /**
+ * Runs `pass` every `intervalMs`, one at a time: a tick while one is under way (a slow database)
+ * is skipped rather than piled up. `stop` ends the ticks and waits for the pass under way.
+ */
+function onePassAtATime(intervalMs: number, pass: () => Promise<void>): { stop(): Promise<void> } {
+  let running: Promise<void> | undefined;
+  const timer = setInterval(() => {
+    running ??= pass().finally(() => (running = undefined));
+  }, intervalMs);
+  timer.unref();
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
+
+/**
  * Holds the data directory, opens the database, applies migrations and accounts, and serves the
  * API on the configured port.
  */
@@ -189,29 +207,20 @@ async function serve(config: Config, overrides: GatewayOverrides, logger: Logger
   dispatcher.start();
   const waitingFiles = storeWaitingFiles(recordings, logger);
   const sweepFailures = new BackgroundFailures(logger, 'ending overdue MPCs');
-  // One pass at a time, as a slow database could otherwise pile them up; closing waits for the one under way.
-  let sweeping: Promise<void> | undefined;
-  const durationSweep = setInterval(() => {
-    sweeping ??= calls
-      .endOverdue()
-      .then(
-        () => sweepFailures.succeeded(),
-        (error: unknown) => sweepFailures.failed(error),
-      )
-      .finally(() => (sweeping = undefined));
-  }, 1000);
-  // A pass takes up to a second, its heavy statements apart; closing waits for the one under way.
-  let maintaining: Promise<void> | undefined;
-  const maintenance = setInterval(() => {
-    if (maintaining) return;
+  const durationSweep = onePassAtATime(1000, () =>
+    calls.endOverdue().then(
+      () => sweepFailures.succeeded(),
+      (error: unknown) => sweepFailures.failed(error),
+    ),
+  );
+  // A pass takes up to a second, its heavy statements apart.
+  const maintenance = onePassAtATime(DATABASE_MAINTENANCE_MS, () => {
     const started = performance.now();
-    maintaining = database
+    return database
       .maintain()
       .then((done) => logMaintenance(logger, done, Math.round(performance.now() - started)))
-      .catch((error: unknown) => logger.error({ err: error }, 'database maintenance failed'))
-      .finally(() => (maintaining = undefined));
-  }, DATABASE_MAINTENANCE_MS);
-  maintenance.unref();
+      .catch((error: unknown) => logger.error({ err: error }, 'database maintenance failed'));
+  });
   logger.info({ url, database: database.location, public_url: urls.base, sdk_proxy_ca: sdkProxy?.caPath }, 'gateway listening');
 
   return {
@@ -225,17 +234,17 @@ async function serve(config: Config, overrides: GatewayOverrides, logger: Logger
         layer.route ? Object.keys(layer.route.methods).map((method) => ({ method, path: layer.route!.path })) : [],
       ),
     close: async () => {
-      clearInterval(durationSweep);
-      clearInterval(maintenance);
-      // The MPCs it ends are told to the media plane, which must still be there.
-      await sweeping;
+      const swept = durationSweep.stop();
+      const maintained = maintenance.stop();
+      // The MPCs the sweep ends are told to the media plane, which must still be there.
+      await swept;
       await plane.stop();
       // What waits for the bucket is stored by the restart.
       storage.abandonRequests?.();
       await waitingFiles.stop();
       await dispatcher.stop();
       await app.close();
-      await maintaining;
+      await maintained;
       await database.close();
       // Last: the files a stop finishes are written to the database too, which is where it can get stuck.
       await watchdog.stop();
