@@ -1,5 +1,6 @@
 import { DrizzleQueryError } from 'drizzle-orm';
 import pg from 'pg';
+import { causesOf } from '../common/reason-of.js';
 
 /** A connection to the database server that could not be made, whatever the reason given. */
 export class DatabaseConnectionError extends Error {
@@ -62,7 +63,7 @@ const SOCKET_FAILURES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
  */
 export function isDatabaseUnreachable(error: unknown): boolean {
   let inQuery = false;
-  for (let cause = error, depth = 0; cause instanceof Error && depth < 8; cause = cause.cause, depth += 1) {
+  for (const cause of causesOf(error)) {
     if (cause instanceof DatabaseConnectionError || CONNECTION_MESSAGES.test(cause.message)) return true;
     inQuery ||= cause instanceof DrizzleQueryError;
     if (inQuery && SOCKET_FAILURES.has((cause as NodeJS.ErrnoException).code ?? '')) return true;
@@ -76,7 +77,7 @@ export function isDatabaseUnreachable(error: unknown): boolean {
  * the embedded PGlite reports it: the write did not happen, and one after room is made will.
  */
 export function isDatabaseFull(error: unknown): boolean {
-  for (let cause = error, depth = 0; cause instanceof Error && depth < 8; cause = cause.cause, depth += 1) {
+  for (const cause of causesOf(error)) {
     // Both drivers' errors from the server carry its severity and SQLSTATE.
     if ('severity' in cause && (cause as { code?: unknown }).code === '53100') return true;
   }
